@@ -1,0 +1,16 @@
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: Date;
+}
+
+/** The Cognito identity pool. Errors arrive as DomainError (NotAuthorizedException → UNAUTHENTICATED, ResourceNotFoundException → NOT_FOUND). */
+export abstract class IdentityPoolPort {
+  /** GetId with Logins { "cognito-idp.<region>.amazonaws.com/<poolId>": idToken }; stable per user. */
+  abstract getIdentityId(idToken: string): Promise<string>;
+  /** GetCredentialsForIdentity with the same Logins map. */
+  abstract getCredentials(identityId: string, idToken: string): Promise<AwsCredentials>;
+  /** DeleteIdentities for one id; an id AWS no longer knows is NOT_FOUND. */
+  abstract deleteIdentity(identityId: string): Promise<void>;
+}

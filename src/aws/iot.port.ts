@@ -1,0 +1,60 @@
+export type CertificateStatus = 'ACTIVE' | 'INACTIVE' | 'REVOKED' | 'PENDING_TRANSFER' | 'REGISTER_INACTIVE' | 'PENDING_ACTIVATION';
+
+export interface IssuedCertificate {
+  certificateId: string;
+  certificateArn: string;
+  certificatePem: string;
+  /** Only from CreateKeysAndCertificate, the one time AWS returns it. */
+  privateKey?: string;
+}
+
+export interface ThingRef {
+  thingName: string;
+  thingArn: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextToken?: string;
+}
+
+/**
+ * AWS IoT Core's control plane, as the service uses it. Errors arrive as DomainError:
+ * ResourceAlreadyExistsException → CONFLICT, ResourceNotFoundException → NOT_FOUND,
+ * DeleteConflictException / CertificateStateException → CONFLICT (details.awsError says which),
+ * InvalidRequestException → VALIDATION_FAILED, ThrottlingException / LimitExceededException → AWS_THROTTLED,
+ * ServiceUnavailableException / InternalFailureException / timeouts → AWS_UNAVAILABLE.
+ */
+export abstract class IotPort {
+  /** DescribeEndpoint with endpointType iot:Data-ATS. */
+  abstract dataEndpoint(): Promise<string>;
+
+  abstract createPolicy(policyName: string, document: string): Promise<{ policyArn: string }>;
+  abstract getPolicyDocument(policyName: string): Promise<string>;
+  /** Non-default versions must be deleted before DeletePolicy. */
+  abstract listPolicyVersions(policyName: string): Promise<Array<{ versionId: string; isDefault: boolean }>>;
+  abstract deletePolicyVersion(policyName: string, versionId: string): Promise<void>;
+  abstract deletePolicy(policyName: string): Promise<void>;
+  /** target: a Cognito identity id or a certificate ARN. */
+  abstract attachPolicy(policyName: string, target: string): Promise<void>;
+  abstract detachPolicy(policyName: string, target: string): Promise<void>;
+  abstract listPolicyTargets(policyName: string, nextToken?: string): Promise<Page<string>>;
+  abstract listAttachedPolicies(target: string, nextToken?: string): Promise<Page<string>>;
+  abstract listPolicies(nextToken?: string): Promise<Page<string>>;
+
+  abstract createThing(thingName: string, attributes: Record<string, string>): Promise<ThingRef>;
+  abstract deleteThing(thingName: string): Promise<void>;
+  abstract listThings(nextToken?: string): Promise<Page<string>>;
+  abstract attachThingPrincipal(thingName: string, principalArn: string): Promise<void>;
+  abstract detachThingPrincipal(thingName: string, principalArn: string): Promise<void>;
+  abstract listThingPrincipals(thingName: string, nextToken?: string): Promise<Page<string>>;
+
+  /** CreateCertificateFromCsr with setAsActive: the private key stays on the device. */
+  abstract createCertificateFromCsr(csrPem: string): Promise<IssuedCertificate>;
+  /** CreateKeysAndCertificate with setAsActive. */
+  abstract createKeysAndCertificate(): Promise<IssuedCertificate & { privateKey: string }>;
+  abstract updateCertificateStatus(certificateId: string, status: 'ACTIVE' | 'INACTIVE' | 'REVOKED'): Promise<void>;
+  /** Fails with CONFLICT while the certificate is ACTIVE or still attached. */
+  abstract deleteCertificate(certificateId: string): Promise<void>;
+  abstract listCertificates(nextToken?: string): Promise<Page<{ certificateId: string; certificateArn: string; status: CertificateStatus }>>;
+}

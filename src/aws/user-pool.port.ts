@@ -1,0 +1,48 @@
+/** Tokens Cognito returns on a successful authentication. */
+export interface CognitoTokens {
+  idToken: string;
+  accessToken: string;
+  /** Absent on REFRESH_TOKEN_AUTH: Cognito keeps the refresh token the app already has. */
+  refreshToken?: string;
+  expiresIn: number;
+}
+
+export type AuthOutcome =
+  | { kind: 'tokens'; tokens: CognitoTokens }
+  | { kind: 'challenge'; challenge: 'NEW_PASSWORD_REQUIRED'; session: string };
+
+export interface CreatedPoolUser {
+  username: string;
+  sub: string;
+  status: string;
+}
+
+/**
+ * The Cognito user pool, as the service uses it. Errors arrive as DomainError:
+ * UsernameExistsException → CONFLICT, UserNotFoundException → NOT_FOUND,
+ * NotAuthorizedException → INVALID_CREDENTIALS (or FORBIDDEN with reason USER_DISABLED),
+ * InvalidPasswordException/InvalidParameterException → VALIDATION_FAILED with Cognito's reason,
+ * TooManyRequestsException → AWS_THROTTLED.
+ */
+export abstract class UserPoolPort {
+  /** AdminCreateUser; the invitation message is suppressed unless sendInvite. */
+  abstract createUser(input: {
+    username: string;
+    email?: string;
+    temporaryPassword?: string;
+    sendInvite: boolean;
+  }): Promise<CreatedPoolUser>;
+  abstract disableUser(username: string): Promise<void>;
+  abstract enableUser(username: string): Promise<void>;
+  /** AdminUserGlobalSignOut: invalidates the user's refresh tokens. */
+  abstract signOutEverywhere(username: string): Promise<void>;
+  abstract deleteUser(username: string): Promise<void>;
+  /** AdminInitiateAuth with ADMIN_USER_PASSWORD_AUTH. */
+  abstract signIn(username: string, password: string): Promise<AuthOutcome>;
+  /** AdminRespondToAuthChallenge with NEW_PASSWORD. */
+  abstract completeNewPassword(username: string, session: string, newPassword: string): Promise<AuthOutcome>;
+  /** AdminInitiateAuth with REFRESH_TOKEN_AUTH. */
+  abstract refresh(username: string, refreshToken: string): Promise<AuthOutcome>;
+  /** The pool's ARN (DescribeUserPool), from which the account id is read when AWS_ACCOUNT_ID is unset. */
+  abstract userPoolArn(): Promise<string>;
+}

@@ -1,0 +1,152 @@
+import { ConfigError, EnvReader, type Env } from './env-parsers.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface AwsConfig {
+  region?: string;
+  endpointUrl?: string;
+  accountId?: string;
+  /** Upper bound for one AWS request, connection included. */
+  requestTimeoutMs: number;
+  /** Attempts per call, throttling retries included (SDK adaptive retry). */
+  maxAttempts: number;
+  /** Replicas sharing the account's quotas: each replica takes quota / replicas. */
+  replicas: number;
+  /** Per-API overrides of the client-side rate limits, calls per second. */
+  quotaOverrides: Record<string, number>;
+  /** How many calls may wait for a rate-limit slot before callers get AWS_THROTTLED. */
+  queueLimit: number;
+}
+
+export interface CognitoConfig {
+  userPoolId?: string;
+  clientId?: string;
+  clientSecret?: string;
+  identityPoolId?: string;
+  issuer?: string;
+  jwksUri?: string;
+}
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  logLevel: LogLevel;
+  database: {
+    url?: string;
+    migrateOnStart: boolean;
+    embeddedDir: string;
+    embeddedPort: number;
+  };
+  http: {
+    corsOrigins: string[];
+    bodyLimitBytes: number;
+  };
+  admin: {
+    apiKeys: string[];
+    group: string;
+  };
+  aws: AwsConfig;
+  cognito: CognitoConfig;
+  iot: { endpoint?: string };
+  resourcePrefix: string;
+  authorizerSecret?: string;
+  credentialCache: { enabled: boolean; maxEntries: number };
+  signIn: { maxFailuresPerUser: number; maxFailuresPerAddress: number; windowSeconds: number };
+  recoveryIntervalMs: number;
+}
+
+/** Variables that AWS-backed routes need; their absence is reported, not fatal. */
+const REQUIRED_AWS = {
+  AWS_REGION: (c: AppConfig) => c.aws.region,
+  COGNITO_USER_POOL_ID: (c: AppConfig) => c.cognito.userPoolId,
+  COGNITO_CLIENT_ID: (c: AppConfig) => c.cognito.clientId,
+  COGNITO_IDENTITY_POOL_ID: (c: AppConfig) => c.cognito.identityPoolId,
+} as const;
+
+export function missingAwsSettings(config: AppConfig): string[] {
+  return Object.entries(REQUIRED_AWS)
+    .filter(([, read]) => !read(config))
+    .map(([name]) => name);
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const USER_POOL_ID = /^[\w-]+_[0-9a-zA-Z]+$/;
+const IDENTITY_POOL_ID = /^[\w-]+:[0-9a-f-]+$/;
+const CLIENT_ID = /^[\w+]+$/;
+const PREFIX = /^[a-z][a-z0-9]{0,15}$/;
+
+export function loadConfig(env: Env): AppConfig {
+  const read = new EnvReader(env);
+  const config: AppConfig = {
+    port: read.int('PORT', 3000, 0, 65535),
+    host: read.string('HOST') ?? '0.0.0.0',
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    database: {
+      url: read.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+      migrateOnStart: read.bool('DATABASE_MIGRATE_ON_START', true),
+      embeddedDir: read.string('EMBEDDED_PG_DIR') ?? '.data/postgres',
+      embeddedPort: read.int('EMBEDDED_PG_PORT', 54329, 1024, 65535),
+    },
+    http: {
+      corsOrigins: read.list('CORS_ORIGINS', (origin) =>
+        /^https?:\/\/[^/\s]+$/.test(origin) ? undefined : `entries must be origins like https://app.example.com, got "${origin}"`,
+      ),
+      bodyLimitBytes: read.int('BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
+    },
+    admin: {
+      apiKeys: read.list('ADMIN_API_KEYS', (key) =>
+        key.length >= 24 ? undefined : 'entries must be at least 24 characters (generate with: openssl rand -hex 24)',
+      ),
+      group: read.string('ADMIN_GROUP', { pattern: /^[\w.@+=,-]{1,128}$/, rule: 'must be a Cognito group name' }) ?? 'admins',
+    },
+    aws: {
+      region: read.string('AWS_REGION', { pattern: REGION, rule: 'must be a region such as eu-west-1' }),
+      endpointUrl: read.url('AWS_ENDPOINT_URL', ['http:', 'https:']),
+      accountId: read.string('AWS_ACCOUNT_ID', { pattern: /^\d{12}$/, rule: 'must be 12 digits' }),
+      requestTimeoutMs: read.int('AWS_TIMEOUT_MS', 5000, 100, 60000),
+      maxAttempts: read.int('AWS_MAX_ATTEMPTS', 4, 1, 10),
+      replicas: read.int('REPLICAS', 1, 1, 1000),
+      quotaOverrides: read.numberMap('AWS_QUOTAS', 0.1, 100000),
+      queueLimit: read.int('AWS_QUEUE_LIMIT', 1000, 0, 100000),
+    },
+    cognito: {
+      userPoolId: read.string('COGNITO_USER_POOL_ID', { pattern: USER_POOL_ID, rule: 'must look like eu-west-1_AbC123' }),
+      clientId: read.string('COGNITO_CLIENT_ID', { pattern: CLIENT_ID, rule: 'must be an app client id' }),
+      clientSecret: read.string('COGNITO_CLIENT_SECRET'),
+      identityPoolId: read.string('COGNITO_IDENTITY_POOL_ID', {
+        pattern: IDENTITY_POOL_ID,
+        rule: 'must look like eu-west-1:1234abcd-...',
+      }),
+      issuer: read.url('COGNITO_ISSUER', ['http:', 'https:']),
+      jwksUri: read.url('COGNITO_JWKS_URI', ['http:', 'https:']),
+    },
+    iot: {
+      endpoint: read.string('IOT_ENDPOINT', { pattern: /^[\w.-]+(:\d+)?$/, rule: 'must be a host name such as abc-ats.iot.eu-west-1.amazonaws.com' }),
+    },
+    resourcePrefix:
+      read.string('RESOURCE_PREFIX', { pattern: PREFIX, rule: 'must be 1-16 lowercase letters or digits, starting with a letter' }) ??
+      'iotp',
+    authorizerSecret: read.string('AUTHORIZER_SECRET', { minLength: 32 }),
+    credentialCache: {
+      enabled: read.bool('CREDENTIAL_CACHE_ENABLED', true),
+      maxEntries: read.int('CREDENTIAL_CACHE_MAX_ENTRIES', 10000, 1, 1_000_000),
+    },
+    signIn: {
+      maxFailuresPerUser: read.int('SIGNIN_MAX_FAILURES_PER_USER', 5, 1, 1000),
+      maxFailuresPerAddress: read.int('SIGNIN_MAX_FAILURES_PER_ADDRESS', 20, 1, 100000),
+      windowSeconds: read.int('SIGNIN_WINDOW_SECONDS', 900, 10, 86400),
+    },
+    recoveryIntervalMs: read.int('RECOVERY_INTERVAL_MS', 60000, 1000, 3600000),
+  };
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

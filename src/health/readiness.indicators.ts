@@ -1,0 +1,38 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { missingAwsSettings, type AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { PrismaService } from '../persistence/prisma.service.js';
+
+const DATABASE_TIMEOUT_MS = 2000;
+
+@Injectable()
+export class ReadinessIndicators {
+  constructor(
+    private readonly indicator: HealthIndicatorService,
+    private readonly prisma: PrismaService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async database(): Promise<HealthIndicatorResult> {
+    const check = this.indicator.check('database');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timed out')), DATABASE_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.prisma.$queryRaw`SELECT 1`, timeout]);
+      return check.up();
+    } catch {
+      return check.down({ message: 'database unreachable' });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  awsSettings(): HealthIndicatorResult {
+    const check = this.indicator.check('aws');
+    const missing = missingAwsSettings(this.config);
+    return missing.length === 0 ? check.up() : check.down({ message: 'AWS is not configured', missing });
+  }
+}

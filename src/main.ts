@@ -1,0 +1,32 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { configureApp, createFastifyAdapter } from './app.factory.js';
+import { AppModule } from './app.module.js';
+import { loadConfig } from './config/app-config.js';
+import { ConfigError } from './config/env-parsers.js';
+import { prepareDatabase } from './persistence/database.js';
+
+/** Boot messages go to stderr as JSON before the app's logger exists. */
+function bootLog(level: 'info' | 'fatal', msg: string): void {
+  process.stderr.write(`${JSON.stringify({ level, time: Date.now(), msg })}\n`);
+}
+
+async function bootstrap(): Promise<void> {
+  const loaded = loadConfig(process.env);
+  const database = await prepareDatabase(loaded, (message) => bootLog('info', message));
+  const config = database.config;
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createFastifyAdapter(config), {
+    bufferLogs: true,
+  });
+  await configureApp(app, config);
+  app.getHttpServer().on('close', () => void database.stop());
+  await app.listen(config.port, config.host);
+  bootLog('info', `iot-provisioner listening on http://${config.host}:${config.port} (docs at /docs)`);
+}
+
+bootstrap().catch((error: unknown) => {
+  const message = error instanceof ConfigError || error instanceof Error ? error.message : String(error);
+  bootLog('fatal', `iot-provisioner failed to start: ${message}`);
+  process.exit(1);
+});

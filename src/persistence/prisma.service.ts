@@ -1,0 +1,25 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { PrismaClient } from '../generated/prisma/client.js';
+
+/** The one Prisma client of the process; only repositories use it. */
+@Injectable()
+export class PrismaService extends PrismaClient implements OnModuleDestroy {
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    if (!config.database.url) throw new Error('database.url must be resolved before the app starts');
+    super({
+      adapter: new PrismaPg({
+        connectionString: config.database.url,
+        // Fail fast while Postgres is down, so requests answer 503 instead of hanging.
+        connectionTimeoutMillis: 2000,
+        max: 10,
+      }),
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.$disconnect();
+  }
+}
