@@ -1,13 +1,22 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import helmet from '@fastify/helmet';
 import { RequestMethod } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { errorBody, toDomainError } from './common/errors/error-body.js';
 import { setupSwagger } from './common/http/swagger.js';
 import type { AppConfig } from './config/app-config.js';
 
+const INCOMING_ID = /^[\w.:-]{1,128}$/;
+
+/** Accepts a caller's x-request-id when it is sane, so one id follows a request across services. */
+function requestId(req: IncomingMessage): string {
+  const header = req.headers['x-request-id'];
+  return typeof header === 'string' && INCOMING_ID.test(header) ? header : randomUUID();
+}
+
 export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
-  return new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes, trustProxy: true });
+  return new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes, trustProxy: true, genReqId: requestId });
 }
 
 /** Everything main.ts and the tests both need on top of the module graph. */
@@ -32,15 +41,10 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   if (config.http.corsOrigins.length > 0) {
     app.enableCors({ origin: [...config.http.corsOrigins], exposedHeaders: ['x-request-id', 'retry-after'] });
   }
-  // Errors Fastify raises before Nest routes a request (body parsing) answer in the same shape.
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .setErrorHandler((error, request, reply) => {
-      const domain = toDomainError(error);
-      const id = String((request.raw as { id?: unknown }).id ?? request.id);
-      void reply.status(domain.status).header('x-request-id', id).send(errorBody(domain, id));
-    });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
   setupSwagger(app);
   app.enableShutdownHooks();
   return app;

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import type { DestinationStream } from 'pino';
+import { AuthModule } from './auth/auth.module.js';
 import { AwsModule } from './aws/aws.module.js';
 import { ErrorFilter } from './common/errors/error.filter.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
@@ -8,6 +9,7 @@ import { LoggingModule } from './common/logging/logging.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { HealthModule } from './health/health.module.js';
+import { OperationsModule } from './operations/operations.module.js';
 import { PersistenceModule } from './persistence/persistence.module.js';
 
 @Module({})
@@ -21,7 +23,9 @@ export class AppModule {
         LoggingModule.forRoot(config, logStream),
         PersistenceModule,
         AwsModule,
+        AuthModule,
         HealthModule,
+        OperationsModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },

@@ -53,7 +53,11 @@ export interface AppConfig {
   authorizerSecret?: string;
   credentialCache: { enabled: boolean; maxEntries: number };
   signIn: { maxFailuresPerUser: number; maxFailuresPerAddress: number; windowSeconds: number };
-  recoveryIntervalMs: number;
+  operations: {
+    /** How long a running operation may go without progress before recovery takes it over. */
+    leaseMs: number;
+    recoveryIntervalMs: number;
+  };
 }
 
 /** Variables that AWS-backed routes need; their absence is reported, not fatal. */
@@ -137,7 +141,10 @@ export function loadConfig(env: Env): AppConfig {
       maxFailuresPerAddress: read.int('SIGNIN_MAX_FAILURES_PER_ADDRESS', 20, 1, 100000),
       windowSeconds: read.int('SIGNIN_WINDOW_SECONDS', 900, 10, 86400),
     },
-    recoveryIntervalMs: read.int('RECOVERY_INTERVAL_MS', 60000, 1000, 3600000),
+    operations: {
+      leaseMs: read.int('OPERATION_LEASE_MS', 60000, 500, 3600000),
+      recoveryIntervalMs: read.int('RECOVERY_INTERVAL_MS', 60000, 500, 3600000),
+    },
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return deepFreeze(config);

@@ -13,7 +13,7 @@ export interface ResolvedDatabase {
  */
 export async function prepareDatabase(config: AppConfig, log: (message: string) => void): Promise<ResolvedDatabase> {
   let url = config.database.url;
-  let stop = async () => undefined;
+  let stop = async (): Promise<void> => undefined;
   if (!url) {
     log(`DATABASE_URL is not set: starting embedded Postgres in ${config.database.embeddedDir}`);
     const embedded = await startEmbeddedPostgres({ dir: config.database.embeddedDir, port: config.database.embeddedPort });

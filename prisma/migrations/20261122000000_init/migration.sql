@@ -62,6 +62,7 @@ CREATE TABLE "operations" (
     "id" UUID NOT NULL,
     "kind" TEXT NOT NULL,
     "subject" TEXT NOT NULL,
+    "active_subject" TEXT,
     "status" "OperationStatus" NOT NULL DEFAULT 'RUNNING',
     "params" JSONB NOT NULL DEFAULT '{}',
     "steps" JSONB NOT NULL DEFAULT '[]',
@@ -112,6 +113,9 @@ CREATE UNIQUE INDEX "certificates_certificate_id_key" ON "certificates"("certifi
 
 -- CreateIndex
 CREATE INDEX "certificates_device_id_idx" ON "certificates"("device_id");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "operations_active_subject_key" ON "operations"("active_subject");
 
 -- CreateIndex
 CREATE INDEX "operations_status_lease_expires_at_idx" ON "operations"("status", "lease_expires_at");

@@ -1,20 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { AppConfig } from '../../config/app-config.js';
 import { REDACT_PATHS } from './redact.js';
-
-const INCOMING_ID = /^[\w.:-]{1,128}$/;
-
-/** Accepts a caller's x-request-id when it is sane, so one id follows a request across services. */
-export function requestIdFor(req: IncomingMessage, res: ServerResponse): string {
-  const header = req.headers['x-request-id'];
-  const id = typeof header === 'string' && INCOMING_ID.test(header) ? header : randomUUID();
-  res.setHeader('x-request-id', id);
-  return id;
-}
 
 @Module({})
 export class LoggingModule {
@@ -26,7 +14,7 @@ export class LoggingModule {
           pinoHttp: [
             {
               level: config.logLevel,
-              genReqId: requestIdFor,
+              // Fastify assigns the id (see app.factory.ts); pino-http reuses it from req.id.
               redact: { paths: REDACT_PATHS, censor: '[redacted]' },
               customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
               serializers: {

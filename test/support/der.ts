@@ -1,0 +1,122 @@
+/**
+ * Just enough ASN.1 DER to build and read CSRs and X.509 certificates in tests, because node:crypto
+ * can parse certificates (X509Certificate) but cannot create them.
+ */
+
+export const OID = {
+  commonName: '2.5.4.3',
+  organizationalUnit: '2.5.4.11',
+  ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  ecdsaWithSha384: '1.2.840.10045.4.3.3',
+  ecdsaWithSha512: '1.2.840.10045.4.3.4',
+  sha256WithRsa: '1.2.840.113549.1.1.11',
+  sha384WithRsa: '1.2.840.113549.1.1.12',
+  sha512WithRsa: '1.2.840.113549.1.1.13',
+} as const;
+
+export function tlv(tag: number, ...parts: Buffer[]): Buffer {
+  const body = Buffer.concat(parts);
+  return Buffer.concat([Buffer.from([tag]), encodeLength(body.length), body]);
+}
+
+function encodeLength(length: number): Buffer {
+  if (length < 0x80) return Buffer.from([length]);
+  const bytes: number[] = [];
+  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+export const sequence = (...parts: Buffer[]): Buffer => tlv(0x30, ...parts);
+export const set = (...parts: Buffer[]): Buffer => tlv(0x31, ...parts);
+export const utf8String = (value: string): Buffer => tlv(0x0c, Buffer.from(value, 'utf8'));
+export const bitString = (bytes: Buffer): Buffer => tlv(0x03, Buffer.from([0]), bytes);
+export const explicit = (tagNumber: number, inner: Buffer): Buffer => tlv(0xa0 + tagNumber, inner);
+export const nullValue = (): Buffer => Buffer.from([0x05, 0x00]);
+
+export function objectId(dotted: string): Buffer {
+  const [first, second, ...rest] = dotted.split('.').map(Number);
+  const bytes = [40 * first! + second!];
+  for (const arc of rest) {
+    const chunk = [arc & 0x7f];
+    for (let value = Math.floor(arc / 128); value > 0; value = Math.floor(value / 128)) chunk.unshift(0x80 | (value & 0x7f));
+    bytes.push(...chunk);
+  }
+  return tlv(0x06, Buffer.from(bytes));
+}
+
+/** A non-negative INTEGER from big-endian bytes. */
+export function integer(bytes: Buffer): Buffer {
+  let value = bytes;
+  while (value.length > 1 && value[0] === 0 && !(value[1]! & 0x80)) value = value.subarray(1);
+  if (value[0]! & 0x80) value = Buffer.concat([Buffer.from([0]), value]);
+  return tlv(0x02, value);
+}
+
+/** UTCTime, valid for years 1950–2049 (X.509 requires GeneralizedTime from 2050). */
+export function utcTime(date: Date): Buffer {
+  const text = date.toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z';
+  return tlv(0x17, Buffer.from(text, 'ascii'));
+}
+
+/** A distinguished name with one attribute per RDN. */
+export function distinguishedName(attributes: Array<[oid: string, value: string]>): Buffer {
+  return sequence(...attributes.map(([oid, value]) => set(sequence(objectId(oid), utf8String(value)))));
+}
+
+export function toPem(label: string, der: Buffer): string {
+  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+// ---- reading ----
+
+export interface Node {
+  tag: number;
+  start: number;
+  contentStart: number;
+  end: number;
+}
+
+export function readNode(der: Buffer, offset = 0): Node {
+  if (offset + 2 > der.length) throw new Error('truncated DER');
+  const tag = der[offset]!;
+  let length = der[offset + 1]!;
+  let position = offset + 2;
+  if (length & 0x80) {
+    const count = length & 0x7f;
+    if (count === 0 || count > 4 || position + count > der.length) throw new Error('bad DER length');
+    length = 0;
+    for (let i = 0; i < count; i++) length = length * 256 + der[position++]!;
+  }
+  const end = position + length;
+  if (end > der.length) throw new Error('truncated DER');
+  return { tag, start: offset, contentStart: position, end };
+}
+
+export function childrenOf(der: Buffer, parent: Node): Node[] {
+  const nodes: Node[] = [];
+  for (let offset = parent.contentStart; offset < parent.end; ) {
+    const node = readNode(der, offset);
+    if (node.end > parent.end) throw new Error('DER child overruns its parent');
+    nodes.push(node);
+    offset = node.end;
+  }
+  return nodes;
+}
+
+export function readObjectId(der: Buffer, node: Node): string {
+  if (node.tag !== 0x06) throw new Error('expected an OBJECT IDENTIFIER');
+  const bytes = der.subarray(node.contentStart, node.end);
+  const arcs = [Math.floor(bytes[0]! / 40), bytes[0]! % 40];
+  let value = 0;
+  for (const byte of bytes.subarray(1)) {
+    value = value * 128 + (byte & 0x7f);
+    if (!(byte & 0x80)) {
+      arcs.push(value);
+      value = 0;
+    }
+  }
+  return arcs.join('.');
+}
+
+export const slice = (der: Buffer, node: Node): Buffer => der.subarray(node.start, node.end);
