@@ -11,6 +11,6 @@ export abstract class IdentityPoolPort {
   abstract getIdentityId(idToken: string): Promise<string>;
   /** GetCredentialsForIdentity with the same Logins map. */
   abstract getCredentials(identityId: string, idToken: string): Promise<AwsCredentials>;
-  /** DeleteIdentities for one id; an id AWS no longer knows is NOT_FOUND. */
+  /** DeleteIdentities for one id. AWS deletes unknown ids silently (its model has no not-found code), so this succeeds for them. */
   abstract deleteIdentity(identityId: string): Promise<void>;
 }

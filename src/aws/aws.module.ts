@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { IdentityPoolAdapter } from './identity-pool.adapter.js';
+import { IdentityPoolPort } from './identity-pool.port.js';
+import { IotAdapter } from './iot.adapter.js';
+import { IotPort } from './iot.port.js';
+import { QuotaLimiter } from './quota-limiter.js';
+import { UserPoolAdapter } from './user-pool.adapter.js';
+import { UserPoolPort } from './user-pool.port.js';
+
+/** Binds the AWS ports to their SDK adapters; tests override the ports with the fakes in test/fakes. */
+@Module({
+  providers: [
+    QuotaLimiter,
+    { provide: UserPoolPort, useClass: UserPoolAdapter },
+    { provide: IdentityPoolPort, useClass: IdentityPoolAdapter },
+    { provide: IotPort, useClass: IotAdapter },
+  ],
+  exports: [QuotaLimiter, UserPoolPort, IdentityPoolPort, IotPort],
+})
+export class AwsModule {}

@@ -1,0 +1,168 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import {
+  AdminCreateUserCommand,
+  AdminDeleteUserCommand,
+  AdminDisableUserCommand,
+  AdminEnableUserCommand,
+  AdminInitiateAuthCommand,
+  AdminRespondToAuthChallengeCommand,
+  AdminUserGlobalSignOutCommand,
+  CognitoIdentityProviderClient,
+  DescribeUserPoolCommand,
+  type AdminCreateUserCommandInput,
+  type AdminInitiateAuthCommandOutput,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { DomainError } from '../common/errors/domain-error.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { awsClientOptions } from './aws-client-options.js';
+import { callAws, required } from './aws-call.js';
+import { QuotaLimiter } from './quota-limiter.js';
+import { cognitoSecretHash } from './secret-hash.js';
+import { UserPoolPort, type AuthOutcome, type CreatedPoolUser } from './user-pool.port.js';
+
+@Injectable()
+export class UserPoolAdapter extends UserPoolPort implements OnModuleDestroy {
+  private sdk?: CognitoIdentityProviderClient;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly limiter: QuotaLimiter,
+  ) {
+    super();
+  }
+
+  onModuleDestroy(): void {
+    this.sdk?.destroy();
+  }
+
+  async createUser(input: { username: string; email?: string; temporaryPassword?: string; sendInvite: boolean }): Promise<CreatedPoolUser> {
+    const request: AdminCreateUserCommandInput = { UserPoolId: this.config.cognito.userPoolId, Username: input.username };
+    if (!input.sendInvite) request.MessageAction = 'SUPPRESS';
+    if (input.email) {
+      request.UserAttributes = [
+        { Name: 'email', Value: input.email },
+        { Name: 'email_verified', Value: 'true' },
+      ];
+    }
+    if (input.temporaryPassword) request.TemporaryPassword = input.temporaryPassword;
+    if (input.sendInvite && input.email) request.DesiredDeliveryMediums = ['EMAIL'];
+
+    const out = await this.call('AdminCreateUser', (c) => c.send(new AdminCreateUserCommand(request)));
+    const user = required(out.User, 'User', 'AdminCreateUser');
+    const sub = user.Attributes?.find((attribute) => attribute.Name === 'sub')?.Value;
+    return {
+      username: user.Username ?? input.username,
+      sub: required(sub, 'User.Attributes.sub', 'AdminCreateUser'),
+      status: user.UserStatus ?? 'UNKNOWN',
+    };
+  }
+
+  async disableUser(username: string): Promise<void> {
+    await this.call('AdminDisableUser', (c) => c.send(new AdminDisableUserCommand(this.userKey(username))));
+  }
+
+  async enableUser(username: string): Promise<void> {
+    await this.call('AdminEnableUser', (c) => c.send(new AdminEnableUserCommand(this.userKey(username))));
+  }
+
+  async signOutEverywhere(username: string): Promise<void> {
+    await this.call('AdminUserGlobalSignOut', (c) => c.send(new AdminUserGlobalSignOutCommand(this.userKey(username))));
+  }
+
+  async deleteUser(username: string): Promise<void> {
+    await this.call('AdminDeleteUser', (c) => c.send(new AdminDeleteUserCommand(this.userKey(username))));
+  }
+
+  async signIn(username: string, password: string): Promise<AuthOutcome> {
+    const out = await this.call('AdminInitiateAuth', (c) =>
+      c.send(
+        new AdminInitiateAuthCommand({
+          ...this.clientKey(),
+          AuthFlow: 'ADMIN_USER_PASSWORD_AUTH',
+          AuthParameters: { USERNAME: username, PASSWORD: password, ...this.secretHash(username) },
+        }),
+      ),
+    );
+    return toOutcome(out, 'AdminInitiateAuth');
+  }
+
+  async completeNewPassword(username: string, session: string, newPassword: string): Promise<AuthOutcome> {
+    const out = await this.call('AdminRespondToAuthChallenge', (c) =>
+      c.send(
+        new AdminRespondToAuthChallengeCommand({
+          ...this.clientKey(),
+          ChallengeName: 'NEW_PASSWORD_REQUIRED',
+          Session: session,
+          ChallengeResponses: { USERNAME: username, NEW_PASSWORD: newPassword, ...this.secretHash(username) },
+        }),
+      ),
+    );
+    return toOutcome(out, 'AdminRespondToAuthChallenge');
+  }
+
+  async refresh(username: string, refreshToken: string): Promise<AuthOutcome> {
+    const out = await this.call('AdminInitiateAuth', (c) =>
+      c.send(
+        new AdminInitiateAuthCommand({
+          ...this.clientKey(),
+          AuthFlow: 'REFRESH_TOKEN_AUTH',
+          AuthParameters: { REFRESH_TOKEN: refreshToken, ...this.secretHash(username) },
+        }),
+      ),
+    );
+    return toOutcome(out, 'AdminInitiateAuth');
+  }
+
+  async userPoolArn(): Promise<string> {
+    const out = await this.call('DescribeUserPool', (c) => c.send(new DescribeUserPoolCommand({ UserPoolId: this.config.cognito.userPoolId })));
+    return required(out.UserPool?.Arn, 'UserPool.Arn', 'DescribeUserPool');
+  }
+
+  private userKey(username: string): { UserPoolId: string | undefined; Username: string } {
+    return { UserPoolId: this.config.cognito.userPoolId, Username: username };
+  }
+
+  private clientKey(): { UserPoolId: string | undefined; ClientId: string | undefined } {
+    return { UserPoolId: this.config.cognito.userPoolId, ClientId: this.config.cognito.clientId };
+  }
+
+  /** Every call that names the app client must prove it knows the client's secret, when there is one. */
+  private secretHash(username: string): { SECRET_HASH?: string } {
+    const { clientSecret, clientId } = this.config.cognito;
+    return clientSecret && clientId ? { SECRET_HASH: cognitoSecretHash(clientSecret, username, clientId) } : {};
+  }
+
+  private call<T>(api: string, send: (client: CognitoIdentityProviderClient) => Promise<T>): Promise<T> {
+    return callAws(this.config, this.limiter, { service: 'cognito-idp', api }, () => send(this.client()));
+  }
+
+  private client(): CognitoIdentityProviderClient {
+    this.sdk ??= new CognitoIdentityProviderClient(awsClientOptions(this.config));
+    return this.sdk;
+  }
+}
+
+type AuthResponse = Pick<AdminInitiateAuthCommandOutput, 'AuthenticationResult' | 'ChallengeName' | 'Session'>;
+
+function toOutcome(out: AuthResponse, api: string): AuthOutcome {
+  const result = out.AuthenticationResult;
+  if (result) {
+    return {
+      kind: 'tokens',
+      tokens: {
+        idToken: required(result.IdToken, 'IdToken', api),
+        accessToken: required(result.AccessToken, 'AccessToken', api),
+        ...(result.RefreshToken ? { refreshToken: result.RefreshToken } : {}),
+        expiresIn: result.ExpiresIn ?? 3600,
+      },
+    };
+  }
+  if (out.ChallengeName === 'NEW_PASSWORD_REQUIRED') {
+    return { kind: 'challenge', challenge: 'NEW_PASSWORD_REQUIRED', session: required(out.Session, 'Session', api) };
+  }
+  if (out.ChallengeName) {
+    throw new DomainError('FORBIDDEN', 'Sign-in needs a step this service does not support', { challenge: out.ChallengeName });
+  }
+  throw new DomainError('AWS_UNAVAILABLE', `AWS returned neither tokens nor a challenge from ${api}`, { api });
+}

@@ -1,0 +1,128 @@
+import type { Provider } from '@nestjs/common';
+import { IdentityPoolPort } from '../../src/aws/identity-pool.port.js';
+import { IotPort } from '../../src/aws/iot.port.js';
+import { UserPoolPort } from '../../src/aws/user-pool.port.js';
+import { TestTokenIssuer } from '../support/token-issuer.js';
+import { FakeIdentityPool } from './fake-identity-pool.js';
+import { FakeIot } from './fake-iot.js';
+import type { IotSnapshot } from './fake-iot-state.js';
+import { FakeRuntime, type CallHook, type FakeCall, type FakeRuntimeOptions, type FaultInjector } from './fake-runtime.js';
+import { FakeUserPool, type TokenIssuer } from './fake-user-pool.js';
+
+export interface FakeAwsOptions extends FakeRuntimeOptions {
+  region?: string;
+  accountId?: string;
+  userPoolId?: string;
+  clientId?: string;
+  identityPoolId?: string;
+  /** Signs the pool's JWTs; default: a TestTokenIssuer with Cognito's issuer URL for the pool. */
+  tokens?: TokenIssuer;
+  /** Items per page for IoT list APIs; default 2. */
+  pageSize?: number;
+  minPasswordLength?: number;
+}
+
+export interface FakeAwsSnapshot extends IotSnapshot {
+  users: Array<{ username: string; sub: string; status: string; enabled: boolean; groups: string[] }>;
+  identities: Array<{ identityId: string; sub: string }>;
+}
+
+/**
+ * The three AWS fakes wired together with one call log, one fault injector and one clock:
+ * what service and HTTP tests bind in place of the adapters.
+ */
+export class FakeAws {
+  readonly runtime: FakeRuntime;
+  readonly iot: FakeIot;
+  readonly userPool: FakeUserPool;
+  readonly identityPool: FakeIdentityPool;
+  readonly tokens: TokenIssuer;
+  readonly region: string;
+  readonly accountId: string;
+  readonly userPoolId: string;
+  readonly clientId: string;
+  readonly identityPoolId: string;
+
+  constructor(options: FakeAwsOptions = {}) {
+    this.runtime = new FakeRuntime(options);
+    this.region = options.region ?? 'eu-west-1';
+    this.accountId = options.accountId ?? '123456789012';
+    this.userPoolId = options.userPoolId ?? `${this.region}_FakePool1`;
+    this.clientId = options.clientId ?? 'fakeclient1234567890';
+    this.identityPoolId = options.identityPoolId ?? `${this.region}:00000000-0000-4000-8000-000000000001`;
+    this.tokens =
+      options.tokens ??
+      new TestTokenIssuer({ issuer: `https://cognito-idp.${this.region}.amazonaws.com/${this.userPoolId}`, clientId: this.clientId, clock: this.runtime.clock });
+    const shared = { runtime: this.runtime, region: this.region, accountId: this.accountId };
+    this.iot = new FakeIot({ ...shared, pageSize: options.pageSize });
+    this.userPool = new FakeUserPool({ ...shared, tokens: this.tokens, userPoolId: this.userPoolId, minPasswordLength: options.minPasswordLength });
+    this.identityPool = new FakeIdentityPool({ ...shared, identityPoolId: this.identityPoolId, userPoolId: this.userPoolId });
+  }
+
+  /** Every call so far, in order, as `{ api: 'CreateThing', input }`. */
+  get calls(): readonly FakeCall[] {
+    return this.runtime.calls;
+  }
+
+  get faults(): FaultInjector {
+    return this.runtime.faults;
+  }
+
+  get latencyMs(): number {
+    return this.runtime.latencyMs;
+  }
+
+  set latencyMs(value: number) {
+    this.runtime.latencyMs = value;
+  }
+
+  get enforceQuotas(): boolean {
+    return this.runtime.enforceQuotas;
+  }
+
+  set enforceQuotas(value: boolean) {
+    this.runtime.enforceQuotas = value;
+  }
+
+  countCalls(api?: string): number {
+    return this.runtime.countCalls(api);
+  }
+
+  resetCalls(): void {
+    this.runtime.resetCalls();
+  }
+
+  /** Runs fn before each call of api ('*' for every API); returns an unsubscribe function. */
+  onCall(api: string, fn: CallHook): () => void {
+    return this.runtime.onCall(api, fn);
+  }
+
+  snapshot(): FakeAwsSnapshot {
+    return { ...this.iot.snapshot(), users: this.userPool.snapshot(), identities: this.identityPool.snapshot() };
+  }
+
+  /** True when no thing, certificate, policy, attachment, principal link, user or identity remains. */
+  isEmpty(): boolean {
+    return Object.values(this.snapshot()).every((items: unknown[]) => items.length === 0);
+  }
+
+  /** Nest providers that replace the adapters: `Test.createTestingModule({ ... }).overrideProvider(IotPort).useValue(fake.iot)` or spread these. */
+  providers(): Provider[] {
+    return [
+      { provide: IotPort, useValue: this.iot },
+      { provide: UserPoolPort, useValue: this.userPool },
+      { provide: IdentityPoolPort, useValue: this.identityPool },
+    ];
+  }
+
+  /** Environment for loadConfig() that matches the fake's region, account and pool ids. */
+  env(): Record<string, string> {
+    return {
+      AWS_REGION: this.region,
+      AWS_ACCOUNT_ID: this.accountId,
+      COGNITO_USER_POOL_ID: this.userPoolId,
+      COGNITO_CLIENT_ID: this.clientId,
+      COGNITO_IDENTITY_POOL_ID: this.identityPoolId,
+    };
+  }
+}

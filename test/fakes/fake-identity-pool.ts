@@ -1,0 +1,124 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { IdentityPoolPort, type AwsCredentials } from '../../src/aws/identity-pool.port.js';
+import type { DomainError } from '../../src/common/errors/domain-error.js';
+import { FakeRuntime, awsError } from './fake-runtime.js';
+
+export interface FakeIdentityPoolOptions {
+  runtime?: FakeRuntime;
+  region?: string;
+  identityPoolId?: string;
+  userPoolId?: string;
+  /** GetCredentialsForIdentity's credentials live one hour on AWS. */
+  credentialLifetimeSeconds?: number;
+}
+
+const IDENTITY_ID = /^[\w-]+:[0-9a-f-]+$/;
+
+/**
+ * A Cognito identity pool behind IdentityPoolPort. Like AWS it gives one stable identity id per
+ * user (keyed on the ID token's sub) and refuses expired tokens and logins that do not belong to
+ * the identity. It does not check token signatures: the service verifies those itself.
+ */
+export class FakeIdentityPool extends IdentityPoolPort {
+  readonly runtime: FakeRuntime;
+  readonly identityPoolId: string;
+  private readonly region: string;
+  private readonly providerName: string;
+  private readonly lifetimeMs: number;
+  private readonly idBySub = new Map<string, string>();
+  private readonly subById = new Map<string, string>();
+
+  constructor(options: FakeIdentityPoolOptions = {}) {
+    super();
+    this.runtime = options.runtime ?? new FakeRuntime();
+    this.region = options.region ?? 'eu-west-1';
+    this.identityPoolId = options.identityPoolId ?? `${this.region}:00000000-0000-4000-8000-000000000001`;
+    this.providerName = `cognito-idp.${this.region}.amazonaws.com/${options.userPoolId ?? `${this.region}_FakePool1`}`;
+    this.lifetimeMs = (options.credentialLifetimeSeconds ?? 3600) * 1000;
+  }
+
+  // ---- test controls ----
+
+  identityOf(sub: string): string | undefined {
+    return this.idBySub.get(sub);
+  }
+
+  snapshot(): Array<{ identityId: string; sub: string }> {
+    return [...this.subById].map(([identityId, sub]) => ({ identityId, sub }));
+  }
+
+  // ---- IdentityPoolPort ----
+
+  getIdentityId(idToken: string): Promise<string> {
+    const api = 'GetId';
+    return this.call(api, { IdentityPoolId: this.identityPoolId, Logins: this.logins(idToken) }, () => {
+      const sub = this.subject(api, idToken);
+      let identityId = this.idBySub.get(sub);
+      if (!identityId) {
+        identityId = `${this.region}:${randomUUID()}`;
+        this.idBySub.set(sub, identityId);
+        this.subById.set(identityId, sub);
+      }
+      return identityId;
+    });
+  }
+
+  getCredentials(identityId: string, idToken: string): Promise<AwsCredentials> {
+    const api = 'GetCredentialsForIdentity';
+    return this.call(api, { IdentityId: identityId, Logins: this.logins(idToken) }, () => {
+      if (!IDENTITY_ID.test(identityId)) throw this.fail(api, 'InvalidParameterException', 'Invalid IdentityId');
+      const owner = this.subById.get(identityId);
+      if (!owner) throw this.fail(api, 'ResourceNotFoundException', `Identity '${identityId}' not found.`);
+      if (this.subject(api, idToken) !== owner) {
+        throw this.fail(api, 'NotAuthorizedException', "Logins don't match. Please include at least one valid login for this identity or identity pool.");
+      }
+      return {
+        accessKeyId: `ASIA${randomBytes(10).toString('hex').toUpperCase().slice(0, 16)}`,
+        secretAccessKey: randomBytes(30).toString('base64'),
+        sessionToken: randomBytes(180).toString('base64'),
+        expiration: new Date(this.runtime.clock() + this.lifetimeMs),
+      };
+    });
+  }
+
+  /** AWS deletes unknown ids without complaint (its response has no not-found code), and so does the fake. */
+  async deleteIdentity(identityId: string): Promise<void> {
+    const api = 'DeleteIdentities';
+    await this.call(api, { IdentityIdsToDelete: [identityId] }, () => {
+      if (!IDENTITY_ID.test(identityId)) throw this.fail(api, 'InvalidParameterException', 'Invalid IdentityId');
+      const sub = this.subById.get(identityId);
+      if (sub === undefined) return;
+      this.subById.delete(identityId);
+      this.idBySub.delete(sub);
+    });
+  }
+
+  /** Reads sub from the token payload, refusing what AWS refuses before any signature check matters. */
+  private subject(api: string, idToken: string): string {
+    let claims: { sub?: unknown; exp?: unknown; token_use?: unknown };
+    try {
+      claims = JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as typeof claims;
+    } catch {
+      throw this.fail(api, 'NotAuthorizedException', 'Invalid login token. Not a valid OpenId Connect identity token.');
+    }
+    if (typeof claims.sub !== 'string' || (claims.token_use !== undefined && claims.token_use !== 'id')) {
+      throw this.fail(api, 'NotAuthorizedException', 'Invalid login token. Not a valid OpenId Connect identity token.');
+    }
+    if (typeof claims.exp === 'number' && claims.exp * 1000 <= this.runtime.clock()) {
+      throw this.fail(api, 'NotAuthorizedException', 'Invalid login token. Token expired.');
+    }
+    return claims.sub;
+  }
+
+  private logins(idToken: string): Record<string, string> {
+    return { [this.providerName]: idToken };
+  }
+
+  private fail(api: string, name: string, message: string): DomainError {
+    return awsError('cognito-identity', api, name, message);
+  }
+
+  private call<T>(api: string, input: Record<string, unknown>, action: () => T): Promise<T> {
+    return this.runtime.invoke('cognito-identity', api, input, action);
+  }
+}

@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { IotPort, type CertificateStatus, type IssuedCertificate, type Page, type ThingRef } from '../../src/aws/iot.port.js';
+import { FakeIotPolicies } from './fake-iot-policies.js';
+import { FakeIotRegistry } from './fake-iot-registry.js';
+import { IotState, type IotSnapshot } from './fake-iot-state.js';
+import { FakeRuntime } from './fake-runtime.js';
+
+export interface FakeIotOptions {
+  runtime?: FakeRuntime;
+  region?: string;
+  accountId?: string;
+  /** Items per list page; small so that callers' pagination is exercised. */
+  pageSize?: number;
+}
+
+/**
+ * A stateful AWS IoT control plane that enforces the rules in AWS-FACTS.md and fails with the
+ * DomainErrors the IotAdapter would raise. Every call goes through the shared FakeRuntime,
+ * which logs it under its real AWS API name with an AWS-shaped input.
+ */
+export class FakeIot extends IotPort {
+  readonly runtime: FakeRuntime;
+  readonly endpoint: string;
+  private readonly state: IotState;
+  private readonly policies: FakeIotPolicies;
+  private readonly registry: FakeIotRegistry;
+
+  constructor(options: FakeIotOptions = {}) {
+    super();
+    this.runtime = options.runtime ?? new FakeRuntime();
+    const region = options.region ?? 'eu-west-1';
+    this.state = new IotState(region, options.accountId ?? '123456789012', options.pageSize ?? 2);
+    this.policies = new FakeIotPolicies(this.state);
+    this.registry = new FakeIotRegistry(this.state, this.runtime.clock);
+    this.endpoint = `${randomBytes(7).toString('hex')}-ats.iot.${region}.amazonaws.com`;
+  }
+
+  // ---- test controls (not AWS calls, not logged) ----
+
+  snapshot(): IotSnapshot {
+    return this.state.snapshot();
+  }
+
+  /** Adds a non-default (or default) policy version, standing in for CreatePolicyVersion. */
+  addPolicyVersion(policyName: string, document: string, setAsDefault = false): string {
+    return this.policies.addVersion(policyName, document, setAsDefault);
+  }
+
+  certificateStatus(certificateId: string): CertificateStatus | undefined {
+    return this.state.certificates.get(certificateId)?.status;
+  }
+
+  // ---- IotPort ----
+
+  dataEndpoint(): Promise<string> {
+    return this.call('DescribeEndpoint', { endpointType: 'iot:Data-ATS' }, () => this.endpoint);
+  }
+
+  createPolicy(policyName: string, document: string): Promise<{ policyArn: string }> {
+    return this.call('CreatePolicy', { policyName, policyDocument: document }, () => this.policies.create(policyName, document));
+  }
+
+  getPolicyDocument(policyName: string): Promise<string> {
+    return this.call('GetPolicy', { policyName }, () => this.policies.document(policyName));
+  }
+
+  listPolicyVersions(policyName: string): Promise<Array<{ versionId: string; isDefault: boolean }>> {
+    return this.call('ListPolicyVersions', { policyName }, () => this.policies.versions(policyName));
+  }
+
+  async deletePolicyVersion(policyName: string, versionId: string): Promise<void> {
+    await this.call('DeletePolicyVersion', { policyName, policyVersionId: versionId }, () => this.policies.deleteVersion(policyName, versionId));
+  }
+
+  async deletePolicy(policyName: string): Promise<void> {
+    await this.call('DeletePolicy', { policyName }, () => this.policies.delete(policyName));
+  }
+
+  async attachPolicy(policyName: string, target: string): Promise<void> {
+    await this.call('AttachPolicy', { policyName, target }, () => this.policies.attach(policyName, target));
+  }
+
+  async detachPolicy(policyName: string, target: string): Promise<void> {
+    await this.call('DetachPolicy', { policyName, target }, () => this.policies.detach(policyName, target));
+  }
+
+  listPolicyTargets(policyName: string, nextToken?: string): Promise<Page<string>> {
+    return this.call('ListTargetsForPolicy', { policyName, marker: nextToken }, () => this.policies.targets(policyName, nextToken));
+  }
+
+  listAttachedPolicies(target: string, nextToken?: string): Promise<Page<string>> {
+    return this.call('ListAttachedPolicies', { target, recursive: false, marker: nextToken }, () => this.policies.attachedTo(target, nextToken));
+  }
+
+  listPolicies(nextToken?: string): Promise<Page<string>> {
+    return this.call('ListPolicies', { marker: nextToken }, () => this.policies.list(nextToken));
+  }
+
+  createThing(thingName: string, attributes: Record<string, string>): Promise<ThingRef> {
+    return this.call('CreateThing', { thingName, attributePayload: { attributes } }, () => this.registry.createThing(thingName, attributes));
+  }
+
+  async deleteThing(thingName: string): Promise<void> {
+    await this.call('DeleteThing', { thingName }, () => this.registry.deleteThing(thingName));
+  }
+
+  listThings(nextToken?: string): Promise<Page<string>> {
+    return this.call('ListThings', { nextToken }, () => this.registry.listThings(nextToken));
+  }
+
+  async attachThingPrincipal(thingName: string, principalArn: string): Promise<void> {
+    await this.call('AttachThingPrincipal', { thingName, principal: principalArn }, () => this.registry.attachPrincipal(thingName, principalArn));
+  }
+
+  async detachThingPrincipal(thingName: string, principalArn: string): Promise<void> {
+    await this.call('DetachThingPrincipal', { thingName, principal: principalArn }, () => this.registry.detachPrincipal(thingName, principalArn));
+  }
+
+  listThingPrincipals(thingName: string, nextToken?: string): Promise<Page<string>> {
+    return this.call('ListThingPrincipals', { thingName, nextToken }, () => this.registry.principals(thingName, nextToken));
+  }
+
+  createCertificateFromCsr(csrPem: string): Promise<IssuedCertificate> {
+    return this.call('CreateCertificateFromCsr', { certificateSigningRequest: csrPem, setAsActive: true }, () =>
+      this.registry.certificateFromCsr(csrPem),
+    );
+  }
+
+  createKeysAndCertificate(): Promise<IssuedCertificate & { privateKey: string }> {
+    return this.call('CreateKeysAndCertificate', { setAsActive: true }, () => this.registry.keysAndCertificate());
+  }
+
+  async updateCertificateStatus(certificateId: string, status: 'ACTIVE' | 'INACTIVE' | 'REVOKED'): Promise<void> {
+    await this.call('UpdateCertificate', { certificateId, newStatus: status }, () => this.registry.updateStatus(certificateId, status));
+  }
+
+  async deleteCertificate(certificateId: string): Promise<void> {
+    await this.call('DeleteCertificate', { certificateId, forceDelete: false }, () => this.registry.deleteCertificate(certificateId));
+  }
+
+  listCertificates(nextToken?: string): Promise<Page<{ certificateId: string; certificateArn: string; status: CertificateStatus }>> {
+    return this.call('ListCertificates', { marker: nextToken }, () => this.registry.listCertificates(nextToken));
+  }
+
+  private call<T>(api: string, input: Record<string, unknown>, action: () => T): Promise<T> {
+    return this.runtime.invoke('iot', api, input, action);
+  }
+}

@@ -1,0 +1,151 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { translateAwsError, type AwsService } from '../../src/aws/aws-errors.js';
+import { DEFAULT_QUOTAS, FALLBACK_QUOTA, type QuotaLimiter } from '../../src/aws/quota-limiter.js';
+import type { DomainError } from '../../src/common/errors/domain-error.js';
+
+/**
+ * What the three fakes share: one ordered call log, one fault injector, call hooks, latency,
+ * AWS-side quota enforcement and an optional client-side QuotaLimiter, applied to every call
+ * in the order a real call meets them.
+ */
+
+export interface FakeCall {
+  /** The real AWS API name, e.g. 'CreateThing'. */
+  api: string;
+  input: unknown;
+}
+
+export type FaultError = DomainError | 'throttle' | 'unavailable';
+
+export interface FaultSpec {
+  api: string;
+  error: FaultError;
+  /** How many calls fail; default 1, Infinity for "until cleared". */
+  times?: number;
+  /** How many calls of the API succeed first (counted from injection): after: 2 fails the 3rd call. */
+  after?: number;
+}
+
+export type CallHook = (input: unknown) => void | Promise<void>;
+
+/** The DomainError the adapters raise for an AWS error of this name: fakes reuse the adapters' translation. */
+export function awsError(service: AwsService, api: string, name: string, message: string = name): DomainError {
+  return translateAwsError(Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } }), { service, api });
+}
+
+export class FaultInjector {
+  private rules: Array<{ api: string; error: FaultError; remaining: number; skip: number }> = [];
+
+  inject(spec: FaultSpec): void {
+    this.rules.push({ api: spec.api, error: spec.error, remaining: spec.times ?? 1, skip: spec.after ?? 0 });
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+
+  /** Consumes the first matching rule for this call, if any. */
+  take(service: AwsService, api: string): DomainError | undefined {
+    let fault: FaultError | undefined;
+    for (const rule of this.rules) {
+      if (rule.api !== api || rule.remaining <= 0) continue;
+      if (rule.skip > 0) {
+        rule.skip -= 1;
+        continue;
+      }
+      rule.remaining -= 1;
+      fault = rule.error;
+      break;
+    }
+    this.rules = this.rules.filter((rule) => rule.remaining > 0);
+    if (fault === 'throttle') return awsError(service, api, service === 'iot' ? 'ThrottlingException' : 'TooManyRequestsException', 'Rate exceeded');
+    if (fault === 'unavailable') return awsError(service, api, service === 'iot' ? 'ServiceUnavailableException' : 'InternalErrorException');
+    return fault;
+  }
+}
+
+export interface FakeRuntimeOptions {
+  /** Delay added to every call before it reaches the fake AWS, for benchmarks. */
+  latencyMs?: number;
+  /** Throttle calls that exceed AWS's default quota, as AWS does. */
+  enforceQuotas?: boolean;
+  /** The account's quotas when they differ from AWS's defaults (raised quotas), calls per second. */
+  awsQuotas?: Record<string, number>;
+  /** Route calls through the same client-side limiter the adapters use. */
+  limiter?: QuotaLimiter;
+  /** Milliseconds since the epoch; injectable so tests can move time. */
+  clock?: () => number;
+}
+
+export class FakeRuntime {
+  readonly calls: FakeCall[] = [];
+  readonly faults = new FaultInjector();
+  latencyMs: number;
+  enforceQuotas: boolean;
+  readonly limiter?: QuotaLimiter;
+  readonly clock: () => number;
+  private readonly awsQuotas: Record<string, number>;
+  private readonly hooks: Array<{ api: string; fn: CallHook }> = [];
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(options: FakeRuntimeOptions = {}) {
+    this.latencyMs = options.latencyMs ?? 0;
+    this.enforceQuotas = options.enforceQuotas ?? false;
+    this.limiter = options.limiter;
+    this.clock = options.clock ?? Date.now;
+    this.awsQuotas = options.awsQuotas ?? {};
+  }
+
+  /** Runs fn before every call of api ('*' for all); throw from it to simulate a crash before AWS is reached. Returns an unsubscribe. */
+  onCall(api: string, fn: CallHook): () => void {
+    const hook = { api, fn };
+    this.hooks.push(hook);
+    return () => {
+      const index = this.hooks.indexOf(hook);
+      if (index >= 0) this.hooks.splice(index, 1);
+    };
+  }
+
+  countCalls(api?: string): number {
+    return api === undefined ? this.calls.length : this.calls.filter((call) => call.api === api).length;
+  }
+
+  resetCalls(): void {
+    this.calls.length = 0;
+  }
+
+  invoke<T>(service: AwsService, api: string, input: unknown, action: () => T | Promise<T>): Promise<T> {
+    const run = () => this.execute(service, api, input, action);
+    return this.limiter ? this.limiter.run(api, run) : run();
+  }
+
+  private async execute<T>(service: AwsService, api: string, input: unknown, action: () => T | Promise<T>): Promise<T> {
+    for (const hook of this.hooks.filter((h) => h.api === api || h.api === '*')) await hook.fn(input);
+    if (this.latencyMs > 0) await sleep(this.latencyMs);
+    this.calls.push({ api, input: structuredClone(input) });
+    if (this.enforceQuotas && !this.takeQuotaToken(api)) {
+      throw awsError(service, api, service === 'iot' ? 'ThrottlingException' : 'TooManyRequestsException', 'Rate exceeded');
+    }
+    const fault = this.faults.take(service, api);
+    if (fault) throw fault;
+    return action();
+  }
+
+  /**
+   * AWS's side of the quota, modelled as AWS throttles: a token bucket refilled at the default
+   * rate that holds one second's worth. (A strict "N per sliding second" count would flag a
+   * client that sends exactly at the quota after an idle second, which AWS accepts.)
+   */
+  private takeQuotaToken(api: string): boolean {
+    const quota = this.awsQuotas[api] ?? DEFAULT_QUOTAS[api] ?? FALLBACK_QUOTA;
+    const now = this.clock();
+    const bucket = this.buckets.get(api) ?? { tokens: quota, at: now };
+    bucket.tokens = Math.min(quota, bucket.tokens + (Math.max(0, now - bucket.at) * quota) / 1000);
+    bucket.at = now;
+    this.buckets.set(api, bucket);
+    // The tolerance absorbs float rounding between this bucket and the client's identical one.
+    if (bucket.tokens < 1 - 1e-9) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+}

@@ -1,0 +1,73 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import { CognitoIdentityClient, DeleteIdentitiesCommand, GetCredentialsForIdentityCommand, GetIdCommand } from '@aws-sdk/client-cognito-identity';
+import { IdentityPoolAdapter } from '../../../src/aws/identity-pool.adapter.js';
+import { QuotaLimiter } from '../../../src/aws/quota-limiter.js';
+import type { AppConfig } from '../../../src/config/app-config.js';
+import { AWS_ENV, awsConfig, awsFailure } from './support.js';
+
+const identity = mockClient(CognitoIdentityClient);
+const LOGINS = { 'cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123': 'id.jwt' };
+const ID = 'eu-west-1:0f0f0f0f-0000-4000-8000-000000000001';
+
+function adapter(config: AppConfig = awsConfig()): IdentityPoolAdapter {
+  return new IdentityPoolAdapter(config, new QuotaLimiter(config));
+}
+
+describe('IdentityPoolAdapter', () => {
+  beforeEach(() => identity.reset());
+
+  it('GetId with the user pool as login provider', async () => {
+    identity.on(GetIdCommand).resolves({ IdentityId: ID });
+    await expect(adapter().getIdentityId('id.jwt')).resolves.toBe(ID);
+    expect(identity.commandCalls(GetIdCommand)[0]!.args[0].input).toEqual({ IdentityPoolId: AWS_ENV.COGNITO_IDENTITY_POOL_ID, Logins: LOGINS });
+  });
+
+  it('GetCredentialsForIdentity returns credentials with a Date expiration', async () => {
+    const expiration = new Date('2030-01-01T00:00:00Z');
+    identity.on(GetCredentialsForIdentityCommand).resolves({
+      IdentityId: ID,
+      Credentials: { AccessKeyId: 'ASIA1', SecretKey: 'secret', SessionToken: 'token', Expiration: expiration },
+    });
+    await expect(adapter().getCredentials(ID, 'id.jwt')).resolves.toEqual({
+      accessKeyId: 'ASIA1',
+      secretAccessKey: 'secret',
+      sessionToken: 'token',
+      expiration,
+    });
+    expect(identity.commandCalls(GetCredentialsForIdentityCommand)[0]!.args[0].input).toEqual({ IdentityId: ID, Logins: LOGINS });
+  });
+
+  it('DeleteIdentities for one id', async () => {
+    identity.on(DeleteIdentitiesCommand).resolves({ UnprocessedIdentityIds: [] });
+    await adapter().deleteIdentity(ID);
+    expect(identity.commandCalls(DeleteIdentitiesCommand)[0]!.args[0].input).toEqual({ IdentityIdsToDelete: [ID] });
+  });
+
+  it.each([
+    ['IdentityNotFound', 'NOT_FOUND'],
+    ['AccessDenied', 'AWS_UNAVAILABLE'],
+    ['InternalServerError', 'AWS_UNAVAILABLE'],
+  ])('an unprocessed id with %s → %s', async (errorCode, code) => {
+    identity.on(DeleteIdentitiesCommand).resolves({ UnprocessedIdentityIds: [{ IdentityId: ID, ErrorCode: errorCode as never }] });
+    await expect(adapter().deleteIdentity(ID)).rejects.toMatchObject({ code });
+  });
+
+  it.each([
+    ['NotAuthorizedException', 'UNAUTHENTICATED'],
+    ['ResourceNotFoundException', 'NOT_FOUND'],
+    ['TooManyRequestsException', 'AWS_THROTTLED'],
+    ['InternalErrorException', 'AWS_UNAVAILABLE'],
+  ])('maps %s to %s', async (name, code) => {
+    identity.on(GetCredentialsForIdentityCommand).rejects(awsFailure(name));
+    await expect(adapter().getCredentials(ID, 'id.jwt')).rejects.toMatchObject({ code });
+  });
+
+  it('refuses with AWS_NOT_CONFIGURED when settings are missing', async () => {
+    await expect(adapter(awsConfig({ COGNITO_IDENTITY_POOL_ID: '' })).getIdentityId('id.jwt')).rejects.toMatchObject({
+      code: 'AWS_NOT_CONFIGURED',
+      message: 'AWS is not configured: set COGNITO_IDENTITY_POOL_ID',
+    });
+    expect(identity.calls()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,217 @@
+import { createHmac } from 'node:crypto';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  AdminCreateUserCommand,
+  AdminDeleteUserCommand,
+  AdminDisableUserCommand,
+  AdminEnableUserCommand,
+  AdminInitiateAuthCommand,
+  AdminRespondToAuthChallengeCommand,
+  AdminUserGlobalSignOutCommand,
+  CognitoIdentityProviderClient,
+  DescribeUserPoolCommand,
+  InvalidPasswordException,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { QuotaLimiter } from '../../../src/aws/quota-limiter.js';
+import { cognitoSecretHash } from '../../../src/aws/secret-hash.js';
+import { UserPoolAdapter } from '../../../src/aws/user-pool.adapter.js';
+import type { AppConfig } from '../../../src/config/app-config.js';
+import { awsConfig, awsFailure } from './support.js';
+
+const cognito = mockClient(CognitoIdentityProviderClient);
+const POOL = 'eu-west-1_AbC123';
+const CLIENT = 'client123';
+const SECRET = 'sUp3r-s3cret';
+const TOKENS = { IdToken: 'id.jwt', AccessToken: 'access.jwt', RefreshToken: 'refresh', ExpiresIn: 3600 };
+
+function adapter(config: AppConfig = awsConfig()): UserPoolAdapter {
+  return new UserPoolAdapter(config, new QuotaLimiter(config));
+}
+const withSecret = () => adapter(awsConfig({ COGNITO_CLIENT_SECRET: SECRET }));
+
+function inputOf(command: unknown, index = 0): Record<string, unknown> {
+  return cognito.commandCalls(command as never)[index]!.args[0].input as Record<string, unknown>;
+}
+
+describe('cognitoSecretHash', () => {
+  it('is Base64(HMAC-SHA256(secret, username + clientId))', () => {
+    const expected = createHmac('sha256', SECRET).update(`alice7${'abc123clientid'}`).digest('base64');
+    expect(cognitoSecretHash(SECRET, 'alice7', 'abc123clientid')).toBe(expected);
+    // Computed independently with: printf 'alice7abc123clientid' | openssl dgst -sha256 -hmac 'sUp3r-s3cret' -binary | base64
+    expect(cognitoSecretHash(SECRET, 'alice7', 'abc123clientid')).toBe('OtH7TZ63Knf4305b6VaQx52dIw9Ypw5oYeQlmeZv0rA=');
+  });
+});
+
+describe('UserPoolAdapter', () => {
+  beforeEach(() => cognito.reset());
+
+  describe('AdminCreateUser', () => {
+    const created = { User: { Username: 'alice', UserStatus: 'FORCE_CHANGE_PASSWORD' as const, Attributes: [{ Name: 'sub', Value: 'sub-1' }] } };
+
+    it('suppresses the invitation and verifies the email it sets', async () => {
+      cognito.on(AdminCreateUserCommand).resolves(created);
+      await expect(adapter().createUser({ username: 'alice', email: 'a@example.com', temporaryPassword: 'Temp1234!', sendInvite: false })).resolves.toEqual({
+        username: 'alice',
+        sub: 'sub-1',
+        status: 'FORCE_CHANGE_PASSWORD',
+      });
+      expect(inputOf(AdminCreateUserCommand)).toEqual({
+        UserPoolId: POOL,
+        Username: 'alice',
+        MessageAction: 'SUPPRESS',
+        UserAttributes: [
+          { Name: 'email', Value: 'a@example.com' },
+          { Name: 'email_verified', Value: 'true' },
+        ],
+        TemporaryPassword: 'Temp1234!',
+      });
+    });
+
+    it('sends the invitation by email when asked', async () => {
+      cognito.on(AdminCreateUserCommand).resolves(created);
+      await adapter().createUser({ username: 'alice', email: 'a@example.com', sendInvite: true });
+      expect(inputOf(AdminCreateUserCommand)).toEqual({
+        UserPoolId: POOL,
+        Username: 'alice',
+        UserAttributes: [
+          { Name: 'email', Value: 'a@example.com' },
+          { Name: 'email_verified', Value: 'true' },
+        ],
+        DesiredDeliveryMediums: ['EMAIL'],
+      });
+    });
+
+    it('sends only the username when nothing else is given', async () => {
+      cognito.on(AdminCreateUserCommand).resolves(created);
+      await adapter().createUser({ username: 'alice', sendInvite: false });
+      expect(inputOf(AdminCreateUserCommand)).toEqual({ UserPoolId: POOL, Username: 'alice', MessageAction: 'SUPPRESS' });
+    });
+
+    it('passes the password policy text to the caller and maps duplicates to CONFLICT', async () => {
+      cognito.on(AdminCreateUserCommand).rejectsOnce(
+        new InvalidPasswordException({ message: 'Password does not conform to policy: Password not long enough', $metadata: {} }),
+      );
+      await expect(adapter().createUser({ username: 'alice', temporaryPassword: 'short', sendInvite: false })).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+        message: 'Password does not conform to policy: Password not long enough',
+      });
+      cognito.on(AdminCreateUserCommand).rejects(awsFailure('UsernameExistsException'));
+      await expect(adapter().createUser({ username: 'alice', sendInvite: false })).rejects.toMatchObject({ code: 'CONFLICT' });
+    });
+  });
+
+  it.each([
+    ['disableUser', AdminDisableUserCommand],
+    ['enableUser', AdminEnableUserCommand],
+    ['signOutEverywhere', AdminUserGlobalSignOutCommand],
+    ['deleteUser', AdminDeleteUserCommand],
+  ] as const)('%s sends its admin command for the user', async (method, command) => {
+    cognito.on(command as never).resolves({});
+    await adapter()[method]('alice');
+    expect(inputOf(command)).toEqual({ UserPoolId: POOL, Username: 'alice' });
+  });
+
+  it('maps UserNotFoundException to NOT_FOUND outside sign-in', async () => {
+    cognito.on(AdminDeleteUserCommand).rejects(awsFailure('UserNotFoundException'));
+    await expect(adapter().deleteUser('ghost')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  describe('sign-in', () => {
+    it('ADMIN_USER_PASSWORD_AUTH returns tokens; no SECRET_HASH without a client secret', async () => {
+      cognito.on(AdminInitiateAuthCommand).resolves({ AuthenticationResult: TOKENS });
+      await expect(adapter().signIn('alice', 'Passw0rd!')).resolves.toEqual({
+        kind: 'tokens',
+        tokens: { idToken: 'id.jwt', accessToken: 'access.jwt', refreshToken: 'refresh', expiresIn: 3600 },
+      });
+      expect(inputOf(AdminInitiateAuthCommand)).toEqual({
+        UserPoolId: POOL,
+        ClientId: CLIENT,
+        AuthFlow: 'ADMIN_USER_PASSWORD_AUTH',
+        AuthParameters: { USERNAME: 'alice', PASSWORD: 'Passw0rd!' },
+      });
+    });
+
+    it('carries SECRET_HASH on every client call when the client has a secret', async () => {
+      cognito.on(AdminInitiateAuthCommand).resolves({ AuthenticationResult: TOKENS });
+      cognito.on(AdminRespondToAuthChallengeCommand).resolves({ AuthenticationResult: TOKENS });
+      const hash = createHmac('sha256', SECRET).update(`alice${CLIENT}`).digest('base64');
+      await withSecret().signIn('alice', 'Passw0rd!');
+      await withSecret().refresh('alice', 'refresh');
+      await withSecret().completeNewPassword('alice', 'session', 'NewPassw0rd!');
+      expect(inputOf(AdminInitiateAuthCommand, 0).AuthParameters).toEqual({ USERNAME: 'alice', PASSWORD: 'Passw0rd!', SECRET_HASH: hash });
+      expect(inputOf(AdminInitiateAuthCommand, 1).AuthParameters).toEqual({ REFRESH_TOKEN: 'refresh', SECRET_HASH: hash });
+      expect(inputOf(AdminRespondToAuthChallengeCommand).ChallengeResponses).toEqual({ USERNAME: 'alice', NEW_PASSWORD: 'NewPassw0rd!', SECRET_HASH: hash });
+    });
+
+    it('NEW_PASSWORD_REQUIRED becomes a challenge with its session', async () => {
+      cognito.on(AdminInitiateAuthCommand).resolves({ ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: 'sess' });
+      await expect(adapter().signIn('alice', 'Temp1234!')).resolves.toEqual({ kind: 'challenge', challenge: 'NEW_PASSWORD_REQUIRED', session: 'sess' });
+    });
+
+    it('any other challenge is FORBIDDEN naming it', async () => {
+      cognito.on(AdminInitiateAuthCommand).resolves({ ChallengeName: 'SOFTWARE_TOKEN_MFA', Session: 'sess' });
+      await expect(adapter().signIn('alice', 'Passw0rd!')).rejects.toMatchObject({ code: 'FORBIDDEN', details: { challenge: 'SOFTWARE_TOKEN_MFA' } });
+    });
+
+    it('AdminRespondToAuthChallenge answers NEW_PASSWORD_REQUIRED', async () => {
+      cognito.on(AdminRespondToAuthChallengeCommand).resolves({ AuthenticationResult: TOKENS });
+      await adapter().completeNewPassword('alice', 'sess', 'NewPassw0rd!');
+      expect(inputOf(AdminRespondToAuthChallengeCommand)).toEqual({
+        UserPoolId: POOL,
+        ClientId: CLIENT,
+        ChallengeName: 'NEW_PASSWORD_REQUIRED',
+        Session: 'sess',
+        ChallengeResponses: { USERNAME: 'alice', NEW_PASSWORD: 'NewPassw0rd!' },
+      });
+    });
+
+    it('REFRESH_TOKEN_AUTH returns tokens without a new refresh token', async () => {
+      cognito.on(AdminInitiateAuthCommand).resolves({ AuthenticationResult: { IdToken: 'id2', AccessToken: 'access2', ExpiresIn: 3600 } });
+      await expect(adapter().refresh('alice', 'refresh')).resolves.toEqual({ kind: 'tokens', tokens: { idToken: 'id2', accessToken: 'access2', expiresIn: 3600 } });
+      expect(inputOf(AdminInitiateAuthCommand)).toEqual({
+        UserPoolId: POOL,
+        ClientId: CLIENT,
+        AuthFlow: 'REFRESH_TOKEN_AUTH',
+        AuthParameters: { REFRESH_TOKEN: 'refresh' },
+      });
+    });
+
+    it.each([
+      ['Incorrect username or password.', 'INVALID_CREDENTIALS', undefined],
+      ['User is disabled.', 'FORBIDDEN', 'USER_DISABLED'],
+    ])('NotAuthorizedException "%s" → %s', async (message, code, reason) => {
+      cognito.on(AdminInitiateAuthCommand).rejects(awsFailure('NotAuthorizedException', message));
+      const error = await adapter().signIn('alice', 'wrong-password').catch((e: unknown) => e);
+      expect(error).toMatchObject({ code });
+      if (reason) expect(error).toMatchObject({ details: { reason } });
+      expect(JSON.stringify(error) + String((error as Error).message)).not.toContain('wrong-password');
+    });
+
+    it('does not reveal unknown users at sign-in', async () => {
+      cognito.on(AdminInitiateAuthCommand).rejects(awsFailure('UserNotFoundException', 'User does not exist.'));
+      await expect(adapter().signIn('ghost', 'x')).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    });
+
+    it('maps TooManyRequestsException to AWS_THROTTLED with a retry hint', async () => {
+      cognito.on(AdminInitiateAuthCommand).rejects(awsFailure('TooManyRequestsException'));
+      const error = await adapter().signIn('alice', 'x').catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'AWS_THROTTLED', retryAfterSeconds: 1 });
+    });
+  });
+
+  it('DescribeUserPool gives the pool ARN', async () => {
+    cognito.on(DescribeUserPoolCommand).resolves({ UserPool: { Arn: 'arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbC123' } });
+    await expect(adapter().userPoolArn()).resolves.toBe('arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbC123');
+    expect(inputOf(DescribeUserPoolCommand)).toEqual({ UserPoolId: POOL });
+  });
+
+  it('refuses with AWS_NOT_CONFIGURED when settings are missing', async () => {
+    const config = awsConfig({ COGNITO_USER_POOL_ID: '', COGNITO_CLIENT_ID: '' });
+    await expect(adapter(config).signIn('alice', 'x')).rejects.toMatchObject({
+      code: 'AWS_NOT_CONFIGURED',
+      message: 'AWS is not configured: set COGNITO_USER_POOL_ID, COGNITO_CLIENT_ID',
+    });
+    expect(cognito.calls()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,139 @@
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Page } from '../../../src/aws/iot.port.js';
+import { FakeIot } from '../../fakes/fake-iot.js';
+import { fakeCaPublicKey } from '../../fakes/fake-x509.js';
+import { createTestCsr } from '../../support/csr.js';
+
+const DOC = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: '*' }] });
+const IDENTITY = 'eu-west-1:0f0f0f0f-0000-4000-8000-000000000001';
+
+async function all(list: (token?: string) => Promise<Page<string>>): Promise<string[]> {
+  const items: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await list(token);
+    items.push(...page.items);
+    token = page.nextToken;
+  } while (token);
+  return items;
+}
+
+describe('FakeIot', () => {
+  let iot: FakeIot;
+  beforeEach(() => (iot = new FakeIot()));
+
+  it('enforces AWS delete order for a device, then leaves nothing behind', async () => {
+    const thing = await iot.createThing('dev-1', { owner: 'u1' });
+    expect(thing.thingArn).toBe('arn:aws:iot:eu-west-1:123456789012:thing/dev-1');
+    const cert = await iot.createCertificateFromCsr(createTestCsr().csrPem);
+    await iot.createPolicy('dev-1-policy', DOC);
+    await iot.attachPolicy('dev-1-policy', cert.certificateArn);
+    await iot.attachThingPrincipal('dev-1', cert.certificateArn);
+
+    await expect(iot.deleteThing('dev-1')).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(iot.deletePolicy('dev-1-policy')).rejects.toMatchObject({ code: 'CONFLICT', details: { awsError: 'DeleteConflictException' } });
+    await expect(iot.deleteCertificate(cert.certificateId)).rejects.toMatchObject({ code: 'CONFLICT', details: { awsError: 'CertificateStateException' } });
+    await iot.updateCertificateStatus(cert.certificateId, 'INACTIVE');
+    await expect(iot.deleteCertificate(cert.certificateId)).rejects.toMatchObject({ code: 'CONFLICT', details: { awsError: 'DeleteConflictException' } });
+
+    await iot.detachThingPrincipal('dev-1', cert.certificateArn);
+    await iot.detachPolicy('dev-1-policy', cert.certificateArn);
+    await iot.deleteCertificate(cert.certificateId);
+    await iot.deletePolicy('dev-1-policy');
+    await iot.deleteThing('dev-1');
+    expect(iot.snapshot()).toEqual({ things: [], certificates: [], policies: [], policyAttachments: [], thingPrincipals: [] });
+  });
+
+  it('CreateThing is idempotent for the same attributes and a conflict for different ones', async () => {
+    const first = await iot.createThing('dev-1', { owner: 'u1' });
+    await expect(iot.createThing('dev-1', { owner: 'u1' })).resolves.toEqual(first);
+    await expect(iot.createThing('dev-1', { owner: 'u2' })).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('validates names, attributes and policy documents', async () => {
+    await expect(iot.createThing('bad name', {})).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(iot.createThing('x'.repeat(129), {})).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(iot.createThing('dev-1', { a: '1', b: '2', c: '3', d: '4' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(iot.createPolicy('has:colon', DOC)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    const huge = JSON.stringify({ Statement: [{ Resource: 'x'.repeat(2100) }] });
+    await expect(iot.createPolicy('p1', huge)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await iot.createPolicy('p1', DOC);
+    await expect(iot.createPolicy('p1', DOC)).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('attaches idempotently, detaches what is not attached, and caps a target at 10 policies', async () => {
+    for (let i = 0; i < 11; i++) await iot.createPolicy(`p${i}`, DOC);
+    for (let i = 0; i < 10; i++) await iot.attachPolicy(`p${i}`, IDENTITY);
+    await iot.attachPolicy('p0', IDENTITY);
+    await expect(iot.attachPolicy('p10', IDENTITY)).rejects.toMatchObject({ code: 'CONFLICT', details: { reason: 'POLICY_LIMIT' } });
+    await iot.detachPolicy('p10', IDENTITY);
+    await expect(iot.detachPolicy('missing', IDENTITY)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(iot.attachPolicy('missing', IDENTITY)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('refuses DeletePolicy while non-default versions exist', async () => {
+    await iot.createPolicy('p1', DOC);
+    const version = iot.addPolicyVersion('p1', DOC);
+    await expect(iot.deletePolicy('p1')).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await iot.listPolicyVersions('p1')).toEqual([
+      { versionId: '1', isDefault: true },
+      { versionId: version, isDefault: false },
+    ]);
+    await iot.deletePolicyVersion('p1', version);
+    await iot.deletePolicy('p1');
+  });
+
+  it('answers NOT_FOUND for unknown resources, except DeleteThing which AWS lets succeed', async () => {
+    await expect(iot.getPolicyDocument('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(iot.deleteCertificate('f'.repeat(64))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(iot.attachThingPrincipal('nope', IDENTITY)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(iot.listThingPrincipals('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(iot.deleteThing('nope')).resolves.toBeUndefined();
+  });
+
+  it('issues real certificates that expire when AWS-issued ones do', async () => {
+    const fromCsr = await iot.createCertificateFromCsr(createTestCsr({ commonName: 'dev-1' }).csrPem);
+    const x509 = new X509Certificate(fromCsr.certificatePem);
+    expect(x509.subject).toBe('CN=dev-1');
+    expect(x509.verify(fakeCaPublicKey())).toBe(true);
+    expect(new Date(x509.validTo).toISOString()).toBe('2049-12-31T23:59:59.000Z');
+    expect(fromCsr.certificateId).toMatch(/^[0-9a-f]{64}$/);
+    expect(fromCsr.certificateArn).toBe(`arn:aws:iot:eu-west-1:123456789012:cert/${fromCsr.certificateId}`);
+
+    const withKeys = await iot.createKeysAndCertificate();
+    expect(new X509Certificate(withKeys.certificatePem).checkPrivateKey(createPrivateKey(withKeys.privateKey))).toBe(true);
+    expect(iot.certificateStatus(withKeys.certificateId)).toBe('ACTIVE');
+  });
+
+  it('rejects garbage and tampered CSRs', async () => {
+    await expect(iot.createCertificateFromCsr('hello')).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    const { csrPem } = createTestCsr();
+    const lines = csrPem.split('\n');
+    lines[3] = lines[3]!.replace(/[A-Za-z]/, (c) => (c === 'A' ? 'B' : 'A'));
+    await expect(iot.createCertificateFromCsr(lines.join('\n'))).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
+  it('does not let a revoked certificate come back', async () => {
+    const { certificateId } = await iot.createKeysAndCertificate();
+    await iot.updateCertificateStatus(certificateId, 'REVOKED');
+    await expect(iot.updateCertificateStatus(certificateId, 'ACTIVE')).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('paginates every list in small pages, stable under deletes', async () => {
+    for (const name of ['a', 'b', 'c', 'd', 'e']) await iot.createThing(name, {});
+    const first = await iot.listThings();
+    expect(first.items).toHaveLength(2);
+    expect(first.nextToken).toBeDefined();
+    await iot.deleteThing('a');
+    const rest = await all((token) => iot.listThings(token ?? first.nextToken));
+    expect([...first.items, ...rest]).toEqual(['a', 'b', 'c', 'd', 'e']);
+
+    await iot.createPolicy('p1', DOC);
+    const targets = [1, 2, 3].map((n) => `eu-west-1:0f0f0f0f-0000-4000-8000-00000000000${n}`);
+    for (const target of targets) await iot.attachPolicy('p1', target);
+    expect(await all((t) => iot.listPolicyTargets('p1', t))).toEqual(targets);
+    expect(await all((t) => iot.listAttachedPolicies(targets[0]!, t))).toEqual(['p1']);
+    await expect(iot.listThings('not-a-token')).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+});
