@@ -5,7 +5,7 @@ describe('foundation over HTTP (AWS not configured)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ aws: false });
   });
   afterAll(async () => t?.close());
 
@@ -76,7 +76,7 @@ describe('foundation over HTTP (AWS not configured)', () => {
 describe('foundation: malformed requests', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ env: { BODY_LIMIT_BYTES: '2048' } });
+    t = await startTestApp({ aws: false, env: { BODY_LIMIT_BYTES: '2048' } });
   });
   afterAll(async () => t?.close());
 

@@ -72,12 +72,14 @@ export class FakeIdentityPool extends IdentityPoolPort {
       if (this.subject(api, idToken) !== owner) {
         throw this.fail(api, 'NotAuthorizedException', "Logins don't match. Please include at least one valid login for this identity or identity pool.");
       }
-      return {
+      const credentials = {
         accessKeyId: `ASIA${randomBytes(10).toString('hex').toUpperCase().slice(0, 16)}`,
         secretAccessKey: randomBytes(30).toString('base64'),
         sessionToken: randomBytes(180).toString('base64'),
         expiration: new Date(this.runtime.clock() + this.lifetimeMs),
       };
+      this.runtime.secrets.add(credentials.secretAccessKey).add(credentials.sessionToken);
+      return credentials;
     });
   }
 

@@ -127,7 +127,11 @@ export class FakeIot extends IotPort {
   }
 
   createKeysAndCertificate(): Promise<IssuedCertificate & { privateKey: string }> {
-    return this.call('CreateKeysAndCertificate', { setAsActive: true }, () => this.registry.keysAndCertificate());
+    return this.call('CreateKeysAndCertificate', { setAsActive: true }, () => {
+      const issued = this.registry.keysAndCertificate();
+      this.runtime.secrets.add(issued.privateKey);
+      return issued;
+    });
   }
 
   async updateCertificateStatus(certificateId: string, status: 'ACTIVE' | 'INACTIVE' | 'REVOKED'): Promise<void> {

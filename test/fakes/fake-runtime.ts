@@ -80,6 +80,8 @@ export interface FakeRuntimeOptions {
 export class FakeRuntime {
   readonly calls: FakeCall[] = [];
   readonly faults = new FaultInjector();
+  /** Every secret the fakes handed out or were given (passwords, tokens, keys, credentials): tests check none reaches a log. */
+  readonly secrets = new Set<string>();
   latencyMs: number;
   enforceQuotas: boolean;
   readonly limiter?: QuotaLimiter;

@@ -77,6 +77,7 @@ export class FakeUserPool extends UserPoolPort {
 
   /** A CONFIRMED user that can sign in straight away. */
   seedUser(input: { username: string; password: string; email?: string; groups?: string[] }): FakePoolUser {
+    this.runtime.secrets.add(input.password);
     const user: FakePoolUser = {
       username: input.username,
       sub: randomUUID(),
@@ -138,6 +139,7 @@ export class FakeUserPool extends UserPoolPort {
   }
 
   signIn(username: string, password: string): Promise<AuthOutcome> {
+    this.runtime.secrets.add(password);
     const api = 'AdminInitiateAuth';
     return this.call(api, { AuthFlow: 'ADMIN_USER_PASSWORD_AUTH', USERNAME: username }, () => {
       const user = this.users.get(username);
@@ -189,8 +191,10 @@ export class FakeUserPool extends UserPoolPort {
   private issue(user: FakePoolUser, withRefreshToken: boolean): CognitoTokens {
     const claims: TokenClaims = { sub: user.sub, username: user.username, groups: [...user.groups], ...(user.email ? { email: user.email } : {}) };
     const tokens: CognitoTokens = { idToken: this.tokens.idToken(claims), accessToken: this.tokens.accessToken(claims), expiresIn: TOKEN_LIFETIME_SECONDS };
+    this.runtime.secrets.add(tokens.idToken).add(tokens.accessToken);
     if (withRefreshToken) {
       tokens.refreshToken = randomBytes(48).toString('base64url');
+      this.runtime.secrets.add(tokens.refreshToken);
       this.refreshTokens.set(tokens.refreshToken, user.username);
     }
     return tokens;
@@ -201,6 +205,7 @@ export class FakeUserPool extends UserPoolPort {
   }
 
   private checkPassword(api: string, password: string): void {
+    this.runtime.secrets.add(password);
     if (password.length < this.minPasswordLength) {
       throw this.fail(api, 'InvalidPasswordException', 'Password does not conform to policy: Password not long enough');
     }

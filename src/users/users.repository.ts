@@ -1,0 +1,89 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../common/errors/domain-error.js';
+import type { User, UserStatus } from '../generated/prisma/client.js';
+import { isRecordNotFound, isUniqueViolation } from '../persistence/prisma-errors.js';
+import { PrismaService } from '../persistence/prisma.service.js';
+
+export type UserRecord = User;
+export type UserWithDeviceCount = User & { deviceCount: number };
+
+/** The only place that reads and writes the users table. */
+@Injectable()
+export class UsersRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async create(input: { username: string; cognitoSub: string; email?: string; policyName: string }): Promise<UserRecord> {
+    try {
+      return await this.prisma.user.create({ data: { ...input, email: input.email ?? null } });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw DomainError.conflict(`User ${input.username} already exists`, { username: input.username });
+      throw error;
+    }
+  }
+
+  findByUsername(username: string): Promise<UserRecord | null> {
+    return this.prisma.user.findUnique({ where: { username } });
+  }
+
+  async getByUsername(username: string): Promise<UserRecord> {
+    const user = await this.findByUsername(username);
+    if (!user) throw DomainError.notFound('User', { username });
+    return user;
+  }
+
+  async getWithDeviceCount(username: string): Promise<UserWithDeviceCount> {
+    const user = await this.prisma.user.findUnique({
+      where: { username },
+      include: { _count: { select: { devices: true } } },
+    });
+    if (!user) throw DomainError.notFound('User', { username });
+    const { _count, ...rest } = user;
+    return { ...rest, deviceCount: _count.devices };
+  }
+
+  /** Usernames in order; `after` is the last username of the previous page. Fetches limit + 1 to tell if more follow. */
+  async list(limit: number, after?: string): Promise<UserWithDeviceCount[]> {
+    const users = await this.prisma.user.findMany({
+      where: after ? { username: { gt: after } } : {},
+      orderBy: { username: 'asc' },
+      take: limit + 1,
+      include: { _count: { select: { devices: true } } },
+    });
+    return users.map(({ _count, ...rest }) => ({ ...rest, deviceCount: _count.devices }));
+  }
+
+  async setStatus(username: string, status: UserStatus): Promise<void> {
+    await this.prisma.user.update({ where: { username }, data: { status } }).catch(notFoundAs(username));
+  }
+
+  /**
+   * Stores the identity id GetId returned, only if none is stored yet; returns the stored one.
+   * Two first sign-ins racing both get the same id from Cognito, so either write is right.
+   */
+  async recordIdentity(userId: string, identityId: string): Promise<string> {
+    await this.prisma.user.updateMany({ where: { id: userId, identityId: null }, data: { identityId } });
+    const user = await this.prisma.user.findUniqueOrThrow({ where: { id: userId }, select: { identityId: true } });
+    return user.identityId ?? identityId;
+  }
+
+  async markPolicyAttached(userId: string, at = new Date()): Promise<void> {
+    await this.prisma.user.updateMany({ where: { id: userId, policyAttachedAt: null }, data: { policyAttachedAt: at } });
+  }
+
+  /** After DetachPolicy: the next sign-in attaches it again. */
+  async clearPolicyAttached(userId: string): Promise<void> {
+    await this.prisma.user.update({ where: { id: userId }, data: { policyAttachedAt: null } });
+  }
+
+  /** Removes the row; a row already gone counts as removed (deletes are re-runnable). */
+  async delete(userId: string): Promise<void> {
+    await this.prisma.user.deleteMany({ where: { id: userId } });
+  }
+}
+
+function notFoundAs(username: string) {
+  return (error: unknown): never => {
+    if (isRecordNotFound(error)) throw DomainError.notFound('User', { username });
+    throw error;
+  };
+}
