@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { AwsScope } from './aws-scope.service.js';
 import { IdentityPoolAdapter } from './identity-pool.adapter.js';
 import { IdentityPoolPort } from './identity-pool.port.js';
 import { IotAdapter } from './iot.adapter.js';
@@ -8,13 +9,15 @@ import { UserPoolAdapter } from './user-pool.adapter.js';
 import { UserPoolPort } from './user-pool.port.js';
 
 /** Binds the AWS ports to their SDK adapters; tests override the ports with the fakes in test/fakes. */
+@Global()
 @Module({
   providers: [
     QuotaLimiter,
+    AwsScope,
     { provide: UserPoolPort, useClass: UserPoolAdapter },
     { provide: IdentityPoolPort, useClass: IdentityPoolAdapter },
     { provide: IotPort, useClass: IotAdapter },
   ],
-  exports: [QuotaLimiter, UserPoolPort, IdentityPoolPort, IotPort],
+  exports: [QuotaLimiter, AwsScope, UserPoolPort, IdentityPoolPort, IotPort],
 })
 export class AwsModule {}
