@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import helmet from '@fastify/helmet';
-import { RequestMethod } from '@nestjs/common';
+import { RequestMethod, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { setupSwagger } from './common/http/swagger.js';
@@ -19,15 +19,20 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
   return new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes, trustProxy: true, genReqId: requestId });
 }
 
-/** Everything main.ts and the tests both need on top of the module graph. */
-export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<NestFastifyApplication> {
-  app.useLogger(app.get(Logger));
+/** The API lives under /v1; health probes stay at the root where orchestrators expect them. */
+export function setApiPrefix(app: INestApplication): void {
   app.setGlobalPrefix('v1', {
     exclude: [
       { path: 'health/live', method: RequestMethod.GET },
       { path: 'health/ready', method: RequestMethod.GET },
     ],
   });
+}
+
+/** Everything main.ts and the tests both need on top of the module graph. */
+export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<NestFastifyApplication> {
+  app.useLogger(app.get(Logger));
+  setApiPrefix(app);
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig, missingAwsSettings } from '../../src/config/app-config.js';
+import { ConfigError } from '../../src/config/env-parsers.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('config', () => {
+  it('boots with sensible defaults and no environment at all', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 3000, logLevel: 'info', resourcePrefix: 'iotp', admin: { group: 'admins' } });
+    expect(config.database.url).toBeUndefined();
+    expect(config.credentialCache.enabled).toBe(true);
+    expect(Object.isFrozen(config.aws)).toBe(true);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /^PORT must be an integer/],
+    [{ PORT: '70000' }, /^PORT must be an integer from 0 to 65535/],
+    [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be one of/],
+    [{ DATABASE_URL: 'mysql://x' }, /^DATABASE_URL must be a postgres: or postgresql: URL/],
+    [{ AWS_REGION: 'Mars' }, /^AWS_REGION must be a region/],
+    [{ AWS_ENDPOINT_URL: 'not a url' }, /^AWS_ENDPOINT_URL must be a valid URL/],
+    [{ COGNITO_USER_POOL_ID: 'nope' }, /^COGNITO_USER_POOL_ID must look like/],
+    [{ RESOURCE_PREFIX: 'Has_Underscore' }, /^RESOURCE_PREFIX must be 1-16 lowercase/],
+    [{ ADMIN_API_KEYS: 'short' }, /^ADMIN_API_KEYS entries must be at least 24 characters/],
+    [{ CORS_ORIGINS: 'https://ok.example.com,*' }, /^CORS_ORIGINS entries must be origins/],
+    [{ CREDENTIAL_CACHE_ENABLED: 'maybe' }, /^CREDENTIAL_CACHE_ENABLED must be true or false/],
+    [{ AWS_QUOTAS: 'CreateThing=fast' }, /^AWS_QUOTAS entries must look like Name=number/],
+    [{ AUTHORIZER_SECRET: 'too-short' }, /^AUTHORIZER_SECRET must be at least 32 characters/],
+  ])('stops boot naming the variable for %o', (env, message) => {
+    const problems = problemsOf(env);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(message);
+  });
+
+  it('reports every malformed variable at once', () => {
+    expect(problemsOf({ PORT: 'x', LOG_LEVEL: 'y', AWS_REGION: 'z' })).toHaveLength(3);
+  });
+
+  it('does not stop boot for missing AWS settings, but lists them', () => {
+    expect(missingAwsSettings(loadConfig({}))).toEqual(['AWS_REGION', 'COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'COGNITO_IDENTITY_POOL_ID']);
+    expect(
+      missingAwsSettings(
+        loadConfig({
+          AWS_REGION: 'eu-west-1',
+          COGNITO_USER_POOL_ID: 'eu-west-1_AbC123',
+          COGNITO_CLIENT_ID: 'abc123',
+          COGNITO_IDENTITY_POOL_ID: 'eu-west-1:11111111-2222-3333-4444-555555555555',
+        }),
+      ),
+    ).toEqual([]);
+  });
+
+  it('parses lists and per-API quota overrides', () => {
+    const config = loadConfig({
+      ADMIN_API_KEYS: 'a'.repeat(24) + ', ' + 'b'.repeat(30),
+      AWS_QUOTAS: 'CreateThing=50, GetId=100',
+      REPLICAS: '3',
+    });
+    expect(config.admin.apiKeys).toEqual(['a'.repeat(24), 'b'.repeat(30)]);
+    expect(config.aws.quotaOverrides).toEqual({ CreateThing: 50, GetId: 100 });
+    expect(config.aws.replicas).toBe(3);
+  });
+});
