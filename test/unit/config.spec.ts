@@ -70,3 +70,16 @@ describe('config', () => {
     expect(config.aws.replicas).toBe(3);
   });
 });
+
+describe('.env.example', () => {
+  it('documents every variable the config reads, and nothing it does not', async () => {
+    const { readFileSync } = await import('node:fs');
+    const source = readFileSync('src/config/app-config.ts', 'utf8');
+    const read = new Set([...source.matchAll(/read\.\w+\('([A-Z0-9_]+)'/g)].map((match) => match[1]));
+    const documented = new Set(
+      [...readFileSync('.env.example', 'utf8').matchAll(/^([A-Z0-9_]+)=/gm)].map((match) => match[1]),
+    );
+    expect([...read].filter((name) => !documented.has(name))).toEqual([]);
+    expect([...documented].filter((name) => !read.has(name))).toEqual([]);
+  });
+});

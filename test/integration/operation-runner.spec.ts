@@ -1,0 +1,172 @@
+import 'reflect-metadata';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DomainError } from '../../src/common/errors/domain-error.js';
+import type { OperationDefinition } from '../../src/operations/operation.types.js';
+import { OperationRunner } from '../../src/operations/operation-runner.js';
+import { RecoveryService } from '../../src/operations/recovery.service.js';
+import { PrismaService } from '../../src/persistence/prisma.service.js';
+import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app.js';
+
+/** A toy resource store standing in for AWS, so the runner's bookkeeping is what is under test. */
+const store = new Set<string>();
+const log: string[] = [];
+let failAt: string | undefined;
+
+const step = (name: string) => ({
+  name,
+  async run() {
+    log.push(`run ${name}`);
+    if (failAt === name) throw new DomainError('AWS_UNAVAILABLE', `${name} failed`);
+    store.add(name);
+    return { [`${name}Id`]: `id-${name}` };
+  },
+  async undo() {
+    log.push(`undo ${name}`);
+    store.delete(name);
+  },
+});
+
+const create: OperationDefinition<{ who: string }, string> = {
+  kind: 'test-create',
+  onFailure: 'undo',
+  steps: () => [step('a'), step('b'), step('c')],
+  result: (context) => `${context.params.who}:${Object.keys(context.state).join(',')}`,
+};
+
+const remove: OperationDefinition<{ who: string }, void> = {
+  kind: 'test-delete',
+  onFailure: 'finish',
+  steps: () => [step('x'), step('y')],
+  result: () => undefined,
+};
+
+describe('OperationRunner', () => {
+  let t: TestApp;
+  let runner: OperationRunner;
+  let prisma: PrismaService;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { OPERATION_LEASE_MS: '500' } });
+    runner = t.app.get(OperationRunner);
+    prisma = t.app.get(PrismaService);
+    runner.register(create);
+    runner.register(remove);
+  });
+  afterAll(async () => t?.close());
+  beforeEach(() => {
+    store.clear();
+    log.length = 0;
+    failAt = undefined;
+  });
+
+  it('runs every step, records what each returned, and frees the subject', async () => {
+    await expect(runner.run(create, 'thing:1', { who: 'w' })).resolves.toBe('w:aId,bId,cId');
+    const operation = await prisma.operation.findFirstOrThrow({ where: { subject: 'thing:1' } });
+    expect(operation).toMatchObject({ status: 'COMPLETED', activeSubject: null, error: null });
+    expect(operation.steps).toMatchObject([
+      { name: 'a', status: 'done', output: { aId: 'id-a' } },
+      { name: 'b', status: 'done', output: { bId: 'id-b' } },
+      { name: 'c', status: 'done', output: { cId: 'id-c' } },
+    ]);
+  });
+
+  it('undoes the steps done so far, in reverse, when a step fails', async () => {
+    failAt = 'c';
+    await expect(runner.run(create, 'thing:2', { who: 'w' })).rejects.toMatchObject({ code: 'AWS_UNAVAILABLE' });
+    expect(log).toEqual(['run a', 'run b', 'run c', 'undo c', 'undo b', 'undo a']);
+    expect(store.size).toBe(0);
+    const operation = await prisma.operation.findFirstOrThrow({ where: { subject: 'thing:2' } });
+    expect(operation).toMatchObject({ status: 'UNDONE', activeSubject: null, error: { code: 'AWS_UNAVAILABLE' } });
+  });
+
+  it('leaves a failed deletion FAILED and lets a re-run finish it', async () => {
+    failAt = 'y';
+    await expect(runner.run(remove, 'thing:3', { who: 'w' })).rejects.toMatchObject({ code: 'AWS_UNAVAILABLE' });
+    expect(log).toEqual(['run x', 'run y']);
+    failAt = undefined;
+    await runner.run(remove, 'thing:3', { who: 'w' });
+    const statuses = await prisma.operation.findMany({ where: { subject: 'thing:3' }, orderBy: { createdAt: 'asc' } });
+    expect(statuses.map((operation) => operation.status)).toEqual(['FAILED', 'COMPLETED']);
+  });
+
+  it('lets only one operation at a time touch a subject', async () => {
+    let release!: () => void;
+    const blocking: OperationDefinition<object, void> = {
+      kind: 'test-block',
+      onFailure: 'undo',
+      steps: () => [{ name: 'wait', run: () => new Promise<void>((resolve) => (release = resolve)) }],
+      result: () => undefined,
+    };
+    const first = runner.run(blocking, 'thing:4', {});
+    await expect.poll(() => typeof release).toBe('function');
+    await expect(runner.run(create, 'thing:4', { who: 'w' })).rejects.toMatchObject({ code: 'OPERATION_IN_PROGRESS' });
+    release();
+    await first;
+    await expect(runner.run(create, 'thing:4', { who: 'w' })).resolves.toBeDefined();
+  });
+
+  it('recovers a creation whose process died: undoes done and started steps once the lease ran out', async () => {
+    await prisma.operation.create({
+      data: {
+        kind: 'test-create',
+        subject: 'thing:5',
+        activeSubject: 'thing:5',
+        params: { who: 'w' },
+        steps: [
+          { name: 'a', status: 'done', output: { aId: 'id-a' }, at: new Date().toISOString() },
+          { name: 'b', status: 'started', at: new Date().toISOString() },
+        ],
+        leaseExpiresAt: new Date(Date.now() - 1000),
+      },
+    });
+    store.add('a').add('b');
+    await t.app.get(RecoveryService).recoverAll();
+    expect(log).toEqual(['undo b', 'undo a']);
+    expect(store.size).toBe(0);
+    const operation = await prisma.operation.findFirstOrThrow({ where: { subject: 'thing:5' } });
+    expect(operation).toMatchObject({ status: 'UNDONE', activeSubject: null });
+  });
+
+  it('recovers a deletion whose process died by finishing the steps not done', async () => {
+    await prisma.operation.create({
+      data: {
+        kind: 'test-delete',
+        subject: 'thing:6',
+        activeSubject: 'thing:6',
+        params: { who: 'w' },
+        steps: [{ name: 'x', status: 'done', at: new Date().toISOString() }, { name: 'y', status: 'started', at: new Date().toISOString() }],
+        leaseExpiresAt: new Date(Date.now() - 1000),
+      },
+    });
+    await t.app.get(RecoveryService).recoverAll();
+    expect(log).toEqual(['run y']);
+    const operation = await prisma.operation.findFirstOrThrow({ where: { subject: 'thing:6' } });
+    expect(operation).toMatchObject({ status: 'COMPLETED', activeSubject: null });
+  });
+
+  it('leaves operations alone while their lease is live (another replica is working on them)', async () => {
+    await prisma.operation.create({
+      data: { kind: 'test-create', subject: 'thing:7', activeSubject: 'thing:7', params: {}, steps: [], leaseExpiresAt: new Date(Date.now() + 60_000) },
+    });
+    await expect(t.app.get(RecoveryService).recoverAll()).resolves.toBe(0);
+    expect(await prisma.operation.findFirstOrThrow({ where: { subject: 'thing:7' } })).toMatchObject({ status: 'RUNNING' });
+  });
+
+  it('shows operations to admins, filtered by status and paginated', async () => {
+    await runner.run(create, 'thing:8', { who: 'w' });
+    const page = await t.http.get('/v1/operations?status=COMPLETED&limit=1').set('x-api-key', ADMIN_KEY);
+    expect(page.status).toBe(200);
+    expect(page.body.items).toHaveLength(1);
+    expect(page.body.items[0]).toMatchObject({ status: 'COMPLETED', kind: expect.stringMatching(/^test-/) });
+    expect(page.body.nextCursor).toEqual(expect.any(String));
+    const next = await t.http.get(`/v1/operations?status=COMPLETED&limit=1&cursor=${page.body.nextCursor}`).set('x-api-key', ADMIN_KEY);
+    expect(next.body.items[0].id).not.toBe(page.body.items[0].id);
+
+    const one = await t.http.get(`/v1/operations/${page.body.items[0].id}`).set('x-api-key', ADMIN_KEY);
+    expect(one.status).toBe(200);
+    expect(one.body.steps.length).toBeGreaterThan(0);
+    expect((await t.http.get('/v1/operations/00000000-0000-4000-8000-000000000000').set('x-api-key', ADMIN_KEY)).status).toBe(404);
+    expect((await t.http.get('/v1/operations/not-a-uuid').set('x-api-key', ADMIN_KEY)).body.code).toBe('VALIDATION_FAILED');
+    expect((await t.http.get('/v1/operations?status=BOGUS').set('x-api-key', ADMIN_KEY)).body.code).toBe('VALIDATION_FAILED');
+  });
+});
