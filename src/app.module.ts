@@ -9,6 +9,7 @@ import { LoggingModule } from './common/logging/logging.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { HealthModule } from './health/health.module.js';
+import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { OperationsModule } from './operations/operations.module.js';
 import { PersistenceModule } from './persistence/persistence.module.js';
 
@@ -25,6 +26,7 @@ export class AppModule {
         AwsModule,
         AuthModule,
         HealthModule,
+        IdempotencyModule,
         OperationsModule,
       ],
       providers: [
