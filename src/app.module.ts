@@ -2,16 +2,20 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import type { DestinationStream } from 'pino';
 import { AuthModule } from './auth/auth.module.js';
+import { AuthzModule } from './authz/authz.module.js';
 import { AwsModule } from './aws/aws.module.js';
 import { ErrorFilter } from './common/errors/error.filter.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
 import { LoggingModule } from './common/logging/logging.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
+import { DevicesModule } from './devices/devices.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { OperationsModule } from './operations/operations.module.js';
 import { PersistenceModule } from './persistence/persistence.module.js';
+import { SessionsModule } from './sessions/sessions.module.js';
+import { UsersModule } from './users/users.module.js';
 
 @Module({})
 export class AppModule {
@@ -28,6 +32,10 @@ export class AppModule {
         HealthModule,
         IdempotencyModule,
         OperationsModule,
+        DevicesModule,
+        AuthzModule,
+        UsersModule,
+        SessionsModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },

@@ -7,8 +7,14 @@ import type { QuotaLimiter } from './quota-limiter.js';
  * The path every adapter call takes: refuse early when AWS settings are missing (naming them),
  * wait for a rate-limit slot, then translate whatever AWS throws into a DomainError.
  */
-export async function callAws<T>(config: AppConfig, limiter: QuotaLimiter, context: AwsCallContext, call: () => Promise<T>): Promise<T> {
-  const missing = missingAwsSettings(config);
+export async function callAws<T>(
+  config: AppConfig,
+  limiter: QuotaLimiter,
+  context: AwsCallContext,
+  call: () => Promise<T>,
+  missingSettings: (config: AppConfig) => string[] = missingAwsSettings,
+): Promise<T> {
+  const missing = missingSettings(config);
   if (missing.length > 0) {
     throw new DomainError('AWS_NOT_CONFIGURED', `AWS is not configured: set ${missing.join(', ')}`, { missing });
   }
@@ -17,6 +23,17 @@ export async function callAws<T>(config: AppConfig, limiter: QuotaLimiter, conte
   } catch (error) {
     throw translateAwsError(error, context);
   }
+}
+
+/** For the calls that create the pools (npm run bootstrap): the pool ids do not exist yet, only the region is needed. */
+export function missingRegion(config: AppConfig): string[] {
+  return config.aws.region ? [] : ['AWS_REGION'];
+}
+
+/** The one match of a lookup by name. AWS allows duplicate pool names; picking one silently could wire up the wrong pool. */
+export function onlyMatch(ids: string[], what: string): string | undefined {
+  if (ids.length > 1) throw DomainError.conflict(`Found ${ids.length} ${what}; delete the extras or use another RESOURCE_PREFIX`, { ids });
+  return ids[0];
 }
 
 /** AWS marks most response fields optional; a missing one the service relies on is an AWS fault, not ours. */

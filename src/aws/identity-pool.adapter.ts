@@ -1,17 +1,22 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import {
   CognitoIdentityClient,
+  CreateIdentityPoolCommand,
   DeleteIdentitiesCommand,
   GetCredentialsForIdentityCommand,
   GetIdCommand,
+  ListIdentityPoolsCommand,
 } from '@aws-sdk/client-cognito-identity';
 import { DomainError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { awsClientOptions } from './aws-client-options.js';
-import { callAws, required } from './aws-call.js';
+import { callAws, missingRegion, onlyMatch, required } from './aws-call.js';
 import { IdentityPoolPort, type AwsCredentials } from './identity-pool.port.js';
 import { QuotaLimiter } from './quota-limiter.js';
+
+/** The largest page ListIdentityPools allows. */
+const MAX_PAGE = 60;
 
 @Injectable()
 export class IdentityPoolAdapter extends IdentityPoolPort implements OnModuleDestroy {
@@ -65,10 +70,41 @@ export class IdentityPoolAdapter extends IdentityPoolPort implements OnModuleDes
     throw new DomainError('AWS_UNAVAILABLE', 'AWS could not delete the identity', details);
   }
 
-  /** The identity pool trusts the user pool as a provider named after the user pool's issuer host and id. */
+  async findIdentityPool(name: string): Promise<string | undefined> {
+    const ids: string[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.setupCall('ListIdentityPools', (c) => c.send(new ListIdentityPoolsCommand({ MaxResults: MAX_PAGE, NextToken: token })));
+      for (const pool of out.IdentityPools ?? []) if (pool.IdentityPoolName === name && pool.IdentityPoolId) ids.push(pool.IdentityPoolId);
+      token = out.NextToken;
+    } while (token);
+    return onlyMatch(ids, `identity pools named ${name}`);
+  }
+
+  async createIdentityPool(input: { name: string; userPoolId: string; clientId: string }): Promise<string> {
+    const out = await this.setupCall('CreateIdentityPool', (c) =>
+      c.send(
+        new CreateIdentityPoolCommand({
+          IdentityPoolName: input.name,
+          AllowUnauthenticatedIdentities: false,
+          CognitoIdentityProviders: [{ ProviderName: this.providerName(input.userPoolId), ClientId: input.clientId, ServerSideTokenCheck: true }],
+        }),
+      ),
+    );
+    return required(out.IdentityPoolId, 'IdentityPoolId', 'CreateIdentityPool');
+  }
+
   private logins(idToken: string): Record<string, string> {
-    const { region } = this.config.aws;
-    return { [`cognito-idp.${region}.amazonaws.com/${this.config.cognito.userPoolId}`]: idToken };
+    return { [this.providerName(this.config.cognito.userPoolId)]: idToken };
+  }
+
+  /** The identity pool knows the user pool as a provider named after the user pool's issuer host and id. */
+  private providerName(userPoolId: string | undefined): string {
+    return `cognito-idp.${this.config.aws.region}.amazonaws.com/${userPoolId}`;
+  }
+
+  private setupCall<T>(api: string, send: (client: CognitoIdentityClient) => Promise<T>): Promise<T> {
+    return callAws(this.config, this.limiter, { service: 'cognito-identity', api }, () => send(this.client()), missingRegion);
   }
 
   private call<T>(api: string, send: (client: CognitoIdentityClient) => Promise<T>): Promise<T> {

@@ -8,7 +8,11 @@ import {
   AdminRespondToAuthChallengeCommand,
   AdminUserGlobalSignOutCommand,
   CognitoIdentityProviderClient,
+  CreateUserPoolClientCommand,
+  CreateUserPoolCommand,
   DescribeUserPoolCommand,
+  ListUserPoolClientsCommand,
+  ListUserPoolsCommand,
   type AdminCreateUserCommandInput,
   type AdminInitiateAuthCommandOutput,
 } from '@aws-sdk/client-cognito-identity-provider';
@@ -16,10 +20,13 @@ import { DomainError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { awsClientOptions } from './aws-client-options.js';
-import { callAws, required } from './aws-call.js';
+import { callAws, missingRegion, onlyMatch, required } from './aws-call.js';
 import { QuotaLimiter } from './quota-limiter.js';
 import { cognitoSecretHash } from './secret-hash.js';
-import { UserPoolPort, type AuthOutcome, type CreatedPoolUser } from './user-pool.port.js';
+import { UserPoolPort, type AuthOutcome, type CreatedPoolUser, type UserPoolRef } from './user-pool.port.js';
+
+/** The largest page ListUserPools and ListUserPoolClients allow. */
+const MAX_PAGE = 60;
 
 @Injectable()
 export class UserPoolAdapter extends UserPoolPort implements OnModuleDestroy {
@@ -119,6 +126,64 @@ export class UserPoolAdapter extends UserPoolPort implements OnModuleDestroy {
     return required(out.UserPool?.Arn, 'UserPool.Arn', 'DescribeUserPool');
   }
 
+  async findUserPool(name: string): Promise<UserPoolRef | undefined> {
+    const ids: string[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.setupCall('ListUserPools', (c) => c.send(new ListUserPoolsCommand({ MaxResults: MAX_PAGE, NextToken: token })));
+      for (const pool of out.UserPools ?? []) if (pool.Name === name && pool.Id) ids.push(pool.Id);
+      token = out.NextToken;
+    } while (token);
+    const userPoolId = onlyMatch(ids, `user pools named ${name}`);
+    if (!userPoolId) return undefined;
+    const out = await this.setupCall('DescribeUserPool', (c) => c.send(new DescribeUserPoolCommand({ UserPoolId: userPoolId })));
+    return { userPoolId, arn: required(out.UserPool?.Arn, 'UserPool.Arn', 'DescribeUserPool') };
+  }
+
+  async createUserPool(name: string): Promise<UserPoolRef> {
+    const out = await this.setupCall('CreateUserPool', (c) =>
+      c.send(
+        new CreateUserPoolCommand({
+          PoolName: name,
+          AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+          UsernameConfiguration: { CaseSensitive: false },
+        }),
+      ),
+    );
+    return {
+      userPoolId: required(out.UserPool?.Id, 'UserPool.Id', 'CreateUserPool'),
+      arn: required(out.UserPool?.Arn, 'UserPool.Arn', 'CreateUserPool'),
+    };
+  }
+
+  async findAppClient(userPoolId: string, name: string): Promise<string | undefined> {
+    const ids: string[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.setupCall('ListUserPoolClients', (c) =>
+        c.send(new ListUserPoolClientsCommand({ UserPoolId: userPoolId, MaxResults: MAX_PAGE, NextToken: token })),
+      );
+      for (const client of out.UserPoolClients ?? []) if (client.ClientName === name && client.ClientId) ids.push(client.ClientId);
+      token = out.NextToken;
+    } while (token);
+    return onlyMatch(ids, `app clients named ${name}`);
+  }
+
+  async createAppClient(userPoolId: string, name: string): Promise<string> {
+    const out = await this.setupCall('CreateUserPoolClient', (c) =>
+      c.send(
+        new CreateUserPoolClientCommand({
+          UserPoolId: userPoolId,
+          ClientName: name,
+          GenerateSecret: false,
+          ExplicitAuthFlows: ['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+          PreventUserExistenceErrors: 'ENABLED',
+        }),
+      ),
+    );
+    return required(out.UserPoolClient?.ClientId, 'UserPoolClient.ClientId', 'CreateUserPoolClient');
+  }
+
   private userKey(username: string): { UserPoolId: string | undefined; Username: string } {
     return { UserPoolId: this.config.cognito.userPoolId, Username: username };
   }
@@ -135,6 +200,10 @@ export class UserPoolAdapter extends UserPoolPort implements OnModuleDestroy {
 
   private call<T>(api: string, send: (client: CognitoIdentityProviderClient) => Promise<T>): Promise<T> {
     return callAws(this.config, this.limiter, { service: 'cognito-idp', api }, () => send(this.client()));
+  }
+
+  private setupCall<T>(api: string, send: (client: CognitoIdentityProviderClient) => Promise<T>): Promise<T> {
+    return callAws(this.config, this.limiter, { service: 'cognito-idp', api }, () => send(this.client()), missingRegion);
   }
 
   private client(): CognitoIdentityProviderClient {

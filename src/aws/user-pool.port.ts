@@ -11,6 +11,12 @@ export type AuthOutcome =
   | { kind: 'tokens'; tokens: CognitoTokens }
   | { kind: 'challenge'; challenge: 'NEW_PASSWORD_REQUIRED'; session: string };
 
+/** A user pool as `npm run bootstrap` finds or creates it. */
+export interface UserPoolRef {
+  userPoolId: string;
+  arn: string;
+}
+
 export interface CreatedPoolUser {
   username: string;
   sub: string;
@@ -45,4 +51,15 @@ export abstract class UserPoolPort {
   abstract refresh(username: string, refreshToken: string): Promise<AuthOutcome>;
   /** The pool's ARN (DescribeUserPool), from which the account id is read when AWS_ACCOUNT_ID is unset. */
   abstract userPoolArn(): Promise<string>;
+
+  // Bootstrap only: these run before any pool id is configured, so they need AWS_REGION alone.
+
+  /** ListUserPools (every page), then DescribeUserPool for the ARN. CONFLICT when several pools carry the name. */
+  abstract findUserPool(name: string): Promise<UserPoolRef | undefined>;
+  /** CreateUserPool: only admins create users (no self sign-up); usernames are case-insensitive. */
+  abstract createUserPool(name: string): Promise<UserPoolRef>;
+  /** ListUserPoolClients (every page): the id of the app client with this name. CONFLICT when several carry it. */
+  abstract findAppClient(userPoolId: string, name: string): Promise<string | undefined>;
+  /** CreateUserPoolClient without a secret, allowing ADMIN_USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH only. */
+  abstract createAppClient(userPoolId: string, name: string): Promise<string>;
 }

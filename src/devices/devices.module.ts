@@ -1,9 +1,24 @@
 import { Module } from '@nestjs/common';
+import { DeviceCertificatesController } from './device-certificates.controller.js';
+import { DeviceCertificatesService } from './device-certificates.service.js';
+import { DeviceOperations } from './device-operations.js';
+import { DeviceResources } from './device-resources.js';
+import { DevicesController } from './devices.controller.js';
+import { DevicesRepository } from './devices.repository.js';
+import { DevicesService } from './devices.service.js';
+import { MyDevicesController } from './my-devices.controller.js';
 import { UserDeviceCleanup } from './user-device-cleanup.js';
 
-// Placeholder binding until the devices feature lands; replaced by DevicesService.
 @Module({
-  providers: [{ provide: UserDeviceCleanup, useValue: { deleteAllOfUser: async () => undefined } }],
+  controllers: [DevicesController, DeviceCertificatesController, MyDevicesController],
+  providers: [
+    DevicesRepository,
+    DeviceResources,
+    DeviceOperations,
+    DevicesService,
+    DeviceCertificatesService,
+    { provide: UserDeviceCleanup, useExisting: DevicesService },
+  ],
   exports: [UserDeviceCleanup],
 })
 export class DevicesModule {}

@@ -32,10 +32,11 @@ export class OperationRunner {
     this.definitions.set(definition.kind, definition);
   }
 
-  async run<P extends object, R>(definition: OperationDefinition<P, R>, subject: string, params: P): Promise<R> {
+  /** `ephemeral` seeds values steps need but that must never be persisted (a temporary password, an ID token). */
+  async run<P extends object, R>(definition: OperationDefinition<P, R>, subject: string, params: P, ephemeral: Record<string, unknown> = {}): Promise<R> {
     this.register(definition);
     const id = await this.operations.start(definition.kind, subject, params, this.config.operations.leaseMs);
-    const context: StepContext<P> = { params, state: {}, ephemeral: {} };
+    const context: StepContext<P> = { params, state: {}, ephemeral: { ...ephemeral } };
     const records: StepRecord[] = [];
     try {
       await this.forward(id, definition, context, records);

@@ -6,13 +6,16 @@ import { PrismaService } from '../persistence/prisma.service.js';
 
 export type UserRecord = User;
 export type UserWithDeviceCount = User & { deviceCount: number };
+/** The columns a sign-in and credential vending read. */
+export type SessionUser = Pick<User, 'id' | 'username' | 'cognitoSub' | 'status' | 'policyName' | 'identityId' | 'policyAttachedAt'>;
 
 /** The only place that reads and writes the users table. */
 @Injectable()
 export class UsersRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async create(input: { username: string; cognitoSub: string; email?: string; policyName: string }): Promise<UserRecord> {
+  /** `id` may be chosen by the caller, so an operation can undo exactly the row it created. */
+  async create(input: { id?: string; username: string; cognitoSub: string; email?: string; policyName: string }): Promise<UserRecord> {
     try {
       return await this.prisma.user.create({ data: { ...input, email: input.email ?? null } });
     } catch (error) {
@@ -23,6 +26,14 @@ export class UsersRepository {
 
   findByUsername(username: string): Promise<UserRecord | null> {
     return this.prisma.user.findUnique({ where: { username } });
+  }
+
+  /** The one query on the credential hot path. */
+  findForSession(username: string): Promise<SessionUser | null> {
+    return this.prisma.user.findUnique({
+      where: { username },
+      select: { id: true, username: true, cognitoSub: true, status: true, policyName: true, identityId: true, policyAttachedAt: true },
+    });
   }
 
   async getByUsername(username: string): Promise<UserRecord> {
@@ -72,7 +83,7 @@ export class UsersRepository {
 
   /** After DetachPolicy: the next sign-in attaches it again. */
   async clearPolicyAttached(userId: string): Promise<void> {
-    await this.prisma.user.update({ where: { id: userId }, data: { policyAttachedAt: null } });
+    await this.prisma.user.updateMany({ where: { id: userId }, data: { policyAttachedAt: null } });
   }
 
   /** Removes the row; a row already gone counts as removed (deletes are re-runnable). */

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { onlyMatch } from '../../src/aws/aws-call.js';
 import { IdentityPoolPort, type AwsCredentials } from '../../src/aws/identity-pool.port.js';
 import type { DomainError } from '../../src/common/errors/domain-error.js';
 import { FakeRuntime, awsError } from './fake-runtime.js';
@@ -14,6 +15,14 @@ export interface FakeIdentityPoolOptions {
 
 const IDENTITY_ID = /^[\w-]+:[0-9a-f-]+$/;
 
+/** An identity pool created through the bootstrap calls; the pool the service uses (identityPoolId) is implicit. */
+export interface FakeIdentityPoolRecord {
+  identityPoolId: string;
+  name: string;
+  allowUnauthenticatedIdentities: boolean;
+  providers: Array<{ providerName: string; clientId: string; serverSideTokenCheck: boolean }>;
+}
+
 /**
  * A Cognito identity pool behind IdentityPoolPort. Like AWS it gives one stable identity id per
  * user (keyed on the ID token's sub) and refuses expired tokens and logins that do not belong to
@@ -27,6 +36,7 @@ export class FakeIdentityPool extends IdentityPoolPort {
   private readonly lifetimeMs: number;
   private readonly idBySub = new Map<string, string>();
   private readonly subById = new Map<string, string>();
+  private readonly pools = new Map<string, FakeIdentityPoolRecord>();
 
   constructor(options: FakeIdentityPoolOptions = {}) {
     super();
@@ -41,6 +51,11 @@ export class FakeIdentityPool extends IdentityPoolPort {
 
   identityOf(sub: string): string | undefined {
     return this.idBySub.get(sub);
+  }
+
+  /** Identity pools created by the bootstrap calls. */
+  createdPools(): FakeIdentityPoolRecord[] {
+    return [...this.pools.values()].map((pool) => structuredClone(pool));
   }
 
   snapshot(): Array<{ identityId: string; sub: string }> {
@@ -92,6 +107,27 @@ export class FakeIdentityPool extends IdentityPoolPort {
       if (sub === undefined) return;
       this.subById.delete(identityId);
       this.idBySub.delete(sub);
+    });
+  }
+
+  async findIdentityPool(name: string): Promise<string | undefined> {
+    const ids = await this.call('ListIdentityPools', { MaxResults: 60 }, () =>
+      [...this.pools.values()].filter((pool) => pool.name === name).map((pool) => pool.identityPoolId),
+    );
+    return onlyMatch(ids, `identity pools named ${name}`);
+  }
+
+  createIdentityPool(input: { name: string; userPoolId: string; clientId: string }): Promise<string> {
+    const provider = { providerName: `cognito-idp.${this.region}.amazonaws.com/${input.userPoolId}`, clientId: input.clientId, serverSideTokenCheck: true };
+    const logged = {
+      IdentityPoolName: input.name,
+      AllowUnauthenticatedIdentities: false,
+      CognitoIdentityProviders: [{ ProviderName: provider.providerName, ClientId: provider.clientId, ServerSideTokenCheck: true }],
+    };
+    return this.call('CreateIdentityPool', logged, () => {
+      const identityPoolId = `${this.region}:${randomUUID()}`;
+      this.pools.set(identityPoolId, { identityPoolId, name: input.name, allowUnauthenticatedIdentities: false, providers: [provider] });
+      return identityPoolId;
     });
   }
 

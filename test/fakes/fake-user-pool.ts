@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { UserPoolPort, type AuthOutcome, type CognitoTokens, type CreatedPoolUser } from '../../src/aws/user-pool.port.js';
+import { onlyMatch } from '../../src/aws/aws-call.js';
+import { UserPoolPort, type AuthOutcome, type CognitoTokens, type CreatedPoolUser, type UserPoolRef } from '../../src/aws/user-pool.port.js';
 import type { DomainError } from '../../src/common/errors/domain-error.js';
 import { FakeRuntime, awsError } from './fake-runtime.js';
 
@@ -36,6 +37,12 @@ export interface FakeUserPoolOptions {
   minPasswordLength?: number;
 }
 
+/** A pool created through the bootstrap calls; the pool the service uses (userPoolId) is implicit. */
+export interface FakePoolRecord extends UserPoolRef {
+  name: string;
+  clients: Array<{ clientId: string; name: string }>;
+}
+
 /** Cognito keeps an auth challenge session for three minutes. */
 const SESSION_TTL_MS = 3 * 60 * 1000;
 const TOKEN_LIFETIME_SECONDS = 3600;
@@ -54,14 +61,18 @@ export class FakeUserPool extends UserPoolPort {
   private readonly tokens: TokenIssuer;
   private readonly arn: string;
   private readonly minPasswordLength: number;
+  private readonly region: string;
+  private readonly accountId: string;
+  private readonly pools = new Map<string, FakePoolRecord>();
 
   constructor(options: FakeUserPoolOptions) {
     super();
     this.runtime = options.runtime ?? new FakeRuntime();
     this.tokens = options.tokens;
-    const region = options.region ?? 'eu-west-1';
-    this.userPoolId = options.userPoolId ?? `${region}_FakePool1`;
-    this.arn = `arn:aws:cognito-idp:${region}:${options.accountId ?? '123456789012'}:userpool/${this.userPoolId}`;
+    this.region = options.region ?? 'eu-west-1';
+    this.accountId = options.accountId ?? '123456789012';
+    this.userPoolId = options.userPoolId ?? `${this.region}_FakePool1`;
+    this.arn = `arn:aws:cognito-idp:${this.region}:${this.accountId}:userpool/${this.userPoolId}`;
     this.minPasswordLength = options.minPasswordLength ?? 8;
   }
 
@@ -93,6 +104,11 @@ export class FakeUserPool extends UserPoolPort {
 
   user(username: string): FakePoolUser | undefined {
     return this.users.get(username);
+  }
+
+  /** Pools and app clients created by the bootstrap calls. */
+  createdPools(): FakePoolRecord[] {
+    return [...this.pools.values()].map((pool) => ({ ...pool, clients: [...pool.clients] }));
   }
 
   snapshot(): Array<{ username: string; sub: string; status: string; enabled: boolean; groups: string[] }> {
@@ -186,6 +202,46 @@ export class FakeUserPool extends UserPoolPort {
 
   userPoolArn(): Promise<string> {
     return this.call('DescribeUserPool', { UserPoolId: this.userPoolId }, () => this.arn);
+  }
+
+  async findUserPool(name: string): Promise<UserPoolRef | undefined> {
+    const matches = await this.call('ListUserPools', { MaxResults: 60 }, () => [...this.pools.values()].filter((pool) => pool.name === name));
+    const userPoolId = onlyMatch(matches.map((pool) => pool.userPoolId), `user pools named ${name}`);
+    if (!userPoolId) return undefined;
+    return this.call('DescribeUserPool', { UserPoolId: userPoolId }, () => ({ userPoolId, arn: this.pools.get(userPoolId)!.arn }));
+  }
+
+  createUserPool(name: string): Promise<UserPoolRef> {
+    const input = { PoolName: name, AdminCreateUserConfig: { AllowAdminCreateUserOnly: true }, UsernameConfiguration: { CaseSensitive: false } };
+    return this.call('CreateUserPool', input, () => {
+      const userPoolId = `${this.region}_${randomBytes(6).toString('hex')}`;
+      const pool: FakePoolRecord = { userPoolId, arn: `arn:aws:cognito-idp:${this.region}:${this.accountId}:userpool/${userPoolId}`, name, clients: [] };
+      this.pools.set(userPoolId, pool);
+      return { userPoolId, arn: pool.arn };
+    });
+  }
+
+  async findAppClient(userPoolId: string, name: string): Promise<string | undefined> {
+    const ids = await this.call('ListUserPoolClients', { UserPoolId: userPoolId, MaxResults: 60 }, () =>
+      this.createdPool('ListUserPoolClients', userPoolId).clients.filter((client) => client.name === name).map((client) => client.clientId),
+    );
+    return onlyMatch(ids, `app clients named ${name}`);
+  }
+
+  createAppClient(userPoolId: string, name: string): Promise<string> {
+    const api = 'CreateUserPoolClient';
+    const input = { UserPoolId: userPoolId, ClientName: name, ExplicitAuthFlows: ['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'] };
+    return this.call(api, input, () => {
+      const clientId = randomBytes(13).toString('hex');
+      this.createdPool(api, userPoolId).clients.push({ clientId, name });
+      return clientId;
+    });
+  }
+
+  private createdPool(api: string, userPoolId: string): FakePoolRecord {
+    const pool = this.pools.get(userPoolId);
+    if (!pool) throw this.fail(api, 'ResourceNotFoundException', `User pool ${userPoolId} does not exist.`);
+    return pool;
   }
 
   private issue(user: FakePoolUser, withRefreshToken: boolean): CognitoTokens {

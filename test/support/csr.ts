@@ -9,12 +9,16 @@ export interface TestCsr {
 
 /**
  * A real PKCS#10 certificate signing request, as a device would send it (node:crypto cannot make one).
- * EC P-256 by default, the usual choice for constrained devices; RSA 2048 on request.
+ * EC P-256 by default, the usual choice for constrained devices; RSA 2048 on request; other curves and sizes to test refusals.
  */
-export function createTestCsr(options: { commonName?: string; keyType?: 'ec' | 'rsa' } = {}): TestCsr {
+export function createTestCsr(
+  options: { commonName?: string; keyType?: 'ec' | 'rsa'; namedCurve?: string; modulusLength?: number } = {},
+): TestCsr {
   const keyType = options.keyType ?? 'ec';
   const { publicKey, privateKey } =
-    keyType === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
+    keyType === 'ec'
+      ? generateKeyPairSync('ec', { namedCurve: options.namedCurve ?? 'P-256' })
+      : generateKeyPairSync('rsa', { modulusLength: options.modulusLength ?? 2048 });
   const info = sequence(
     integer(Buffer.from([0])),
     distinguishedName([[OID.commonName, options.commonName ?? 'test-device']]),

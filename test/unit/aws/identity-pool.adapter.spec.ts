@@ -1,9 +1,16 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CognitoIdentityClient, DeleteIdentitiesCommand, GetCredentialsForIdentityCommand, GetIdCommand } from '@aws-sdk/client-cognito-identity';
+import {
+  CognitoIdentityClient,
+  CreateIdentityPoolCommand,
+  DeleteIdentitiesCommand,
+  GetCredentialsForIdentityCommand,
+  GetIdCommand,
+  ListIdentityPoolsCommand,
+} from '@aws-sdk/client-cognito-identity';
 import { IdentityPoolAdapter } from '../../../src/aws/identity-pool.adapter.js';
 import { QuotaLimiter } from '../../../src/aws/quota-limiter.js';
-import type { AppConfig } from '../../../src/config/app-config.js';
+import { loadConfig, type AppConfig } from '../../../src/config/app-config.js';
 import { AWS_ENV, awsConfig, awsFailure } from './support.js';
 
 const identity = mockClient(CognitoIdentityClient);
@@ -68,6 +75,52 @@ describe('IdentityPoolAdapter', () => {
       code: 'AWS_NOT_CONFIGURED',
       message: 'AWS is not configured: set COGNITO_IDENTITY_POOL_ID',
     });
+    expect(identity.calls()).toHaveLength(0);
+  });
+});
+
+describe('IdentityPoolAdapter: bootstrap calls', () => {
+  beforeEach(() => identity.reset());
+  /** Bootstrap runs before any pool exists: the region alone must do. */
+  const regionOnly = () => adapter(loadConfig({ AWS_REGION: 'eu-west-1' }));
+
+  it('finds an identity pool by name across ListIdentityPools pages', async () => {
+    identity
+      .on(ListIdentityPoolsCommand, { MaxResults: 60, NextToken: undefined })
+      .resolves({ IdentityPools: [{ IdentityPoolId: 'eu-west-1:aaaa', IdentityPoolName: 'other' }], NextToken: 'p2' })
+      .on(ListIdentityPoolsCommand, { MaxResults: 60, NextToken: 'p2' })
+      .resolves({ IdentityPools: [{ IdentityPoolId: ID, IdentityPoolName: 'iotp-identities' }] });
+    await expect(regionOnly().findIdentityPool('iotp-identities')).resolves.toBe(ID);
+    expect(identity.commandCalls(ListIdentityPoolsCommand).map((call) => call.args[0].input)).toEqual([
+      { MaxResults: 60 },
+      { MaxResults: 60, NextToken: 'p2' },
+    ]);
+  });
+
+  it('answers undefined when no identity pool has the name, and CONFLICT when several do', async () => {
+    identity.on(ListIdentityPoolsCommand).resolves({ IdentityPools: [] });
+    await expect(regionOnly().findIdentityPool('iotp-identities')).resolves.toBeUndefined();
+    identity.on(ListIdentityPoolsCommand).resolves({
+      IdentityPools: [
+        { IdentityPoolId: 'eu-west-1:aaaa', IdentityPoolName: 'iotp-identities' },
+        { IdentityPoolId: 'eu-west-1:bbbb', IdentityPoolName: 'iotp-identities' },
+      ],
+    });
+    await expect(regionOnly().findIdentityPool('iotp-identities')).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('CreateIdentityPool trusts the app client of the user pool, with unauthenticated access off', async () => {
+    identity.on(CreateIdentityPoolCommand).resolves({ IdentityPoolId: ID, IdentityPoolName: 'iotp-identities', AllowUnauthenticatedIdentities: false });
+    await expect(regionOnly().createIdentityPool({ name: 'iotp-identities', userPoolId: 'eu-west-1_New1', clientId: 'app1' })).resolves.toBe(ID);
+    expect(identity.commandCalls(CreateIdentityPoolCommand)[0]!.args[0].input).toEqual({
+      IdentityPoolName: 'iotp-identities',
+      AllowUnauthenticatedIdentities: false,
+      CognitoIdentityProviders: [{ ProviderName: 'cognito-idp.eu-west-1.amazonaws.com/eu-west-1_New1', ClientId: 'app1', ServerSideTokenCheck: true }],
+    });
+  });
+
+  it('still needs the region', async () => {
+    await expect(adapter(loadConfig({})).findIdentityPool('iotp-identities')).rejects.toMatchObject({ code: 'AWS_NOT_CONFIGURED' });
     expect(identity.calls()).toHaveLength(0);
   });
 });

@@ -10,13 +10,17 @@ import {
   AdminRespondToAuthChallengeCommand,
   AdminUserGlobalSignOutCommand,
   CognitoIdentityProviderClient,
+  CreateUserPoolClientCommand,
+  CreateUserPoolCommand,
   DescribeUserPoolCommand,
   InvalidPasswordException,
+  ListUserPoolClientsCommand,
+  ListUserPoolsCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { QuotaLimiter } from '../../../src/aws/quota-limiter.js';
 import { cognitoSecretHash } from '../../../src/aws/secret-hash.js';
 import { UserPoolAdapter } from '../../../src/aws/user-pool.adapter.js';
-import type { AppConfig } from '../../../src/config/app-config.js';
+import { loadConfig, type AppConfig } from '../../../src/config/app-config.js';
 import { awsConfig, awsFailure } from './support.js';
 
 const cognito = mockClient(CognitoIdentityProviderClient);
@@ -211,6 +215,81 @@ describe('UserPoolAdapter', () => {
     await expect(adapter(config).signIn('alice', 'x')).rejects.toMatchObject({
       code: 'AWS_NOT_CONFIGURED',
       message: 'AWS is not configured: set COGNITO_USER_POOL_ID, COGNITO_CLIENT_ID',
+    });
+    expect(cognito.calls()).toHaveLength(0);
+  });
+});
+
+describe('UserPoolAdapter: bootstrap calls', () => {
+  beforeEach(() => cognito.reset());
+  /** Bootstrap runs before any pool exists: the region alone must do. */
+  const regionOnly = () => adapter(loadConfig({ AWS_REGION: 'eu-west-1' }));
+  const ARN = 'arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_Found2';
+
+  it('finds a pool by name across ListUserPools pages, then reads its ARN', async () => {
+    cognito
+      .on(ListUserPoolsCommand, { MaxResults: 60, NextToken: undefined })
+      .resolves({ UserPools: [{ Id: 'eu-west-1_Other1', Name: 'other' }], NextToken: 'page2' })
+      .on(ListUserPoolsCommand, { MaxResults: 60, NextToken: 'page2' })
+      .resolves({ UserPools: [{ Id: 'eu-west-1_Found2', Name: 'iotp-users' }] });
+    cognito.on(DescribeUserPoolCommand).resolves({ UserPool: { Id: 'eu-west-1_Found2', Arn: ARN } });
+
+    await expect(regionOnly().findUserPool('iotp-users')).resolves.toEqual({ userPoolId: 'eu-west-1_Found2', arn: ARN });
+    expect(inputOf(ListUserPoolsCommand, 0)).toEqual({ MaxResults: 60 });
+    expect(inputOf(ListUserPoolsCommand, 1)).toEqual({ MaxResults: 60, NextToken: 'page2' });
+    expect(inputOf(DescribeUserPoolCommand)).toEqual({ UserPoolId: 'eu-west-1_Found2' });
+  });
+
+  it('answers undefined when no pool has the name, and CONFLICT when several do', async () => {
+    cognito.on(ListUserPoolsCommand).resolves({ UserPools: [{ Id: 'eu-west-1_Other1', Name: 'other' }] });
+    await expect(regionOnly().findUserPool('iotp-users')).resolves.toBeUndefined();
+    expect(cognito.commandCalls(DescribeUserPoolCommand)).toHaveLength(0);
+
+    cognito.on(ListUserPoolsCommand).resolves({
+      UserPools: [
+        { Id: 'eu-west-1_A1', Name: 'iotp-users' },
+        { Id: 'eu-west-1_B2', Name: 'iotp-users' },
+      ],
+    });
+    await expect(regionOnly().findUserPool('iotp-users')).rejects.toMatchObject({ code: 'CONFLICT', details: { ids: ['eu-west-1_A1', 'eu-west-1_B2'] } });
+  });
+
+  it('CreateUserPool: admin-created users only, case-insensitive usernames', async () => {
+    cognito.on(CreateUserPoolCommand).resolves({ UserPool: { Id: 'eu-west-1_New1', Arn: ARN } });
+    await expect(regionOnly().createUserPool('iotp-users')).resolves.toEqual({ userPoolId: 'eu-west-1_New1', arn: ARN });
+    expect(inputOf(CreateUserPoolCommand)).toEqual({
+      PoolName: 'iotp-users',
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      UsernameConfiguration: { CaseSensitive: false },
+    });
+  });
+
+  it('finds an app client by name across ListUserPoolClients pages', async () => {
+    cognito
+      .on(ListUserPoolClientsCommand, { UserPoolId: 'eu-west-1_New1', MaxResults: 60, NextToken: undefined })
+      .resolves({ UserPoolClients: [{ ClientId: 'web1', ClientName: 'web' }], NextToken: 'p2' })
+      .on(ListUserPoolClientsCommand, { UserPoolId: 'eu-west-1_New1', MaxResults: 60, NextToken: 'p2' })
+      .resolves({ UserPoolClients: [{ ClientId: 'app1', ClientName: 'iotp-app' }] });
+    await expect(regionOnly().findAppClient('eu-west-1_New1', 'iotp-app')).resolves.toBe('app1');
+    expect(inputOf(ListUserPoolClientsCommand, 1)).toEqual({ UserPoolId: 'eu-west-1_New1', MaxResults: 60, NextToken: 'p2' });
+  });
+
+  it('CreateUserPoolClient: no secret, admin password and refresh flows only, no user enumeration', async () => {
+    cognito.on(CreateUserPoolClientCommand).resolves({ UserPoolClient: { ClientId: 'app1' } });
+    await expect(regionOnly().createAppClient('eu-west-1_New1', 'iotp-app')).resolves.toBe('app1');
+    expect(inputOf(CreateUserPoolClientCommand)).toEqual({
+      UserPoolId: 'eu-west-1_New1',
+      ClientName: 'iotp-app',
+      GenerateSecret: false,
+      ExplicitAuthFlows: ['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+      PreventUserExistenceErrors: 'ENABLED',
+    });
+  });
+
+  it('still needs the region', async () => {
+    await expect(adapter(loadConfig({})).findUserPool('iotp-users')).rejects.toMatchObject({
+      code: 'AWS_NOT_CONFIGURED',
+      message: 'AWS is not configured: set AWS_REGION',
     });
     expect(cognito.calls()).toHaveLength(0);
   });

@@ -1,0 +1,124 @@
+import { fork, type ChildProcess } from 'node:child_process';
+
+/**
+ * Request/reply over the IPC channel of a forked child: the load generator stays in the parent,
+ * the server under test has an event loop (and a core) of its own.
+ */
+
+interface CommandMessage {
+  id: number;
+  command: string;
+  args?: unknown;
+}
+
+interface ReplyMessage {
+  id: number;
+  result?: unknown;
+  error?: string;
+}
+
+interface ReadyMessage {
+  ready: { url: string };
+}
+
+export type Handlers = Record<string, (args: never) => unknown>;
+
+const BOOT_TIMEOUT_MS = 120_000;
+const CALL_TIMEOUT_MS = 120_000;
+
+/** Parent side: a running child that announced its URL. */
+export class Child {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+
+  private constructor(
+    private readonly process: ChildProcess,
+    readonly url: string,
+  ) {
+    process.on('message', (message: ReplyMessage) => {
+      const waiter = this.pending.get(message.id);
+      if (!waiter) return;
+      this.pending.delete(message.id);
+      if (message.error !== undefined) waiter.reject(new Error(message.error));
+      else waiter.resolve(message.result);
+    });
+    process.on('exit', (code) => {
+      for (const waiter of this.pending.values()) waiter.reject(new Error(`child exited with code ${code}`));
+      this.pending.clear();
+    });
+  }
+
+  static start(script: URL, env: Record<string, string> = {}): Promise<Child> {
+    // The child's stdout is dropped (the parent's stdout carries only the JSON result); stderr shows crashes.
+    const child = fork(script, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => fail(new Error(`${script.pathname} did not start within ${BOOT_TIMEOUT_MS} ms`)), BOOT_TIMEOUT_MS);
+      const fail = (error: Error) => {
+        clearTimeout(timer);
+        child.kill();
+        reject(error);
+      };
+      child.once('exit', (code) => fail(new Error(`${script.pathname} exited during start-up with code ${code}`)));
+      child.once('message', (message: ReadyMessage) => {
+        clearTimeout(timer);
+        child.removeAllListeners('exit');
+        resolve(new Child(child, message.ready.url));
+      });
+    });
+  }
+
+  call<T>(command: string, args?: unknown): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${command} got no reply within ${CALL_TIMEOUT_MS} ms`));
+      }, CALL_TIMEOUT_MS);
+      this.pending.set(id, {
+        resolve: (value) => (clearTimeout(timer), resolve(value as T)),
+        reject: (error) => (clearTimeout(timer), reject(error)),
+      });
+      this.process.send({ id, command, args } satisfies CommandMessage);
+    });
+  }
+
+  /** Asks the child to shut down cleanly (it stops its Postgres), then kills it if it lingers. */
+  async stop(): Promise<void> {
+    if (this.process.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.process.once('exit', () => resolve()));
+    await this.call('stop').catch(() => undefined);
+    const timer = setTimeout(() => this.process.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** Child side: announce the URL, answer commands; `stop` runs shutdown and exits. */
+export function serveCommands(url: string, handlers: Handlers, shutdown: () => Promise<void>): void {
+  const send = process.send!.bind(process);
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= shutdown().finally(() => process.exit(0)));
+  process.on('message', async (message: CommandMessage) => {
+    if (message.command === 'stop') {
+      send({ id: message.id, result: null } satisfies ReplyMessage, () => void stop());
+      return;
+    }
+    const handler = handlers[message.command];
+    try {
+      if (!handler) throw new Error(`unknown command ${message.command}`);
+      const result = await handler(message.args as never);
+      send({ id: message.id, result: result ?? null } satisfies ReplyMessage);
+    } catch (error) {
+      send({ id: message.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies ReplyMessage);
+    }
+  });
+  // The parent went away (crash, Ctrl-C): do not leave a server or a Postgres behind.
+  process.on('disconnect', () => void stop());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop());
+  send({ ready: { url } } satisfies ReadyMessage);
+}
+
+/** Peak resident set size of this process in bytes: getrusage's maxrss, the same figure as VmHWM in /proc/self/status. */
+export function peakRssBytes(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}

@@ -1,0 +1,60 @@
+import type { Child } from './ipc.js';
+import { load, type LoadOptions, type LoadResult } from './load.js';
+
+export const CONNECTIONS = 50;
+
+export interface BenchContext {
+  service: Child;
+  plain: Child;
+  /** Measured seconds per scenario, and unmeasured warm-up before it. */
+  seconds: number;
+  warmupSeconds: number;
+}
+
+export interface ScenarioResult {
+  id: string;
+  title: string;
+  /** Latency the AWS fakes add to every call; null where no AWS call is involved. */
+  awsLatencyMs: number | null;
+  load: LoadResult;
+  /** Calls the fakes received during the measured window, divided by the responses. */
+  awsCallsPerRequest: Record<string, number>;
+  extra?: Record<string, unknown>;
+}
+
+interface CallCounts {
+  window: Record<string, number>;
+  total: Record<string, number>;
+}
+
+/** Warm-up, then a measured run, with the service's AWS call counters reset in between. */
+export async function measure(
+  context: BenchContext,
+  scenario: { id: string; title: string; awsLatencyMs: number | null },
+  options: Omit<LoadOptions, 'seconds'>,
+): Promise<ScenarioResult> {
+  if (context.warmupSeconds > 0) await load({ ...options, seconds: context.warmupSeconds });
+  await context.service.call('resetCalls');
+  const result = await load({ ...options, seconds: context.seconds });
+  const { window } = await context.service.call<CallCounts>('calls');
+  return { ...scenario, load: result, awsCallsPerRequest: perRequest(window, result.requests) };
+}
+
+export function perRequest(counts: Record<string, number>, requests: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).map(([api, count]) => [api, requests > 0 ? count / requests : 0]));
+}
+
+/** (e) The ceilings: the same kind of bare JSON route in this Nest app and in plain Fastify. */
+export async function ceilings(context: BenchContext): Promise<ScenarioResult[]> {
+  const nest = await measure(
+    context,
+    { id: 'e1-nest-health-live', title: 'Ceiling: GET /health/live of this app', awsLatencyMs: null },
+    { url: context.service.url, path: '/health/live', connections: CONNECTIONS },
+  );
+  const plain = await measure(
+    context,
+    { id: 'e2-plain-fastify', title: 'Ceiling: bare Fastify JSON route', awsLatencyMs: null },
+    { url: context.plain.url, path: '/', connections: CONNECTIONS },
+  );
+  return [nest, plain];
+}

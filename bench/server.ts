@@ -1,0 +1,118 @@
+import 'reflect-metadata';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { destination } from 'pino';
+import { configureApp, createFastifyAdapter } from '../src/app.factory.js';
+import { AppModule } from '../src/app.module.js';
+import { QuotaLimiter } from '../src/aws/quota-limiter.js';
+import { loadConfig } from '../src/config/app-config.js';
+import { FakeAws } from '../test/fakes/fake-aws.js';
+import { JwksServer } from '../test/support/jwks-server.js';
+import { TestTokenIssuer } from '../test/support/token-issuer.js';
+import { createBenchDatabase } from './database.js';
+import { peakRssBytes, serveCommands } from './ipc.js';
+
+/**
+ * The service under test, in a child process of bench/run.ts: the real AppModule, configured as
+ * main.ts configures it, over a fresh Postgres database, with the stateful AWS fakes bound in
+ * place of the AWS adapters and a JWKS server for the fake pool's signing key.
+ */
+
+/** The app's QuotaLimiter, switched on only for scenarios that run under AWS's quotas. */
+class SwitchableLimiter extends QuotaLimiter {
+  enabled = false;
+
+  override run<T>(api: string, call: () => Promise<T>): Promise<T> {
+    return this.enabled ? super.run(api, call) : call();
+  }
+}
+
+/** Folds the fakes' call log into counters (and empties it) so a long run does not grow it without bound. */
+class CallCounter {
+  private readonly window = new Map<string, number>();
+  private readonly total = new Map<string, number>();
+
+  constructor(private readonly aws: FakeAws) {
+    setInterval(() => this.fold(), 250).unref();
+  }
+
+  fold(): void {
+    for (const { api } of this.aws.calls) {
+      this.window.set(api, (this.window.get(api) ?? 0) + 1);
+      this.total.set(api, (this.total.get(api) ?? 0) + 1);
+    }
+    this.aws.resetCalls();
+    // The fakes remember every secret they hand out for the tests' log checks; the bench has no use for them.
+    this.aws.runtime.secrets.clear();
+  }
+
+  read(): { window: Record<string, number>; total: Record<string, number> } {
+    this.fold();
+    return { window: Object.fromEntries(this.window), total: Object.fromEntries(this.total) };
+  }
+
+  reset(): void {
+    this.fold();
+    this.window.clear();
+  }
+}
+
+const ids = {
+  region: 'eu-west-1',
+  accountId: '123456789012',
+  userPoolId: 'eu-west-1_BenchPool1',
+  clientId: 'benchclient1234567890',
+  identityPoolId: 'eu-west-1:00000000-0000-4000-8000-0000000000b1',
+};
+const database = await createBenchDatabase(process.env.DATABASE_URL);
+const tokens = new TestTokenIssuer({ issuer: `https://cognito-idp.${ids.region}.amazonaws.com/${ids.userPoolId}`, clientId: ids.clientId });
+const jwks = new JwksServer(() => tokens.jwks());
+const config = loadConfig({
+  HOST: '127.0.0.1',
+  PORT: '0',
+  LOG_LEVEL: 'info',
+  ADMIN_API_KEYS: process.env.BENCH_ADMIN_KEY ?? '',
+  DATABASE_URL: database.url,
+  DATABASE_MIGRATE_ON_START: 'false',
+  RECOVERY_INTERVAL_MS: '3600000',
+  AWS_REGION: ids.region,
+  AWS_ACCOUNT_ID: ids.accountId,
+  COGNITO_USER_POOL_ID: ids.userPoolId,
+  COGNITO_CLIENT_ID: ids.clientId,
+  COGNITO_IDENTITY_POOL_ID: ids.identityPoolId,
+  COGNITO_JWKS_URI: await jwks.start(),
+  // IOT_ENDPOINT stays unset: the service asks DescribeEndpoint, and the bench checks it does so once.
+  CREDENTIAL_CACHE_ENABLED: process.env.CREDENTIAL_CACHE_ENABLED,
+  CREDENTIAL_CACHE_MAX_ENTRIES: process.env.CREDENTIAL_CACHE_MAX_ENTRIES,
+});
+const limiter = new SwitchableLimiter(config);
+const aws = new FakeAws({ ...ids, tokens, limiter });
+const counter = new CallCounter(aws);
+
+// Request logs are written as in production, to a file nobody reads: their cost is part of the figures.
+const logs = destination({ dest: '/dev/null', sync: false });
+let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config, logs)] }).overrideProvider(QuotaLimiter).useValue(limiter);
+for (const provider of aws.providers() as Array<{ provide: unknown; useValue: unknown }>) {
+  builder = builder.overrideProvider(provider.provide).useValue(provider.useValue);
+}
+const app = (await builder.compile()).createNestApplication<NestFastifyApplication>(createFastifyAdapter(config), { bufferLogs: true });
+await configureApp(app, config);
+await app.listen({ host: config.host, port: config.port });
+
+serveCommands(
+  await app.getUrl(),
+  {
+    rss: () => peakRssBytes(),
+    calls: () => counter.read(),
+    resetCalls: () => counter.reset(),
+    jwksRequests: () => jwks.requests,
+    setLatency: (ms: number) => void (aws.latencyMs = ms),
+    /** AWS's default quotas enforced by the fakes, and the app's client-side limiter in front of them. */
+    setQuotas: (on: boolean) => void ((aws.enforceQuotas = on), (limiter.enabled = on)),
+  },
+  async () => {
+    await app.close();
+    await jwks.stop();
+    await database.drop();
+  },
+);

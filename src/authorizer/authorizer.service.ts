@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
+import { TokenVerifier } from '../auth/token-verifier.js';
+import { AwsScope } from '../aws/aws-scope.service.js';
+import { PrincipalsRepository } from '../authz/principals.repository.js';
+import { userPolicyDocument } from '../policy/documents.js';
+import { NAME_PATTERN } from '../policy/names.js';
+import { authorize, type AuthorizerDeps, type AuthorizerResponse } from './authorizer.core.js';
+import { logDecision } from './authorizer-log.js';
+
+/** The custom authorizer core wired to the service's own token verifier, database and AWS scope. */
+@Injectable()
+export class AuthorizerService {
+  private readonly deps: AuthorizerDeps;
+
+  constructor(
+    tokens: TokenVerifier,
+    private readonly principals: PrincipalsRepository,
+    awsScope: AwsScope,
+    logger: PinoLogger,
+  ) {
+    logger.setContext(AuthorizerService.name);
+    this.deps = {
+      verifyToken: (token) => tokens.verifyAnyToken(token),
+      isUserActive: (username, sub) => this.isUserActive(username, sub),
+      policyFor: async (username) => [userPolicyDocument(await awsScope.policyScope(), username)],
+      log: (entry) => logDecision(logger, entry),
+    };
+  }
+
+  authorize(request: unknown): Promise<AuthorizerResponse> {
+    return authorize(request, this.deps);
+  }
+
+  async userStatus(username: string, sub?: string): Promise<{ username: string; active: boolean }> {
+    return { username, active: await this.isUserActive(username, sub) };
+  }
+
+  /**
+   * Provisioned here, not disabled, and (when a sub is given) created for that Cognito user. A
+   * name outside the safe set cannot be ours, so it skips the query.
+   */
+  async isUserActive(username: string, sub?: string): Promise<boolean> {
+    if (!NAME_PATTERN.test(username)) return false;
+    const user = await this.principals.findUser(username);
+    return !!user && user.active && (sub === undefined || user.cognitoSub === sub);
+  }
+}

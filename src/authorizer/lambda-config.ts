@@ -1,0 +1,47 @@
+import { loadConfig, type AppConfig } from '../config/app-config.js';
+import { ConfigError, EnvReader, type Env } from '../config/env-parsers.js';
+import type { PolicyScope } from '../policy/documents.js';
+
+/** What the authorizer Lambda needs: the service's settings it shares, and where to ask about users. */
+export interface LambdaConfig {
+  app: AppConfig;
+  scope: PolicyScope;
+  /** Base URL of this service, e.g. https://iot-provisioner.internal.example.com */
+  serviceUrl: string;
+  secret: string;
+}
+
+/**
+ * Reads the Lambda's environment with the service's own loadConfig, plus AUTHORIZER_SERVICE_URL.
+ * Unlike the service, the Lambda cannot run without its settings, so every missing one is fatal.
+ * The account id must be set: the Lambda has no user pool client to read it from.
+ */
+export function loadLambdaConfig(env: Env): LambdaConfig {
+  const app = loadConfig(env);
+  const read = new EnvReader(env);
+  const serviceUrl = read.url('AUTHORIZER_SERVICE_URL', ['https:', 'http:']);
+  const problems = [...read.problems];
+  if (serviceUrl && new URL(serviceUrl).protocol === 'http:' && !isLoopback(serviceUrl)) {
+    problems.push('AUTHORIZER_SERVICE_URL must be https: (the shared secret travels in a header), except on loopback');
+  }
+  const required: Record<string, unknown> = {
+    AWS_REGION: app.aws.region,
+    AWS_ACCOUNT_ID: app.aws.accountId,
+    COGNITO_CLIENT_ID: app.cognito.clientId,
+    COGNITO_USER_POOL_ID: app.cognito.userPoolId ?? app.cognito.issuer,
+    AUTHORIZER_SECRET: app.authorizerSecret,
+    AUTHORIZER_SERVICE_URL: serviceUrl,
+  };
+  for (const [name, value] of Object.entries(required)) if (!value) problems.push(`${name} must be set for the authorizer Lambda`);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    app,
+    scope: { region: app.aws.region!, accountId: app.aws.accountId! },
+    serviceUrl: serviceUrl!,
+    secret: app.authorizerSecret!,
+  };
+}
+
+function isLoopback(url: string): boolean {
+  return ['localhost', '127.0.0.1', '[::1]'].includes(new URL(url).hostname);
+}

@@ -1,0 +1,70 @@
+/**
+ * The custom authorizer as an AWS Lambda function: the same core as POST /v1/authorizer/iot,
+ * wired without Nest or Postgres.
+ * - verifyToken: the service's TokenVerifier (aws-jwt-verify), JWKS cached across warm invocations.
+ * - policyFor: userPolicyDocument, pure, from the Lambda's region and account id.
+ * - isUserActive: GET <AUTHORIZER_SERVICE_URL>/v1/authorizer/users/<username>?sub=<sub> with the
+ *   shared secret. The service's database is the only record of "provisioned here" and "disabled";
+ *   Cognito cannot answer the first, and a disabled Cognito user's tokens stay valid until they
+ *   expire. Garbage tokens are refused before this call, so unauthenticated clients never reach
+ *   the service. If the service is unreachable, clients are refused (fail closed).
+ * Settings come from the Lambda's environment through loadConfig: AWS_REGION (set by Lambda),
+ * AWS_ACCOUNT_ID, COGNITO_USER_POOL_ID, COGNITO_CLIENT_ID, RESOURCE_PREFIX, AUTHORIZER_SECRET,
+ * AUTHORIZER_SERVICE_URL.
+ */
+import 'reflect-metadata';
+import type { Handler, IoTCustomAuthorizerEvent } from 'aws-lambda';
+import { pino, type Logger } from 'pino';
+import { TokenVerifier } from '../auth/token-verifier.js';
+import { REDACT_PATHS } from '../common/logging/redact.js';
+import type { Env } from '../config/env-parsers.js';
+import { userPolicyDocument } from '../policy/documents.js';
+import { NAME_PATTERN } from '../policy/names.js';
+import { authorize, type AuthorizerResponse } from './authorizer.core.js';
+import { logDecision } from './authorizer-log.js';
+import { loadLambdaConfig } from './lambda-config.js';
+import { ServiceUserStatus } from './service-user-status.js';
+
+/**
+ * @types/aws-lambda types policyDocuments as objects; AWS accepts them as JSON text too (the form
+ * its custom authentication pages show), which is what the core returns.
+ */
+export type IotAuthorizerHandler = Handler<IoTCustomAuthorizerEvent, AuthorizerResponse>;
+export type AuthorizerFunction = (event: IoTCustomAuthorizerEvent) => Promise<AuthorizerResponse>;
+
+export interface HandlerOptions {
+  logger?: Logger;
+}
+
+/** Builds the handler from an environment; throws ConfigError when a setting is missing or malformed. */
+export function createHandler(env: Env, options: HandlerOptions = {}): AuthorizerFunction {
+  const config = loadLambdaConfig(env);
+  const logger = options.logger ?? defaultLogger(config.app.logLevel);
+  const tokens = new TokenVerifier(config.app);
+  const users = new ServiceUserStatus(config.serviceUrl, config.secret);
+  const deps = {
+    verifyToken: (token: string) => tokens.verifyAnyToken(token),
+    // A name outside the safe set cannot be one we provisioned: no need to ask.
+    isUserActive: async (username: string, sub: string) => NAME_PATTERN.test(username) && (await users.isActive(username, sub)),
+    policyFor: async (username: string) => [userPolicyDocument(config.scope, username)],
+    log: (entry: Parameters<typeof logDecision>[1]) => logDecision(logger, entry),
+  };
+  return (event) => authorize(event, deps);
+}
+
+let built: AuthorizerFunction | undefined;
+
+/** The deployed entry point. A configuration problem denies every client and says why in the logs. */
+export const handler = (async (event: IoTCustomAuthorizerEvent): Promise<AuthorizerResponse> => {
+  try {
+    built ??= createHandler(process.env);
+  } catch (error) {
+    defaultLogger('info').error({ err: error }, 'custom authorizer is misconfigured; denying');
+    return { isAuthenticated: false };
+  }
+  return built(event);
+}) satisfies IotAuthorizerHandler;
+
+function defaultLogger(level: string): Logger {
+  return pino({ level, base: { fn: 'iot-custom-authorizer' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+}

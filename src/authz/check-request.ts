@@ -1,0 +1,107 @@
+/**
+ * Turns a dry-run question ("may alice publish to alice/x?") into exactly what AWS would evaluate:
+ * the principal's generated policy documents, the resource ARN and the policy-variable values of a
+ * connection. Pure: the service supplies the records and the AWS scope.
+ */
+import { DomainError } from '../common/errors/domain-error.js';
+import {
+  devicePolicyDocument,
+  iotArn,
+  userPolicyDocument,
+  type IotResourceKind,
+  type PolicyScope,
+} from '../policy/documents.js';
+import { IOT_ARN_PATTERN } from '../policy/arn.js';
+import type { EvaluationContext, EvaluationRequest, IotAction, NamedPolicy } from '../policy/evaluator.js';
+import { deviceClientId } from '../policy/names.js';
+import type { DevicePrincipal, UserPrincipal } from './principals.repository.js';
+
+export const CHECK_ACTIONS = ['connect', 'publish', 'receive', 'subscribe'] as const;
+export type CheckAction = (typeof CHECK_ACTIONS)[number];
+
+export const PRINCIPAL_TYPES = ['user', 'device'] as const;
+export type PrincipalType = (typeof PRINCIPAL_TYPES)[number];
+
+const IOT_ACTIONS: Record<CheckAction, IotAction> = {
+  connect: 'iot:Connect',
+  publish: 'iot:Publish',
+  receive: 'iot:Receive',
+  subscribe: 'iot:Subscribe',
+};
+
+/** The resource kind each action is checked against: a client id, a topic, or a topic filter. */
+const RESOURCE_KINDS: Record<CheckAction, IotResourceKind> = {
+  connect: 'client',
+  publish: 'topic',
+  receive: 'topic',
+  subscribe: 'topicfilter',
+};
+
+/** Whose policies to evaluate, and the connection facts AWS would know about that principal. */
+export interface CheckSubject {
+  policyName: string;
+  policies: NamedPolicy[];
+  /** The client id the principal normally connects with (username, or thing name). */
+  ownClientId: string;
+  context: Omit<EvaluationContext, 'clientId'>;
+}
+
+export interface CheckQuestion {
+  action: CheckAction;
+  resource: string;
+  clientId?: string;
+}
+
+/** Built with the same function the provisioning code attaches, so what we check is what we attach. */
+export function userSubject(scope: PolicyScope, user: UserPrincipal): CheckSubject {
+  return {
+    policyName: user.policyName,
+    policies: [{ policyName: user.policyName, document: userPolicyDocument(scope, user.username) }],
+    ownClientId: user.username,
+    context: user.identityId ? { cognitoIdentityId: user.identityId } : {},
+  };
+}
+
+export function deviceSubject(scope: PolicyScope, prefix: string, device: DevicePrincipal): CheckSubject {
+  return {
+    policyName: device.policyName,
+    policies: [
+      { policyName: device.policyName, document: devicePolicyDocument(scope, prefix, device.owner.username, device.name) },
+    ],
+    ownClientId: deviceClientId(device.thingName),
+    context: { thingName: device.thingName, thingAttributes: device.attributes },
+  };
+}
+
+/**
+ * For connect the resource is the client id, so `clientId` defaults to it; for the other actions
+ * it defaults to the principal's own client id, which is what `${iot:ClientId}` would hold.
+ */
+export function evaluationRequest(scope: PolicyScope, subject: CheckSubject, question: CheckQuestion): EvaluationRequest {
+  const { arn, name } = resourceArn(scope, question.action, question.resource);
+  const clientId = question.clientId ?? (question.action === 'connect' ? name : subject.ownClientId);
+  return { action: IOT_ACTIONS[question.action], resource: arn, context: { ...subject.context, clientId } };
+}
+
+const ARN_PARTS = /^arn:[^:]+:iot:[^:]+:\d{12}:([a-z]+)\/(.+)$/s;
+
+/**
+ * A bare name becomes an ARN in the service's own region and account. A full ARN is taken as
+ * given (another account's ARN simply matches nothing), but must be of the kind the action acts
+ * on: a topic ARN for subscribe would be an implicit deny that hides the caller's mistake.
+ */
+export function resourceArn(scope: PolicyScope, action: CheckAction, resource: string): { arn: string; name: string } {
+  const kind = RESOURCE_KINDS[action];
+  if (!resource.startsWith('arn:')) return { arn: iotArn(scope, kind, resource), name: resource };
+  const parts = IOT_ARN_PATTERN.test(resource) ? ARN_PARTS.exec(resource) : null;
+  if (!parts) {
+    throw DomainError.validation('resource is not an IoT client, topic or topicfilter ARN', { field: 'resource' });
+  }
+  if (parts[1] !== kind) {
+    throw DomainError.validation(`resource for ${action} must be a ${kind} ARN, got a ${parts[1]} ARN`, {
+      field: 'resource',
+      expectedKind: kind,
+    });
+  }
+  return { arn: resource, name: parts[2] as string };
+}

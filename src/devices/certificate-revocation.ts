@@ -1,0 +1,61 @@
+import { DomainError } from '../common/errors/domain-error.js';
+import type { OperationDefinition } from '../operations/operation.types.js';
+import { recorded, type DeviceOperationDeps } from './device-steps.js';
+
+export interface RevocationParams {
+  deviceId: string;
+  thingName: string;
+  policyName: string;
+  certificateId: string;
+  /** Allows revoking the device's last certificate, leaving it unable to connect. */
+  force: boolean;
+}
+
+/**
+ * Detach from thing and policy, REVOKED (so the certificate can never be reactivated), delete it,
+ * then its row. A failure stops; running the same request again finishes, every step being idempotent.
+ */
+export function certificateRevocation(deps: DeviceOperationDeps): OperationDefinition<RevocationParams, void> {
+  return {
+    kind: 'revoke-certificate',
+    onFailure: 'finish',
+    steps: () => [
+      {
+        // Inside the operation: two revocations of a device's two certificates cannot both pass.
+        name: 'checkRevocable',
+        async run({ params }) {
+          const certificate = await deps.devices.findCertificate(params.deviceId, params.certificateId);
+          if (!certificate) throw DomainError.notFound('Certificate', { thingName: params.thingName, certificateId: params.certificateId });
+          const count = await deps.devices.countCertificates(params.deviceId);
+          if (count === 1 && !params.force) {
+            throw DomainError.conflict(
+              `Certificate ${params.certificateId} is the last certificate of ${params.thingName}; rotate first, or pass force=true to leave the device without one`,
+              { thingName: params.thingName, certificateId: params.certificateId, reason: 'LAST_CERTIFICATE' },
+            );
+          }
+          return { certificateArn: certificate.certificateArn };
+        },
+      },
+      {
+        name: 'detach',
+        run: ({ params, state }) => deps.resources.detachCertificate(params.thingName, params.policyName, recorded(state, 'certificateArn')),
+      },
+      {
+        name: 'revoke',
+        async run({ params }) {
+          await deps.resources.setNotActive(params.certificateId, 'REVOKED');
+          await deps.devices.setCertificateStatus(params.certificateId, 'REVOKED');
+        },
+      },
+      {
+        name: 'deleteCertificate',
+        run: ({ params }) => deps.resources.deleteCertificate(params.certificateId),
+      },
+      {
+        name: 'deleteRow',
+        run: ({ params }) => deps.devices.deleteCertificate(params.certificateId),
+      },
+    ],
+    result: () => undefined,
+  };
+}

@@ -1,0 +1,133 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../common/errors/domain-error.js';
+import type { Certificate, CertificateStatus, Device, Prisma, UserStatus } from '../generated/prisma/client.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../persistence/prisma-errors.js';
+import { PrismaService } from '../persistence/prisma.service.js';
+
+export type CertificateRecord = Certificate;
+export type DeviceRecord = Device & { owner: string; certificates: CertificateRecord[] };
+
+export interface DeviceOwner {
+  id: string;
+  username: string;
+  status: UserStatus;
+}
+
+export interface NewCertificate {
+  certificateId: string;
+  certificateArn: string;
+  certificatePem: string;
+  notAfter: Date;
+}
+
+export interface NewDevice {
+  id: string;
+  userId: string;
+  name: string;
+  thingName: string;
+  thingArn: string;
+  policyName: string;
+  attributes: Record<string, string>;
+  certificate: NewCertificate;
+}
+
+const WITH_CERTIFICATES = {
+  certificates: { orderBy: [{ createdAt: 'asc' }, { certificateId: 'asc' }] },
+  user: { select: { username: true } },
+} satisfies Prisma.DeviceInclude;
+
+type DeviceRow = Prisma.DeviceGetPayload<{ include: typeof WITH_CERTIFICATES }>;
+
+/** The only place that reads and writes devices and certificates (and reads owners, so devices need not import users). */
+@Injectable()
+export class DevicesRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  findOwner(username: string): Promise<DeviceOwner | null> {
+    return this.prisma.user.findUnique({ where: { username }, select: { id: true, username: true, status: true } });
+  }
+
+  async findByThingName(thingName: string): Promise<DeviceRecord | null> {
+    const row = await this.prisma.device.findUnique({ where: { thingName }, include: WITH_CERTIFICATES });
+    return row ? toRecord(row) : null;
+  }
+
+  async getByThingName(thingName: string): Promise<DeviceRecord> {
+    const device = await this.findByThingName(thingName);
+    if (!device) throw DomainError.notFound('Device', { thingName });
+    return device;
+  }
+
+  /** Devices of one owner by name; `after` is the last name of the previous page. Fetches limit + 1 to tell if more follow. */
+  async listByOwner(userId: string, limit: number, after?: string): Promise<DeviceRecord[]> {
+    const rows = await this.prisma.device.findMany({
+      where: { userId, ...(after === undefined ? {} : { name: { gt: after } }) },
+      orderBy: { name: 'asc' },
+      take: limit + 1,
+      include: WITH_CERTIFICATES,
+    });
+    return rows.map(toRecord);
+  }
+
+  async thingNamesOfOwner(userId: string): Promise<string[]> {
+    const rows = await this.prisma.device.findMany({ where: { userId }, orderBy: { name: 'asc' }, select: { thingName: true } });
+    return rows.map((row) => row.thingName);
+  }
+
+  async isTaken(userId: string, name: string, thingName: string): Promise<boolean> {
+    const row = await this.prisma.device.findFirst({ where: { OR: [{ userId, name }, { thingName }] }, select: { id: true } });
+    return row !== null;
+  }
+
+  /** The device row and its first certificate row, together or not at all. */
+  async create(input: NewDevice): Promise<DeviceRecord> {
+    const { certificate, ...device } = input;
+    try {
+      const row = await this.prisma.device.create({
+        data: { ...device, certificates: { create: certificate } },
+        include: WITH_CERTIFICATES,
+      });
+      return toRecord(row);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw DomainError.conflict(`Device ${input.name} already exists`, { name: input.name, thingName: input.thingName });
+      if (isForeignKeyViolation(error)) throw DomainError.notFound('User', { userId: input.userId });
+      throw error;
+    }
+  }
+
+  async addCertificate(deviceId: string, certificate: NewCertificate): Promise<CertificateRecord> {
+    try {
+      return await this.prisma.certificate.create({ data: { ...certificate, deviceId } });
+    } catch (error) {
+      if (isForeignKeyViolation(error)) throw DomainError.notFound('Device', { deviceId });
+      throw error;
+    }
+  }
+
+  findCertificate(deviceId: string, certificateId: string): Promise<CertificateRecord | null> {
+    return this.prisma.certificate.findFirst({ where: { deviceId, certificateId } });
+  }
+
+  countCertificates(deviceId: string): Promise<number> {
+    return this.prisma.certificate.count({ where: { deviceId } });
+  }
+
+  async setCertificateStatus(certificateId: string, status: CertificateStatus): Promise<void> {
+    await this.prisma.certificate.updateMany({ where: { certificateId }, data: { status } });
+  }
+
+  /** Deletes are re-runnable: a row already gone counts as deleted. */
+  async deleteCertificate(certificateId: string): Promise<void> {
+    await this.prisma.certificate.deleteMany({ where: { certificateId } });
+  }
+
+  /** Removes the device and, by cascade, its certificate rows. */
+  async deleteDevice(deviceId: string): Promise<void> {
+    await this.prisma.device.deleteMany({ where: { id: deviceId } });
+  }
+}
+
+function toRecord(row: DeviceRow): DeviceRecord {
+  const { user, ...device } = row;
+  return { ...device, owner: user.username };
+}

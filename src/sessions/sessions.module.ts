@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { UsersModule } from '../users/users.module.js';
+import { CredentialVendor } from './credential-vendor.js';
+import { IdentityLinker } from './identity-linker.js';
+import { MqttSettings } from './mqtt-settings.js';
+import { SessionsController } from './sessions.controller.js';
+import { SessionsService } from './sessions.service.js';
+import { SignInFailuresRepository } from './sign-in-failures.repository.js';
+import { SignInLimiter } from './sign-in-limiter.js';
+
+@Module({
+  imports: [UsersModule],
+  controllers: [SessionsController],
+  providers: [SessionsService, CredentialVendor, IdentityLinker, MqttSettings, SignInLimiter, SignInFailuresRepository],
+})
+export class SessionsModule {}

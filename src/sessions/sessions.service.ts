@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { UserPoolPort, type AuthOutcome, type CognitoTokens } from '../aws/user-pool.port.js';
+import type { VerifiedUser } from '../auth/token-verifier.js';
+import { DomainError, isDomainError } from '../common/errors/domain-error.js';
+import { UsersRepository } from '../users/users.repository.js';
+import { CredentialVendor } from './credential-vendor.js';
+import type { ChallengeAnswerDto, RefreshDto, SignInDto } from './dto/sign-in.dto.js';
+import type { CredentialsResponseDto, NewPasswordChallengeDto, SessionDto } from './dto/session.dto.js';
+import { MqttSettings } from './mqtt-settings.js';
+import { usableUser } from './session-user.js';
+import { SignInLimiter } from './sign-in-limiter.js';
+import { identityOfIssuedToken } from './token-claims.js';
+
+/** Sign-in, the new-password challenge, refresh, and credentials for apps that sign in with Cognito themselves. */
+@Injectable()
+export class SessionsService {
+  constructor(
+    private readonly userPool: UserPoolPort,
+    private readonly users: UsersRepository,
+    private readonly vendor: CredentialVendor,
+    private readonly mqtt: MqttSettings,
+    private readonly limiter: SignInLimiter,
+  ) {}
+
+  async signIn(dto: SignInDto, address: string): Promise<SessionDto | NewPasswordChallengeDto> {
+    const attempt = await this.limiter.check(dto.username, address);
+    let outcome: AuthOutcome;
+    try {
+      outcome = await this.userPool.signIn(dto.username, dto.password);
+    } catch (error) {
+      if (!isDomainError(error, 'INVALID_CREDENTIALS')) throw error;
+      await this.limiter.recordFailure(attempt);
+      // One answer, without AWS's details, whether the user is unknown or the password wrong.
+      throw new DomainError('INVALID_CREDENTIALS', 'Incorrect username or password');
+    }
+    await this.limiter.recordSuccess(attempt);
+    return this.complete(outcome);
+  }
+
+  async answerChallenge(dto: ChallengeAnswerDto): Promise<SessionDto | NewPasswordChallengeDto> {
+    return this.complete(await this.userPool.completeNewPassword(dto.username, dto.session, dto.newPassword));
+  }
+
+  async refresh(dto: RefreshDto): Promise<SessionDto> {
+    const outcome = await this.userPool.refresh(dto.username, dto.refreshToken);
+    if (outcome.kind !== 'tokens') throw new DomainError('AWS_UNAVAILABLE', 'Cognito answered a refresh with a challenge');
+    return this.session(outcome.tokens);
+  }
+
+  /** The hot path: the token is verified already; one row read, then (for a linked user) one AWS call. */
+  async credentials(caller: VerifiedUser, idToken: string): Promise<CredentialsResponseDto> {
+    const user = usableUser(await this.users.findForSession(caller.username), caller.sub);
+    const [{ identityId, credentials }, mqtt] = await Promise.all([this.vendor.vend(user, idToken), this.mqtt.forUser(user.username)]);
+    return { identityId, credentials, mqtt };
+  }
+
+  private async complete(outcome: AuthOutcome): Promise<SessionDto | NewPasswordChallengeDto> {
+    if (outcome.kind === 'challenge') return { challenge: outcome.challenge, session: outcome.session };
+    return this.session(outcome.tokens);
+  }
+
+  private async session(tokens: CognitoTokens): Promise<SessionDto> {
+    const { username, sub } = identityOfIssuedToken(tokens.idToken);
+    const user = usableUser(await this.users.findForSession(username), sub);
+    const [{ identityId, credentials }, mqtt] = await Promise.all([this.vendor.vend(user, tokens.idToken), this.mqtt.forUser(user.username)]);
+    return { tokens, identityId, credentials, mqtt };
+  }
+}

@@ -1,0 +1,46 @@
+import type { OperationDefinition } from '../operations/operation.types.js';
+import { unlessGone, type UserOperationDeps } from './user-operation-deps.js';
+
+export interface UserAccessParams {
+  username: string;
+}
+
+/**
+ * For a lost phone: the row first (this service stops vending at once), then the IoT policy off
+ * the identity (MQTT stops, even with credentials already vended), then Cognito (no new tokens,
+ * refresh tokens revoked). Every step is idempotent, so a failed disable is finished by repeating it.
+ */
+export function disableUserOperation(deps: UserOperationDeps): OperationDefinition<UserAccessParams, void> {
+  return {
+    kind: 'disable-user',
+    onFailure: 'finish',
+    steps: () => [
+      { name: 'markDisabled', run: ({ params }) => deps.users.setStatus(params.username, 'DISABLED') },
+      {
+        name: 'detachPolicy',
+        async run({ params }) {
+          // Read under the operation's lock: a first sign-in that finished just before still counts.
+          const user = await deps.users.getByUsername(params.username);
+          if (user.identityId) await unlessGone(deps.iot.detachPolicy(user.policyName, user.identityId));
+          await deps.users.clearPolicyAttached(user.id);
+        },
+      },
+      { name: 'disablePoolUser', run: ({ params }) => unlessGone(deps.userPool.disableUser(params.username)) },
+      { name: 'signOutEverywhere', run: ({ params }) => unlessGone(deps.userPool.signOutEverywhere(params.username)) },
+    ],
+    result: () => undefined,
+  };
+}
+
+/** Undoes a disable. The IoT policy is attached again lazily, at the user's next sign-in. */
+export function enableUserOperation(deps: UserOperationDeps): OperationDefinition<UserAccessParams, void> {
+  return {
+    kind: 'enable-user',
+    onFailure: 'finish',
+    steps: () => [
+      { name: 'enablePoolUser', run: ({ params }) => deps.userPool.enableUser(params.username) },
+      { name: 'markActive', run: ({ params }) => deps.users.setStatus(params.username, 'ACTIVE') },
+    ],
+    result: () => undefined,
+  };
+}

@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PrincipalFactory, type SeededDevice } from '../support/principal-factory.js';
+import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app.js';
+import type { TestTokenIssuer } from '../support/token-issuer.js';
+
+describe('POST /v1/authz/check (dry run)', () => {
+  let t: TestApp;
+  let principals: PrincipalFactory;
+  let scanner: SeededDevice;
+  let sibling: SeededDevice;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    principals = new PrincipalFactory(t.config.database.url!, t.config.resourcePrefix);
+    const alice = await principals.user('alice', { identityId: 'eu-west-1:0f0e0d0c-0b0a-4000-8000-000000000001' });
+    await principals.user('bob');
+    scanner = await principals.device(alice, 'scanner1', { site: 'lab' });
+    sibling = await principals.device(alice, 'scanner2');
+  });
+  afterAll(async () => {
+    await principals?.close();
+    await t?.close();
+  });
+
+  const check = (body: object) => t.http.post('/v1/authz/check').set('x-api-key', ADMIN_KEY).send(body);
+  const user = (name: string) => ({ type: 'user', name });
+
+  describe('user alice', () => {
+    it.each([
+      ['connect', 'alice', true],
+      ['connect', 'alice.tablet', true],
+      ['connect', 'bob', false],
+      ['connect', 'alice-b', false],
+      ['publish', 'alice/x', true],
+      ['receive', 'alice/x', true],
+      ['subscribe', 'alice/#', true],
+      ['publish', 'alice/scanner1/x', true],
+      ['publish', 'invalidTopic', false],
+      ['subscribe', 'invalidTopic', false],
+      ['publish', 'bob/x', false],
+      ['receive', 'bob/x', false],
+      ['subscribe', 'bob/#', false],
+      ['subscribe', '#', false],
+    ])('%s %s → allowed: %s', async (action, resource, expected) => {
+      const response = await check({ principal: user('alice'), action, resource });
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ allowed: expected, decision: expected ? 'ALLOW' : 'IMPLICIT_DENY', policyName: 'iotp_alice' });
+    });
+
+    it('names the deciding statement of an allow', async () => {
+      const response = await check({ principal: user('alice'), action: 'connect', resource: 'alice' });
+      expect(response.body).toEqual({
+        allowed: true,
+        decision: 'ALLOW',
+        policyName: 'iotp_alice',
+        statementIndex: 0,
+        explanation: 'Allowed by Statement[0] of policy iotp_alice: iot:Connect on arn:aws:iot:eu-west-1:123456789012:client/alice.',
+      });
+    });
+
+    it('still names the policy on an implicit deny, without a statement', async () => {
+      const response = await check({ principal: user('alice'), action: 'publish', resource: 'bob/x' });
+      expect(response.body).toEqual({
+        allowed: false,
+        decision: 'IMPLICIT_DENY',
+        policyName: 'iotp_alice',
+        explanation: expect.stringContaining('iotp_alice'),
+      });
+    });
+
+    it('accepts a full ARN, and denies one from another account', async () => {
+      const own = await check({ principal: user('alice'), action: 'publish', resource: 'arn:aws:iot:eu-west-1:123456789012:topic/alice/x' });
+      expect(own.body.allowed).toBe(true);
+      const foreign = await check({ principal: user('alice'), action: 'publish', resource: 'arn:aws:iot:eu-west-1:210987654321:topic/alice/x' });
+      expect(foreign.body.allowed).toBe(false);
+    });
+
+    it('refuses an ARN of the wrong kind for the action', async () => {
+      const response = await check({ principal: user('alice'), action: 'subscribe', resource: 'arn:aws:iot:eu-west-1:123456789012:topic/alice/#' });
+      expect(response.status).toBe(400);
+      expect(response.body.code).toBe('VALIDATION_FAILED');
+    });
+  });
+
+  describe('device alice/scanner1', () => {
+    const device = () => ({ type: 'device', name: scanner.thingName });
+
+    it('is named as the provisioning code names it', () => {
+      expect([scanner.thingName, sibling.thingName]).toEqual(['iotp_alice_scanner1', 'iotp_alice_scanner2']);
+    });
+
+    it.each([
+      ['connect', 'iotp_alice_scanner1', true],
+      ['connect', 'alice', false],
+      ['connect', 'iotp_alice_scanner2', false],
+      ['publish', 'alice/scanner1/telemetry', true],
+      ['receive', 'alice/scanner1/commands', true],
+      ['subscribe', 'alice/scanner1/#', true],
+      ['publish', 'alice/scanner2/telemetry', false],
+      ['subscribe', 'alice/scanner2/#', false],
+      ['publish', 'alice/x', false],
+      ['subscribe', 'alice/#', false],
+      ['publish', 'bob/x', false],
+    ])('%s %s → allowed: %s', async (action, resource, expected) => {
+      const response = await check({ principal: device(), action, resource });
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ allowed: expected, policyName: scanner.policyName });
+    });
+  });
+
+  describe('refusals', () => {
+    it.each([
+      ['user', 'nobody'],
+      ['device', 'iotp_alice_nothing'],
+      ['device', 'alice'],
+    ])('answers 404 for an unknown %s %s', async (type, name) => {
+      const response = await check({ principal: { type, name }, action: 'connect', resource: 'x' });
+      expect(response.status).toBe(404);
+      expect(response.body.code).toBe('NOT_FOUND');
+    });
+
+    it.each([
+      ['an unknown action', { principal: user('alice'), action: 'delete', resource: 'alice/x' }],
+      ['an unknown principal type', { principal: { type: 'group', name: 'alice' }, action: 'connect', resource: 'alice' }],
+      ['no principal', { action: 'connect', resource: 'alice' }],
+      ['no resource', { principal: user('alice'), action: 'connect' }],
+      ['an unknown field', { principal: user('alice'), action: 'connect', resource: 'alice', effect: 'Allow' }],
+      ['an unknown principal field', { principal: { ...user('alice'), admin: true }, action: 'connect', resource: 'alice' }],
+    ])('answers 400 for %s', async (_, body) => {
+      const response = await check(body);
+      expect(response.status).toBe(400);
+      expect(response.body.code).toBe('VALIDATION_FAILED');
+    });
+  });
+
+  describe('admin only', () => {
+    const body = { principal: { type: 'user', name: 'alice' }, action: 'connect', resource: 'alice' };
+
+    it('refuses a caller without credentials', async () => {
+      const response = await t.http.post('/v1/authz/check').send(body);
+      expect(response.status).toBe(401);
+    });
+
+    it('refuses an app user', async () => {
+      const token = (t.aws.tokens as TestTokenIssuer).idToken({ sub: 'a1b2c3d4-0000-4000-8000-000000000001', username: 'alice' });
+      const response = await t.http.post('/v1/authz/check').set('authorization', `Bearer ${token}`).send(body);
+      expect(response.status).toBe(403);
+    });
+
+    it('accepts a member of the admin group', async () => {
+      const token = (t.aws.tokens as TestTokenIssuer).idToken({ sub: 'a1b2c3d4-0000-4000-8000-000000000002', username: 'root', groups: ['admins'] });
+      const response = await t.http.post('/v1/authz/check').set('authorization', `Bearer ${token}`).send(body);
+      expect(response.status).toBe(200);
+      expect(response.body.allowed).toBe(true);
+    });
+  });
+});

@@ -1,0 +1,53 @@
+import pg from 'pg';
+import { createTestCsr } from './csr.js';
+import { ADMIN_KEY, type TestApp } from './test-app.js';
+
+/** Runs one query against the test app's database, outside the app. */
+export async function query<T extends pg.QueryResultRow>(t: TestApp, text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: t.config.database.url });
+  await client.connect();
+  try {
+    return (await client.query<T>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** A user row as the users feature would leave it, so devices have an owner. */
+export async function insertUser(t: TestApp, username: string): Promise<void> {
+  await query(t, `INSERT INTO users (id, username, policy_name, updated_at) VALUES (gen_random_uuid(), $1, $2, now())`, [
+    username,
+    `${t.config.resourcePrefix}_${username}`,
+  ]);
+}
+
+/** Every row of every table as text, to search for what must never be stored. */
+export async function dumpDatabase(t: TestApp): Promise<string> {
+  const tables = await query<{ tablename: string }>(t, `SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
+  const dumps = await Promise.all(tables.map(({ tablename }) => query<{ row: string }>(t, `SELECT t::text AS row FROM "${tablename}" t`)));
+  return dumps.flat().map(({ row }) => row).join('\n');
+}
+
+export function countDevices(t: TestApp): Promise<number> {
+  return query<{ count: string }>(t, 'SELECT count(*) FROM devices').then(([row]) => Number(row!.count));
+}
+
+/** POST /v1/users/{username}/devices as admin. */
+export function registerDevice(t: TestApp, username: string, body: { name: string; csr?: string; attributes?: Record<string, string> }) {
+  return t.http.post(`/v1/users/${username}/devices`).set('x-api-key', ADMIN_KEY).send(body);
+}
+
+/** A device registered from a CSR (no private key involved), failing the test if registration fails. */
+export async function registeredDevice(t: TestApp, username: string, name: string): Promise<{ thingName: string; certificateId: string }> {
+  const response = await registerDevice(t, username, { name, csr: createTestCsr().csrPem });
+  if (response.status !== 201) throw new Error(`registration failed: ${response.status} ${JSON.stringify(response.body)}`);
+  return { thingName: response.body.thingName, certificateId: response.body.certificate.certificateId };
+}
+
+/** The same request with one bit of its signature flipped: still well-formed DER, no longer verifiable. */
+export function tamperedCsr(csrPem: string): string {
+  const der = Buffer.from(csrPem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, ''), 'base64');
+  der[der.length - 1]! ^= 0x01;
+  const lines = der.toString('base64').match(/.{1,64}/g)!;
+  return `-----BEGIN CERTIFICATE REQUEST-----\n${lines.join('\n')}\n-----END CERTIFICATE REQUEST-----\n`;
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { deviceSubject, evaluationRequest, resourceArn, userSubject } from '../../../src/authz/check-request.js';
+import { isDomainError } from '../../../src/common/errors/domain-error.js';
+
+const scope = { region: 'eu-west-1', accountId: '123456789012' };
+const alice = userSubject(scope, { username: 'alice', cognitoSub: 'sub-1', active: true, policyName: 'iotp_alice', identityId: 'eu-west-1:abc' });
+const scanner = deviceSubject(scope, 'iotp', {
+  name: 'scanner1',
+  thingName: 'iotp_alice_scanner1',
+  policyName: 'iotp_alice_scanner1',
+  attributes: { site: 'lab' },
+  owner: { username: 'alice', active: true },
+});
+
+function errorCode(run: () => unknown): string {
+  try {
+    run();
+    return 'no error';
+  } catch (error) {
+    return isDomainError(error) ? error.code : String(error);
+  }
+}
+
+describe('resourceArn', () => {
+  it('builds the ARN of the kind each action acts on from a bare name', () => {
+    expect(resourceArn(scope, 'connect', 'alice').arn).toBe('arn:aws:iot:eu-west-1:123456789012:client/alice');
+    expect(resourceArn(scope, 'publish', 'alice/x').arn).toBe('arn:aws:iot:eu-west-1:123456789012:topic/alice/x');
+    expect(resourceArn(scope, 'receive', 'alice/x').arn).toBe('arn:aws:iot:eu-west-1:123456789012:topic/alice/x');
+    expect(resourceArn(scope, 'subscribe', 'alice/#').arn).toBe('arn:aws:iot:eu-west-1:123456789012:topicfilter/alice/#');
+  });
+
+  it('takes a full ARN as given, and reads the name out of it', () => {
+    const arn = 'arn:aws:iot:us-east-1:210987654321:client/alice.tablet';
+    expect(resourceArn(scope, 'connect', arn)).toEqual({ arn, name: 'alice.tablet' });
+  });
+
+  it.each([
+    ['a topic ARN for subscribe', 'subscribe', 'arn:aws:iot:eu-west-1:123456789012:topic/alice/#'],
+    ['a client ARN for publish', 'publish', 'arn:aws:iot:eu-west-1:123456789012:client/alice'],
+    ['a non-IoT ARN', 'publish', 'arn:aws:s3:::bucket/alice/x'],
+    ['an ARN without a name', 'connect', 'arn:aws:iot:eu-west-1:123456789012:client/'],
+  ] as const)('refuses %s as VALIDATION_FAILED', (_, action, resource) => {
+    expect(errorCode(() => resourceArn(scope, action, resource))).toBe('VALIDATION_FAILED');
+  });
+});
+
+describe('evaluationRequest', () => {
+  it('uses the resource as the client id for connect', () => {
+    expect(evaluationRequest(scope, alice, { action: 'connect', resource: 'alice.tablet' }).context.clientId).toBe('alice.tablet');
+  });
+
+  it("uses the principal's own client id for the other actions, unless one is given", () => {
+    expect(evaluationRequest(scope, alice, { action: 'publish', resource: 'alice/x' }).context.clientId).toBe('alice');
+    expect(evaluationRequest(scope, scanner, { action: 'publish', resource: 'alice/scanner1/x' }).context.clientId).toBe('iotp_alice_scanner1');
+    expect(evaluationRequest(scope, alice, { action: 'publish', resource: 'alice/x', clientId: 'alice.tv' }).context.clientId).toBe('alice.tv');
+  });
+
+  it('feeds the identity id for a user, and the thing name and attributes for a device', () => {
+    expect(evaluationRequest(scope, alice, { action: 'publish', resource: 'alice/x' }).context).toEqual({
+      cognitoIdentityId: 'eu-west-1:abc',
+      clientId: 'alice',
+    });
+    expect(evaluationRequest(scope, scanner, { action: 'publish', resource: 'alice/scanner1/x' }).context).toEqual({
+      thingName: 'iotp_alice_scanner1',
+      thingAttributes: { site: 'lab' },
+      clientId: 'iotp_alice_scanner1',
+    });
+  });
+
+  it('maps actions to their IoT names', () => {
+    expect(evaluationRequest(scope, alice, { action: 'subscribe', resource: 'alice/#' }).action).toBe('iot:Subscribe');
+    expect(evaluationRequest(scope, alice, { action: 'receive', resource: 'alice/x' }).action).toBe('iot:Receive');
+  });
+});
