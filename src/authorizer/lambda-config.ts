@@ -1,5 +1,5 @@
 import { loadConfig, type AppConfig } from '../config/app-config.js';
-import { ConfigError, EnvReader, type Env } from '../config/env-parsers.js';
+import { ConfigError, type Env } from '../config/env-parsers.js';
 import type { PolicyScope } from '../policy/documents.js';
 
 /** What the authorizer Lambda needs: the service's settings it shares, and where to ask about users. */
@@ -12,15 +12,14 @@ export interface LambdaConfig {
 }
 
 /**
- * Reads the Lambda's environment with the service's own loadConfig, plus AUTHORIZER_SERVICE_URL.
+ * Reads the Lambda's environment with the service's own loadConfig.
  * Unlike the service, the Lambda cannot run without its settings, so every missing one is fatal.
  * The account id must be set: the Lambda has no user pool client to read it from.
  */
 export function loadLambdaConfig(env: Env): LambdaConfig {
   const app = loadConfig(env);
-  const read = new EnvReader(env);
-  const serviceUrl = read.url('AUTHORIZER_SERVICE_URL', ['https:', 'http:']);
-  const problems = [...read.problems];
+  const serviceUrl = app.authorizerServiceUrl;
+  const problems: string[] = [];
   if (serviceUrl && new URL(serviceUrl).protocol === 'http:' && !isLoopback(serviceUrl)) {
     problems.push('AUTHORIZER_SERVICE_URL must be https: (the shared secret travels in a header), except on loopback');
   }

@@ -20,7 +20,7 @@ import { REDACT_PATHS } from '../common/logging/redact.js';
 import type { Env } from '../config/env-parsers.js';
 import { userPolicyDocument } from '../policy/documents.js';
 import { NAME_PATTERN } from '../policy/names.js';
-import { authorize, type AuthorizerResponse } from './authorizer.core.js';
+import { authorize, type AuthorizerDeps, type AuthorizerResponse } from './authorizer.core.js';
 import { logDecision } from './authorizer-log.js';
 import { loadLambdaConfig } from './lambda-config.js';
 import { ServiceUserStatus } from './service-user-status.js';
@@ -42,12 +42,12 @@ export function createHandler(env: Env, options: HandlerOptions = {}): Authorize
   const logger = options.logger ?? defaultLogger(config.app.logLevel);
   const tokens = new TokenVerifier(config.app);
   const users = new ServiceUserStatus(config.serviceUrl, config.secret);
-  const deps = {
-    verifyToken: (token: string) => tokens.verifyAnyToken(token),
+  const deps: AuthorizerDeps = {
+    verifyToken: (token) => tokens.verifyAnyToken(token),
     // A name outside the safe set cannot be one we provisioned: no need to ask.
-    isUserActive: async (username: string, sub: string) => NAME_PATTERN.test(username) && (await users.isActive(username, sub)),
-    policyFor: async (username: string) => [userPolicyDocument(config.scope, username)],
-    log: (entry: Parameters<typeof logDecision>[1]) => logDecision(logger, entry),
+    isUserActive: async (username, sub) => NAME_PATTERN.test(username) && (await users.isActive(username, sub)),
+    policyFor: async (username) => [userPolicyDocument(config.scope, username)],
+    log: (entry) => logDecision(logger, entry),
   };
   return (event) => authorize(event, deps);
 }

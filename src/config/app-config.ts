@@ -51,6 +51,8 @@ export interface AppConfig {
   iot: { endpoint?: string };
   resourcePrefix: string;
   authorizerSecret?: string;
+  /** Where the deployed authorizer Lambda asks this service whether a user is active. */
+  authorizerServiceUrl?: string;
   credentialCache: { enabled: boolean; maxEntries: number };
   signIn: { maxFailuresPerUser: number; maxFailuresPerAddress: number; windowSeconds: number };
   operations: {
@@ -132,6 +134,7 @@ export function loadConfig(env: Env): AppConfig {
       read.string('RESOURCE_PREFIX', { pattern: PREFIX, rule: 'must be 1-16 lowercase letters or digits, starting with a letter' }) ??
       'iotp',
     authorizerSecret: read.string('AUTHORIZER_SECRET', { minLength: 32 }),
+    authorizerServiceUrl: read.url('AUTHORIZER_SERVICE_URL', ['https:', 'http:']),
     credentialCache: {
       enabled: read.bool('CREDENTIAL_CACHE_ENABLED', true),
       maxEntries: read.int('CREDENTIAL_CACHE_MAX_ENTRIES', 10000, 1, 1_000_000),

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import type { IdentityPoolPort } from '../../../src/aws/identity-pool.port.js';
+import type { IotPort } from '../../../src/aws/iot.port.js';
+import { DomainError } from '../../../src/common/errors/domain-error.js';
+import type { OperationRunner } from '../../../src/operations/operation-runner.js';
+import { IdentityLinker } from '../../../src/sessions/identity-linker.js';
+import type { SessionUser, UsersRepository } from '../../../src/users/users.repository.js';
+
+const linked: SessionUser = {
+  id: 'u1',
+  username: 'alice',
+  cognitoSub: 'sub-1',
+  status: 'ACTIVE',
+  policyName: 'iotp_alice',
+  identityId: 'eu-west-1:0f0f0f0f-0000-4000-8000-000000000001',
+  policyAttachedAt: new Date(),
+};
+
+/** A runner whose run() is controlled by the test; counts runs and what each was given. */
+function runnerThat(run: () => Promise<string>) {
+  const runs: Array<{ subject: string; ephemeral: Record<string, unknown> }> = [];
+  const runner = {
+    register: () => undefined,
+    run: (_: unknown, subject: string, __: unknown, ephemeral: Record<string, unknown>) => {
+      runs.push({ subject, ephemeral });
+      return run();
+    },
+  };
+  return { runs, runner: runner as unknown as OperationRunner };
+}
+
+function linker(runner: OperationRunner, row: () => SessionUser | null = () => linked) {
+  const users = { findForSession: async () => row() } as unknown as UsersRepository;
+  return new IdentityLinker(users, runner, {} as IdentityPoolPort, {} as IotPort);
+}
+
+describe('IdentityLinker', () => {
+  it('runs one first use for concurrent callers of one user, and a new one after it settled', async () => {
+    let release!: (id: string) => void;
+    const { runs, runner } = runnerThat(() => new Promise((resolve) => (release = resolve)));
+    const subject = linker(runner);
+
+    const pending = Array.from({ length: 5 }, () => subject.link('alice', 'id-token'));
+    const other = subject.link('bob', 'id-token-bob');
+    expect(runs.map((run) => run.subject)).toEqual(['user:alice', 'user:bob']);
+    expect(runs[0]!.ephemeral).toEqual({ idToken: 'id-token' });
+    release('identity-1');
+    await expect(other).resolves.toBe('identity-1');
+    await expect(Promise.all(pending)).resolves.toEqual(Array(5).fill('identity-1'));
+
+    release = () => undefined;
+    void subject.link('alice', 'id-token');
+    expect(runs).toHaveLength(3);
+  });
+
+  it('shares a failure with every waiting caller, then lets the next caller try again', async () => {
+    const { runs, runner } = runnerThat(async () => {
+      throw new DomainError('AWS_THROTTLED', 'slow down');
+    });
+    const subject = linker(runner);
+    const results = await Promise.allSettled([subject.link('alice', 't'), subject.link('alice', 't')]);
+    expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+    await expect(subject.link('alice', 't')).rejects.toMatchObject({ code: 'AWS_THROTTLED' });
+    expect(runs).toHaveLength(2);
+  });
+
+  it('waits for another holder of the user and takes its result', async () => {
+    const { runs, runner } = runnerThat(async () => {
+      throw new DomainError('OPERATION_IN_PROGRESS', 'held', undefined, 1);
+    });
+    let reads = 0;
+    const subject = linker(runner, () => (++reads < 2 ? { ...linked, policyAttachedAt: null } : linked));
+    await expect(subject.link('alice', 't')).resolves.toBe(linked.identityId);
+    expect(runs).toHaveLength(2);
+  });
+
+  it('stops waiting when the holder disabled or removed the user', async () => {
+    const { runner } = runnerThat(async () => {
+      throw new DomainError('OPERATION_IN_PROGRESS', 'held', undefined, 1);
+    });
+    await expect(linker(runner, () => ({ ...linked, status: 'DISABLED' })).link('alice', 't')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(linker(runner, () => null).link('alice', 't')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+});
