@@ -24,14 +24,14 @@ export class OperationStepDto {
 }
 
 export class OperationDto {
-  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid', description: 'Operation id', example: '5b7f0c2e-8d1a-4f7e-9a55-0f3c2d1e4b6a' }) id!: string;
   @ApiProperty({ example: 'register-device' }) kind!: string;
   @ApiProperty({ example: 'device:iotp_alice_scanner1' }) subject!: string;
   @ApiProperty({ enum: STATUSES, example: 'COMPLETED' }) status!: string;
   @ApiProperty({ type: [OperationStepDto] }) steps!: OperationStepDto[];
   @ApiPropertyOptional({ nullable: true, example: null }) error!: { code: string; message: string } | null;
-  @ApiProperty() createdAt!: Date;
-  @ApiProperty() updatedAt!: Date;
+  @ApiProperty({ description: 'When the operation started', example: '2026-11-22T10:00:00.000Z' }) createdAt!: Date;
+  @ApiProperty({ description: 'When a step last moved', example: '2026-11-22T10:00:01.200Z' }) updatedAt!: Date;
 
   static from(operation: Operation): OperationDto {
     return {

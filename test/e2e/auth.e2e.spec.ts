@@ -7,7 +7,7 @@ import { credentials, idTokenOf, readyUser } from './users.support.js';
 describe('ID token verification on GET /v1/sessions/credentials', () => {
   let t: TestApp;
   let tokens: TestTokenIssuer;
-  const claims = { sub: randomUUID(), username: 'alice' };
+  const claims: { sub: string; username: string } = { sub: randomUUID(), username: 'alice' };
   beforeAll(async () => {
     t = await startTestApp();
     tokens = t.aws.tokens as TestTokenIssuer;

@@ -36,21 +36,22 @@ function linker(runner: OperationRunner, row: () => SessionUser | null = () => l
 
 describe('IdentityLinker', () => {
   it('runs one first use for concurrent callers of one user, and a new one after it settled', async () => {
-    let release!: (id: string) => void;
-    const { runs, runner } = runnerThat(() => new Promise((resolve) => (release = resolve)));
+    const releases: Array<(id: string) => void> = [];
+    const { runs, runner } = runnerThat(() => new Promise((resolve) => releases.push(resolve)));
     const subject = linker(runner);
 
     const pending = Array.from({ length: 5 }, () => subject.link('alice', 'id-token'));
     const other = subject.link('bob', 'id-token-bob');
     expect(runs.map((run) => run.subject)).toEqual(['user:alice', 'user:bob']);
     expect(runs[0]!.ephemeral).toEqual({ idToken: 'id-token' });
-    release('identity-1');
-    await expect(other).resolves.toBe('identity-1');
-    await expect(Promise.all(pending)).resolves.toEqual(Array(5).fill('identity-1'));
+    releases[0]!('identity-alice');
+    releases[1]!('identity-bob');
+    await expect(Promise.all(pending)).resolves.toEqual(Array(5).fill('identity-alice'));
+    await expect(other).resolves.toBe('identity-bob');
 
-    release = () => undefined;
     void subject.link('alice', 'id-token');
     expect(runs).toHaveLength(3);
+    releases[2]!('identity-alice');
   });
 
   it('shares a failure with every waiting caller, then lets the next caller try again', async () => {

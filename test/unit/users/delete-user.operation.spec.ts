@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import type { AwsScope } from '../../../src/aws/aws-scope.service.js';
+import type { UserDeviceCleanup } from '../../../src/devices/user-device-cleanup.js';
+import type { StepContext } from '../../../src/operations/operation.types.js';
+import { deleteUserOperation, type DeleteUserParams } from '../../../src/users/delete-user.operation.js';
+import type { UsersRepository } from '../../../src/users/users.repository.js';
+import { FakeAws } from '../../fakes/fake-aws.js';
+
+const DOCUMENT = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Connect","Resource":"*"}]}';
+
+/** A user as the users feature leaves it after sign-ins: identity linked, policy attached (here to several targets), an extra policy version. */
+async function provisioned(aws: FakeAws) {
+  await aws.userPool.createUser({ username: 'alice', temporaryPassword: 'Temp-Pass-1', sendInvite: false });
+  const sub = aws.userPool.user('alice')!.sub;
+  const identityId = await aws.identityPool.getIdentityId(aws.tokens.idToken({ sub, username: 'alice' }));
+  await aws.iot.createPolicy('iotp_alice', DOCUMENT);
+  aws.iot.addPolicyVersion('iotp_alice', DOCUMENT);
+  const targets = [identityId, ...Array.from({ length: 4 }, (_, i) => `eu-west-1:0000000${i}-0000-4000-8000-000000000000`)];
+  for (const target of targets) await aws.iot.attachPolicy('iotp_alice', target);
+  return identityId;
+}
+
+function operationOver(aws: FakeAws, row: { identityId: string } | null) {
+  const removed: string[] = [];
+  const users = {
+    setStatus: async () => undefined,
+    findByUsername: async () => row,
+    delete: async (id: string) => void removed.push(id),
+  } as unknown as UsersRepository;
+  const devices: UserDeviceCleanup = { deleteAllOfUser: async () => undefined };
+  const definition = deleteUserOperation({ users, userPool: aws.userPool, identityPool: aws.identityPool, iot: aws.iot, scope: {} as AwsScope, devices });
+  const params: DeleteUserParams = { userId: 'u1', username: 'alice', policyName: 'iotp_alice' };
+  const runAll = async () => {
+    const context: StepContext<DeleteUserParams> = { params, state: {}, ephemeral: {} };
+    for (const step of definition.steps(params)) await step.run(context);
+  };
+  return { runAll, removed };
+}
+
+describe('deleteUserOperation', () => {
+  it('detaches every target across pages, deletes every version, the identity and the pool user', async () => {
+    const aws = new FakeAws({ pageSize: 2 });
+    const identityId = await provisioned(aws);
+    const { runAll, removed } = operationOver(aws, { identityId });
+    await runAll();
+    expect(aws.isEmpty()).toBe(true);
+    expect(removed).toEqual(['u1']);
+  });
+
+  it('can run again after everything is gone', async () => {
+    const aws = new FakeAws({ pageSize: 2 });
+    const identityId = await provisioned(aws);
+    const { runAll } = operationOver(aws, { identityId });
+    await runAll();
+    await expect(runAll()).resolves.toBeUndefined();
+  });
+});
