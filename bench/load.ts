@@ -85,3 +85,47 @@ function errorCode(body: string): string | undefined {
     return undefined;
   }
 }
+
+/** Sends every request at once (one connection each) and waits for all answers: a storm, not a steady load. */
+export async function burst(url: string, method: 'GET' | 'POST', requests: RequestShape[]): Promise<LoadResult> {
+  const errorCodes: Record<string, number> = {};
+  const statuses: Record<string, number> = {};
+  const latencies: number[] = [];
+  let socketErrors = 0;
+  const started = performance.now();
+  await Promise.all(
+    requests.map(async (shape) => {
+      const sent = performance.now();
+      try {
+        const response = await fetch(url + (shape.path ?? '/'), {
+          method,
+          headers: { ...shape.headers, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+          body: shape.body,
+          signal: AbortSignal.timeout(60_000),
+        });
+        const body = await response.text();
+        latencies.push(performance.now() - sent);
+        statuses[response.status] = (statuses[response.status] ?? 0) + 1;
+        if (response.status >= 300) {
+          const code = errorCode(body) ?? `HTTP_${response.status}`;
+          errorCodes[code] = (errorCodes[code] ?? 0) + 1;
+        }
+      } catch {
+        socketErrors++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return {
+    requests: latencies.length,
+    seconds,
+    rps: latencies.length / seconds,
+    latencyMs: { p50: at(0.5), p99: at(0.99), max: latencies.at(-1) ?? 0 },
+    non2xx: Object.entries(statuses).reduce((sum, [status, count]) => sum + (Number(status) >= 300 ? count : 0), 0),
+    statuses,
+    errorCodes,
+    socketErrors,
+  };
+}

@@ -11,6 +11,7 @@ import { JwksServer } from '../test/support/jwks-server.js';
 import { TestTokenIssuer } from '../test/support/token-issuer.js';
 import { createBenchDatabase } from './database.js';
 import { peakRssBytes, serveCommands } from './ipc.js';
+import { ReusedTokens, seedUsers } from './seed.js';
 
 /**
  * The service under test, in a child process of bench/run.ts: the real AppModule, configured as
@@ -64,14 +65,15 @@ const ids = {
   clientId: 'benchclient1234567890',
   identityPoolId: 'eu-west-1:00000000-0000-4000-8000-0000000000b1',
 };
+const adminKey = process.env.BENCH_ADMIN_KEY ?? '';
 const database = await createBenchDatabase(process.env.DATABASE_URL);
-const tokens = new TestTokenIssuer({ issuer: `https://cognito-idp.${ids.region}.amazonaws.com/${ids.userPoolId}`, clientId: ids.clientId });
-const jwks = new JwksServer(() => tokens.jwks());
+const tokens = new ReusedTokens(new TestTokenIssuer({ issuer: `https://cognito-idp.${ids.region}.amazonaws.com/${ids.userPoolId}`, clientId: ids.clientId }));
+const jwks = new JwksServer(() => tokens.issuer.jwks());
 const config = loadConfig({
   HOST: '127.0.0.1',
   PORT: '0',
   LOG_LEVEL: 'info',
-  ADMIN_API_KEYS: process.env.BENCH_ADMIN_KEY ?? '',
+  ADMIN_API_KEYS: adminKey,
   DATABASE_URL: database.url,
   DATABASE_MIGRATE_ON_START: 'false',
   RECOVERY_INTERVAL_MS: '3600000',
@@ -109,6 +111,9 @@ serveCommands(
     setLatency: (ms: number) => void (aws.latencyMs = ms),
     /** AWS's default quotas enforced by the fakes, and the app's client-side limiter in front of them. */
     setQuotas: (on: boolean) => void ((aws.enforceQuotas = on), (limiter.enabled = on)),
+    /** This replica's client-side rate for each API, calls per second. */
+    quotaRates: (apis: string[]) => Object.fromEntries(apis.map((api) => [api, limiter.rateOf(api)])),
+    seed: (options: { prefix: string; count: number; signIn: boolean }) => seedUsers(app, aws, tokens, adminKey, options),
   },
   async () => {
     await app.close();

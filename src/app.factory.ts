@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import helmet from '@fastify/helmet';
 import { RequestMethod, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { setupSwagger } from './common/http/swagger.js';
 import type { AppConfig } from './config/app-config.js';
@@ -33,7 +33,8 @@ export function setApiPrefix(app: INestApplication): void {
 export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<NestFastifyApplication> {
   app.useLogger(app.get(Logger));
   setApiPrefix(app);
-  await app.register(helmet, {
+  // Built once: @fastify/helmet rebuilt every helmet middleware, CSP parsing included, on each request.
+  const securityHeaders = helmet({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -43,13 +44,14 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
       },
     },
   });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
+  });
   if (config.http.corsOrigins.length > 0) {
     app.enableCors({ origin: [...config.http.corsOrigins], exposedHeaders: ['x-request-id', 'retry-after'] });
   }
-  const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', async (request, reply) => {
-    void reply.header('x-request-id', request.id);
-  });
   setupSwagger(app);
   app.enableShutdownHooks();
   return app;

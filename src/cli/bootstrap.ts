@@ -2,7 +2,9 @@
  * `npm run bootstrap`: finds or creates the Cognito user pool, app client and identity pool in the
  * configured AWS (AWS_REGION, optional AWS_ENDPOINT_URL), prints the variables the service needs
  * and the IAM policies for the identity pool's authenticated role. Re-running it creates nothing.
- *   --env-file <path>     also write the variables as KEY=value lines
+ *   -- --env-file <path>  also write the variables as KEY=value lines. Node 20 and 22 take a script
+ *                         argument named --env-file for their own and exit when the file does not
+ *                         exist yet (nodejs/node#54232); the `--` before it prevents that.
  *   COGNITO_ISSUER_BASE   an emulator's base URL serving <poolId>/.well-known/jwks.json (moto: http://aws:5000)
  */
 import { writeFile } from 'node:fs/promises';
@@ -12,17 +14,9 @@ import { UserPoolAdapter } from '../aws/user-pool.adapter.js';
 import { loadConfig } from '../config/app-config.js';
 import { ConfigError, EnvReader } from '../config/env-parsers.js';
 import { authenticatedRolePolicy, authenticatedRoleTrustPolicy } from '../policy/iam.js';
-import { CognitoBootstrap, bootstrapNames, renderEnvFile, serviceSettings } from './cognito-bootstrap.js';
+import { CognitoBootstrap, bootstrapNames, envFileArgument, renderEnvFile, serviceSettings } from './cognito-bootstrap.js';
 
 const print = (text: string) => process.stdout.write(`${text}\n`);
-
-function envFileArgument(args: string[]): string | undefined {
-  const index = args.indexOf('--env-file');
-  if (index === -1) return undefined;
-  const path = args[index + 1];
-  if (!path || path.startsWith('--')) throw new Error('--env-file needs a path');
-  return path;
-}
 
 async function main(): Promise<void> {
   const envFile = envFileArgument(process.argv.slice(2));

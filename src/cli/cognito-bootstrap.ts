@@ -79,3 +79,12 @@ export function renderEnvFile(settings: Record<string, string>): string {
     .map(([key, value]) => `${key}=${value}\n`)
     .join('');
 }
+
+/** The path after `--env-file`, if given; a `--` separator before it is ignored. */
+export function envFileArgument(args: string[]): string | undefined {
+  const index = args.indexOf('--env-file');
+  if (index === -1) return undefined;
+  const path = args[index + 1];
+  if (!path || path.startsWith('--')) throw new Error('--env-file needs a path');
+  return path;
+}

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/common/errors/domain-error.js';
+import { dumpDatabase } from '../support/factories.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { admin, apis, createUser, credentials, idTokenOf, PASSWORD, readyUser, signIn } from './users.support.js';
 
@@ -120,6 +121,13 @@ describe('sessions over HTTP', () => {
     expect(retried.status).toBe(200);
     // The identity id was kept: no second GetId.
     expect(apis(t.aws)).toEqual(['AdminInitiateAuth', 'AttachPolicy', 'GetCredentialsForIdentity']);
+  });
+
+  it('keeps every password, token and credential out of the database (operations record ids only)', async () => {
+    const dump = await dumpDatabase(t);
+    expect(dump).toContain('iotp_alice');
+    const stored = [...t.aws.runtime.secrets].filter((secret) => secret.length >= 8 && dump.includes(secret));
+    expect(stored).toEqual([]);
   });
 });
 

@@ -19,7 +19,9 @@ export class CreateUserDto {
   email?: string;
 
   @ApiPropertyOptional({
-    description: "The first password; the user must replace it at first sign-in (NEW_PASSWORD_REQUIRED). Cognito's password policy applies.",
+    description:
+      "The first password; the user must replace it at first sign-in (NEW_PASSWORD_REQUIRED). Cognito's password policy applies. " +
+      'Without it Cognito generates one, which only an invitation (sendInvite) tells the user.',
     example: 'Temp-Passw0rd!',
     format: 'password',
     writeOnly: true,

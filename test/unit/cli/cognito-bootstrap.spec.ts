@@ -1,5 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CognitoBootstrap, bootstrapNames, renderEnvFile, serviceSettings, type BootstrapResult } from '../../../src/cli/cognito-bootstrap.js';
+import { parse } from 'yaml';
+import {
+  CognitoBootstrap,
+  bootstrapNames,
+  envFileArgument,
+  renderEnvFile,
+  serviceSettings,
+  type BootstrapResult,
+} from '../../../src/cli/cognito-bootstrap.js';
 import { FakeAws } from '../../fakes/fake-aws.js';
 
 function setup() {
@@ -82,5 +91,29 @@ describe('service settings', () => {
       COGNITO_ISSUER: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc123',
       COGNITO_JWKS_URI: 'http://aws:5000/eu-west-1_Abc123/.well-known/jwks.json',
     });
+  });
+});
+
+describe('the bootstrap command line', () => {
+  it('reads --env-file, with or without the -- separator', () => {
+    expect(envFileArgument([])).toBeUndefined();
+    expect(envFileArgument(['--env-file', '/shared/aws.env'])).toBe('/shared/aws.env');
+    expect(envFileArgument(['--', '--env-file', '/shared/aws.env'])).toBe('/shared/aws.env');
+    expect(() => envFileArgument(['--env-file'])).toThrow('--env-file needs a path');
+  });
+
+  it('agrees with docker-compose.yml: the file the service sources, the JWKS base, and Node kept off --env-file', () => {
+    const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
+      services: Record<string, { command: string[]; environment: Record<string, string> }>;
+    };
+    const { command, environment } = compose.services.bootstrap!;
+    const args = command.slice(command.indexOf('dist/cli/bootstrap.js') + 1);
+    const path = envFileArgument(args);
+    expect(compose.services.service!.command.join(' ')).toContain(`. ${path} `);
+    // Node exits before the script runs when a bare `--env-file <missing file>` follows it.
+    expect(args.indexOf('--')).toBeGreaterThanOrEqual(0);
+    expect(args.indexOf('--')).toBeLessThan(args.indexOf('--env-file'));
+    const settings = serviceSettings({ userPoolId: 'eu-west-1_Abc123', userPoolArn: '', clientId: 'c', identityPoolId: 'eu-west-1:1', created: [] }, environment.AWS_REGION!, environment.COGNITO_ISSUER_BASE);
+    expect(settings.COGNITO_JWKS_URI).toBe('http://aws:5000/eu-west-1_Abc123/.well-known/jwks.json');
   });
 });

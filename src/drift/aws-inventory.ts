@@ -1,0 +1,60 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { IotPort } from '../aws/iot.port.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { parsePolicyName, parseThingName } from '../policy/names.js';
+import { allPages, mapLimit, unlessGone } from './aws-pages.js';
+import type { AwsCertificate, AwsInventory } from './drift.types.js';
+
+/**
+ * Per-resource list calls in flight at once. The QuotaLimiter paces them to this replica's share
+ * of the quota anyway; a few in parallel only hide AWS's latency, and stay far below the limiter's queue.
+ */
+const PARALLEL_CALLS = 4;
+
+/**
+ * The AWS side of drift: the account's things, policies and certificates (the List APIs,
+ * every page), then one ListThingPrincipals per thing and one ListTargetsForPolicy per policy
+ * of ours. No per-certificate calls: attachments are read from the thing and policy side.
+ */
+@Injectable()
+export class AwsInventoryReader {
+  constructor(
+    private readonly iot: IotPort,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async read(): Promise<AwsInventory> {
+    const prefix = this.config.resourcePrefix;
+    const [thingNames, policyNames, certificates] = await Promise.all([
+      allPages((token) => this.iot.listThings(token)),
+      allPages((token) => this.iot.listPolicies(token)),
+      allPages((token) => this.iot.listCertificates(token)),
+    ]);
+    // Only names in the shapes this service composes are ours; `<prefix>_Other` or three-part
+    // names carry the prefix but were never created here, so they are left alone.
+    const things = await this.attachments(
+      thingNames.filter((name) => parseThingName(prefix, name)),
+      (name, token) => this.iot.listThingPrincipals(name, token),
+    );
+    const policies = await this.attachments(
+      policyNames.filter((name) => parsePolicyName(prefix, name)),
+      (name, token) => this.iot.listPolicyTargets(name, token),
+    );
+    return { things, policies, certificates: new Map(certificates.map((c: AwsCertificate) => [c.certificateId, c])) };
+  }
+
+  /** Name → attached principals; a resource deleted since it was listed is left out. */
+  private async attachments(
+    names: string[],
+    list: (name: string, token?: string) => ReturnType<IotPort['listThingPrincipals']>,
+  ): Promise<Map<string, Set<string>>> {
+    const lists = await mapLimit(names, PARALLEL_CALLS, (name) => unlessGone(allPages((token) => list(name, token))));
+    const result = new Map<string, Set<string>>();
+    names.forEach((name, index) => {
+      const attached = lists[index];
+      if (attached) result.set(name, new Set(attached));
+    });
+    return result;
+  }
+}

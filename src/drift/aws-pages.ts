@@ -1,0 +1,47 @@
+import type { Page } from '../aws/iot.port.js';
+import { isDomainError } from '../common/errors/domain-error.js';
+
+/** Every item of a paginated AWS list, page by page. */
+export async function allPages<T>(list: (nextToken?: string) => Promise<Page<T>>): Promise<T[]> {
+  const items: T[] = [];
+  let token: string | undefined;
+  do {
+    const page = await list(token);
+    items.push(...page.items);
+    token = page.nextToken;
+  } while (token);
+  return items;
+}
+
+/** The call's result, or undefined when AWS says the resource does not exist (it went away mid-scan). */
+export async function unlessGone<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (error) {
+    if (isDomainError(error, 'NOT_FOUND')) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Runs `work` over `items` with at most `limit` at a time, keeping the input order in the result.
+ * After a failure no further item starts, so a scan that cannot finish stops spending AWS quota.
+ */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await work(items[index]!);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,62 @@
+import { certificateIdOf } from '../devices/device-resources.js';
+import { deviceSubject } from '../devices/device-operations.js';
+import { parsePolicyName } from '../policy/names.js';
+import { userSubject } from '../users/user-operation-deps.js';
+
+/**
+ * Which attachments the database accounts for. Pure, and shared by detection and by each repair,
+ * which asks again under the subject's lock before it detaches anything.
+ */
+
+/** The device a certificate row belongs to. */
+export interface CertificateClaim {
+  thingName: string;
+  policyName: string;
+}
+
+/** Who a policy belongs to according to the rows. */
+export type PolicyClaim =
+  | { kind: 'user'; identityId: string | null; status: 'ACTIVE' | 'DISABLED' }
+  | { kind: 'device'; thingName: string };
+
+/** Why `principal` should not be attached to the thing, or undefined when a row accounts for it. */
+export function unclaimedThingPrincipal(thingName: string, principal: string, certificate: CertificateClaim | undefined): string | undefined {
+  const certificateId = certificateIdOf(principal);
+  if (!certificateId) return 'Only certificates of the device belong on its thing';
+  if (!certificate) return `No certificate record has id ${certificateId}`;
+  if (certificate.thingName !== thingName) return `Certificate ${certificateId} belongs to ${certificate.thingName}`;
+  return undefined;
+}
+
+/** Why the policy should not be attached to `target`, or undefined when a row accounts for it. */
+export function unclaimedPolicyTarget(policy: PolicyClaim, policyName: string, target: string, certificate: CertificateClaim | undefined): string | undefined {
+  const certificateId = certificateIdOf(target);
+  if (policy.kind === 'user') {
+    if (certificateId) return 'A user policy belongs on the user\'s Cognito identity, never on a certificate';
+    if (target !== policy.identityId) return `Not the user's Cognito identity (${policy.identityId ?? 'none recorded'})`;
+    // Disabling detaches the policy; one still attached means a disable stopped half-way.
+    if (policy.status === 'DISABLED') return 'The user is disabled, so its policy must not be attached to its identity';
+    return undefined;
+  }
+  if (!certificateId) return 'A device policy belongs on the device\'s certificates only';
+  if (!certificate) return `No certificate record has id ${certificateId}`;
+  if (certificate.policyName !== policyName) return `Certificate ${certificateId} belongs to ${certificate.thingName}`;
+  return undefined;
+}
+
+/**
+ * The operation subjects that guard a thing or policy name: the device's and its owner's (a
+ * user deletion deletes the devices). Thing names have the device policy's shape, so one parse serves both.
+ */
+export function subjectsOf(prefix: string, name: string): string[] {
+  const parsed = parsePolicyName(prefix, name);
+  if (!parsed) return [];
+  return parsed.kind === 'user' ? [userSubject(parsed.username)] : [deviceSubject(name), userSubject(parsed.username)];
+}
+
+/** Owner and device named by one of our thing or policy names. */
+export function ownerOf(prefix: string, name: string): { owner?: string; device?: string } {
+  const parsed = parsePolicyName(prefix, name);
+  if (!parsed) return {};
+  return parsed.kind === 'user' ? { owner: parsed.username } : { owner: parsed.username, device: parsed.device };
+}

@@ -1,0 +1,114 @@
+import type { CertificateStatus } from '../aws/iot.port.js';
+
+/**
+ * What drift detection compares: the AWS side (only names carrying RESOURCE_PREFIX in the
+ * shapes this service composes) and the database side, read in that order (see DriftService).
+ */
+
+export interface AwsCertificate {
+  certificateId: string;
+  certificateArn: string;
+  status: CertificateStatus;
+}
+
+export interface AwsInventory {
+  /** Our things and the principals attached to each. */
+  things: Map<string, Set<string>>;
+  /** Our policies and the targets each is attached to. */
+  policies: Map<string, Set<string>>;
+  /** Every certificate of the account and region, by id: AWS cannot list only ours. */
+  certificates: Map<string, AwsCertificate>;
+}
+
+export interface UserRow {
+  id: string;
+  username: string;
+  policyName: string;
+  identityId: string | null;
+  status: 'ACTIVE' | 'DISABLED';
+  policyAttached: boolean;
+  driftDetectedAt: Date | null;
+  createdAt: Date;
+}
+
+export interface DeviceRow {
+  id: string;
+  name: string;
+  owner: string;
+  thingName: string;
+  policyName: string;
+  driftDetectedAt: Date | null;
+  createdAt: Date;
+}
+
+export interface CertificateRow {
+  id: string;
+  certificateId: string;
+  certificateArn: string;
+  status: 'ACTIVE' | 'INACTIVE' | 'REVOKED';
+  /** The device's thing and policy, which this certificate should be attached to. */
+  thingName: string;
+  policyName: string;
+  owner: string;
+  device: string;
+  driftDetectedAt: Date | null;
+  createdAt: Date;
+}
+
+export interface DatabaseRecords {
+  users: UserRow[];
+  devices: DeviceRow[];
+  certificates: CertificateRow[];
+  /** Subjects of running operations (`device:<thing>`, `user:<name>`): their resources are mid-change. */
+  busySubjects: Set<string>;
+}
+
+export type FindingKind = 'thing' | 'certificate' | 'policy' | 'policy-attachment' | 'thing-principal';
+
+/**
+ * delete: an orphan, removed in AWS's delete order. detach: an attachment no record accounts for.
+ * mark: a ghost; the row gets drift_detected_at. reset: a ghost attachment; the row is marked and
+ * its attachment record cleared so the next sign-in attaches again. review: never automatic.
+ */
+export type FindingAction = 'delete' | 'detach' | 'mark' | 'reset' | 'review';
+
+export type RecordTable = 'user' | 'device' | 'certificate';
+
+export interface RecordRef {
+  table: RecordTable;
+  id: string;
+}
+
+export interface Finding {
+  kind: FindingKind;
+  /** Thing or policy name, or certificate id. */
+  name: string;
+  /** Attachments: the principal attached (a certificate ARN or a Cognito identity id). */
+  target?: string;
+  certificateArn?: string;
+  owner?: string;
+  device?: string;
+  /** Orphan certificates: our things and policies they are attached to. */
+  attachedTo?: string[];
+  /** Certificates: their status in AWS. */
+  status?: CertificateStatus;
+  reason: string;
+  action: FindingAction;
+  /** Ghosts: the row repair marks, and when it was first marked. */
+  record?: RecordRef & { markedAt: Date | null };
+  /** Orphans: the operation subject a repair holds, so it cannot interleave with provisioning. */
+  subject?: string;
+}
+
+export interface DriftScan {
+  scannedAt: Date;
+  prefix: string;
+  scanned: { things: number; policies: number; certificates: number };
+  orphans: Finding[];
+  ghosts: Finding[];
+  unattachedCertificates: Finding[];
+  /** Names not judged because an operation on them was running. */
+  inProgress: string[];
+  /** Rows marked by an earlier repair that are no longer ghosts. */
+  staleMarks: RecordRef[];
+}
