@@ -48,9 +48,9 @@ export class Child {
     });
   }
 
-  static start(script: URL, env: Record<string, string> = {}): Promise<Child> {
+  static start(script: URL, env: Record<string, string> = {}, execArgv: string[] = []): Promise<Child> {
     // The child's stdout is dropped (the parent's stdout carries only the JSON result); stderr shows crashes.
-    const child = fork(script, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(script, [], { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => fail(new Error(`${script.pathname} did not start within ${BOOT_TIMEOUT_MS} ms`)), BOOT_TIMEOUT_MS);
       const fail = (error: Error) => {

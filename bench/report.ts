@@ -1,14 +1,5 @@
 import type { ScenarioResult } from './scenarios.js';
-
-export interface Target {
-  id: string;
-  description: string;
-  /** What was measured, in the unit of the description. */
-  measured: number | string | boolean | null;
-  pass: boolean;
-  /** Why it failed or could not be measured. */
-  note?: string;
-}
+import type { Target } from './targets.js';
 
 const MB = 1024 * 1024;
 

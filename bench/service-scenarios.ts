@@ -62,9 +62,9 @@ export async function firstSignInStorm(context: PassContext, fresh: SeededUser[]
   await context.service.call('setQuotas', true);
   await context.service.call('resetCalls');
   const load = await burst(
-    `${context.service.url}/v1/sessions`,
+    context.service.url,
     'POST',
-    fresh.map((user) => ({ body: JSON.stringify({ username: user.username, password: user.password }) })),
+    fresh.map((user) => ({ path: '/v1/sessions', body: JSON.stringify({ username: user.username, password: user.password }) })),
   );
   const { window } = await context.service.call<{ window: Record<string, number> }>('calls');
   await context.service.call('setQuotas', false);
@@ -84,6 +84,8 @@ export async function firstSignInStorm(context: PassContext, fresh: SeededUser[]
 /** (d) POST /v1/users/{u}/devices with CSRs, under AWS's default quotas and the app's limiter. */
 export async function deviceRegistration(context: PassContext): Promise<ScenarioResult> {
   const { returning, csrs } = context;
+  // Counted across warm-up and measurement, so every device name is new.
+  let registration = 0;
   await context.service.call('setQuotas', true);
   try {
     const result = await measure(
@@ -95,10 +97,13 @@ export async function deviceRegistration(context: PassContext): Promise<Scenario
         path: '/',
         connections: REGISTRATION_CONNECTIONS,
         headers: { 'x-api-key': context.adminKey },
-        vary: (n) => ({
-          path: `/v1/users/${returning[n % returning.length]!.username}/devices`,
-          body: JSON.stringify({ name: `dev-${context.latencyMs}-${n}`, csr: csrs[n % csrs.length] }),
-        }),
+        vary: () => {
+          const n = registration++;
+          return {
+            path: `/v1/users/${returning[n % returning.length]!.username}/devices`,
+            body: JSON.stringify({ name: `dev-${context.latencyMs}-${n}`, csr: csrs[n % csrs.length] }),
+          };
+        },
       },
     );
     const rates = await context.service.call<Record<string, number>>('quotaRates', REGISTRATION_APIS);

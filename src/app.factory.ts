@@ -16,7 +16,7 @@ function requestId(req: IncomingMessage): string {
 }
 
 export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
-  return new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes, trustProxy: true, genReqId: requestId });
+  return new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes, trustProxy: config.http.trustProxy, genReqId: requestId });
 }
 
 /** The API lives under /v1; health probes stay at the root where orchestrators expect them. */

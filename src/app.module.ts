@@ -10,6 +10,7 @@ import { LoggingModule } from './common/logging/logging.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DevicesModule } from './devices/devices.module.js';
+import { DriftModule } from './drift/drift.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { OperationsModule } from './operations/operations.module.js';
@@ -36,6 +37,7 @@ export class AppModule {
         AuthzModule,
         UsersModule,
         SessionsModule,
+        DriftModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },

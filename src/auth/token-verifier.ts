@@ -79,7 +79,8 @@ export class TokenVerifier {
     }
     const issuer = issuerOverride ?? `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`;
     const jwksUri = jwksOverride ?? `${issuer}/.well-known/jwks.json`;
-    const jwksCache = new SimpleJwksCache({ fetcher: new JwksFetcher() });
+    const emulatorRegion = this.config.aws.endpointUrl ? (region ?? 'us-east-1') : undefined;
+    const jwksCache = new SimpleJwksCache({ fetcher: new JwksFetcher(emulatorRegion) });
     const id = JwtVerifier.create(
       { issuer, jwksUri, audience: clientId!, customJwtCheck: ({ payload }) => requireUse(payload, 'id') },
       { jwksCache },

@@ -2,28 +2,24 @@
  * `npm run bootstrap`: finds or creates the Cognito user pool, app client and identity pool in the
  * configured AWS (AWS_REGION, optional AWS_ENDPOINT_URL), prints the variables the service needs
  * and the IAM policies for the identity pool's authenticated role. Re-running it creates nothing.
- *   -- --env-file <path>  also write the variables as KEY=value lines. Node 20 and 22 take a script
- *                         argument named --env-file for their own and exit when the file does not
- *                         exist yet (nodejs/node#54232); the `--` before it prevents that.
- *   COGNITO_ISSUER_BASE   an emulator's base URL serving <poolId>/.well-known/jwks.json (moto: http://aws:5000)
+ *   --write-env <path>      also write the variables as KEY=value lines (for a container to source)
+ *   --emulator-base <url>   an emulator's base URL serving <poolId>/.well-known/jwks.json (moto: http://aws:5000)
  */
 import { writeFile } from 'node:fs/promises';
 import { IdentityPoolAdapter } from '../aws/identity-pool.adapter.js';
 import { QuotaLimiter } from '../aws/quota-limiter.js';
 import { UserPoolAdapter } from '../aws/user-pool.adapter.js';
 import { loadConfig } from '../config/app-config.js';
-import { ConfigError, EnvReader } from '../config/env-parsers.js';
 import { authenticatedRolePolicy, authenticatedRoleTrustPolicy } from '../policy/iam.js';
-import { CognitoBootstrap, bootstrapNames, envFileArgument, renderEnvFile, serviceSettings } from './cognito-bootstrap.js';
+import { CognitoBootstrap, bootstrapNames, optionValue, renderEnvFile, serviceSettings } from './cognito-bootstrap.js';
 
 const print = (text: string) => process.stdout.write(`${text}\n`);
 
 async function main(): Promise<void> {
-  const envFile = envFileArgument(process.argv.slice(2));
+  const args = process.argv.slice(2);
+  const envFile = optionValue(args, '--write-env');
+  const jwksBase = emulatorBase(optionValue(args, '--emulator-base'));
   const config = loadConfig(process.env);
-  const env = new EnvReader(process.env);
-  const jwksBase = env.url('COGNITO_ISSUER_BASE', ['http:', 'https:']);
-  if (env.problems.length > 0) throw new ConfigError(env.problems);
   const region = config.aws.region;
   if (!region) throw new Error('AWS_REGION must be set');
 
@@ -51,6 +47,11 @@ async function main(): Promise<void> {
   print('\nand this trust policy:');
   print(JSON.stringify(authenticatedRoleTrustPolicy(result.identityPoolId), null, 2));
   print(`\nthen: aws cognito-identity set-identity-pool-roles --identity-pool-id ${result.identityPoolId} --roles authenticated=<role-arn>`);
+}
+
+function emulatorBase(value: string | undefined): string | undefined {
+  if (value !== undefined && !/^https?:\/\/[^\s/]+$/.test(value)) throw new Error('--emulator-base must be a base URL such as http://aws:5000');
+  return value;
 }
 
 main().catch((error: unknown) => {

@@ -80,11 +80,14 @@ export function renderEnvFile(settings: Record<string, string>): string {
     .join('');
 }
 
-/** The path after `--env-file`, if given; a `--` separator before it is ignored. */
-export function envFileArgument(args: string[]): string | undefined {
-  const index = args.indexOf('--env-file');
+/**
+ * The value after a command-line option, if given. (Not `--env-file`: Node 20 takes a script argument of
+ * that name for its own and exits when the file does not exist yet, nodejs/node#54232.)
+ */
+export function optionValue(args: string[], option: string): string | undefined {
+  const index = args.indexOf(option);
   if (index === -1) return undefined;
-  const path = args[index + 1];
-  if (!path || path.startsWith('--')) throw new Error('--env-file needs a path');
-  return path;
+  const value = args[index + 1];
+  if (!value || value.startsWith('--')) throw new Error(`${option} needs a value`);
+  return value;
 }

@@ -41,6 +41,8 @@ export interface AppConfig {
   http: {
     corsOrigins: string[];
     bodyLimitBytes: number;
+    /** Whose X-Forwarded-For decides the client address (per-address sign-in limits). */
+    trustProxy: false | string[];
   };
   admin: {
     apiKeys: string[];
@@ -99,6 +101,7 @@ export function loadConfig(env: Env): AppConfig {
         /^https?:\/\/[^/\s]+$/.test(origin) ? undefined : `entries must be origins like https://app.example.com, got "${origin}"`,
       ),
       bodyLimitBytes: read.int('BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
+      trustProxy: read.trustProxy('TRUST_PROXY'),
     },
     admin: {
       apiKeys: read.list('ADMIN_API_KEYS', (key) =>

@@ -86,6 +86,19 @@ export class EnvReader {
     return items;
   }
 
+  /**
+   * Which proxies' X-Forwarded-For to believe: unset or false (none: the socket's address is the
+   * client), or the load balancers' addresses/CIDRs. `true` is refused: it would let any client
+   * choose its own address and walk around per-address limits.
+   */
+  trustProxy(name: string): false | string[] {
+    const value = this.raw(name);
+    if (value === undefined || value.toLowerCase() === 'false') return false;
+    return this.list(name, (entry) =>
+      /^[\d.:a-fA-F]+(\/\d{1,3})?$/.test(entry) ? undefined : `must be false or proxy addresses/CIDRs, got "${entry}"`,
+    );
+  }
+
   /** `Name=number,Name=number`, for per-API overrides. */
   numberMap(name: string, min: number, max: number): Record<string, number> {
     const result: Record<string, number> = {};

@@ -10,6 +10,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/decorators.js';
+import { Idempotent } from '../idempotency/idempotent.decorator.js';
 import { DeviceCertificatesService } from './device-certificates.service.js';
 import { AWS_FAILED } from './devices.controller.js';
 import { IssueCertificateDto, RevokeCertificateQueryDto } from './dto/device-requests.dto.js';
@@ -22,6 +23,7 @@ export class DeviceCertificatesController {
   constructor(private readonly certificates: DeviceCertificatesService) {}
 
   @Post()
+  @Idempotent()
   @ApiOperation({
     summary: 'Rotate: issue another certificate for the device',
     description:

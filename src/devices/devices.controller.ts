@@ -11,6 +11,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/decorators.js';
+import { Idempotent } from '../idempotency/idempotent.decorator.js';
 import { PageQueryDto } from '../common/http/pagination.js';
 import { DevicesService } from './devices.service.js';
 import { CreateDeviceDto } from './dto/device-requests.dto.js';
@@ -38,6 +39,7 @@ export class DevicesController {
   constructor(private readonly devices: DevicesService) {}
 
   @Post('users/:username/devices')
+  @Idempotent()
   @ApiOperation({ summary: 'Register a device for a user: thing, certificate and least-privilege policy', description: REGISTER_DESCRIPTION })
   @ApiCreatedResponse({ type: RegisteredDeviceDto })
   @ApiNotFoundResponse({ description: 'NOT_FOUND: no such user' })

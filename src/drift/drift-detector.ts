@@ -78,22 +78,33 @@ class Detection {
    */
   private certificatesOnOurs(): void {
     const { aws } = this.input;
-    const attached = new Map<string, { arn: string; on: Set<string> }>();
-    for (const [name, principals] of [...aws.things, ...aws.policies]) {
+    const attached = new Map<string, { arn: string; things: string[]; policies: string[] }>();
+    const collect = (side: 'things' | 'policies', name: string, principals: Set<string>) => {
       for (const arn of principals) {
         const id = certificateIdOf(arn);
         if (!id) continue;
-        const entry = attached.get(id) ?? { arn, on: new Set<string>() };
-        entry.on.add(name);
+        const entry = attached.get(id) ?? { arn, things: [], policies: [] };
+        entry[side].push(name);
         attached.set(id, entry);
       }
-    }
-    for (const [id, { arn, on }] of attached) {
-      const names = [...on].sort();
-      // Every one of these is checked, so each busy name is reported as in progress.
+    };
+    for (const [name, principals] of aws.things) collect('things', name, principals);
+    for (const [name, targets] of aws.policies) collect('policies', name, targets);
+    for (const [id, { arn, things, policies }] of attached) {
+      const names = [...new Set([...things, ...policies])].sort();
+      // Every name is checked, so each busy one is reported as in progress.
       if (this.certificateRows.has(id) || names.map((name) => this.busy(name)).some(Boolean)) continue;
       this.orphan(
-        { kind: 'certificate', name: id, certificateArn: arn, attachedTo: names, status: aws.certificates.get(id)?.status, reason: `Attached to ${names.join(', ')} but no certificate record has this id`, action: 'delete' },
+        {
+          kind: 'certificate',
+          name: id,
+          certificateArn: arn,
+          attachedToThings: things.sort(),
+          attachedToPolicies: policies.sort(),
+          status: aws.certificates.get(id)?.status,
+          reason: `Attached to ${names.join(', ')} but no certificate record has this id`,
+          action: 'delete',
+        },
         names[0]!,
       );
     }

@@ -88,8 +88,10 @@ export interface Finding {
   certificateArn?: string;
   owner?: string;
   device?: string;
-  /** Orphan certificates: our things and policies they are attached to. */
-  attachedTo?: string[];
+  /** Orphan certificates: our things they are attached to. */
+  attachedToThings?: string[];
+  /** Orphan certificates: our policies attached to them. */
+  attachedToPolicies?: string[];
   /** Certificates: their status in AWS. */
   status?: CertificateStatus;
   reason: string;

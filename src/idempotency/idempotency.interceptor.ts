@@ -57,7 +57,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
     try {
       const body = await lastValueFrom(next.handle(), { defaultValue: undefined });
-      await this.keys.complete(scope, key, status, withoutSecrets(body));
+      // Stored as the client saw it: JSON, so dates are strings; never the private key.
+      await this.keys.complete(scope, key, status, withoutSecrets(JSON.parse(JSON.stringify(body ?? null))));
       return body;
     } catch (error) {
       await this.keys.release(scope, key).catch(() => undefined);

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { UsersModule } from '../users/users.module.js';
+import { CredentialCacheModule } from './credential-cache.module.js';
 import { CredentialVendor } from './credential-vendor.js';
 import { IdentityLinker } from './identity-linker.js';
 import { MqttSettings } from './mqtt-settings.js';
@@ -9,7 +10,7 @@ import { SignInFailuresRepository } from './sign-in-failures.repository.js';
 import { SignInLimiter } from './sign-in-limiter.js';
 
 @Module({
-  imports: [UsersModule],
+  imports: [UsersModule, CredentialCacheModule],
   controllers: [SessionsController],
   providers: [SessionsService, CredentialVendor, IdentityLinker, MqttSettings, SignInLimiter, SignInFailuresRepository],
 })

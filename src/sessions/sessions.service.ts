@@ -3,7 +3,8 @@ import { UserPoolPort, type AuthOutcome, type CognitoTokens } from '../aws/user-
 import type { VerifiedUser } from '../auth/token-verifier.js';
 import { DomainError, isDomainError } from '../common/errors/domain-error.js';
 import { UsersRepository } from '../users/users.repository.js';
-import { CredentialVendor } from './credential-vendor.js';
+import { CredentialCache } from './credential-cache.js';
+import { CredentialVendor, type VendedCredentials } from './credential-vendor.js';
 import type { ChallengeAnswerDto, RefreshDto, SignInDto } from './dto/sign-in.dto.js';
 import type { CredentialsResponseDto, NewPasswordChallengeDto, SessionDto } from './dto/session.dto.js';
 import { MqttSettings } from './mqtt-settings.js';
@@ -20,6 +21,7 @@ export class SessionsService {
     private readonly vendor: CredentialVendor,
     private readonly mqtt: MqttSettings,
     private readonly limiter: SignInLimiter,
+    private readonly cache: CredentialCache,
   ) {}
 
   async signIn(dto: SignInDto, address: string): Promise<SessionDto | NewPasswordChallengeDto> {
@@ -47,10 +49,12 @@ export class SessionsService {
     return this.session(outcome.tokens);
   }
 
-  /** The hot path: the token is verified already; one row read, then (for a linked user) one AWS call. */
+  /** The hot path: the token is verified already. From the cache: no database read, no AWS call; otherwise one of each for a linked user. */
   async credentials(caller: VerifiedUser, idToken: string): Promise<CredentialsResponseDto> {
-    const user = usableUser(await this.users.findForSession(caller.username), caller.sub);
-    const [{ identityId, credentials }, mqtt] = await Promise.all([this.vendor.vend(user, idToken), this.mqtt.forUser(user.username)]);
+    const [{ identityId, credentials }, mqtt] = await Promise.all([
+      this.vendCached(caller.username, caller.sub, idToken),
+      this.mqtt.forUser(caller.username),
+    ]);
     return { identityId, credentials, mqtt };
   }
 
@@ -61,8 +65,17 @@ export class SessionsService {
 
   private async session(tokens: CognitoTokens): Promise<SessionDto> {
     const { username, sub } = identityOfIssuedToken(tokens.idToken);
-    const user = usableUser(await this.users.findForSession(username), sub);
-    const [{ identityId, credentials }, mqtt] = await Promise.all([this.vendor.vend(user, tokens.idToken), this.mqtt.forUser(user.username)]);
+    // A sign-in reads the row whether or not credentials are cached.
+    usableUser(await this.users.findForSession(username), sub);
+    const [{ identityId, credentials }, mqtt] = await Promise.all([this.vendCached(username, sub, tokens.idToken), this.mqtt.forUser(username)]);
     return { tokens, identityId, credentials, mqtt };
+  }
+
+  /**
+   * Cached credentials, or new ones for the user's row as read inside the cache's load: a disable
+   * or delete that forgets the user meanwhile makes the cache drop what that load returns.
+   */
+  private vendCached(username: string, sub: string, idToken: string): Promise<VendedCredentials> {
+    return this.cache.get({ username, sub }, async () => this.vendor.vend(usableUser(await this.users.findForSession(username), sub), idToken));
   }
 }

@@ -10,6 +10,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/decorators.js';
+import { Idempotent } from '../idempotency/idempotent.decorator.js';
 import { PageQueryDto } from '../common/http/pagination.js';
 import { CreateUserDto } from './dto/create-user.dto.js';
 import { UserDetailDto, UserDto, UserPageDto } from './dto/user.dto.js';
@@ -23,6 +24,7 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Post()
+  @Idempotent()
   @ApiOperation({ summary: 'Create an app user: the Cognito user (invitation suppressed unless sendInvite), its IoT policy, its record' })
   @ApiCreatedResponse({ type: UserDto })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: a username outside the safe set, or a password Cognito refuses' })

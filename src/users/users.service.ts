@@ -11,6 +11,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { UserDeviceCleanup } from '../devices/user-device-cleanup.js';
 import { OperationRunner } from '../operations/operation-runner.js';
 import { userPolicyName } from '../policy/names.js';
+import { CredentialCache } from '../sessions/credential-cache.js';
 import { createUserOperation, type CreateUserSecrets } from './create-user.operation.js';
 import { deleteUserOperation } from './delete-user.operation.js';
 import type { CreateUserDto } from './dto/create-user.dto.js';
@@ -36,6 +37,7 @@ export class UsersService {
     iot: IotPort,
     scope: AwsScope,
     devices: UserDeviceCleanup,
+    private readonly credentialCache: CredentialCache,
   ) {
     const deps: UserOperationDeps = { users, userPool, identityPool, iot, scope, devices };
     this.createUser = createUserOperation(deps);
@@ -68,7 +70,12 @@ export class UsersService {
 
   async disable(username: string): Promise<void> {
     await this.users.getByUsername(username);
-    await this.runner.run(this.disableUser, userSubject(username), { username });
+    try {
+      await this.runner.run(this.disableUser, userSubject(username), { username });
+    } finally {
+      // The operation marks the row disabled first; from here on no cached credentials are handed out.
+      this.credentialCache.forget(username);
+    }
   }
 
   async enable(username: string): Promise<void> {
@@ -78,6 +85,10 @@ export class UsersService {
 
   async remove(username: string): Promise<void> {
     const user = await this.users.getByUsername(username);
-    await this.runner.run(this.deleteUser, userSubject(username), { userId: user.id, username, policyName: user.policyName });
+    try {
+      await this.runner.run(this.deleteUser, userSubject(username), { userId: user.id, username, policyName: user.policyName });
+    } finally {
+      this.credentialCache.forget(username);
+    }
   }
 }

@@ -4,7 +4,13 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
 import { readyUser, signIn } from './users.support.js';
 
 const WINDOW_SECONDS = 600;
-const LIMITS = { SIGNIN_MAX_FAILURES_PER_USER: '3', SIGNIN_MAX_FAILURES_PER_ADDRESS: '5', SIGNIN_WINDOW_SECONDS: String(WINDOW_SECONDS) };
+// The test client plays a trusted load balancer on loopback: its X-Forwarded-For names the client address.
+const LIMITS = {
+  SIGNIN_MAX_FAILURES_PER_USER: '3',
+  SIGNIN_MAX_FAILURES_PER_ADDRESS: '5',
+  SIGNIN_WINDOW_SECONDS: String(WINDOW_SECONDS),
+  TRUST_PROXY: '127.0.0.1',
+};
 const WRONG = 'Wrong-Password-1';
 
 describe('sign-in failure limits', () => {
@@ -98,5 +104,21 @@ describe('sign-in failure limits across replicas', () => {
     const limited = await signIn(b, 'erin');
     expect(limited.status).toBe(429);
     expect(limited.headers['retry-after']).toBeDefined();
+  });
+});
+
+describe('client addresses without a trusted proxy', () => {
+  let t: TestApp;
+  afterAll(async () => t?.close());
+
+  it('ignores a spoofed X-Forwarded-For, so rotating it does not escape the per-address limit', async () => {
+    t = await startTestApp({ env: { ...LIMITS, TRUST_PROXY: 'false', SIGNIN_MAX_FAILURES_PER_USER: '100' } });
+    await readyUser(t, 'spoof');
+    for (let attempt = 0; attempt < 5; attempt++) {
+      expect((await signIn(t, 'spoof', WRONG, `203.0.113.${attempt}`)).status).toBe(401);
+    }
+    const blocked = await signIn(t, 'spoof', WRONG, '198.51.100.77');
+    expect(blocked.status).toBe(429);
+    expect(blocked.headers['retry-after']).toBeDefined();
   });
 });

@@ -59,6 +59,12 @@ describe('config', () => {
     ).toEqual([]);
   });
 
+  it('trusts no proxy by default, and the listed proxies when told', () => {
+    expect(loadConfig({}).http.trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.5' }).http.trustProxy).toEqual(['10.0.0.0/8', '192.168.1.5']);
+    expect(problemsOf({ TRUST_PROXY: 'true' })[0]).toMatch(/^TRUST_PROXY must be false or proxy addresses/);
+  });
+
   it('parses lists and per-API quota overrides', () => {
     const config = loadConfig({
       ADMIN_API_KEYS: 'a'.repeat(24) + ', ' + 'b'.repeat(30),

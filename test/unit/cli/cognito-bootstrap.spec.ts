@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import {
   CognitoBootstrap,
   bootstrapNames,
-  envFileArgument,
+  optionValue,
   renderEnvFile,
   serviceSettings,
   type BootstrapResult,
@@ -95,25 +95,21 @@ describe('service settings', () => {
 });
 
 describe('the bootstrap command line', () => {
-  it('reads --env-file, with or without the -- separator', () => {
-    expect(envFileArgument([])).toBeUndefined();
-    expect(envFileArgument(['--env-file', '/shared/aws.env'])).toBe('/shared/aws.env');
-    expect(envFileArgument(['--', '--env-file', '/shared/aws.env'])).toBe('/shared/aws.env');
-    expect(() => envFileArgument(['--env-file'])).toThrow('--env-file needs a path');
+  it('reads option values and refuses an option without one', () => {
+    expect(optionValue([], '--write-env')).toBeUndefined();
+    expect(optionValue(['--write-env', '/shared/aws.env'], '--write-env')).toBe('/shared/aws.env');
+    expect(() => optionValue(['--write-env', '--emulator-base', 'x'], '--write-env')).toThrow('--write-env needs a value');
   });
 
-  it('agrees with docker-compose.yml: the file the service sources, the JWKS base, and Node kept off --env-file', () => {
+  it('agrees with docker-compose.yml: the file the service sources and the JWKS base', () => {
     const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
       services: Record<string, { command: string[]; environment: Record<string, string> }>;
     };
     const { command, environment } = compose.services.bootstrap!;
     const args = command.slice(command.indexOf('dist/cli/bootstrap.js') + 1);
-    const path = envFileArgument(args);
+    const path = optionValue(args, '--write-env');
     expect(compose.services.service!.command.join(' ')).toContain(`. ${path} `);
-    // Node exits before the script runs when a bare `--env-file <missing file>` follows it.
-    expect(args.indexOf('--')).toBeGreaterThanOrEqual(0);
-    expect(args.indexOf('--')).toBeLessThan(args.indexOf('--env-file'));
-    const settings = serviceSettings({ userPoolId: 'eu-west-1_Abc123', userPoolArn: '', clientId: 'c', identityPoolId: 'eu-west-1:1', created: [] }, environment.AWS_REGION!, environment.COGNITO_ISSUER_BASE);
+    const settings = serviceSettings({ userPoolId: 'eu-west-1_Abc123', userPoolArn: '', clientId: 'c', identityPoolId: 'eu-west-1:1', created: [] }, environment.AWS_REGION!, optionValue(args, '--emulator-base'));
     expect(settings.COGNITO_JWKS_URI).toBe('http://aws:5000/eu-west-1_Abc123/.well-known/jwks.json');
   });
 });

@@ -1,0 +1,75 @@
+import { mb } from './report.js';
+import type { ScenarioResult } from './scenarios.js';
+
+export interface Target {
+  id: string;
+  description: string;
+  /** What was measured, in the unit of the description. */
+  measured: number | string | boolean | null;
+  pass: boolean;
+  /** Why it failed or could not be measured. */
+  note?: string;
+}
+
+const RSS_LIMIT_MB = 250;
+
+function sumOf(calls: Record<string, number>): number {
+  return Object.values(calls).reduce((sum, value) => sum + value, 0);
+}
+
+function missing(id: string, description: string): Target {
+  return { id, description, measured: null, pass: false, note: 'scenario did not run in this pass' };
+}
+
+/** The issue's performance targets and the "minimal AWS calls" rules, each as pass/fail. */
+export function evaluateTargets(scenarios: ScenarioResult[], aws: { callsTotal: Record<string, number>; jwksFetches: number }, peakRssBytes: number): Target[] {
+  const find = (id: string, latency?: number) => scenarios.find((s) => s.id === id && (latency === undefined || s.awsLatencyMs === latency));
+  const targets: Target[] = [];
+  const plain = find('e2-plain-fastify');
+  const bearer = find('a-bearer-vend', 0);
+
+  const ratioText = 'bearer vend (cache hits, 0 ms fakes) req/s >= 40% of plain Fastify req/s in the same run';
+  if (bearer && plain) {
+    const ratio = bearer.load.rps / plain.load.rps;
+    targets.push({ id: 'bearer-throughput', description: ratioText, measured: ratio, pass: ratio >= 0.4, note: `${Math.round(bearer.load.rps)} vs ${Math.round(plain.load.rps)} req/s` });
+    targets.push({ id: 'bearer-p99', description: 'bearer vend p99 < 10 ms at 50 connections', measured: bearer.load.latencyMs.p99, pass: bearer.load.latencyMs.p99 < 10 });
+  } else {
+    targets.push(missing('bearer-throughput', ratioText), missing('bearer-p99', 'bearer vend p99 < 10 ms'));
+  }
+
+  for (const s of scenarios) {
+    const errors = s.load.non2xx + s.load.socketErrors;
+    const at = `at ${s.awsLatencyMs} ms`;
+    if (s.id === 'a-bearer-vend') {
+      const credentialCalls = s.awsCallsPerRequest.GetCredentialsForIdentity ?? 0;
+      const onlyCredentials = sumOf(s.awsCallsPerRequest) === credentialCalls && credentialCalls <= 1;
+      targets.push({ id: `a-aws-calls-${s.awsLatencyMs}`, description: `(a) ${at}: AWS calls per bearer vend = GetCredentialsForIdentity only, 0 on a hit, 1 on a miss`, measured: JSON.stringify(s.awsCallsPerRequest), pass: onlyCredentials && errors === 0, note: errors ? `${errors} errors` : undefined });
+    }
+    if (s.id === 'b-password-sign-in') {
+      const calls = s.awsCallsPerRequest;
+      const minimal = Math.abs((calls.AdminInitiateAuth ?? 0) - 1) < 0.01 && (calls.GetCredentialsForIdentity ?? 0) <= 1 && sumOf(calls) - (calls.AdminInitiateAuth ?? 0) - (calls.GetCredentialsForIdentity ?? 0) === 0;
+      targets.push({ id: `b-aws-calls-${s.awsLatencyMs}`, description: `(b) ${at}: AWS calls per returning sign-in = AdminInitiateAuth + GetCredentialsForIdentity (the latter 0 on a cache hit)`, measured: JSON.stringify(calls), pass: minimal && errors === 0, note: errors ? `${errors} errors` : undefined });
+    }
+    if (s.id === 'c-first-sign-in-storm') {
+      const { succeeded, users, exactlyOneGetIdAndAttachPolicyPerUser } = s.extra as { succeeded: number; users: number; exactlyOneGetIdAndAttachPolicyPerUser: boolean };
+      targets.push({ id: `c-storm-${s.awsLatencyMs}`, description: `(c) ${at}: every first sign-in succeeds, exactly one GetId and one AttachPolicy per user`, measured: `${succeeded}/${users}`, pass: exactlyOneGetIdAndAttachPolicyPerUser && errors === 0, note: errors ? JSON.stringify(s.load.errorCodes) : undefined });
+    }
+    if (s.id === 'd-device-registration') {
+      const { shareOfQuota, awsThrottled503, slowestApi } = s.extra as { shareOfQuota: number | null; awsThrottled503: number; slowestApi: string | null };
+      const other = errors - awsThrottled503;
+      targets.push({
+        id: `d-registration-${s.awsLatencyMs}`,
+        description: `(d) ${at}: registrations/s >= 90% of the slowest API's quota (${slowestApi}), zero 503 AWS_THROTTLED`,
+        measured: shareOfQuota,
+        pass: shareOfQuota !== null && shareOfQuota >= 0.9 && awsThrottled503 === 0 && other === 0,
+        note: `${awsThrottled503} throttled${other ? `, ${other} other errors ${JSON.stringify(s.load.errorCodes)}` : ''}`,
+      });
+    }
+  }
+
+  targets.push({ id: 'jwks-once', description: 'JWKS fetched once for the run (one key set)', measured: aws.jwksFetches, pass: aws.jwksFetches === 1 });
+  const describes = aws.callsTotal.DescribeEndpoint ?? 0;
+  targets.push({ id: 'describe-endpoint-once', description: 'DescribeEndpoint called once per process', measured: describes, pass: describes === 1 });
+  targets.push({ id: 'peak-rss', description: `peak RSS of the service through all scenarios < ${RSS_LIMIT_MB} MB`, measured: mb(peakRssBytes), pass: mb(peakRssBytes) < RSS_LIMIT_MB });
+  return targets;
+}

@@ -1,0 +1,131 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
+import { toDomainError } from '../common/errors/error-body.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { AwsInventoryReader } from './aws-inventory.js';
+import { detectDrift } from './drift-detector.js';
+import { DriftRepairs, type RepairOutcome } from './drift-repairs.js';
+import { DriftRepository } from './drift.repository.js';
+import type { DriftScan, Finding } from './drift.types.js';
+import { DriftFindingDto, DriftReportDto, type DriftRepairDto, type RepairItemDto } from './dto/drift.dto.js';
+
+export interface RepairOptions {
+  dryRun: boolean;
+  includeUnattachedCertificates: boolean;
+}
+
+/** Compares the database with AWS, and repairs what differs: orphans removed, ghosts marked. */
+@Injectable()
+export class DriftService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly inventory: AwsInventoryReader,
+    private readonly records: DriftRepository,
+    private readonly repairs: DriftRepairs,
+    private readonly logger: PinoLogger,
+  ) {
+    logger.setContext(DriftService.name);
+  }
+
+  async detect(): Promise<DriftReportDto> {
+    return DriftReportDto.from(await this.scan());
+  }
+
+  /**
+   * Repairs from a fresh scan, one item at a time (AWS's quotas leave little to gain from more),
+   * and goes on past failures: the answer says what was done and what failed. A dry run only plans.
+   */
+  async repair(options: RepairOptions): Promise<DriftRepairDto> {
+    const scan = await this.scan();
+    if (options.dryRun) return this.plan(scan, options);
+    const orphans: RepairItemDto[] = [];
+    for (const finding of scan.orphans) orphans.push(await attempt(finding, () => this.repairs.repairOrphan(finding)));
+    const ghosts = await this.markGhosts(scan);
+    const unmarked = await this.records.unmark(scan.staleMarks).then(
+      () => scan.staleMarks.length,
+      () => 0,
+    );
+    const unattachedCertificates: RepairItemDto[] = [];
+    for (const finding of scan.unattachedCertificates) {
+      unattachedCertificates.push(
+        options.includeUnattachedCertificates
+          ? await attempt(finding, () => this.repairs.removeUnattached(finding))
+          : { ...DriftFindingDto.from(finding), result: 'not-requested' },
+      );
+    }
+    const report = finish(scan, false, orphans, ghosts, unattachedCertificates, unmarked);
+    this.logger.info({ summary: report.summary, unmarked }, 'drift repair finished');
+    return report;
+  }
+
+  /**
+   * AWS first, then running operations, then rows. A resource a provisioning run created before
+   * its list page was read is, by the time the rows are read, either claimed by its row or guarded
+   * by its running operation; repairs re-check under the lock anyway.
+   */
+  private async scan(): Promise<DriftScan> {
+    const scanStartedAt = await this.records.now();
+    const aws = await this.inventory.read();
+    const busySubjects = await this.records.busySubjects();
+    const rows = await this.records.records();
+    return detectDrift({ prefix: this.config.resourcePrefix, aws, db: { ...rows, busySubjects }, scanStartedAt });
+  }
+
+  private plan(scan: DriftScan, options: RepairOptions): DriftRepairDto {
+    const planned = (finding: Finding): RepairItemDto => ({ ...DriftFindingDto.from(finding), result: 'planned' });
+    const unattached = scan.unattachedCertificates.map((finding) =>
+      options.includeUnattachedCertificates ? planned(finding) : { ...DriftFindingDto.from(finding), result: 'not-requested' as const },
+    );
+    return finish(scan, true, scan.orphans.map(planned), scan.ghosts.map(planned), unattached, 0);
+  }
+
+  /** Ghost rows get drift_detected_at (kept from the first time); a ghost attachment also loses its claim. */
+  private async markGhosts(scan: DriftScan): Promise<RepairItemDto[]> {
+    try {
+      for (const ghost of scan.ghosts) {
+        if (ghost.action === 'reset') await this.records.forgetPolicyAttachment(ghost.name, ghost.target!);
+      }
+      await this.records.mark(
+        scan.ghosts.flatMap((ghost) => ghost.record ?? []),
+        scan.scannedAt,
+      );
+    } catch (error) {
+      const { code, message } = toDomainError(error);
+      return scan.ghosts.map((ghost) => ({ ...DriftFindingDto.from(ghost), result: 'failed', error: { code, message } }));
+    }
+    return scan.ghosts.map((ghost) => ({ ...DriftFindingDto.from(ghost), markedAt: ghost.record?.markedAt ?? scan.scannedAt, result: 'done' }));
+  }
+}
+
+async function attempt(finding: Finding, repair: () => Promise<RepairOutcome>): Promise<RepairItemDto> {
+  try {
+    const outcome = await repair();
+    return { ...DriftFindingDto.from(finding), ...outcome };
+  } catch (error) {
+    const { code, message } = toDomainError(error);
+    return { ...DriftFindingDto.from(finding), result: 'failed', error: { code, message } };
+  }
+}
+
+function finish(
+  scan: DriftScan,
+  dryRun: boolean,
+  orphans: RepairItemDto[],
+  ghosts: RepairItemDto[],
+  unattachedCertificates: RepairItemDto[],
+  unmarked: number,
+): DriftRepairDto {
+  const all = [...orphans, ...ghosts, ...unattachedCertificates];
+  const count = (result: RepairItemDto['result']) => all.filter((item) => item.result === result).length;
+  return {
+    dryRun,
+    scannedAt: scan.scannedAt,
+    orphans,
+    ghosts,
+    unattachedCertificates,
+    unmarked,
+    inProgress: scan.inProgress,
+    summary: { planned: count('planned'), done: count('done'), skipped: count('skipped'), failed: count('failed') },
+  };
+}

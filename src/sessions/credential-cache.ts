@@ -1,0 +1,92 @@
+import type { VendedCredentials } from './credential-vendor.js';
+
+/** Cached credentials are handed out until this long before they expire, never closer to expiry. */
+export const EXPIRY_MARGIN_MS = 5 * 60 * 1000;
+
+export interface CredentialCacheOptions {
+  enabled: boolean;
+  maxEntries: number;
+  /** Milliseconds since the epoch; injectable so tests can move time. */
+  clock?: () => number;
+}
+
+/** Whose credentials: the username keys the entry, the Cognito sub must match (a recreated username is another person). */
+export interface CredentialOwner {
+  username: string;
+  sub: string;
+}
+
+interface Entry {
+  sub: string;
+  vended: VendedCredentials;
+}
+
+interface Flight {
+  sub: string;
+  promise: Promise<VendedCredentials>;
+}
+
+/**
+ * Vended AWS credentials per user, in this process's memory only (never persisted), reused until
+ * EXPIRY_MARGIN_MS before they expire. Bounded: the least recently used entry goes first.
+ *
+ * Concurrent misses for one user share one load (one GetCredentialsForIdentity). `forget` drops
+ * a user's entry and disowns a load in flight, whose result is then returned to its callers but
+ * not kept: the load may have read the user's row before a disable or delete changed it.
+ */
+export class CredentialCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly flights = new Map<string, Flight>();
+  private readonly clock: () => number;
+
+  constructor(private readonly options: CredentialCacheOptions) {
+    this.clock = options.clock ?? Date.now;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The owner's cached credentials, or those `load` vends (which must check that the user may have them). */
+  get(owner: CredentialOwner, load: () => Promise<VendedCredentials>): Promise<VendedCredentials> {
+    if (!this.options.enabled) return load();
+    const entry = this.entries.get(owner.username);
+    if (entry && entry.sub === owner.sub && this.fresh(entry.vended)) {
+      // Re-inserted, so Map order is least recently used first.
+      this.entries.delete(owner.username);
+      this.entries.set(owner.username, entry);
+      return Promise.resolve(entry.vended);
+    }
+    const flight = this.flights.get(owner.username);
+    if (flight && flight.sub === owner.sub) return flight.promise;
+    return this.fill(owner, load);
+  }
+
+  /** After a disable or delete: the user's next credentials come from a fresh load, which checks the row. */
+  forget(username: string): void {
+    this.entries.delete(username);
+    this.flights.delete(username);
+  }
+
+  private async fill(owner: CredentialOwner, load: () => Promise<VendedCredentials>): Promise<VendedCredentials> {
+    const flight: Flight = { sub: owner.sub, promise: load() };
+    this.flights.set(owner.username, flight);
+    try {
+      const vended = await flight.promise;
+      if (this.flights.get(owner.username) === flight && this.fresh(vended)) this.store(owner, vended);
+      return vended;
+    } finally {
+      if (this.flights.get(owner.username) === flight) this.flights.delete(owner.username);
+    }
+  }
+
+  private store(owner: CredentialOwner, vended: VendedCredentials): void {
+    this.entries.delete(owner.username);
+    this.entries.set(owner.username, { sub: owner.sub, vended });
+    while (this.entries.size > this.options.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  private fresh(vended: VendedCredentials): boolean {
+    return vended.credentials.expiration.getTime() - EXPIRY_MARGIN_MS > this.clock();
+  }
+}
