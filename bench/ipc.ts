@@ -118,6 +118,12 @@ export function serveCommands(url: string, handlers: Handlers, shutdown: () => P
   send({ ready: { url } } satisfies ReadyMessage);
 }
 
+/** CPU time this process has used, user and system, in microseconds. */
+export function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
 /** Peak resident set size of this process in bytes: getrusage's maxrss, the same figure as VmHWM in /proc/self/status. */
 export function peakRssBytes(): number {
   return process.resourceUsage().maxRSS * 1024;

@@ -17,6 +17,8 @@ export interface ScenarioResult {
   /** Latency the AWS fakes add to every call; null where no AWS call is involved. */
   awsLatencyMs: number | null;
   load: LoadResult;
+  /** CPU time the server process spent per response during the measured window (load-generator independent). */
+  serverCpuMicrosPerRequest: number;
   /** Calls the fakes received during the measured window, divided by the responses. */
   awsCallsPerRequest: Record<string, number>;
   extra?: Record<string, unknown>;
@@ -32,12 +34,15 @@ export async function measure(
   context: BenchContext,
   scenario: { id: string; title: string; awsLatencyMs: number | null },
   options: Omit<LoadOptions, 'seconds'>,
+  server: Child = context.service,
 ): Promise<ScenarioResult> {
   if (context.warmupSeconds > 0) await load({ ...options, seconds: context.warmupSeconds });
   await context.service.call('resetCalls');
+  const cpuBefore = await server.call<number>('cpu');
   const result = await load({ ...options, seconds: context.seconds });
+  const cpu = (await server.call<number>('cpu')) - cpuBefore;
   const { window } = await context.service.call<CallCounts>('calls');
-  return { ...scenario, load: result, awsCallsPerRequest: perRequest(window, result.requests) };
+  return { ...scenario, load: result, serverCpuMicrosPerRequest: cpu / Math.max(1, result.requests), awsCallsPerRequest: perRequest(window, result.requests) };
 }
 
 export function perRequest(counts: Record<string, number>, requests: number): Record<string, number> {
@@ -55,6 +60,7 @@ export async function ceilings(context: BenchContext): Promise<ScenarioResult[]>
     context,
     { id: 'e2-plain-fastify', title: 'Ceiling: bare Fastify JSON route', awsLatencyMs: null },
     { url: context.plain.url, path: '/', connections: CONNECTIONS },
+    context.plain,
   );
   return [nest, plain];
 }

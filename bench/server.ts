@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { destination } from 'pino';
 import { configureApp, createFastifyAdapter } from '../src/app.factory.js';
 import { AppModule } from '../src/app.module.js';
 import { QuotaLimiter } from '../src/aws/quota-limiter.js';
@@ -10,7 +9,7 @@ import { FakeAws } from '../test/fakes/fake-aws.js';
 import { JwksServer } from '../test/support/jwks-server.js';
 import { TestTokenIssuer } from '../test/support/token-issuer.js';
 import { createBenchDatabase } from './database.js';
-import { peakRssBytes, serveCommands } from './ipc.js';
+import { cpuMicros, peakRssBytes, serveCommands } from './ipc.js';
 import { ReusedTokens, seedUsers } from './seed.js';
 
 /**
@@ -91,9 +90,8 @@ const limiter = new SwitchableLimiter(config);
 const aws = new FakeAws({ ...ids, tokens, limiter });
 const counter = new CallCounter(aws);
 
-// Request logs are written as in production, to a file nobody reads: their cost is part of the figures.
-const logs = destination({ dest: '/dev/null', sync: false });
-let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config, logs)] }).overrideProvider(QuotaLimiter).useValue(limiter);
+// Logs go to stdout as in production (pino's synchronous default); the parent points the child's stdout at /dev/null.
+let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).overrideProvider(QuotaLimiter).useValue(limiter);
 for (const provider of aws.providers() as Array<{ provide: unknown; useValue: unknown }>) {
   builder = builder.overrideProvider(provider.provide).useValue(provider.useValue);
 }
@@ -105,6 +103,7 @@ serveCommands(
   await app.getUrl(),
   {
     rss: () => peakRssBytes(),
+    cpu: () => cpuMicros(),
     calls: () => counter.read(),
     resetCalls: () => counter.reset(),
     jwksRequests: () => jwks.requests,

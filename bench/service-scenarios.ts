@@ -61,11 +61,13 @@ export async function passwordSignIn(context: PassContext): Promise<ScenarioResu
 export async function firstSignInStorm(context: PassContext, fresh: SeededUser[]): Promise<ScenarioResult> {
   await context.service.call('setQuotas', true);
   await context.service.call('resetCalls');
+  const cpuBefore = await context.service.call<number>('cpu');
   const load = await burst(
     context.service.url,
     'POST',
     fresh.map((user) => ({ path: '/v1/sessions', body: JSON.stringify({ username: user.username, password: user.password }) })),
   );
+  const cpu = (await context.service.call<number>('cpu')) - cpuBefore;
   const { window } = await context.service.call<{ window: Record<string, number> }>('calls');
   await context.service.call('setQuotas', false);
   const succeeded = load.statuses['200'] ?? 0;
@@ -76,6 +78,7 @@ export async function firstSignInStorm(context: PassContext, fresh: SeededUser[]
     title: `${fresh.length} first sign-ins at once, default AWS quotas`,
     awsLatencyMs: context.latencyMs,
     load,
+    serverCpuMicrosPerRequest: cpu / Math.max(1, load.requests),
     awsCallsPerRequest: perRequest(window, load.requests),
     extra: { users: fresh.length, succeeded, getId: window.GetId ?? 0, attachPolicy: window.AttachPolicy ?? 0, exactlyOneGetIdAndAttachPolicyPerUser: exactlyOneEach, wallSeconds: load.seconds },
   };

@@ -4,10 +4,14 @@ import { RequestMethod, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
+import { answerFrameworkError } from './common/errors/framework-errors.js';
+import { useJsonBodies } from './common/http/json-body.js';
 import { setupSwagger } from './common/http/swagger.js';
 import type { AppConfig } from './config/app-config.js';
 
 const INCOMING_ID = /^[\w.:-]{1,128}$/;
+/** AWS allows thing names of 128 characters, so `/devices/{thingName}` must too (Fastify's default is 100). */
+const MAX_PATH_PARAM_LENGTH = 128;
 
 /** Accepts a caller's x-request-id when it is sane, so one id follows a request across services. */
 function requestId(req: IncomingMessage): string {
@@ -16,7 +20,13 @@ function requestId(req: IncomingMessage): string {
 }
 
 export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
-  return new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes, trustProxy: config.http.trustProxy, genReqId: requestId });
+  return new FastifyAdapter({
+    bodyLimit: config.http.bodyLimitBytes,
+    trustProxy: config.http.trustProxy,
+    genReqId: requestId,
+    maxParamLength: MAX_PATH_PARAM_LENGTH,
+    frameworkErrors: answerFrameworkError,
+  });
 }
 
 /** The API lives under /v1; health probes stay at the root where orchestrators expect them. */
@@ -33,6 +43,7 @@ export function setApiPrefix(app: INestApplication): void {
 export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<NestFastifyApplication> {
   app.useLogger(app.get(Logger));
   setApiPrefix(app);
+  useJsonBodies(app, config.http.bodyLimitBytes);
   // Built once: @fastify/helmet rebuilt every helmet middleware, CSP parsing included, on each request.
   const securityHeaders = helmet({
     contentSecurityPolicy: {

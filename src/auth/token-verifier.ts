@@ -9,6 +9,9 @@ import { JwksFetcher } from './jwks-fetcher.js';
 
 export type TokenUse = 'id' | 'access';
 
+/** How many verified tokens are remembered; the oldest are dropped first. */
+const MAX_REMEMBERED_TOKENS = 10_000;
+
 /** Who a verified Cognito token speaks for. */
 export interface VerifiedUser {
   username: string;
@@ -22,10 +25,16 @@ export interface VerifiedUser {
 /**
  * Verifies Cognito tokens: signature against the pool's JWKS (cached, refetched only for an
  * unknown kid), issuer, expiry, and audience / client_id / token_use per token kind.
+ *
+ * A token verified once is remembered by its exact text until it expires, so an app presenting
+ * the same ID token again costs a map lookup instead of an RSA verification. That accepts nothing
+ * the verifier would refuse: the signature and claims of those very bytes were checked, expiry is
+ * checked on every use, and the JWKS keys they were checked against are cached for good anyway.
  */
 @Injectable()
 export class TokenVerifier {
   private verifiers?: { id: Verifier; access: Verifier };
+  private readonly remembered = new Map<string, VerifiedUser>();
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
@@ -40,6 +49,11 @@ export class TokenVerifier {
   }
 
   private async verify(token: string, accepted: TokenUse[]): Promise<VerifiedUser> {
+    const known = this.remembered.get(token);
+    if (known && known.expiresAt * 1000 > Date.now()) {
+      if (!accepted.includes(known.tokenUse)) throw new DomainError('UNAUTHENTICATED', `Expected a Cognito ${accepted.join(' or ')} token`);
+      return known;
+    }
     const verifiers = this.build();
     const use = tokenUseOf(token);
     if (!use || !accepted.includes(use)) {
@@ -56,13 +70,21 @@ export class TokenVerifier {
       throw new DomainError('UNAUTHENTICATED', 'The token names no user');
     }
     const groups = payload['cognito:groups'];
-    return {
+    const user: VerifiedUser = Object.freeze({
       username,
       sub: payload.sub,
       groups: Array.isArray(groups) ? groups.filter((group): group is string => typeof group === 'string') : [],
       tokenUse: use,
       expiresAt: payload.exp as number,
-    };
+    });
+    this.remember(token, user);
+    return user;
+  }
+
+  private remember(token: string, user: VerifiedUser): void {
+    this.remembered.delete(token);
+    if (this.remembered.size >= MAX_REMEMBERED_TOKENS) this.remembered.delete(this.remembered.keys().next().value!);
+    this.remembered.set(token, user);
   }
 
   private build(): { id: Verifier; access: Verifier } {

@@ -42,6 +42,7 @@ export const DEFAULT_QUOTAS: Readonly<Record<string, number>> = Object.freeze({
   GetPolicy: 10,
   DescribeEndpoint: 10,
   AdminCreateUser: 50,
+  AdminGetUser: 120,
   AdminInitiateAuth: 120,
   AdminRespondToAuthChallenge: 120,
   AdminDisableUser: 25,

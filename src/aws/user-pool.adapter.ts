@@ -4,6 +4,7 @@ import {
   AdminDeleteUserCommand,
   AdminDisableUserCommand,
   AdminEnableUserCommand,
+  AdminGetUserCommand,
   AdminInitiateAuthCommand,
   AdminRespondToAuthChallengeCommand,
   AdminUserGlobalSignOutCommand,
@@ -16,7 +17,7 @@ import {
   type AdminCreateUserCommandInput,
   type AdminInitiateAuthCommandOutput,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { DomainError } from '../common/errors/domain-error.js';
+import { DomainError, isDomainError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { awsClientOptions } from './aws-client-options.js';
@@ -63,6 +64,16 @@ export class UserPoolAdapter extends UserPoolPort implements OnModuleDestroy {
       sub: required(sub, 'User.Attributes.sub', 'AdminCreateUser'),
       status: user.UserStatus ?? 'UNKNOWN',
     };
+  }
+
+  async userExists(username: string): Promise<boolean> {
+    try {
+      await this.call('AdminGetUser', (c) => c.send(new AdminGetUserCommand(this.userKey(username))));
+      return true;
+    } catch (error) {
+      if (isDomainError(error, 'NOT_FOUND')) return false;
+      throw error;
+    }
   }
 
   async disableUser(username: string): Promise<void> {

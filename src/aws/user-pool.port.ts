@@ -38,6 +38,8 @@ export abstract class UserPoolPort {
     temporaryPassword?: string;
     sendInvite: boolean;
   }): Promise<CreatedPoolUser>;
+  /** AdminGetUser: whether the pool has a user of this name (UserNotFoundException → false). */
+  abstract userExists(username: string): Promise<boolean>;
   abstract disableUser(username: string): Promise<void>;
   abstract enableUser(username: string): Promise<void>;
   /** AdminUserGlobalSignOut: invalidates the user's refresh tokens. */

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DeviceResources } from '../devices/device-resources.js';
+import { CredentialCacheModule } from '../sessions/credential-cache.module.js';
 import { AwsInventoryReader } from './aws-inventory.js';
 import { DriftController } from './drift.controller.js';
 import { DriftRepairs } from './drift-repairs.js';
@@ -12,6 +13,7 @@ import { DriftService } from './drift.service.js';
  * the very helpers device deletion uses without depending on the devices module's wiring.
  */
 @Module({
+  imports: [CredentialCacheModule],
   controllers: [DriftController],
   providers: [DriftRepository, AwsInventoryReader, DeviceResources, DriftRepairs, DriftService],
 })

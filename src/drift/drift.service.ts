@@ -3,6 +3,8 @@ import { PinoLogger } from 'nestjs-pino';
 import { toDomainError } from '../common/errors/error-body.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { certificateIdOf } from '../devices/device-resources.js';
+import { CredentialCache } from '../sessions/credential-cache.js';
 import { AwsInventoryReader } from './aws-inventory.js';
 import { detectDrift } from './drift-detector.js';
 import { DriftRepairs, type RepairOutcome } from './drift-repairs.js';
@@ -23,6 +25,7 @@ export class DriftService {
     private readonly inventory: AwsInventoryReader,
     private readonly records: DriftRepository,
     private readonly repairs: DriftRepairs,
+    private readonly credentialCache: CredentialCache,
     private readonly logger: PinoLogger,
   ) {
     logger.setContext(DriftService.name);
@@ -40,7 +43,11 @@ export class DriftService {
     const scan = await this.scan();
     if (options.dryRun) return this.plan(scan, options);
     const orphans: RepairItemDto[] = [];
-    for (const finding of scan.orphans) orphans.push(await attempt(finding, () => this.repairs.repairOrphan(finding)));
+    for (const finding of scan.orphans) {
+      const item = await attempt(finding, () => this.repairs.repairOrphan(finding));
+      if (item.result === 'done' && isIdentityAttachment(finding)) this.credentialCache.forget(finding.owner!);
+      orphans.push(item);
+    }
     const ghosts = await this.markGhosts(scan);
     const unmarked = await this.records.unmark(scan.staleMarks).then(
       () => scan.staleMarks.length,
@@ -84,7 +91,11 @@ export class DriftService {
   private async markGhosts(scan: DriftScan): Promise<RepairItemDto[]> {
     try {
       for (const ghost of scan.ghosts) {
-        if (ghost.action === 'reset') await this.records.forgetPolicyAttachment(ghost.name, ghost.target!);
+        if (ghost.action !== 'reset') continue;
+        await this.records.forgetPolicyAttachment(ghost.name, ghost.target!);
+        // Sign-ins link (and attach) only when vending misses this process's cache. Other replicas
+        // vend anew, and so attach, once their cached credentials near expiry (within the hour).
+        this.credentialCache.forget(ghost.owner!);
       }
       await this.records.mark(
         scan.ghosts.flatMap((ghost) => ghost.record ?? []),
@@ -96,6 +107,11 @@ export class DriftService {
     }
     return scan.ghosts.map((ghost) => ({ ...DriftFindingDto.from(ghost), markedAt: ghost.record?.markedAt ?? scan.scannedAt, result: 'done' }));
   }
+}
+
+/** A user policy on a Cognito identity: the attachment a sign-in makes. */
+function isIdentityAttachment(finding: Finding): boolean {
+  return finding.kind === 'policy-attachment' && finding.owner !== undefined && finding.device === undefined && !certificateIdOf(finding.target ?? '');
 }
 
 async function attempt(finding: Finding, repair: () => Promise<RepairOutcome>): Promise<RepairItemDto> {

@@ -1,11 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { toDomainError } from '../common/errors/error-body.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { Operation } from '../generated/prisma/client.js';
 import type { OperationDefinition, StepContext, StepRecord } from './operation.types.js';
-import { OperationsRepository } from './operations.repository.js';
+import { LeaseLostError, OperationsRepository } from './operations.repository.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the registry holds definitions of every params type */
 type AnyDefinition = OperationDefinition<any, any>;
@@ -16,8 +17,9 @@ type AnyDefinition = OperationDefinition<any, any>;
  * deletions stop and can be re-run, every step being idempotent.
  */
 @Injectable()
-export class OperationRunner {
+export class OperationRunner implements OnModuleDestroy {
   private readonly definitions = new Map<string, AnyDefinition>();
+  private readonly leases = new Set<Lease>();
 
   constructor(
     private readonly operations: OperationsRepository,
@@ -35,89 +37,142 @@ export class OperationRunner {
   /** `ephemeral` seeds values steps need but that must never be persisted (a temporary password, an ID token). */
   async run<P extends object, R>(definition: OperationDefinition<P, R>, subject: string, params: P, ephemeral: Record<string, unknown> = {}): Promise<R> {
     this.register(definition);
-    const id = await this.operations.start(definition.kind, subject, params, this.config.operations.leaseMs);
+    const owner = randomUUID();
+    const lease = this.hold(await this.operations.start(definition.kind, subject, params, this.config.operations.leaseMs, owner), owner);
     const context: StepContext<P> = { params, state: {}, ephemeral: { ...ephemeral } };
     const records: StepRecord[] = [];
     try {
-      await this.forward(id, definition, context, records);
-    } catch (error) {
-      await this.fail(id, definition, context, records, error);
-      throw error;
+      try {
+        await this.forward(lease, definition, context, records);
+      } catch (error) {
+        // Taken over: the new owner finishes or undoes it; this run touches nothing more.
+        if (!(error instanceof LeaseLostError)) await this.fail(lease, definition, context, records, error);
+        throw error;
+      }
+      await this.operations.finish(lease.id, 'COMPLETED', undefined, lease.owner);
+    } finally {
+      this.release(lease);
     }
-    await this.operations.finish(id, 'COMPLETED');
     return definition.result(context);
   }
 
-  /** Finishes (deletions) or undoes (creations) an operation whose process stopped. */
+  /** Finishes (deletions) or undoes (creations) an operation whose process stopped; `operation` was claimed by RecoveryService. */
   async recover(operation: Operation): Promise<void> {
     const definition = this.definitions.get(operation.kind);
     if (!definition) {
       this.logger.warn({ operationId: operation.id, kind: operation.kind }, 'no definition for operation kind; leaving it');
       return;
     }
+    if (!operation.leaseOwner) throw new Error(`operation ${operation.id} was not claimed`);
+    const lease = this.hold(operation.id, operation.leaseOwner);
     const records = operation.steps as unknown as StepRecord[];
     const context: StepContext<object> = { params: operation.params as object, state: stateOf(records), ephemeral: {} };
     this.logger.info({ operationId: operation.id, kind: operation.kind }, 'recovering operation');
     try {
       if (definition.onFailure === 'finish' && operation.status === 'RUNNING') {
-        await this.forward(operation.id, definition, context, records);
-        await this.operations.finish(operation.id, 'COMPLETED');
+        await this.forward(lease, definition, context, records);
+        await this.operations.finish(operation.id, 'COMPLETED', undefined, lease.owner);
       } else {
-        await this.undo(operation.id, definition, context, records);
-        await this.operations.finish(operation.id, 'UNDONE', { code: 'RECOVERED', message: 'The process stopped mid-way; undone' });
+        await this.undo(lease, definition, context, records);
+        await this.operations.finish(operation.id, 'UNDONE', { code: 'RECOVERED', message: 'The process stopped mid-way; undone' }, lease.owner);
       }
     } catch (error) {
       // The lease runs out again and a later pass retries; a failure here is never final.
       this.logger.warn({ operationId: operation.id, code: toDomainError(error).code }, 'recovery attempt failed');
+    } finally {
+      this.release(lease);
     }
   }
 
+  /**
+   * Shutting down: stops renewing the leases this process holds. Requests still in flight have
+   * until their lease runs out to finish; after that recovery (another replica, or this one after
+   * a restart) takes their operations over, and the lease owner keeps this process from writing.
+   */
+  onModuleDestroy(): void {
+    for (const lease of this.leases) clearInterval(lease.timer);
+    this.leases.clear();
+  }
+
+  /**
+   * Keeps the lease alive while this process works on the operation, so recovery elsewhere takes
+   * over only when the process stopped (killed, paused, cut off), never while a slow step runs.
+   */
+  private hold(id: string, owner: string): Lease {
+    const leaseMs = this.config.operations.leaseMs;
+    const lease: Lease = { id, owner };
+    lease.timer = setInterval(() => {
+      this.operations.renewLease(id, owner, leaseMs).then(
+        (held) => {
+          if (!held) this.release(lease);
+        },
+        // The database is unreachable: the next tick tries again; the lease may run out meanwhile.
+        (error: unknown) => this.logger.warn({ operationId: id, code: toDomainError(error).code }, 'could not renew the operation lease'),
+      );
+    }, Math.max(100, Math.floor(leaseMs / 3)));
+    lease.timer.unref();
+    this.leases.add(lease);
+    return lease;
+  }
+
+  private release(lease: Lease): void {
+    clearInterval(lease.timer);
+    this.leases.delete(lease);
+  }
+
   /** Runs every step not yet done, in order; steps already done (in a record being recovered) are skipped. */
-  private async forward(id: string, definition: AnyDefinition, context: StepContext<object>, records: StepRecord[]) {
-    const lease = this.config.operations.leaseMs;
+  private async forward(lease: Lease, definition: AnyDefinition, context: StepContext<object>, records: StepRecord[]) {
+    const leaseMs = this.config.operations.leaseMs;
     for (const step of definition.steps(context.params)) {
       if (records.some((record) => record.name === step.name && record.status === 'done')) continue;
       const record: StepRecord = { name: step.name, status: 'started', at: new Date().toISOString() };
       upsert(records, record);
-      await this.operations.recordSteps(id, records, lease);
+      await this.operations.recordSteps(lease.id, lease.owner, records, leaseMs);
       const output = (await step.run(context)) ?? undefined;
       if (output) Object.assign(context.state, output);
       upsert(records, { ...record, status: 'done', output, at: new Date().toISOString() });
-      await this.operations.recordSteps(id, records, lease);
+      await this.operations.recordSteps(lease.id, lease.owner, records, leaseMs);
     }
   }
 
-  private async fail(id: string, definition: AnyDefinition, context: StepContext<object>, records: StepRecord[], error: unknown) {
+  private async fail(lease: Lease, definition: AnyDefinition, context: StepContext<object>, records: StepRecord[], error: unknown) {
     const { code, message } = toDomainError(error);
     const current = records.at(-1);
     if (current?.status === 'started') current.error = { code, message };
     try {
       if (definition.onFailure === 'undo') {
-        await this.undo(id, definition, context, records);
-        await this.operations.finish(id, 'UNDONE', { code, message });
+        await this.undo(lease, definition, context, records);
+        await this.operations.finish(lease.id, 'UNDONE', { code, message }, lease.owner);
       } else {
         if (current?.status === 'started') current.status = 'failed';
-        await this.operations.recordSteps(id, records, this.config.operations.leaseMs);
-        await this.operations.finish(id, 'FAILED', { code, message });
+        await this.operations.recordSteps(lease.id, lease.owner, records, this.config.operations.leaseMs);
+        await this.operations.finish(lease.id, 'FAILED', { code, message }, lease.owner);
       }
     } catch (undoError) {
-      // Left UNDOING with its subject held: recovery completes the undo once AWS or the database answers.
-      this.logger.error({ operationId: id, code: toDomainError(undoError).code }, 'undo did not complete; recovery will retry');
+      // Left UNDOING (or RUNNING) with its subject held: recovery completes it once AWS or the database answers.
+      this.logger.error({ operationId: lease.id, code: toDomainError(undoError).code }, 'undo did not complete; recovery will retry');
     }
   }
 
-  private async undo(id: string, definition: AnyDefinition, context: StepContext<object>, records: StepRecord[]) {
-    const lease = this.config.operations.leaseMs;
-    await this.operations.recordSteps(id, records, lease, 'UNDOING');
+  private async undo(lease: Lease, definition: AnyDefinition, context: StepContext<object>, records: StepRecord[]) {
+    const leaseMs = this.config.operations.leaseMs;
+    await this.operations.recordSteps(lease.id, lease.owner, records, leaseMs, 'UNDOING');
     const steps = new Map(definition.steps(context.params).map((step) => [step.name, step]));
     for (const record of [...records].reverse()) {
       if (record.status !== 'done' && record.status !== 'started') continue;
       await steps.get(record.name)?.undo?.(context);
       record.status = 'undone';
       record.at = new Date().toISOString();
-      await this.operations.recordSteps(id, records, lease, 'UNDOING');
+      await this.operations.recordSteps(lease.id, lease.owner, records, leaseMs, 'UNDOING');
     }
   }
+}
+
+/** An operation this process works on: its id, the owner token every write names, the renewal timer. */
+interface Lease {
+  id: string;
+  owner: string;
+  timer?: NodeJS.Timeout;
 }
 
 function stateOf(records: StepRecord[]): Record<string, never> {

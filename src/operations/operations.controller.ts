@@ -1,5 +1,6 @@
 import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { isUUID } from 'class-validator';
 import { AdminOnly } from '../auth/decorators.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { DEFAULT_PAGE_SIZE, decodeCursor, toPage } from '../common/http/pagination.js';
@@ -17,7 +18,7 @@ export class OperationsController {
   @ApiOkResponse({ type: OperationPageDto })
   async list(@Query() query: ListOperationsQueryDto): Promise<OperationPageDto> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.operations.list(query.status, limit, decodeCursor(query.cursor));
+    const rows = await this.operations.list(query.status, limit, operationCursor(query.cursor));
     const page = toPage(rows, limit, (row) => row.id);
     return { items: page.items.map(OperationDto.from), nextCursor: page.nextCursor };
   }
@@ -32,4 +33,11 @@ export class OperationsController {
     if (!operation) throw DomainError.notFound('Operation', { id });
     return OperationDto.from(operation);
   }
+}
+
+/** Operation cursors are ids (a uuid column): any other key was not issued here, and must not reach the query. */
+function operationCursor(cursor: string | undefined): string | undefined {
+  const id = decodeCursor(cursor);
+  if (id !== undefined && !isUUID(id)) throw DomainError.validation('cursor is not a cursor this service issued', { field: 'cursor' });
+  return id;
 }

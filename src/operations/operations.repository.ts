@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
 import type { Operation, OperationStatus } from '../generated/prisma/client.js';
@@ -10,8 +11,11 @@ import type { StepRecord } from './operation.types.js';
 export class OperationsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** The unique active_subject decides which of several concurrent operations on a subject runs. */
-  async start(kind: string, subject: string, params: object, leaseMs: number): Promise<string> {
+  /**
+   * The unique active_subject decides which of several concurrent operations on a subject runs.
+   * `owner` names the run holding the lease; later writes by that run pass it back.
+   */
+  async start(kind: string, subject: string, params: object, leaseMs: number, owner: string = randomUUID()): Promise<string> {
     try {
       const operation = await this.prisma.operation.create({
         data: {
@@ -20,6 +24,7 @@ export class OperationsRepository {
           activeSubject: subject,
           params: params as Prisma.InputJsonValue,
           leaseExpiresAt: new Date(Date.now() + leaseMs),
+          leaseOwner: owner,
         },
         select: { id: true },
       });
@@ -32,25 +37,43 @@ export class OperationsRepository {
     }
   }
 
-  async recordSteps(id: string, steps: StepRecord[], leaseMs: number, status?: OperationStatus): Promise<void> {
-    await this.prisma.operation.update({
-      where: { id },
+  /** Records the steps and extends the lease, only while `owner` holds it (LeaseLostError otherwise). */
+  async recordSteps(id: string, owner: string, steps: StepRecord[], leaseMs: number, status?: OperationStatus): Promise<void> {
+    const { count } = await this.prisma.operation.updateMany({
+      where: { id, leaseOwner: owner },
       data: { steps: steps as unknown as Prisma.InputJsonValue, leaseExpiresAt: new Date(Date.now() + leaseMs), status },
     });
+    if (count === 0) throw new LeaseLostError(id);
   }
 
-  /** Ends an operation and frees its subject for the next one. */
-  async finish(id: string, status: OperationStatus, error?: { code: string; message: string }): Promise<void> {
-    await this.prisma.operation.update({
-      where: { id },
+  /** Extends the lease of a run that is still working; false when another process has taken the operation over. */
+  async renewLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    const { count } = await this.prisma.operation.updateMany({
+      where: { id, leaseOwner: owner, status: { in: ['RUNNING', 'UNDOING'] } },
+      data: { leaseExpiresAt: new Date(Date.now() + leaseMs) },
+    });
+    return count > 0;
+  }
+
+  /**
+   * Ends an operation and frees its subject for the next one. With `owner`, only while that run
+   * still holds the lease (LeaseLostError otherwise); without, unconditionally (tests, tools).
+   */
+  async finish(id: string, status: OperationStatus, error?: { code: string; message: string }, owner?: string): Promise<void> {
+    const { count } = await this.prisma.operation.updateMany({
+      where: { id, ...(owner === undefined ? {} : { leaseOwner: owner }) },
       data: { status, activeSubject: null, error: error ?? Prisma.DbNull },
     });
+    if (count === 0 && owner !== undefined) throw new LeaseLostError(id);
   }
 
-  /** Takes over one operation whose owner stopped renewing its lease; SKIP LOCKED lets replicas share the work. */
-  async claimStale(leaseMs: number): Promise<Operation | undefined> {
+  /**
+   * Takes over one operation whose owner stopped renewing its lease, as `owner`; SKIP LOCKED lets
+   * replicas share the work, and the new owner fences the old one out of every later write.
+   */
+  async claimStale(leaseMs: number, owner: string): Promise<Operation | undefined> {
     const rows = await this.prisma.$queryRaw<Array<{ id: string }>>`
-      UPDATE operations SET lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000}), updated_at = now()
+      UPDATE operations SET lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000}), lease_owner = ${owner}::uuid, updated_at = now()
       WHERE id = (
         SELECT id FROM operations
         WHERE status IN ('RUNNING', 'UNDOING') AND lease_expires_at < now()
@@ -73,5 +96,21 @@ export class OperationsRepository {
       take: limit + 1,
       ...(after ? { cursor: { id: after }, skip: 1 } : {}),
     });
+  }
+}
+
+/**
+ * The run's lease is gone: it ran out while the process was paused or cut off from the database,
+ * and recovery in this or another process took the operation over and will finish or undo it.
+ * The run must stop without touching AWS or the record again.
+ */
+export class LeaseLostError extends DomainError {
+  constructor(readonly operationId: string) {
+    super(
+      'OPERATION_IN_PROGRESS',
+      'This operation took too long and was taken over by recovery, which will finish or undo it; check it under /v1/operations and retry',
+      { operationId },
+      1,
+    );
   }
 }

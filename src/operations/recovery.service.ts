@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { toDomainError } from '../common/errors/error-body.js';
@@ -41,7 +42,7 @@ export class RecoveryService implements OnApplicationBootstrap, OnApplicationShu
     let count = 0;
     try {
       for (;;) {
-        const operation = await this.operations.claimStale(this.config.operations.leaseMs);
+        const operation = await this.operations.claimStale(this.config.operations.leaseMs, randomUUID());
         if (!operation) return count;
         await this.runner.recover(operation);
         count++;

@@ -10,10 +10,16 @@ export interface CredentialCacheOptions {
   clock?: () => number;
 }
 
-/** Whose credentials: the username keys the entry, the Cognito sub must match (a recreated username is another person). */
+/** Whose credentials. The username keys the entry; the Cognito sub must match (a recreated username is another person). */
 export interface CredentialOwner {
   username: string;
   sub: string;
+  /**
+   * Set when the caller has just read the user's row: the identity it names with the policy
+   * attached, or null when there is none. An entry then answers only for that identity, so after a
+   * disable and enable on another replica (policy detached) the next sign-in attaches it again.
+   */
+  identityId?: string | null;
 }
 
 interface Entry {
@@ -51,7 +57,8 @@ export class CredentialCache {
   get(owner: CredentialOwner, load: () => Promise<VendedCredentials>): Promise<VendedCredentials> {
     if (!this.options.enabled) return load();
     const entry = this.entries.get(owner.username);
-    if (entry && entry.sub === owner.sub && this.fresh(entry.vended)) {
+    const sameIdentity = owner.identityId === undefined || entry?.vended.identityId === owner.identityId;
+    if (entry && entry.sub === owner.sub && sameIdentity && this.fresh(entry.vended)) {
       // Re-inserted, so Map order is least recently used first.
       this.entries.delete(owner.username);
       this.entries.set(owner.username, entry);

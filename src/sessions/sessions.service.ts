@@ -3,7 +3,7 @@ import { UserPoolPort, type AuthOutcome, type CognitoTokens } from '../aws/user-
 import type { VerifiedUser } from '../auth/token-verifier.js';
 import { DomainError, isDomainError } from '../common/errors/domain-error.js';
 import { UsersRepository } from '../users/users.repository.js';
-import { CredentialCache } from './credential-cache.js';
+import { CredentialCache, type CredentialOwner } from './credential-cache.js';
 import { CredentialVendor, type VendedCredentials } from './credential-vendor.js';
 import type { ChallengeAnswerDto, RefreshDto, SignInDto } from './dto/sign-in.dto.js';
 import type { CredentialsResponseDto, NewPasswordChallengeDto, SessionDto } from './dto/session.dto.js';
@@ -52,7 +52,7 @@ export class SessionsService {
   /** The hot path: the token is verified already. From the cache: no database read, no AWS call; otherwise one of each for a linked user. */
   async credentials(caller: VerifiedUser, idToken: string): Promise<CredentialsResponseDto> {
     const [{ identityId, credentials }, mqtt] = await Promise.all([
-      this.vendCached(caller.username, caller.sub, idToken),
+      this.vendCached({ username: caller.username, sub: caller.sub }, idToken),
       this.mqtt.forUser(caller.username),
     ]);
     return { identityId, credentials, mqtt };
@@ -65,9 +65,10 @@ export class SessionsService {
 
   private async session(tokens: CognitoTokens): Promise<SessionDto> {
     const { username, sub } = identityOfIssuedToken(tokens.idToken);
-    // A sign-in reads the row whether or not credentials are cached.
-    usableUser(await this.users.findForSession(username), sub);
-    const [{ identityId, credentials }, mqtt] = await Promise.all([this.vendCached(username, sub, tokens.idToken), this.mqtt.forUser(username)]);
+    // A sign-in reads the row whether or not credentials are cached, and uses them only for the identity the row names.
+    const user = usableUser(await this.users.findForSession(username), sub);
+    const owner = { username, sub, identityId: user.identityId && user.policyAttachedAt ? user.identityId : null };
+    const [{ identityId, credentials }, mqtt] = await Promise.all([this.vendCached(owner, tokens.idToken), this.mqtt.forUser(username)]);
     return { tokens, identityId, credentials, mqtt };
   }
 
@@ -75,7 +76,7 @@ export class SessionsService {
    * Cached credentials, or new ones for the user's row as read inside the cache's load: a disable
    * or delete that forgets the user meanwhile makes the cache drop what that load returns.
    */
-  private vendCached(username: string, sub: string, idToken: string): Promise<VendedCredentials> {
-    return this.cache.get({ username, sub }, async () => this.vendor.vend(usableUser(await this.users.findForSession(username), sub), idToken));
+  private vendCached(owner: CredentialOwner, idToken: string): Promise<VendedCredentials> {
+    return this.cache.get(owner, async () => this.vendor.vend(usableUser(await this.users.findForSession(owner.username), owner.sub), idToken));
   }
 }

@@ -1,3 +1,4 @@
+import { DomainError, isDomainError } from '../common/errors/domain-error.js';
 import type { OperationDefinition } from '../operations/operation.types.js';
 import { renderPolicy, userPolicyDocument } from '../policy/documents.js';
 import { unlessGone, type UserOperationDeps } from './user-operation-deps.js';
@@ -17,24 +18,48 @@ export interface CreateUserSecrets {
   temporaryPassword?: string;
 }
 
-/** The Cognito user, then its IoT policy, then the row; a failure undoes what was done, in reverse. */
+/**
+ * The pool user, then its IoT policy, then the row; a failure undoes what was done, in reverse.
+ * The pool is asked first whether the name is free, and the answer recorded: when AdminCreateUser
+ * then fails without saying what happened (a timeout after Cognito acted, a process killed
+ * mid-call), the undo knows that a pool user of that name can only be this run's.
+ */
 export function createUserOperation(deps: UserOperationDeps): OperationDefinition<CreateUserParams, UserRecord> {
   return {
     kind: 'create-user',
     onFailure: 'undo',
     steps: () => [
       {
+        name: 'checkPoolUser',
+        async run({ params }) {
+          if (await deps.userPool.userExists(params.username)) {
+            // What AdminCreateUser would answer: someone made this user outside the service (the console).
+            throw DomainError.conflict(`User ${params.username} already exists in the Cognito user pool`, {
+              username: params.username,
+              awsError: 'UsernameExistsException',
+            });
+          }
+          return { poolUserAbsent: true };
+        },
+      },
+      {
         name: 'createPoolUser',
         async run({ params, ephemeral }) {
           const { temporaryPassword } = ephemeral as CreateUserSecrets;
           const { username, email, sendInvite } = params;
-          const created = await deps.userPool.createUser({ username, email, temporaryPassword, sendInvite });
-          return { sub: created.sub };
+          try {
+            const created = await deps.userPool.createUser({ username, email, temporaryPassword, sendInvite });
+            return { sub: created.sub };
+          } catch (error) {
+            // Created by someone else since the check: theirs, never to be undone.
+            if (isDomainError(error, 'CONFLICT')) ephemeral.poolUserTaken = true;
+            throw error;
+          }
         },
-        async undo({ params, state }) {
-          // Only a user this run is known to have created: after UsernameExistsException (or a crash
-          // mid-call) the pool user may be someone else's, such as an admin created in the console.
-          if (state.sub) await unlessGone(deps.userPool.deleteUser(params.username));
+        async undo({ params, state, ephemeral }) {
+          // Created by this run (sub recorded), or possibly (no answer), the name having been free before it.
+          if (ephemeral.poolUserTaken || !(state.sub || state.poolUserAbsent)) return;
+          await unlessGone(deps.userPool.deleteUser(params.username));
         },
       },
       {

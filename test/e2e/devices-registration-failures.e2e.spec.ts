@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { OperationRunner } from '../../src/operations/operation-runner.js';
 import { RecoveryService } from '../../src/operations/recovery.service.js';
 import type { FaultError } from '../fakes/fake-runtime.js';
 import { createTestCsr } from '../support/csr.js';
@@ -161,7 +162,9 @@ describe('device registration whose process stops part-way', () => {
       await atAttachPolicy;
       expect(first.aws.snapshot().certificates).toHaveLength(1);
 
-      // The first process has gone quiet: once its lease has run out, another process takes over.
+      // The first process goes quiet (a live one keeps renewing its lease however slow the step):
+      // once the lease has run out, another process takes over.
+      first.app.get(OperationRunner).onModuleDestroy();
       await new Promise((resolve) => setTimeout(resolve, 700));
       second = await startTestApp({ env, aws: first.aws, databaseUrl: first.config.database.url });
       await second.app.get(RecoveryService).recoverAll();

@@ -24,6 +24,11 @@ export interface FaultSpec {
   times?: number;
   /** How many calls of the API succeed first (counted from injection): after: 2 fails the 3rd call. */
   after?: number;
+  /**
+   * The call takes effect in AWS, then fails anyway: the response was lost (a timeout or a dropped
+   * connection after AWS acted), so the caller does not learn what was created.
+   */
+  lost?: boolean;
 }
 
 export type CallHook = (input: unknown) => void | Promise<void>;
@@ -34,10 +39,16 @@ export function awsError(service: AwsService, api: string, name: string, message
 }
 
 export class FaultInjector {
-  private rules: Array<{ api: string; error: FaultError; remaining: number; skip: number }> = [];
+  private rules: Array<{ api: string; error: FaultError; remaining: number; skip: number; lost: boolean }> = [];
+  private lastLost = false;
 
   inject(spec: FaultSpec): void {
-    this.rules.push({ api: spec.api, error: spec.error, remaining: spec.times ?? 1, skip: spec.after ?? 0 });
+    this.rules.push({ api: spec.api, error: spec.error, remaining: spec.times ?? 1, skip: spec.after ?? 0, lost: spec.lost ?? false });
+  }
+
+  /** Whether the fault take() returned last is a lost response (the call itself goes through). */
+  get lost(): boolean {
+    return this.lastLost;
   }
 
   clear(): void {
@@ -47,6 +58,7 @@ export class FaultInjector {
   /** Consumes the first matching rule for this call, if any. */
   take(service: AwsService, api: string): DomainError | undefined {
     let fault: FaultError | undefined;
+    this.lastLost = false;
     for (const rule of this.rules) {
       if (rule.api !== api || rule.remaining <= 0) continue;
       if (rule.skip > 0) {
@@ -55,6 +67,7 @@ export class FaultInjector {
       }
       rule.remaining -= 1;
       fault = rule.error;
+      this.lastLost = rule.lost;
       break;
     }
     this.rules = this.rules.filter((rule) => rule.remaining > 0);
@@ -129,6 +142,10 @@ export class FakeRuntime {
       throw awsError(service, api, service === 'iot' ? 'ThrottlingException' : 'TooManyRequestsException', 'Rate exceeded');
     }
     const fault = this.faults.take(service, api);
+    if (fault && this.faults.lost) {
+      await action();
+      throw fault;
+    }
     if (fault) throw fault;
     return action();
   }

@@ -131,6 +131,10 @@ export class FakeUserPool extends UserPoolPort {
     });
   }
 
+  userExists(username: string): Promise<boolean> {
+    return this.call('AdminGetUser', { UserPoolId: this.userPoolId, Username: username }, () => this.users.has(username));
+  }
+
   async disableUser(username: string): Promise<void> {
     await this.call('AdminDisableUser', { Username: username }, () => void (this.existing(username, 'AdminDisableUser').enabled = false));
   }

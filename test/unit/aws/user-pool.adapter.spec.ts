@@ -6,6 +6,7 @@ import {
   AdminDeleteUserCommand,
   AdminDisableUserCommand,
   AdminEnableUserCommand,
+  AdminGetUserCommand,
   AdminInitiateAuthCommand,
   AdminRespondToAuthChallengeCommand,
   AdminUserGlobalSignOutCommand,
@@ -114,6 +115,15 @@ describe('UserPoolAdapter', () => {
     cognito.on(command as never).resolves({});
     await adapter()[method]('alice');
     expect(inputOf(command)).toEqual({ UserPoolId: POOL, Username: 'alice' });
+  });
+
+  it('asks AdminGetUser whether a user exists; UserNotFoundException means no', async () => {
+    cognito.on(AdminGetUserCommand).resolvesOnce({ Username: 'alice' }).rejectsOnce(awsFailure('UserNotFoundException'));
+    await expect(adapter().userExists('alice')).resolves.toBe(true);
+    await expect(adapter().userExists('ghost')).resolves.toBe(false);
+    expect(inputOf(AdminGetUserCommand, 1)).toEqual({ UserPoolId: POOL, Username: 'ghost' });
+    cognito.on(AdminGetUserCommand).rejects(awsFailure('TooManyRequestsException'));
+    await expect(adapter().userExists('alice')).rejects.toMatchObject({ code: 'AWS_THROTTLED' });
   });
 
   it('maps UserNotFoundException to NOT_FOUND outside sign-in', async () => {

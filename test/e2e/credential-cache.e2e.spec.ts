@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CredentialCache } from '../../src/sessions/credential-cache.js';
+import { UsersRepository } from '../../src/users/users.repository.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+import { admin, apis, credentials, idTokenOf, readyUser, signIn } from './users.support.js';
+
+describe('credential cache over HTTP', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => t?.close());
+  beforeEach(() => t.aws.resetCalls());
+
+  it('vends for a linked user with one row read and one AWS call on a miss, and with neither on a hit', async () => {
+    await readyUser(t, 'alice');
+    const token = idTokenOf(t.aws, 'alice');
+    const first = await credentials(t, token); // first use: links the identity
+    expect(first.status).toBe(200);
+    t.app.get(CredentialCache).forget('alice');
+    t.aws.resetCalls();
+    const rowReads = vi.spyOn(t.app.get(UsersRepository), 'findForSession');
+    try {
+      const miss = await credentials(t, token);
+      expect(miss.status).toBe(200);
+      expect(apis(t.aws)).toEqual(['GetCredentialsForIdentity']);
+      expect(rowReads).toHaveBeenCalledTimes(1);
+      t.aws.resetCalls();
+      rowReads.mockClear();
+
+      const hit = await credentials(t, token);
+      expect(hit.status).toBe(200);
+      expect(hit.body).toEqual(miss.body);
+      expect(apis(t.aws)).toEqual([]);
+      expect(rowReads).not.toHaveBeenCalled();
+    } finally {
+      rowReads.mockRestore();
+    }
+  });
+
+  it('shares the cache between password sign-in and bearer vends', async () => {
+    await readyUser(t, 'bob');
+    const session = (await signIn(t, 'bob')).body;
+    t.aws.resetCalls();
+    const vended = await credentials(t, session.tokens.idToken);
+    expect(vended.body.credentials).toEqual(session.credentials);
+    expect(apis(t.aws)).toEqual([]);
+  });
+
+  it('serves no stale credentials across a disable and enable: the next vend attaches the policy again and gets new ones', async () => {
+    await readyUser(t, 'carol');
+    const token = idTokenOf(t.aws, 'carol');
+    const before = (await credentials(t, token)).body;
+
+    expect((await admin(t).post('/v1/users/carol/disable')).status).toBe(204);
+    const whileDisabled = await credentials(t, token);
+    expect(whileDisabled.status).toBe(403);
+    expect(whileDisabled.body.details).toMatchObject({ reason: 'USER_DISABLED' });
+
+    expect((await admin(t).post('/v1/users/carol/enable')).status).toBe(204);
+    t.aws.resetCalls();
+    const after = await credentials(t, token);
+    expect(after.status).toBe(200);
+    expect(after.body.identityId).toBe(before.identityId);
+    expect(after.body.credentials.accessKeyId).not.toBe(before.credentials.accessKeyId);
+    expect(apis(t.aws)).toEqual(['AttachPolicy', 'GetCredentialsForIdentity']);
+    expect(t.aws.snapshot().policyAttachments).toContainEqual({ policyName: 'iotp_carol', target: before.identityId });
+  });
+
+  it('forgets a deleted user: a new user of the same name is not served the old one\'s credentials', async () => {
+    await readyUser(t, 'dan');
+    const old = (await credentials(t, idTokenOf(t.aws, 'dan'))).body;
+    expect((await admin(t).delete('/v1/users/dan')).status).toBe(204);
+    await readyUser(t, 'dan');
+    t.aws.resetCalls();
+    const renewed = await credentials(t, idTokenOf(t.aws, 'dan'));
+    expect(renewed.status).toBe(200);
+    expect(renewed.body.identityId).not.toBe(old.identityId);
+    expect(apis(t.aws)).toEqual(['GetId', 'AttachPolicy', 'GetCredentialsForIdentity']);
+  });
+});
+
+describe('credential cache switched off (CREDENTIAL_CACHE_ENABLED=false)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { CREDENTIAL_CACHE_ENABLED: 'false' } });
+  });
+  afterAll(async () => t?.close());
+
+  it('vends new credentials on every request: one GetCredentialsForIdentity per bearer vend and per returning sign-in', async () => {
+    await readyUser(t, 'erin');
+    await signIn(t, 'erin');
+    t.aws.resetCalls();
+    expect((await signIn(t, 'erin')).status).toBe(200);
+    expect(apis(t.aws)).toEqual(['AdminInitiateAuth', 'GetCredentialsForIdentity']);
+    t.aws.resetCalls();
+    const token = idTokenOf(t.aws, 'erin');
+    const [first, second] = [await credentials(t, token), await credentials(t, token)];
+    expect(first.body.credentials.accessKeyId).not.toBe(second.body.credentials.accessKeyId);
+    expect(apis(t.aws)).toEqual(['GetCredentialsForIdentity', 'GetCredentialsForIdentity']);
+  });
+});

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+import { admin } from './users.support.js';
+
+/** Inputs the fuzz test found answering 500 or in Fastify's error shape, pinned. */
+describe('input at the edges', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => t?.close());
+
+  /** 400 VALIDATION_FAILED in the one error shape, with the request id the response header carries. */
+  const expectError = (response: { status: number; body: Record<string, unknown>; headers: Record<string, string> }) => {
+    expect(response.status).toBe(400);
+    const { code, message, requestId, details: _details, ...rest } = response.body;
+    expect({ code, message: typeof message, requestId, rest }).toEqual({ code: 'VALIDATION_FAILED', message: 'string', requestId: response.headers['x-request-id'], rest: {} });
+  };
+  const cursorOf = (key: string) => Buffer.from(JSON.stringify(key)).toString('base64url');
+
+  it('answers a malformed percent-encoding and an over-long path parameter in the service\'s error shape', async () => {
+    for (const path of ['/v1/devices/%80', '/v1/users/%/devices', `/v1/devices/${'a'.repeat(129)}`]) expectError(await admin(t).get(path));
+  });
+
+  it('accepts thing names up to AWS\'s 128 characters in paths (Fastify\'s default limit is 100)', async () => {
+    const longest = `iotp_${'a'.repeat(48)}_${'b'.repeat(48)}`;
+    const response = await admin(t).get(`/v1/devices/${longest}`);
+    expect(response.status).toBe(404);
+    expect(response.body.code).toBe('NOT_FOUND');
+  });
+
+  it('refuses NUL characters, which PostgreSQL text cannot hold, before they reach a query', async () => {
+    expectError(await admin(t).get('/v1/users/%00/devices'));
+    expectError(await admin(t).get('/v1/devices/a%00b'));
+    const signIn = await t.http.post('/v1/sessions').send({ username: 'alice\u0000', password: 'whatever-1' });
+    expectError(signIn);
+    expect(signIn.body.details).toEqual({ field: 'username' });
+    expectError(await admin(t).get(`/v1/users?cursor=${cursorOf('\u0000')}`));
+  });
+
+  it('refuses a cursor of a key this service never issues', async () => {
+    expectError(await admin(t).get(`/v1/operations?cursor=${cursorOf('alice')}`));
+  });
+
+  it('refuses JSON nested deeper than any request needs, before anything walks it', async () => {
+    for (const body of ['['.repeat(20_000) + ']'.repeat(20_000), `{"username":${'{"a":'.repeat(5_000)}1${'}'.repeat(5_001)}`]) {
+      const response = await t.http.post('/v1/sessions').set('content-type', 'application/json').send(body);
+      expectError(response);
+      expect(response.body.details).toEqual({ maxDepth: 32 });
+    }
+    const idempotent = await admin(t).post('/v1/users').set('idempotency-key', 'deep-1').set('content-type', 'application/json').send(`{"a":${'['.repeat(40)}${']'.repeat(40)}}`);
+    expectError(idempotent);
+  });
+
+  it('still refuses prototype poisoning in JSON bodies', async () => {
+    const response = await t.http.post('/v1/sessions').set('content-type', 'application/json').send('{"__proto__":{"polluted":true},"username":"a","password":"b"}');
+    expect(response.status).toBe(400);
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+  });
+});
