@@ -17,10 +17,15 @@ export interface LoadOptions {
   headers?: Record<string, string>;
   /** Varies each request (another user's token, another device name); n counts from 0 across connections. */
   vary?: (n: number) => RequestShape;
+  /** Sees the status of every response as it arrives. */
+  onStatus?: (status: number) => void;
 }
 
 export interface LoadResult {
+  /** Responses received. */
   requests: number;
+  /** Requests sent, including those still unanswered when the run ended. */
+  sent: number;
   seconds: number;
   rps: number;
   latencyMs: { p50: number; p99: number; max: number };
@@ -57,6 +62,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
             }
           : {}),
         onResponse: (status, body) => {
+          options.onStatus?.(status);
           if (status < 300) return;
           const code = errorCode(body) ?? `HTTP_${status}`;
           errorCodes[code] = (errorCodes[code] ?? 0) + 1;
@@ -67,6 +73,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
   const requests = result.requests.total;
   return {
     requests,
+    sent: result.requests.sent,
     seconds: result.duration,
     rps: requests / result.duration,
     latencyMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
@@ -120,6 +127,7 @@ export async function burst(url: string, method: 'GET' | 'POST', requests: Reque
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
   return {
     requests: latencies.length,
+    sent: requests.length,
     seconds,
     rps: latencies.length / seconds,
     latencyMs: { p50: at(0.5), p99: at(0.99), max: latencies.at(-1) ?? 0 },

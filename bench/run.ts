@@ -11,7 +11,7 @@ import { bearerVend, deviceRegistration, firstSignInStorm, passwordSignIn, type 
 import { evaluateTargets } from './targets.js';
 
 /**
- * npm run bench [-- --quick] [-- --latency=20] [-- --profile]
+ * npm run bench [-- --quick] [-- --latency=20] [-- --profile] [-- --node-options="--max-old-space-size=128"]
  * The service and a plain Fastify server run in child processes; this process only generates load.
  * Prints one JSON document to stdout (also written to bench-results/latest.json) and a table to stderr.
  */
@@ -21,7 +21,12 @@ const STORM_USERS = 200;
 const CSRS = 64;
 
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, latency: { type: 'string' }, profile: { type: 'boolean', default: false } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    latency: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    'node-options': { type: 'string', default: '' },
+  },
 });
 const quick = values.quick;
 const latencies = values.latency !== undefined ? [Number(values.latency)] : quick ? [0] : [0, 20];
@@ -29,12 +34,15 @@ if (latencies.some((ms) => !Number.isInteger(ms) || ms < 0 || ms > 5000)) throw 
 
 const progress = (message: string) => process.stderr.write(`[bench] ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(3)}s ${message}\n`);
 const startedAt = new Date();
+// Other processes on the machine skew every figure; the load average is recorded with them.
+const loadAtStart = os.loadavg().map((load) => Math.round(load * 100) / 100);
 const adminKey = randomBytes(24).toString('hex');
 
 progress('starting the service (Postgres, migrations, Nest) and the plain Fastify server');
 // --profile writes a CPU profile of the service (open it in Chrome DevTools) to bench-results/profiles.
 const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir=bench-results/profiles'] : [];
-const service = await Child.start(new URL('./server.js', import.meta.url), { BENCH_ADMIN_KEY: adminKey }, profile);
+const nodeOptions = values['node-options'].split(' ').filter(Boolean);
+const service = await Child.start(new URL('./server.js', import.meta.url), { BENCH_ADMIN_KEY: adminKey }, ['--expose-gc', ...nodeOptions, ...profile]);
 const plain = await Child.start(new URL('./plain-fastify.js', import.meta.url));
 
 const context: BenchContext = { service, plain, seconds: quick ? 3 : 10, warmupSeconds: quick ? 1 : 2 };
@@ -42,14 +50,19 @@ const scenarios: ScenarioResult[] = [];
 let peakRss: Record<string, number> = {};
 let aws: { callsTotal: Record<string, number>; jwksFetches: number } = { callsTotal: {}, jwksFetches: 0 };
 try {
+  await service.call('takeRssPeak');
   progress('(e) ceilings');
   scenarios.push(...(await ceilings(context)));
-  progress(`seeding ${RETURNING_USERS} returning users (created, signed in once)`);
-  const returning = await service.call<SeededUser[]>('seed', { prefix: 'r', count: RETURNING_USERS, signIn: true });
+  const ceilingsRss = await service.call<number>('takeRssPeak');
+  progress(`seeding ${RETURNING_USERS} returning users and creating ${STORM_USERS} new ones per pass`);
+  const returning = await service.call<SeededUser[]>('seedReturningUsers', { prefix: 'r', count: RETURNING_USERS });
+  const fresh = new Map<number, SeededUser[]>();
+  for (const latencyMs of latencies) fresh.set(latencyMs, await service.call<SeededUser[]>('createUsers', { prefix: `f${latencyMs}-`, count: STORM_USERS }));
   const csrs = Array.from({ length: CSRS }, () => createTestCsr().csrPem);
+  // Seeding ran inside the service process; its garbage is not the scenarios' memory.
+  await service.call('collectGarbage');
+  await service.call('takeRssPeak');
   for (const latencyMs of latencies) {
-    progress(`seeding ${STORM_USERS} fresh users for the storm`);
-    const fresh = await service.call<SeededUser[]>('seed', { prefix: `f${latencyMs}-`, count: STORM_USERS, signIn: false });
     await service.call('setLatency', latencyMs);
     const pass: PassContext = { ...context, latencyMs, adminKey, returning, csrs };
     progress(`AWS latency ${latencyMs} ms: (a) bearer credential vend`);
@@ -57,19 +70,23 @@ try {
     progress(`AWS latency ${latencyMs} ms: (b) password sign-in`);
     scenarios.push(await passwordSignIn(pass));
     progress(`AWS latency ${latencyMs} ms: (c) ${STORM_USERS} first sign-ins at once`);
-    scenarios.push(await firstSignInStorm(pass, fresh));
+    scenarios.push(await firstSignInStorm(pass, fresh.get(latencyMs)!));
     progress(`AWS latency ${latencyMs} ms: (d) device registration`);
     scenarios.push(await deviceRegistration(pass));
     await service.call('setLatency', 0);
   }
   const calls = await service.call<{ total: Record<string, number> }>('calls');
   aws = { callsTotal: calls.total, jwksFetches: await service.call<number>('jwksRequests') };
-  peakRss = { service: await service.call<number>('rss'), plainFastify: await plain.call<number>('rss') };
+  peakRss = {
+    serviceDuringScenarios: Math.max(ceilingsRss, await service.call<number>('takeRssPeak')),
+    serviceLifetimeWithSetup: await service.call<number>('rss'),
+    plainFastify: await plain.call<number>('rss'),
+  };
 } finally {
   await Promise.all([service.stop(), plain.stop()]);
 }
 
-const targets = evaluateTargets(scenarios, aws, peakRss.service ?? 0);
+const targets = evaluateTargets(scenarios, aws, peakRss.serviceDuringScenarios ?? 0);
 const document = {
   startedAt: startedAt.toISOString(),
   durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
@@ -77,6 +94,7 @@ const document = {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     memoryGB: Math.round(os.totalmem() / 2 ** 30),
+    loadAverageAtStart: loadAtStart,
     loadAverageAtEnd: os.loadavg().map((load) => Math.round(load * 100) / 100),
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
@@ -89,6 +107,7 @@ const document = {
     awsLatenciesMs: latencies,
     database: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded',
     credentialCache: process.env.CREDENTIAL_CACHE_ENABLED ?? 'true',
+    serviceNodeOptions: nodeOptions,
   },
   scenarios: scenarios.map(summarise),
   aws,

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Child } from './ipc.js';
 import { load, type LoadOptions, type LoadResult } from './load.js';
 
@@ -29,20 +30,36 @@ interface CallCounts {
   total: Record<string, number>;
 }
 
-/** Warm-up, then a measured run, with the service's AWS call counters reset in between. */
+export interface MeasureOptions {
+  /** The process whose CPU time is measured; default the service. */
+  server?: Child;
+  /**
+   * Wait for the warm-up's requests to finish before counting calls (default). Off under AWS
+   * quotas: idling would refill the rate limiter's bucket and the measured rate would include the burst.
+   */
+  settleAfterWarmup?: boolean;
+}
+
+/** Requests autocannon leaves in flight are answered within this long (plus AWS latency) of its end. */
+const SETTLE_MS = 300;
+const settle = (latencyMs: number | null) => sleep(SETTLE_MS + 4 * (latencyMs ?? 0));
+
+/** Warm-up, then a measured run; AWS calls are counted per request sent in the measured run. */
 export async function measure(
   context: BenchContext,
   scenario: { id: string; title: string; awsLatencyMs: number | null },
   options: Omit<LoadOptions, 'seconds'>,
-  server: Child = context.service,
+  { server = context.service, settleAfterWarmup = true }: MeasureOptions = {},
 ): Promise<ScenarioResult> {
   if (context.warmupSeconds > 0) await load({ ...options, seconds: context.warmupSeconds });
+  if (settleAfterWarmup) await settle(scenario.awsLatencyMs);
   await context.service.call('resetCalls');
   const cpuBefore = await server.call<number>('cpu');
   const result = await load({ ...options, seconds: context.seconds });
   const cpu = (await server.call<number>('cpu')) - cpuBefore;
+  await settle(scenario.awsLatencyMs);
   const { window } = await context.service.call<CallCounts>('calls');
-  return { ...scenario, load: result, serverCpuMicrosPerRequest: cpu / Math.max(1, result.requests), awsCallsPerRequest: perRequest(window, result.requests) };
+  return { ...scenario, load: result, serverCpuMicrosPerRequest: cpu / Math.max(1, result.requests), awsCallsPerRequest: perRequest(window, result.sent) };
 }
 
 export function perRequest(counts: Record<string, number>, requests: number): Record<string, number> {
@@ -60,7 +77,7 @@ export async function ceilings(context: BenchContext): Promise<ScenarioResult[]>
     context,
     { id: 'e2-plain-fastify', title: 'Ceiling: bare Fastify JSON route', awsLatencyMs: null },
     { url: context.plain.url, path: '/', connections: CONNECTIONS },
-    context.plain,
+    { server: context.plain },
   );
   return [nest, plain];
 }

@@ -1,4 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AwsScope } from '../src/aws/aws-scope.service.js';
+import { renderPolicy, userPolicyDocument } from '../src/policy/documents.js';
+import { userPolicyName } from '../src/policy/names.js';
+import { UsersRepository } from '../src/users/users.repository.js';
 import type { FakeAws } from '../test/fakes/fake-aws.js';
 import type { TokenClaims, TokenIssuer } from '../test/fakes/fake-user-pool.js';
 import type { TestTokenIssuer } from '../test/support/token-issuer.js';
@@ -31,6 +35,12 @@ export class ReusedTokens implements TokenIssuer {
   accessToken(claims: TokenClaims): string {
     return remember(this.accesses, claims.sub, () => this.issuer.accessToken(claims));
   }
+
+  /** Signs both of a user's tokens during set-up, so no scenario pays for it; returns the ID token. */
+  mint(claims: TokenClaims): string {
+    this.accessToken(claims);
+    return this.idToken(claims);
+  }
 }
 
 function remember(map: Map<string, string>, key: string, make: () => string): string {
@@ -39,20 +49,15 @@ function remember(map: Map<string, string>, key: string, make: () => string): st
   return value;
 }
 
+const usernames = (prefix: string, count: number) => Array.from({ length: count }, (_, index) => `${prefix}${String(index).padStart(5, '0')}`);
+
 /**
- * Users made the way an admin makes them (POST /v1/users: Cognito user, IoT policy, row), then
- * given a permanent password in the fake pool as if they had answered NEW_PASSWORD_REQUIRED.
- * With `signIn` each also signs in once, so it has its identity and attached policy: a returning user.
+ * Users who never signed in, made the way an admin makes them (POST /v1/users: Cognito user, IoT
+ * policy, row), then given a permanent password in the fake pool as if they had answered
+ * NEW_PASSWORD_REQUIRED.
  */
-export async function seedUsers(
-  app: NestFastifyApplication,
-  aws: FakeAws,
-  tokens: ReusedTokens,
-  adminKey: string,
-  options: { prefix: string; count: number; signIn: boolean },
-): Promise<SeededUser[]> {
-  const names = Array.from({ length: options.count }, (_, index) => `${options.prefix}${String(index).padStart(5, '0')}`);
-  return inBatches(names, async (username) => {
+export async function createUsers(app: NestFastifyApplication, aws: FakeAws, tokens: ReusedTokens, adminKey: string, options: { prefix: string; count: number }): Promise<SeededUser[]> {
+  return inBatches(usernames(options.prefix, options.count), async (username) => {
     await expectStatus(
       app.inject({ method: 'POST', url: '/v1/users', headers: { 'x-api-key': adminKey }, payload: { username, temporaryPassword: PASSWORD } }),
       201,
@@ -61,10 +66,29 @@ export async function seedUsers(
     const poolUser = aws.userPool.user(username)!;
     poolUser.status = 'CONFIRMED';
     poolUser.password = PASSWORD;
-    if (options.signIn) {
-      await expectStatus(app.inject({ method: 'POST', url: '/v1/sessions', payload: { username, password: PASSWORD } }), 200, `sign in ${username}`);
-    }
-    return { username, password: PASSWORD, idToken: tokens.idToken({ sub: poolUser.sub, username }) };
+    return { username, password: PASSWORD, idToken: tokens.mint({ sub: poolUser.sub, username }) };
+  });
+}
+
+/**
+ * Returning users, as creation and a first sign-in leave them: pool user, IoT policy attached to
+ * the Cognito identity, row with identity id and attachment time. Written straight through the
+ * fakes and the users repository (a user created and signed in over HTTP costs some 25 queries,
+ * which would make the set-up the longest part of a quick run). Their credentials are not cached yet.
+ */
+export async function seedReturningUsers(app: NestFastifyApplication, aws: FakeAws, tokens: ReusedTokens, resourcePrefix: string, options: { prefix: string; count: number }): Promise<SeededUser[]> {
+  const users = app.get(UsersRepository);
+  const scope = await app.get(AwsScope).policyScope();
+  return inBatches(usernames(options.prefix, options.count), async (username) => {
+    const poolUser = aws.userPool.seedUser({ username, password: PASSWORD });
+    const policyName = userPolicyName(resourcePrefix, username);
+    await aws.iot.createPolicy(policyName, renderPolicy(userPolicyDocument(scope, username)));
+    const row = await users.create({ username, cognitoSub: poolUser.sub, policyName });
+    const idToken = tokens.mint({ sub: poolUser.sub, username });
+    const identityId = await users.recordIdentity(row.id, await aws.identityPool.getIdentityId(idToken));
+    await aws.iot.attachPolicy(policyName, identityId);
+    await users.markPolicyAttached(row.id);
+    return { username, password: PASSWORD, idToken };
   });
 }
 

@@ -10,7 +10,7 @@ import { JwksServer } from '../test/support/jwks-server.js';
 import { TestTokenIssuer } from '../test/support/token-issuer.js';
 import { createBenchDatabase } from './database.js';
 import { cpuMicros, peakRssBytes, serveCommands } from './ipc.js';
-import { ReusedTokens, seedUsers } from './seed.js';
+import { createUsers, ReusedTokens, seedReturningUsers } from './seed.js';
 
 /**
  * The service under test, in a child process of bench/run.ts: the real AppModule, configured as
@@ -57,6 +57,26 @@ class CallCounter {
   }
 }
 
+/** The highest RSS sampled (every 50 ms) since the last take: the peak of a phase, without the set-up before it. */
+class RssPeak {
+  private peak = 0;
+
+  constructor() {
+    setInterval(() => this.sample(), 50).unref();
+  }
+
+  take(): number {
+    this.sample();
+    const peak = this.peak;
+    this.peak = 0;
+    return peak;
+  }
+
+  private sample(): void {
+    this.peak = Math.max(this.peak, process.memoryUsage.rss());
+  }
+}
+
 const ids = {
   region: 'eu-west-1',
   accountId: '123456789012',
@@ -89,6 +109,7 @@ const config = loadConfig({
 const limiter = new SwitchableLimiter(config);
 const aws = new FakeAws({ ...ids, tokens, limiter });
 const counter = new CallCounter(aws);
+const rssPeak = new RssPeak();
 
 // Logs go to stdout as in production (pino's synchronous default); the parent points the child's stdout at /dev/null.
 let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).overrideProvider(QuotaLimiter).useValue(limiter);
@@ -103,6 +124,9 @@ serveCommands(
   await app.getUrl(),
   {
     rss: () => peakRssBytes(),
+    takeRssPeak: () => rssPeak.take(),
+    /** After seeding: the set-up's garbage should not count as the scenarios' memory (the bench starts this child with --expose-gc). */
+    collectGarbage: () => globalThis.gc?.(),
     cpu: () => cpuMicros(),
     calls: () => counter.read(),
     resetCalls: () => counter.reset(),
@@ -112,7 +136,8 @@ serveCommands(
     setQuotas: (on: boolean) => void ((aws.enforceQuotas = on), (limiter.enabled = on)),
     /** This replica's client-side rate for each API, calls per second. */
     quotaRates: (apis: string[]) => Object.fromEntries(apis.map((api) => [api, limiter.rateOf(api)])),
-    seed: (options: { prefix: string; count: number; signIn: boolean }) => seedUsers(app, aws, tokens, adminKey, options),
+    createUsers: (options: { prefix: string; count: number }) => createUsers(app, aws, tokens, adminKey, options),
+    seedReturningUsers: (options: { prefix: string; count: number }) => seedReturningUsers(app, aws, tokens, config.resourcePrefix, options),
   },
   async () => {
     await app.close();

@@ -12,6 +12,8 @@ export interface Target {
 }
 
 const RSS_LIMIT_MB = 250;
+/** Calls per request are counted over a window whose edges cut a few requests in two. */
+const TOLERANCE = 0.02;
 
 function sumOf(calls: Record<string, number>): number {
   return Object.values(calls).reduce((sum, value) => sum + value, 0);
@@ -42,12 +44,15 @@ export function evaluateTargets(scenarios: ScenarioResult[], aws: { callsTotal: 
     const at = `at ${s.awsLatencyMs} ms`;
     if (s.id === 'a-bearer-vend') {
       const credentialCalls = s.awsCallsPerRequest.GetCredentialsForIdentity ?? 0;
-      const onlyCredentials = sumOf(s.awsCallsPerRequest) === credentialCalls && credentialCalls <= 1;
+      const onlyCredentials = sumOf(s.awsCallsPerRequest) === credentialCalls && credentialCalls <= 1 + TOLERANCE;
       targets.push({ id: `a-aws-calls-${s.awsLatencyMs}`, description: `(a) ${at}: AWS calls per bearer vend = GetCredentialsForIdentity only, 0 on a hit, 1 on a miss`, measured: JSON.stringify(s.awsCallsPerRequest), pass: onlyCredentials && errors === 0, note: errors ? `${errors} errors` : undefined });
     }
     if (s.id === 'b-password-sign-in') {
       const calls = s.awsCallsPerRequest;
-      const minimal = Math.abs((calls.AdminInitiateAuth ?? 0) - 1) < 0.01 && (calls.GetCredentialsForIdentity ?? 0) <= 1 && sumOf(calls) - (calls.AdminInitiateAuth ?? 0) - (calls.GetCredentialsForIdentity ?? 0) === 0;
+      const minimal =
+        Math.abs((calls.AdminInitiateAuth ?? 0) - 1) <= TOLERANCE &&
+        (calls.GetCredentialsForIdentity ?? 0) <= 1 + TOLERANCE &&
+        sumOf(calls) - (calls.AdminInitiateAuth ?? 0) - (calls.GetCredentialsForIdentity ?? 0) === 0;
       targets.push({ id: `b-aws-calls-${s.awsLatencyMs}`, description: `(b) ${at}: AWS calls per returning sign-in = AdminInitiateAuth + GetCredentialsForIdentity (the latter 0 on a cache hit)`, measured: JSON.stringify(calls), pass: minimal && errors === 0, note: errors ? `${errors} errors` : undefined });
     }
     if (s.id === 'c-first-sign-in-storm') {

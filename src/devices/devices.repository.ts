@@ -3,6 +3,7 @@ import { DomainError } from '../common/errors/domain-error.js';
 import type { Certificate, CertificateStatus, Device, Prisma, UserStatus } from '../generated/prisma/client.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../persistence/prisma-errors.js';
 import { PrismaService } from '../persistence/prisma.service.js';
+import { userSubject } from '../users/user-operation-deps.js';
 
 export type CertificateRecord = Certificate;
 export type DeviceRecord = Device & { owner: string; certificates: CertificateRecord[] };
@@ -38,7 +39,7 @@ const WITH_CERTIFICATES = {
 
 type DeviceRow = Prisma.DeviceGetPayload<{ include: typeof WITH_CERTIFICATES }>;
 
-/** The only place that reads and writes devices and certificates (and reads owners, so devices need not import users). */
+/** The only place that reads and writes devices and certificates (and reads owners, so devices need not import the users module). */
 @Injectable()
 export class DevicesRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -79,16 +80,25 @@ export class DevicesRepository {
     return row !== null;
   }
 
-  /** The device row and its first certificate row, together or not at all. */
+  /**
+   * The device row and its first certificate row, together or not at all, and never for an owner
+   * being deleted. The owner's row is locked FOR SHARE meanwhile: a user deletion marks its row
+   * (an UPDATE, which waits for this insert) before it lists the devices to delete, so either it
+   * sees this device or this insert sees its operation, and a device cannot slip in behind it.
+   */
   async create(input: NewDevice): Promise<DeviceRecord> {
     const { certificate, ...device } = input;
     try {
-      const row = await this.prisma.device.create({
-        data: { ...device, certificates: { create: certificate } },
-        include: WITH_CERTIFICATES,
+      const row = await this.prisma.$transaction(async (tx) => {
+        const [owner] = await tx.$queryRaw<Array<{ username: string }>>`SELECT username FROM users WHERE id = ${input.userId}::uuid FOR SHARE`;
+        if (!owner) throw DomainError.notFound('User', { userId: input.userId });
+        const deletion = await tx.operation.findFirst({ where: { activeSubject: userSubject(owner.username), kind: 'delete-user' }, select: { id: true } });
+        if (deletion) throw DomainError.notFound('User', { username: owner.username, reason: 'BEING_DELETED' });
+        return tx.device.create({ data: { ...device, certificates: { create: certificate } }, include: WITH_CERTIFICATES });
       });
       return toRecord(row);
     } catch (error) {
+      if (error instanceof DomainError) throw error;
       if (isUniqueViolation(error)) throw DomainError.conflict(`Device ${input.name} already exists`, { name: input.name, thingName: input.thingName });
       if (isForeignKeyViolation(error)) throw DomainError.notFound('User', { userId: input.userId });
       throw error;

@@ -13,6 +13,7 @@ export interface DetectionInput {
   scanStartedAt: Date;
 }
 
+/** Findings are listed, and orphans repaired, in AWS's delete order: links first, then certificates, policies, things. */
 const KIND_ORDER = ['policy-attachment', 'thing-principal', 'certificate', 'policy', 'thing'];
 
 /** Compares the two sides; pure, so every rule is tested without AWS or a database. */

@@ -45,14 +45,12 @@ export class DriftService {
     const orphans: RepairItemDto[] = [];
     for (const finding of scan.orphans) {
       const item = await attempt(finding, () => this.repairs.repairOrphan(finding));
+      // The repair cleared the row's claim of the attachment; cached credentials would let the next sign-in skip re-linking.
       if (item.result === 'done' && isIdentityAttachment(finding)) this.credentialCache.forget(finding.owner!);
       orphans.push(item);
     }
     const ghosts = await this.markGhosts(scan);
-    const unmarked = await this.records.unmark(scan.staleMarks).then(
-      () => scan.staleMarks.length,
-      () => 0,
-    );
+    const unmarked = await this.unmarkStale(scan);
     const unattachedCertificates: RepairItemDto[] = [];
     for (const finding of scan.unattachedCertificates) {
       unattachedCertificates.push(
@@ -85,6 +83,17 @@ export class DriftService {
       options.includeUnattachedCertificates ? planned(finding) : { ...DriftFindingDto.from(finding), result: 'not-requested' as const },
     );
     return finish(scan, true, scan.orphans.map(planned), scan.ghosts.map(planned), unattached, 0);
+  }
+
+  /** Clears marks of rows that are ghosts no more; a failure leaves them for the next repair and says so in the log. */
+  private async unmarkStale(scan: DriftScan): Promise<number> {
+    try {
+      await this.records.unmark(scan.staleMarks);
+      return scan.staleMarks.length;
+    } catch (error) {
+      this.logger.warn({ code: toDomainError(error).code, rows: scan.staleMarks.length }, 'could not clear stale drift marks');
+      return 0;
+    }
   }
 
   /** Ghost rows get drift_detected_at (kept from the first time); a ghost attachment also loses its claim. */

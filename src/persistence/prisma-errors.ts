@@ -19,7 +19,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const message = error instanceof Error ? error.message : '';
   return (
     codesOf(error).some((code) => CONNECTION_CODES.has(code) || CONNECTION_PRISMA_CODES.has(code) || code === 'DatabaseNotReachable') ||
-    /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Can't reach database/i.test(message)
+    /timeout exceeded when trying to connect|Query read timeout|Connection terminated|connect ECONNREFUSED|Can't reach database/i.test(message)
   );
 }
 

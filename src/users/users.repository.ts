@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
 import type { User, UserStatus } from '../generated/prisma/client.js';
-import { isRecordNotFound, isUniqueViolation } from '../persistence/prisma-errors.js';
+import { isForeignKeyViolation, isRecordNotFound, isUniqueViolation } from '../persistence/prisma-errors.js';
 import { PrismaService } from '../persistence/prisma.service.js';
 
 export type UserRecord = User;
@@ -88,7 +88,13 @@ export class UsersRepository {
 
   /** Removes the row; a row already gone counts as removed (deletes are re-runnable). */
   async delete(userId: string): Promise<void> {
-    await this.prisma.user.deleteMany({ where: { id: userId } });
+    try {
+      await this.prisma.user.deleteMany({ where: { id: userId } });
+    } catch (error) {
+      // Devices still reference it: the deletion stops and running it again deletes them first.
+      if (isForeignKeyViolation(error)) throw DomainError.conflict('The user still has devices; retry the deletion', { userId, reason: 'HAS_DEVICES' });
+      throw error;
+    }
   }
 }
 

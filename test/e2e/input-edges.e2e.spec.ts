@@ -38,6 +38,13 @@ describe('input at the edges', () => {
     expectError(await admin(t).get(`/v1/users?cursor=${cursorOf('\u0000')}`));
   });
 
+  it('refuses lone UTF-16 surrogates, which are not text (the email validator threw on them)', async () => {
+    const response = await admin(t).post('/v1/users').send({ username: 'dora', email: '\ud800', temporaryPassword: 'Temp-Passw0rd!' });
+    expectError(response);
+    expect(response.body.details).toEqual({ field: 'email' });
+    expectError(await admin(t).post('/v1/users').send({ username: 'dora', temporaryPassword: 'Temp-\udc00Passw0rd!' }));
+  });
+
   it('refuses a cursor of a key this service never issues', async () => {
     expectError(await admin(t).get(`/v1/operations?cursor=${cursorOf('alice')}`));
   });

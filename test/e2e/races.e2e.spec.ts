@@ -1,3 +1,4 @@
+import type { Response } from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCsr } from '../support/csr.js';
 import { registerDevice, registeredDevice } from '../support/factories.js';
@@ -12,6 +13,11 @@ import { admin, createUser, idTokenOf, PASSWORD, readyUser, signIn } from './use
 
 const CONFLICTS = ['CONFLICT', 'OPERATION_IN_PROGRESS'];
 
+/** Sends a supertest request now (it is lazy until awaited), so that a later one overlaps it. */
+function send(request: PromiseLike<Response>): Promise<Response> {
+  return Promise.resolve(request);
+}
+
 describe('races', () => {
   let t: TestApp;
   /** A second process over the same database and fakes: replicas race too. */
@@ -19,11 +25,11 @@ describe('races', () => {
 
   beforeAll(async () => {
     t = await startTestApp({ aws: { latencyMs: 5 } });
-    u = await startTestApp({ databaseUrl: t.config.database.url, aws: t.aws });
+    u = await startTestApp({ databaseUrl: t.config.database.url!, aws: t.aws });
   });
   afterEach(async () => {
     t.aws.latencyMs = 5;
-    expect(await consistency(t.aws, t.config.database.url)).toEqual([]);
+    expect(await consistency(t.aws, t.config.database.url!)).toEqual([]);
   });
   afterAll(async () => {
     await u?.close();
@@ -48,7 +54,7 @@ describe('races', () => {
     const snapshot = t.aws.snapshot();
     expect(snapshot.things.map((thing) => thing.thingName)).toEqual(['iotp_reg_lamp']);
     expect(snapshot.certificates).toHaveLength(1);
-    expect((await readRows(t.config.database.url)).devices).toHaveLength(1);
+    expect((await readRows(t.config.database.url!)).devices).toHaveLength(1);
     expect((await admin(t).delete('/v1/users/reg')).status).toBe(204);
     expect(t.aws.isEmpty()).toBe(true);
   });
@@ -82,16 +88,16 @@ describe('races', () => {
     const username = `race-${offset}`;
     await readyUser(t, username);
     const idToken = idTokenOf(t.aws, username);
-    const signingIn = Promise.all([signIn(t, username), u.http.get('/v1/sessions/credentials').set('authorization', `Bearer ${idToken}`)]);
+    const signingIn = Promise.all([send(signIn(t, username)), send(u.http.get('/v1/sessions/credentials').set('authorization', `Bearer ${idToken}`))]);
     await new Promise((resolve) => setTimeout(resolve, offset));
-    const deleting = admin(u).delete(`/v1/users/${username}`);
+    const deleting = send(admin(u).delete(`/v1/users/${username}`));
     const [[session, credentials], deleted] = await Promise.all([signingIn, deleting]);
 
     for (const response of [session, credentials, deleted]) expect(response.status, JSON.stringify(response.body)).toBeLessThan(500);
     // A sign-in either completed before the deletion took the user, or failed cleanly.
     for (const response of [session, credentials]) expect([200, 401, 403, 404, 409]).toContain(response.status);
     expect([204, 409]).toContain(deleted.status);
-    expect(await consistency(t.aws, t.config.database.url)).toEqual([]);
+    expect(await consistency(t.aws, t.config.database.url!)).toEqual([]);
 
     await deleteUntilGone(t, `/v1/users/${username}`);
     expect(t.aws.isEmpty()).toBe(true);
@@ -105,31 +111,67 @@ describe('races', () => {
     const username = `rot-${offset}`;
     await readyUser(t, username);
     const { thingName } = await registeredDevice(t, username, 'lamp');
-    const rotating = admin(t).post(`/v1/devices/${thingName}/certificates`).send({ csr: createTestCsr().csrPem });
+    const rotating = send(admin(t).post(`/v1/devices/${thingName}/certificates`).send({ csr: createTestCsr().csrPem }));
     await new Promise((resolve) => setTimeout(resolve, offset));
-    const deleting = admin(u).delete(`/v1/devices/${thingName}`);
+    const deleting = send(admin(u).delete(`/v1/devices/${thingName}`));
     const [rotated, deleted] = await Promise.all([rotating, deleting]);
 
     expect([201, 404, 409]).toContain(rotated.status);
     expect([204, 409]).toContain(deleted.status);
-    expect(await consistency(t.aws, t.config.database.url)).toEqual([]);
+    expect(await consistency(t.aws, t.config.database.url!)).toEqual([]);
     await deleteUntilGone(t, `/v1/devices/${thingName}`);
     expect(t.aws.snapshot().things).toEqual([]);
     expect((await admin(t).delete(`/v1/users/${username}`)).status).toBe(204);
     expect(t.aws.isEmpty()).toBe(true);
   });
 
+  it('a registration that reaches its insert after the owner deletion listed the devices is refused (404) and undone', async () => {
+    await readyUser(t, 'late');
+    // The registration stops just before its last AWS call, with everything created in AWS.
+    let resumeRegistration!: () => void;
+    const registrationPaused = new Promise<void>((reached) => {
+      const stop = t.aws.onCall('AttachThingPrincipal', () => {
+        stop();
+        reached();
+        return new Promise<void>((resume) => (resumeRegistration = resume));
+      });
+    });
+    const registering = send(registerDevice(t, 'late', { name: 'lamp', csr: createTestCsr().csrPem }));
+    await registrationPaused;
+    // The deletion runs until it is past its device sweep (it found none) and at the user's policy.
+    let resumeDeletion!: () => void;
+    const deletionPaused = new Promise<void>((reached) => {
+      const stop = t.aws.onCall('ListTargetsForPolicy', (input) => {
+        if ((input as { policyName: string }).policyName !== 'iotp_late') return;
+        stop();
+        reached();
+        return new Promise<void>((resume) => (resumeDeletion = resume));
+      });
+    });
+    const deleting = send(admin(u).delete('/v1/users/late'));
+    await deletionPaused;
+    resumeRegistration();
+    const registered = await registering;
+    resumeDeletion();
+    const deleted = await deleting;
+
+    expect(registered.status, JSON.stringify(registered.body)).toBe(404);
+    expect(registered.body).toMatchObject({ code: 'NOT_FOUND', details: { reason: 'BEING_DELETED' } });
+    expect(deleted.status, JSON.stringify(deleted.body)).toBe(204);
+    expect(t.aws.isEmpty()).toBe(true);
+  });
+
   it.each([0, 5, 15, 30])('registration racing the deletion of its owner (offset %i ms): never a 5xx, consistent either way', async (offset) => {
     const username = `own-${offset}`;
     await readyUser(t, username);
-    const registering = registerDevice(t, username, { name: 'lamp', csr: createTestCsr().csrPem });
+    const registering = send(registerDevice(t, username, { name: 'lamp', csr: createTestCsr().csrPem }));
     await new Promise((resolve) => setTimeout(resolve, offset));
-    const deleting = admin(u).delete(`/v1/users/${username}`);
+    const deleting = send(admin(u).delete(`/v1/users/${username}`));
     const [registered, deleted] = await Promise.all([registering, deleting]);
 
     expect(registered.status, JSON.stringify(registered.body)).toBeLessThan(500);
     expect(deleted.status, JSON.stringify(deleted.body)).toBeLessThan(500);
-    expect(await consistency(t.aws, t.config.database.url)).toEqual([]);
+    expect(await consistency(t.aws, t.config.database.url!)).toEqual([]);
     await deleteUntilGone(t, `/v1/users/${username}`);
     expect(t.aws.isEmpty()).toBe(true);
   });

@@ -10,32 +10,36 @@ function flatten(errors: ValidationError[], parent = ''): Array<{ field: string;
 }
 
 /**
- * Also refuses U+0000 in any path parameter, query value or body string: PostgreSQL text cannot
- * hold it, so it would otherwise fail as a database error (a 500), and no field of this API needs it.
+ * Also refuses, in any path parameter, query value or body string (keys included), what no field
+ * of this API needs and what breaks further in: U+0000, which PostgreSQL text cannot hold (a
+ * database error, so a 500), and lone UTF-16 surrogates, which are not text at all (validator's
+ * isEmail throws on them; UTF-8 encoding would silently turn them into U+FFFD).
  */
 class EdgeValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type !== 'custom') {
-      const field = fieldWithNul(value, metadata.type === 'param' ? (metadata.data ?? 'path') : '');
+      const field = fieldWithBadText(value, metadata.type === 'param' ? (metadata.data ?? 'path') : '');
       if (field !== undefined) {
-        throw new DomainError('VALIDATION_FAILED', `Invalid request: ${field || 'body'} must not contain the NUL character (U+0000)`, { field });
+        throw new DomainError('VALIDATION_FAILED', `Invalid request: ${field || 'body'} must be Unicode text without NUL characters`, { field });
       }
     }
     return super.transform(value, metadata);
   }
 }
 
-/** The path of the first string (value or key) containing U+0000; iterative, so any depth is safe. */
-function fieldWithNul(value: unknown, root: string): string | undefined {
+const BAD_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The path of the first string (value or key) with U+0000 or a lone surrogate; iterative, so any depth is safe. */
+function fieldWithBadText(value: unknown, root: string): string | undefined {
   const pending: Array<[unknown, string]> = [[value, root]];
   while (pending.length > 0) {
     const [current, path] = pending.pop()!;
     if (typeof current === 'string') {
-      if (current.includes('\u0000')) return path;
+      if (BAD_TEXT.test(current)) return path;
     } else if (current !== null && typeof current === 'object') {
       for (const [key, child] of Object.entries(current)) {
         const childPath = path ? `${path}.${key}` : key;
-        if (key.includes('\u0000')) return childPath;
+        if (BAD_TEXT.test(key)) return childPath;
         pending.push([child, childPath]);
       }
     }
