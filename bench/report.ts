@@ -22,7 +22,7 @@ function pad(cells: string[], widths: number[]): string {
 }
 
 /** The human-readable summary, written to stderr so stdout holds only the JSON document. */
-export function renderTable(scenarios: ScenarioResult[], targets: Target[], peakRss: Record<string, number>): string {
+export function renderTable(scenarios: ScenarioResult[], targets: Target[], memory: Record<string, number>): string {
   const header = ['scenario', 'aws ms', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'cpu us/req', 'non-2xx', 'sock err', 'AWS calls / request'];
   const rows = scenarios.map((s) => [
     s.id,
@@ -41,7 +41,7 @@ export function renderTable(scenarios: ScenarioResult[], targets: Target[], peak
   for (const s of scenarios) {
     if (s.extra && Object.keys(s.extra).length > 0) lines.push(`  ${s.id}: ${JSON.stringify(s.extra)}`);
   }
-  lines.push('', `peak RSS: ${Object.entries(peakRss).map(([name, bytes]) => `${name} ${mb(bytes)} MB`).join(', ')}`, '');
+  lines.push('', `memory: ${Object.entries(memory).map(([name, bytes]) => `${name} ${mb(bytes)} MB`).join(', ')}`, '');
   for (const target of targets) {
     const measured = typeof target.measured === 'number' ? round(target.measured) : String(target.measured);
     lines.push(`${target.pass ? 'PASS' : 'FAIL'}  ${target.description}: ${measured}${target.note ? ` (${target.note})` : ''}`);

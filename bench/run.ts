@@ -47,7 +47,7 @@ const plain = await Child.start(new URL('./plain-fastify.js', import.meta.url));
 
 const context: BenchContext = { service, plain, seconds: quick ? 3 : 10, warmupSeconds: quick ? 1 : 2 };
 const scenarios: ScenarioResult[] = [];
-let peakRss: Record<string, number> = {};
+let memory: Record<string, number> = {};
 let aws: { callsTotal: Record<string, number>; jwksFetches: number } = { callsTotal: {}, jwksFetches: 0 };
 try {
   await service.call('takeRssPeak');
@@ -77,16 +77,17 @@ try {
   }
   const calls = await service.call<{ total: Record<string, number> }>('calls');
   aws = { callsTotal: calls.total, jwksFetches: await service.call<number>('jwksRequests') };
-  peakRss = {
+  memory = {
     serviceDuringScenarios: Math.max(ceilingsRss, await service.call<number>('takeRssPeak')),
     serviceLifetimeWithSetup: await service.call<number>('rss'),
+    serviceLiveHeapAtEnd: await service.call<number>('liveHeap'),
     plainFastify: await plain.call<number>('rss'),
   };
 } finally {
   await Promise.all([service.stop(), plain.stop()]);
 }
 
-const targets = evaluateTargets(scenarios, aws, peakRss.serviceDuringScenarios ?? 0);
+const targets = evaluateTargets(scenarios, aws, memory.serviceDuringScenarios ?? 0);
 const document = {
   startedAt: startedAt.toISOString(),
   durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
@@ -111,13 +112,13 @@ const document = {
   },
   scenarios: scenarios.map(summarise),
   aws,
-  peakRssMB: Object.fromEntries(Object.entries(peakRss).map(([name, bytes]) => [name, mb(bytes)])),
+  memoryMB: Object.fromEntries(Object.entries(memory).map(([name, bytes]) => [name, mb(bytes)])),
   targets,
   pass: targets.every((target) => target.pass),
 };
 
 await mkdir('bench-results', { recursive: true });
 await writeFile('bench-results/latest.json', `${JSON.stringify(document, null, 2)}\n`);
-process.stderr.write(`\n${renderTable(scenarios, targets, peakRss)}`);
+process.stderr.write(`\n${renderTable(scenarios, targets, memory)}`);
 process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
 if (!document.pass) process.exitCode = 1;

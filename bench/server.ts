@@ -1,10 +1,12 @@
 import 'reflect-metadata';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { configureApp, createFastifyAdapter } from '../src/app.factory.js';
 import { AppModule } from '../src/app.module.js';
 import { QuotaLimiter } from '../src/aws/quota-limiter.js';
-import { loadConfig } from '../src/config/app-config.js';
+import { isDomainError } from '../src/common/errors/domain-error.js';
+import { loadConfig, type AppConfig } from '../src/config/app-config.js';
 import { FakeAws } from '../test/fakes/fake-aws.js';
 import { JwksServer } from '../test/support/jwks-server.js';
 import { TestTokenIssuer } from '../test/support/token-issuer.js';
@@ -12,18 +14,43 @@ import { createBenchDatabase } from './database.js';
 import { cpuMicros, peakRssBytes, serveCommands } from './ipc.js';
 import { createUsers, ReusedTokens, seedReturningUsers } from './seed.js';
 
+/** The SDK's base retry delay. */
+const SDK_RETRY_BASE_MS = 100;
+
 /**
  * The service under test, in a child process of bench/run.ts: the real AppModule, configured as
  * main.ts configures it, over a fresh Postgres database, with the stateful AWS fakes bound in
  * place of the AWS adapters and a JWKS server for the fake pool's signing key.
  */
 
-/** The app's QuotaLimiter, switched on only for scenarios that run under AWS's quotas. */
+/**
+ * The app's QuotaLimiter, switched on only for scenarios that run under AWS's quotas, plus what the
+ * adapters' SDK clients add inside each limiter slot and the fakes lack: a throttled call is
+ * retried after a jittered exponential backoff, up to AWS_MAX_ATTEMPTS attempts (retryMode adaptive).
+ */
 class SwitchableLimiter extends QuotaLimiter {
   enabled = false;
+  /** Throttling answers the retries absorbed, by API; only those that ran out of attempts reach a client. */
+  throttlesRetried = new Map<string, number>();
+
+  constructor(private readonly appConfig: AppConfig) {
+    super(appConfig);
+  }
 
   override run<T>(api: string, call: () => Promise<T>): Promise<T> {
-    return this.enabled ? super.run(api, call) : call();
+    return this.enabled ? super.run(api, () => this.withRetries(api, call)) : call();
+  }
+
+  private async withRetries<T>(api: string, call: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        if (attempt >= this.appConfig.aws.maxAttempts || !isDomainError(error, 'AWS_THROTTLED')) throw error;
+        this.throttlesRetried.set(api, (this.throttlesRetried.get(api) ?? 0) + 1);
+        await sleep(Math.random() * SDK_RETRY_BASE_MS * 2 ** attempt);
+      }
+    }
   }
 }
 
@@ -127,6 +154,8 @@ serveCommands(
     takeRssPeak: () => rssPeak.take(),
     /** After seeding: the set-up's garbage should not count as the scenarios' memory (the bench starts this child with --expose-gc). */
     collectGarbage: () => globalThis.gc?.(),
+    /** What the heap holds after a full collection: growth here across a run would be a leak, unlike RSS. */
+    liveHeap: () => (globalThis.gc?.(), process.memoryUsage().heapUsed),
     cpu: () => cpuMicros(),
     calls: () => counter.read(),
     resetCalls: () => counter.reset(),
@@ -136,6 +165,12 @@ serveCommands(
     setQuotas: (on: boolean) => void ((aws.enforceQuotas = on), (limiter.enabled = on)),
     /** This replica's client-side rate for each API, calls per second. */
     quotaRates: (apis: string[]) => Object.fromEntries(apis.map((api) => [api, limiter.rateOf(api)])),
+    /** Throttled attempts the SDK-like retries repeated, by API: the fakes log each attempt as a call. */
+    takeThrottlesRetried: () => {
+      const retried = Object.fromEntries(limiter.throttlesRetried);
+      limiter.throttlesRetried.clear();
+      return retried;
+    },
     createUsers: (options: { prefix: string; count: number }) => createUsers(app, aws, tokens, adminKey, options),
     seedReturningUsers: (options: { prefix: string; count: number }) => seedReturningUsers(app, aws, tokens, config.resourcePrefix, options),
   },

@@ -40,7 +40,14 @@ describe.each([SCENARIOS.registerWithCsr, SCENARIOS.registerWithGeneratedKeys, S
     );
   }
 
-  it.each(points)('killed at call $index ($api #$nth): recovery in another process ends it, the killed one changes nothing', (point) =>
-    crashCase(rig, scenario, point),
+  it.each(points)('killed at call $index ($api #$nth) before it reaches AWS: recovery in another process ends it, the killed one changes nothing', (point) =>
+    crashCase(rig, scenario, point, 'before'),
   );
+
+  // Deletions repeat every step idempotently; creations must also undo what AWS did but never confirmed.
+  if (scenario.onFailure === 'undo') {
+    it.each(points)('killed right after AWS acted on call $index ($api #$nth): recovery undoes it, the killed one changes nothing', (point) =>
+      crashCase(rig, scenario, point, 'after'),
+    );
+  }
 });

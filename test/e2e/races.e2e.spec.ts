@@ -107,6 +107,25 @@ describe('races', () => {
     expect(t.aws.calls.map((call) => call.api)).toEqual(['AdminInitiateAuth']);
   });
 
+  it.each([0, 2, 5, 10, 20])('disabling a user racing its first sign-in (offset %i ms): the policy never stays attached to a disabled user', async (offset) => {
+    const username = `dis-${offset}`;
+    await readyUser(t, username);
+    const signingIn = send(signIn(t, username));
+    await new Promise((resolve) => setTimeout(resolve, offset));
+    const disabling = send(admin(u).post(`/v1/users/${username}/disable`));
+    const [session, disabled] = await Promise.all([signingIn, disabling]);
+
+    expect([200, 403, 409]).toContain(session.status);
+    expect(disabled.status, JSON.stringify(disabled.body)).toBeLessThan(500);
+    if (disabled.status === 409) {
+      await expect.poll(async () => (await admin(t).post(`/v1/users/${username}/disable`)).status, { timeout: 10_000, interval: 50 }).toBe(204);
+    }
+    expect(await consistency(t.aws, t.config.database.url!)).toEqual([]);
+    expect(t.aws.snapshot().policyAttachments.filter((attachment) => attachment.policyName === `iotp_${username}`)).toEqual([]);
+    await deleteUntilGone(t, `/v1/users/${username}`);
+    expect(t.aws.isEmpty()).toBe(true);
+  });
+
   it.each([0, 5, 15, 30])('rotation racing the deletion of the device (offset %i ms): never a 5xx, consistent either way', async (offset) => {
     const username = `rot-${offset}`;
     await readyUser(t, username);

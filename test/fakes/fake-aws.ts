@@ -97,6 +97,11 @@ export class FakeAws {
     return this.runtime.onCall(api, fn);
   }
 
+  /** Runs fn after each call of api took effect, before the caller hears back; returns an unsubscribe function. */
+  onCallDone(api: string, fn: CallHook): () => void {
+    return this.runtime.onCallDone(api, fn);
+  }
+
   snapshot(): FakeAwsSnapshot {
     return { ...this.iot.snapshot(), users: this.userPool.snapshot(), identities: this.identityPool.snapshot() };
   }

@@ -101,6 +101,7 @@ export class FakeRuntime {
   readonly clock: () => number;
   private readonly awsQuotas: Record<string, number>;
   private readonly hooks: Array<{ api: string; fn: CallHook }> = [];
+  private readonly doneHooks: Array<{ api: string; fn: CallHook }> = [];
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(options: FakeRuntimeOptions = {}) {
@@ -118,6 +119,19 @@ export class FakeRuntime {
     return () => {
       const index = this.hooks.indexOf(hook);
       if (index >= 0) this.hooks.splice(index, 1);
+    };
+  }
+
+  /**
+   * Runs fn after each call of api has taken effect in the fake AWS, before the caller hears back;
+   * return a promise that never settles to simulate a process that dies right after AWS acted.
+   */
+  onCallDone(api: string, fn: CallHook): () => void {
+    const hook = { api, fn };
+    this.doneHooks.push(hook);
+    return () => {
+      const index = this.doneHooks.indexOf(hook);
+      if (index >= 0) this.doneHooks.splice(index, 1);
     };
   }
 
@@ -147,7 +161,9 @@ export class FakeRuntime {
       throw fault;
     }
     if (fault) throw fault;
-    return action();
+    const result = await action();
+    for (const hook of this.doneHooks.filter((h) => h.api === api || h.api === '*')) await hook.fn(input);
+    return result;
   }
 
   /**

@@ -81,6 +81,7 @@ export function inconsistencies(aws: FakeAwsSnapshot, rows: BusinessRows): strin
     const device = deviceByPolicy.get(policyName);
     const accounted = user ? user.identity_id === target : device ? certificateRowsByArn.get(target)?.device_id === device.id : false;
     if (!accounted) problems.push(`orphan policy attachment ${policyName} -> ${target}`);
+    else if (user?.status === 'DISABLED') problems.push(`policy of disabled user ${user.username} still attached to ${target}`);
   }
   const usernames = new Set(rows.users.map((user) => user.username));
   for (const user of aws.users) if (!usernames.has(user.username)) problems.push(`orphan pool user ${user.username}`);
