@@ -54,10 +54,10 @@ try {
   progress('(e) ceilings');
   scenarios.push(...(await ceilings(context)));
   const ceilingsRss = await service.call<number>('takeRssPeak');
-  progress(`seeding ${RETURNING_USERS} returning users and creating ${STORM_USERS} new ones per pass`);
-  const returning = await service.call<SeededUser[]>('seedReturningUsers', { prefix: 'r', count: RETURNING_USERS });
+  progress(`seeding ${RETURNING_USERS} returning users and ${STORM_USERS} new ones per pass`);
+  const returning = await service.call<SeededUser[]>('seedUsers', { prefix: 'r', count: RETURNING_USERS, signedIn: true });
   const fresh = new Map<number, SeededUser[]>();
-  for (const latencyMs of latencies) fresh.set(latencyMs, await service.call<SeededUser[]>('createUsers', { prefix: `f${latencyMs}-`, count: STORM_USERS }));
+  for (const latencyMs of latencies) fresh.set(latencyMs, await service.call<SeededUser[]>('seedUsers', { prefix: `f${latencyMs}-`, count: STORM_USERS, signedIn: false }));
   const csrs = Array.from({ length: CSRS }, () => createTestCsr().csrPem);
   // Seeding ran inside the service process; its garbage is not the scenarios' memory.
   await service.call('collectGarbage');

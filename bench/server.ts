@@ -12,7 +12,7 @@ import { JwksServer } from '../test/support/jwks-server.js';
 import { TestTokenIssuer } from '../test/support/token-issuer.js';
 import { createBenchDatabase } from './database.js';
 import { cpuMicros, peakRssBytes, serveCommands } from './ipc.js';
-import { createUsers, ReusedTokens, seedReturningUsers } from './seed.js';
+import { ReusedTokens, seedUsers } from './seed.js';
 
 /** The SDK's base retry delay. */
 const SDK_RETRY_BASE_MS = 100;
@@ -171,8 +171,7 @@ serveCommands(
       limiter.throttlesRetried.clear();
       return retried;
     },
-    createUsers: (options: { prefix: string; count: number }) => createUsers(app, aws, tokens, adminKey, options),
-    seedReturningUsers: (options: { prefix: string; count: number }) => seedReturningUsers(app, aws, tokens, config.resourcePrefix, options),
+    seedUsers: (options: { prefix: string; count: number; signedIn: boolean }) => seedUsers(app, aws, tokens, config.resourcePrefix, options),
   },
   async () => {
     await app.close();

@@ -33,7 +33,11 @@ export function evaluateTargets(scenarios: ScenarioResult[], aws: { callsTotal: 
   const ratioText = 'bearer vend (cache hits, 0 ms fakes) req/s >= 40% of plain Fastify req/s in the same run';
   if (bearer && plain) {
     const ratio = bearer.load.rps / plain.load.rps;
-    targets.push({ id: 'bearer-throughput', description: ratioText, measured: ratio, pass: ratio >= 0.4, note: `${Math.round(bearer.load.rps)} vs ${Math.round(plain.load.rps)} req/s` });
+    // Both servers share two cores with the load generator, so req/s swing with whatever else runs;
+    // server CPU time per request is the steadier comparison and is reported beside it.
+    const cpuRatio = plain.serverCpuMicrosPerRequest / bearer.serverCpuMicrosPerRequest;
+    const note = `${Math.round(bearer.load.rps)} vs ${Math.round(plain.load.rps)} req/s; by server CPU per request ${Math.round(bearer.serverCpuMicrosPerRequest)} vs ${Math.round(plain.serverCpuMicrosPerRequest)} us = ${cpuRatio.toFixed(2)}`;
+    targets.push({ id: 'bearer-throughput', description: ratioText, measured: ratio, pass: ratio >= 0.4, note });
     targets.push({ id: 'bearer-p99', description: 'bearer vend p99 < 10 ms at 50 connections', measured: bearer.load.latencyMs.p99, pass: bearer.load.latencyMs.p99 < 10 });
   } else {
     targets.push(missing('bearer-throughput', ratioText), missing('bearer-p99', 'bearer vend p99 < 10 ms'));
