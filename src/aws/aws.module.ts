@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { AwsScope } from './aws-scope.service.js';
+import { IotEndpoint } from './iot-endpoint.js';
 import { IdentityPoolAdapter } from './identity-pool.adapter.js';
 import { IdentityPoolPort } from './identity-pool.port.js';
 import { IotAdapter } from './iot.adapter.js';
@@ -14,10 +15,11 @@ import { UserPoolPort } from './user-pool.port.js';
   providers: [
     QuotaLimiter,
     AwsScope,
+    IotEndpoint,
     { provide: UserPoolPort, useClass: UserPoolAdapter },
     { provide: IdentityPoolPort, useClass: IdentityPoolAdapter },
     { provide: IotPort, useClass: IotAdapter },
   ],
-  exports: [QuotaLimiter, AwsScope, UserPoolPort, IdentityPoolPort, IotPort],
+  exports: [QuotaLimiter, AwsScope, IotEndpoint, UserPoolPort, IdentityPoolPort, IotPort],
 })
 export class AwsModule {}

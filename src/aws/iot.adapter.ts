@@ -37,8 +37,6 @@ const PAGE_SIZE = 250;
 @Injectable()
 export class IotAdapter extends IotPort implements OnModuleDestroy {
   private sdk?: IoTClient;
-  /** Shared by concurrent first callers; cleared on failure so the next call asks again. */
-  private endpoint?: Promise<string>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -51,17 +49,9 @@ export class IotAdapter extends IotPort implements OnModuleDestroy {
     this.sdk?.destroy();
   }
 
-  dataEndpoint(): Promise<string> {
-    if (this.config.iot.endpoint) return Promise.resolve(this.config.iot.endpoint);
-    if (this.endpoint) return this.endpoint;
-    const pending = this.call('DescribeEndpoint', (c) => c.send(new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' }))).then(
-      (out) => required(out.endpointAddress, 'endpointAddress', 'DescribeEndpoint'),
-    );
-    this.endpoint = pending;
-    pending.catch(() => {
-      if (this.endpoint === pending) this.endpoint = undefined;
-    });
-    return pending;
+  async dataEndpoint(): Promise<string> {
+    const out = await this.call('DescribeEndpoint', (c) => c.send(new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' })));
+    return required(out.endpointAddress, 'endpointAddress', 'DescribeEndpoint');
   }
 
   async createPolicy(policyName: string, document: string): Promise<{ policyArn: string }> {

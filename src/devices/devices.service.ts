@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { IotPort } from '../aws/iot.port.js';
+import { IotEndpoint } from '../aws/iot-endpoint.js';
 import { validateCsr } from '../certificates/csr.js';
 import { DomainError, isDomainError } from '../common/errors/domain-error.js';
 import { DEFAULT_PAGE_SIZE, decodeCursor, toPage, type PageQueryDto } from '../common/http/pagination.js';
@@ -20,7 +20,7 @@ export class DevicesService extends UserDeviceCleanup {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly devices: DevicesRepository,
-    private readonly iot: IotPort,
+    private readonly endpoint: IotEndpoint,
     private readonly operations: DeviceOperations,
     private readonly runner: OperationRunner,
   ) {
@@ -33,7 +33,7 @@ export class DevicesService extends UserDeviceCleanup {
     const owner = await this.ownerOf(username);
     const thingName = composeThingName(this.config.resourcePrefix, owner.username, input.name);
     // Read before anything is created: once the device exists, its response (and any private key) must not fail.
-    const endpoint = await this.iot.dataEndpoint();
+    const endpoint = await this.endpoint.get();
     const { device, privateKey } = await this.runner.run(this.operations.registration, deviceSubject(thingName), {
       deviceId: randomUUID(),
       userId: owner.id,
@@ -49,7 +49,7 @@ export class DevicesService extends UserDeviceCleanup {
 
   async get(thingName: string): Promise<DeviceDto> {
     const device = await this.devices.getByThingName(thingName);
-    return DeviceDto.from(device, await this.iot.dataEndpoint());
+    return DeviceDto.from(device, await this.endpoint.get());
   }
 
   async listOfOwner(username: string, query: PageQueryDto): Promise<DevicePageDto> {
@@ -92,7 +92,7 @@ export class DevicesService extends UserDeviceCleanup {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.devices.listByOwner(owner.id, limit, decodeCursor(query.cursor));
     const page = toPage(rows, limit, (device) => device.name);
-    const endpoint = page.items.length > 0 ? await this.iot.dataEndpoint() : '';
+    const endpoint = page.items.length > 0 ? await this.endpoint.get() : '';
     return { items: page.items.map((device) => DeviceDto.from(device, endpoint)), nextCursor: page.nextCursor };
   }
 }

@@ -47,7 +47,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ADMIN_API_KEYS: ADMIN_KEY,
     DATABASE_MIGRATE_ON_START: 'false',
     RECOVERY_INTERVAL_MS: '3600000',
-    ...(aws ? { ...aws.env(), COGNITO_JWKS_URI: jwksUri, IOT_ENDPOINT: 'test-ats.iot.eu-west-1.amazonaws.com' } : {}),
+    ...(aws ? { ...aws.env(), COGNITO_JWKS_URI: jwksUri } : {}),
     ...options.env,
     DATABASE_URL: options.databaseUrl ?? database!.url,
   });
