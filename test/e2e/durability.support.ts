@@ -4,7 +4,7 @@ import type { Response } from 'supertest';
 import { DomainError } from '../../src/common/errors/domain-error.js';
 import type { Env } from '../../src/config/env-parsers.js';
 import { RecoveryService } from '../../src/operations/recovery.service.js';
-import { MqttSettings } from '../../src/sessions/mqtt-settings.js';
+import { IotEndpoint } from '../../src/aws/iot-endpoint.js';
 import { FakeAws, type FakeAwsSnapshot } from '../fakes/fake-aws.js';
 import { createTestCsr } from '../support/csr.js';
 import { createTestDatabase } from '../support/database.js';
@@ -37,8 +37,8 @@ export async function startRig(): Promise<Rig> {
   const aws = new FakeAws();
   const env: Env = { OPERATION_LEASE_MS: String(LEASE_MS) };
   const main = await startTestApp({ databaseUrl: database.url, aws, env });
-  // MqttSettings asks DescribeEndpoint once per process: ask now, so sign-ins make the same calls every time.
-  await main.app.get(MqttSettings).forUser('warm-up');
+  // The MQTT endpoint is asked for once per process: ask now, so every operation makes the same calls every time.
+  await main.app.get(IotEndpoint).get();
   return {
     databaseUrl: database.url,
     aws,
@@ -440,7 +440,7 @@ export const SCENARIOS: Record<string, Scenario> = {
     name: 'register device (CSR)',
     kind: 'register-device',
     onFailure: 'undo',
-    calls: ['DescribeEndpoint', 'CreatePolicy', 'CreateThing', 'CreateCertificateFromCsr', 'AttachPolicy', 'AttachThingPrincipal'],
+    calls: ['CreatePolicy', 'CreateThing', 'CreateCertificateFromCsr', 'AttachPolicy', 'AttachThingPrincipal'],
     lostAnswer: { CreateCertificateFromCsr: LOST_CERTIFICATE },
     undoCalls: ['DetachThingPrincipal', 'DetachPolicy', 'UpdateCertificate', 'DeleteCertificate', 'DeleteThing', 'ListPolicyVersions', 'DeletePolicy'],
     setup: (app, username) => provisionedUser(app, username),
@@ -454,7 +454,7 @@ export const SCENARIOS: Record<string, Scenario> = {
     name: 'register device (generated keys)',
     kind: 'register-device',
     onFailure: 'undo',
-    calls: ['DescribeEndpoint', 'CreatePolicy', 'CreateThing', 'CreateKeysAndCertificate', 'AttachPolicy', 'AttachThingPrincipal'],
+    calls: ['CreatePolicy', 'CreateThing', 'CreateKeysAndCertificate', 'AttachPolicy', 'AttachThingPrincipal'],
     lostAnswer: { CreateKeysAndCertificate: LOST_CERTIFICATE },
     undoCalls: ['DetachThingPrincipal', 'DetachPolicy', 'UpdateCertificate', 'DeleteCertificate', 'DeleteThing', 'ListPolicyVersions', 'DeletePolicy'],
     setup: (app, username) => provisionedUser(app, username),
