@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
-import { IotPort, type Page } from '../aws/iot.port.js';
+import { IotPort } from '../aws/iot.port.js';
+import { allPages } from '../aws/pages.js';
 import { isDomainError, type DomainError } from '../common/errors/domain-error.js';
 
 const CERTIFICATE_ARN = /^arn:aws[\w-]*:iot:[^:]+:\d{12}:cert\/([0-9a-f]{64})$/;
@@ -75,13 +76,13 @@ export class DeviceResources {
 
   /** Certificate ARNs attached to the thing, all pages; none when the thing is gone. */
   async thingCertificates(thingName: string): Promise<string[]> {
-    const principals = await all((token) => this.iot.listThingPrincipals(thingName, token)).catch(goneAs([]));
+    const principals = await allPages((token) => this.iot.listThingPrincipals(thingName, token)).catch(goneAs([]));
     return principals.filter((principal) => CERTIFICATE_ARN.test(principal));
   }
 
   /** Every target the policy is attached to, all pages; none when the policy is gone. */
   async policyTargets(policyName: string): Promise<string[]> {
-    return all((token) => this.iot.listPolicyTargets(policyName, token)).catch(goneAs([]));
+    return allPages((token) => this.iot.listPolicyTargets(policyName, token)).catch(goneAs([]));
   }
 }
 
@@ -110,15 +111,4 @@ function goneAs<T>(value: T) {
     if (isDomainError(error, 'NOT_FOUND')) return value;
     throw error;
   };
-}
-
-async function all<T>(list: (token?: string) => Promise<Page<T>>): Promise<T[]> {
-  const items: T[] = [];
-  let token: string | undefined;
-  do {
-    const page = await list(token);
-    items.push(...page.items);
-    token = page.nextToken;
-  } while (token);
-  return items;
 }

@@ -3,7 +3,8 @@ import { IotPort } from '../aws/iot.port.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { parsePolicyName, parseThingName } from '../policy/names.js';
-import { allPages, mapLimit, unlessGone } from './aws-pages.js';
+import { allPages } from '../aws/pages.js';
+import { mapLimit, unlessGone } from './aws-pages.js';
 import type { AwsCertificate, AwsInventory } from './drift.types.js';
 
 /**

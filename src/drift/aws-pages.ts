@@ -1,17 +1,4 @@
-import type { Page } from '../aws/iot.port.js';
 import { isDomainError } from '../common/errors/domain-error.js';
-
-/** Every item of a paginated AWS list, page by page. */
-export async function allPages<T>(list: (nextToken?: string) => Promise<Page<T>>): Promise<T[]> {
-  const items: T[] = [];
-  let token: string | undefined;
-  do {
-    const page = await list(token);
-    items.push(...page.items);
-    token = page.nextToken;
-  } while (token);
-  return items;
-}
 
 /** The call's result, or undefined when AWS says the resource does not exist (it went away mid-scan). */
 export async function unlessGone<T>(call: Promise<T>): Promise<T | undefined> {
