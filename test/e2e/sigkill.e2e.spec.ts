@@ -164,7 +164,7 @@ describe('SIGKILL of the service process mid-operation', () => {
   });
 
   it('create user, killed right before CreatePolicy: recovery deletes the pool user', async () => {
-    const { successor } = await killAndRecover('createPolicy', 'kill-before', (child) =>
+    await killAndRecover('createPolicy', 'kill-before', (child) =>
       child.request('POST', '/v1/users', { username: 'cre-b', temporaryPassword: PASSWORD }),
     );
     expect(await lastOperation('create-user')).toMatchObject({ status: 'UNDONE' });
@@ -176,7 +176,7 @@ describe('SIGKILL of the service process mid-operation', () => {
     await readyUser(helper, 'del-b');
     expect((await helper.http.post('/v1/sessions').send({ username: 'del-b', password: PASSWORD })).status).toBe(200);
     await registeredDevice(helper, 'del-b', 'lamp');
-    const { successor, leftBehind } = await killAndRecover('deleteIdentity', 'kill-after', (child) => child.request('DELETE', '/v1/users/del-b'));
+    const { leftBehind } = await killAndRecover('deleteIdentity', 'kill-after', (child) => child.request('DELETE', '/v1/users/del-b'));
     expect(leftBehind.identities).toEqual([]);
     expect(leftBehind.users.map((user) => user.username)).toEqual(['del-b']);
 

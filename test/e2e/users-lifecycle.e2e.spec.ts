@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UserDeviceCleanup } from '../../src/devices/user-device-cleanup.js';
 import { registeredDevice } from '../support/factories.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { admin, apis, credentials, PASSWORD, readyUser, signIn } from './users.support.js';
+import { admin, apis, credentials, readyUser, signIn } from './users.support.js';
 
 describe('disabling and enabling users', () => {
   let t: TestApp;
