@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { withClient, withDatabase } from '../test/support/pg.js';
 import { startEmbeddedPostgres } from '../src/persistence/embedded-postgres.js';
 import { migrate } from '../src/persistence/migrator.js';
 
@@ -41,20 +41,4 @@ export async function createBenchDatabase(serverUrl: string | undefined): Promis
       await embedded?.stop();
     },
   };
-}
-
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }

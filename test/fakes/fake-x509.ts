@@ -1,19 +1,6 @@
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
-import {
-  OID,
-  bitString,
-  childrenOf,
-  distinguishedName,
-  explicit,
-  integer,
-  objectId,
-  readNode,
-  readObjectId,
-  sequence,
-  slice,
-  toPem,
-  utcTime,
-} from '../support/der.js';
+import { bytesOf, childrenOf, readNode, readObjectId } from '../../src/certificates/der.js';
+import { OID, bitString, distinguishedName, explicit, integer, objectId, sequence, toPem, utcTime } from '../support/der.js';
 
 /** The issuer AWS IoT writes into the certificates it issues (one odd OU holding the whole name). */
 const AWS_ISSUER = distinguishedName([[OID.organizationalUnit, 'Amazon Web Services O=Amazon.com Inc. L=Seattle ST=Washington C=US']]);
@@ -61,13 +48,13 @@ export function parseCsr(pem: string): ParsedCsr {
   if (!version || !subject || !spki || version.tag !== 0x02 || subject.tag !== 0x30 || spki.tag !== 0x30) {
     throw new Error('malformed CertificationRequestInfo');
   }
-  const publicKey = createPublicKey({ key: slice(der, spki), format: 'der', type: 'spki' });
+  const publicKey = createPublicKey({ key: bytesOf(der, spki), format: 'der', type: 'spki' });
   checkKeyStrength(publicKey);
   const hash = HASH_BY_SIGNATURE_OID[readObjectId(der, childrenOf(der, algorithm)[0]!)];
   if (!hash) throw new Error('unsupported signature algorithm');
   const signatureBytes = der.subarray(signature.contentStart + 1, signature.end);
-  if (!verify(hash, slice(der, info), publicKey, signatureBytes)) throw new Error('the CSR signature does not verify');
-  return { subject: slice(der, subject), spki: slice(der, spki) };
+  if (!verify(hash, bytesOf(der, info), publicKey, signatureBytes)) throw new Error('the CSR signature does not verify');
+  return { subject: bytesOf(der, subject), spki: bytesOf(der, spki) };
 }
 
 function checkKeyStrength(key: KeyObject): void {

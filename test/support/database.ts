@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { inject } from 'vitest';
-import { withDatabase } from './global-setup.js';
+import { withClient, withDatabase } from './pg.js';
 
 /** A fresh, migrated database for one test file, copied from the run's template. */
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const serverUrl = inject('serverUrl');
   const name = `iotp_t_${randomBytes(6).toString('hex')}`;
-  await withServer(serverUrl, async (client) => {
+  await withClient(serverUrl, async (client) => {
     // Copies from one template cannot overlap: Postgres refuses while another copy reads it.
     for (let attempt = 0; ; attempt++) {
       try {
@@ -21,16 +20,6 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   });
   return {
     url: withDatabase(serverUrl, name),
-    drop: () => withServer(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () => withClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
-}
-
-async function withServer<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import pg from 'pg';
+import { withClient, withDatabase } from './pg.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/persistence/embedded-postgres.js';
 import { migrate } from '../../src/persistence/migrator.js';
 
@@ -37,19 +37,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
 }
 
-export function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
 
 async function recreate(serverUrl: string, database: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
+  await withClient(serverUrl, async (client) => {
     await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await client.query(`CREATE DATABASE ${database}`);
-  } finally {
-    await client.end();
-  }
+  });
 }

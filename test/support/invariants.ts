@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { withClient } from './pg.js';
 import type { FakeAws, FakeAwsSnapshot } from '../fakes/fake-aws.js';
 
 /**
@@ -22,15 +22,6 @@ export interface OperationRow {
   error: { code: string } | null;
 }
 
-export async function withClient<T>(databaseUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 export function readRows(databaseUrl: string): Promise<BusinessRows> {
   return withClient(databaseUrl, async (client) => ({

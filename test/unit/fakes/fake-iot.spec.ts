@@ -1,6 +1,6 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Page } from '../../../src/aws/iot.port.js';
+import { allPages } from '../../../src/aws/pages.js';
 import { FakeIot } from '../../fakes/fake-iot.js';
 import { fakeCaPublicKey } from '../../fakes/fake-x509.js';
 import { createTestCsr } from '../../support/csr.js';
@@ -8,16 +8,7 @@ import { createTestCsr } from '../../support/csr.js';
 const DOC = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: '*' }] });
 const IDENTITY = 'eu-west-1:0f0f0f0f-0000-4000-8000-000000000001';
 
-async function all(list: (token?: string) => Promise<Page<string>>): Promise<string[]> {
-  const items: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await list(token);
-    items.push(...page.items);
-    token = page.nextToken;
-  } while (token);
-  return items;
-}
+const all = allPages<string>;
 
 describe('FakeIot', () => {
   let iot: FakeIot;
