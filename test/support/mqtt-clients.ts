@@ -1,0 +1,71 @@
+/** Real mqtt.js clients for broker tests, and promises on their events (tests wait on events, never on time). */
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+
+export interface Connected {
+  client: MqttClient;
+}
+
+const opened = new Set<MqttClient>();
+
+/** Connects without reconnecting; every client is tracked so `closeAllClients` can end it. */
+export function open(url: string, options: IClientOptions): MqttClient {
+  const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 10_000, clean: true, ...options });
+  client.on('error', () => undefined);
+  opened.add(client);
+  return client;
+}
+
+/** Resolves once CONNACK accepted the connection; rejects with the refusal otherwise. */
+export function connected(client: MqttClient): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => finish(() => reject(error));
+    const onClose = () => finish(() => reject(new Error('closed before CONNACK')));
+    const finish = (then: () => void) => {
+      client.off('connect', onConnect);
+      client.off('error', onError);
+      client.off('close', onClose);
+      then();
+    };
+    const onConnect = () => finish(() => resolve(client));
+    client.on('connect', onConnect);
+    client.on('error', onError);
+    client.on('close', onClose);
+  });
+}
+
+/** The CONNACK return code (or transport error text) of a refused connection. */
+export async function refusal(client: MqttClient): Promise<number | string> {
+  try {
+    await connected(client);
+  } catch (error) {
+    const code = (error as { code?: number | string }).code;
+    return code ?? (error as Error).message;
+  }
+  throw new Error('the connection was accepted');
+}
+
+/** Call before the action that should close the connection. */
+export function closed(client: MqttClient): Promise<void> {
+  return new Promise((resolve) => client.once('close', () => resolve()));
+}
+
+export function nextMessage(client: MqttClient): Promise<{ topic: string; payload: string }> {
+  return new Promise((resolve) => client.once('message', (topic, payload) => resolve({ topic, payload: payload.toString() })));
+}
+
+export async function closeAllClients(): Promise<void> {
+  const clients = [...opened];
+  opened.clear();
+  await Promise.all(clients.map((client) => client.endAsync(true).catch(() => undefined)));
+}
+
+/** The SUBACK return codes, one per filter (mqtt.js rejects on a 0x80 but keeps the packet). */
+export async function subscribeCodes(client: MqttClient, filters: string | string[], qos: 0 | 1 = 0): Promise<number[]> {
+  try {
+    return (await client.subscribeAsync(filters, { qos })).map((grant) => grant.qos);
+  } catch (error) {
+    const granted = (error as { packet?: { granted?: number[] } }).packet?.granted;
+    if (!granted) throw error;
+    return granted;
+  }
+}
