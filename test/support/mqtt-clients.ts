@@ -33,15 +33,17 @@ export function connected(client: MqttClient): Promise<MqttClient> {
   });
 }
 
-/** The CONNACK return code (or transport error text) of a refused connection. */
-export async function refusal(client: MqttClient): Promise<number | string> {
-  try {
-    await connected(client);
-  } catch (error) {
-    const code = (error as { code?: number | string }).code;
-    return code ?? (error as Error).message;
-  }
-  throw new Error('the connection was accepted');
+/** The CONNACK return code, or the transport error (an HTTP status on a refused upgrade), of a refused connection. */
+export function refusal(client: MqttClient): Promise<number | string> {
+  return new Promise((resolve, reject) => {
+    const errors: Array<{ code?: number | string; message: string }> = [];
+    client.on('error', (error) => errors.push(error as never));
+    client.once('connect', () => reject(new Error('the connection was accepted')));
+    client.once('close', () => {
+      const error = errors[0];
+      resolve(error ? (error.code ?? error.message) : 'closed without an error');
+    });
+  });
 }
 
 /** Call before the action that should close the connection. */

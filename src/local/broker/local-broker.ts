@@ -11,6 +11,7 @@
  * message never delivered to a subscriber without iot:Receive on its topic.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Server, Socket } from 'node:net';
@@ -71,7 +72,8 @@ interface Session {
   cancelDisconnect?: () => void;
 }
 
-export class LocalBroker {
+/** Emits `disconnected` (clientId) when an authenticated client goes away, for whoever watches connections. */
+export class LocalBroker extends EventEmitter<{ disconnected: [clientId: string] }> {
   private aedes: Aedes | undefined;
   private readonly servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
@@ -81,6 +83,7 @@ export class LocalBroker {
   private options: LocalBrokerOptions | undefined;
 
   constructor(private readonly authority: DataPlaneAuthority) {
+    super();
     this.gate = new PolicyGate(authority);
   }
 
@@ -274,8 +277,10 @@ export class LocalBroker {
 
   private forget(client: Client): void {
     const session = this.sessions.get(client);
-    session?.cancelDisconnect?.();
+    if (!session) return;
+    session.cancelDisconnect?.();
     this.sessions.delete(client);
+    this.emit('disconnected', client.id);
   }
 
   private listen(server: Server, host: string, port: number): Promise<number> {
