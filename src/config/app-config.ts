@@ -62,6 +62,18 @@ export interface AppConfig {
     leaseMs: number;
     recoveryIntervalMs: number;
   };
+  /** The local IoT Core's MQTT broker (local mode only): where it listens. Port 0 picks a free port. */
+  localMqtt: LocalMqttConfig;
+}
+
+export interface LocalMqttConfig {
+  host: string;
+  /** MQTT over TLS: client certificates or a custom authorizer. */
+  mqttsPort: number;
+  /** MQTT over plain WebSocket at /mqtt. */
+  wsPort: number;
+  /** MQTT over WebSocket with TLS at /mqtt. */
+  wssPort: number;
 }
 
 /** Variables that AWS-backed routes need; their absence is reported, not fatal. */
@@ -150,6 +162,14 @@ export function loadConfig(env: Env): AppConfig {
     operations: {
       leaseMs: read.int('OPERATION_LEASE_MS', 60000, 500, 3600000),
       recoveryIntervalMs: read.int('RECOVERY_INTERVAL_MS', 60000, 500, 3600000),
+    },
+    // --- Local IoT Core: MQTT broker ---
+    localMqtt: {
+      host:
+        read.string('LOCAL_MQTT_HOST', { pattern: /^[\w.:-]+$/, rule: 'must be an address or host name such as 127.0.0.1' }) ?? '127.0.0.1',
+      mqttsPort: read.int('LOCAL_MQTT_PORT', 8883, 0, 65535),
+      wsPort: read.int('LOCAL_MQTT_WS_PORT', 8080, 0, 65535),
+      wssPort: read.int('LOCAL_MQTT_WSS_PORT', 8443, 0, 65535),
     },
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);

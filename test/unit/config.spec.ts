@@ -35,10 +35,22 @@ describe('config', () => {
     [{ CREDENTIAL_CACHE_ENABLED: 'maybe' }, /^CREDENTIAL_CACHE_ENABLED must be true or false/],
     [{ AWS_QUOTAS: 'CreateThing=fast' }, /^AWS_QUOTAS entries must look like Name=number/],
     [{ AUTHORIZER_SECRET: 'too-short' }, /^AUTHORIZER_SECRET must be at least 32 characters/],
+    [{ LOCAL_MQTT_PORT: '70000' }, /^LOCAL_MQTT_PORT must be an integer from 0 to 65535/],
+    [{ LOCAL_MQTT_HOST: 'not a host' }, /^LOCAL_MQTT_HOST must be an address or host name/],
   ])('stops boot naming the variable for %o', (env, message) => {
     const problems = problemsOf(env);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(message);
+  });
+
+  it('places the local MQTT broker on 127.0.0.1 by default, with ports from the environment (0 = any free port)', () => {
+    expect(loadConfig({}).localMqtt).toEqual({ host: '127.0.0.1', mqttsPort: 8883, wsPort: 8080, wssPort: 8443 });
+    expect(loadConfig({ LOCAL_MQTT_HOST: '0.0.0.0', LOCAL_MQTT_PORT: '0', LOCAL_MQTT_WS_PORT: '9001', LOCAL_MQTT_WSS_PORT: '0' }).localMqtt).toEqual({
+      host: '0.0.0.0',
+      mqttsPort: 0,
+      wsPort: 9001,
+      wssPort: 0,
+    });
   });
 
   it('reports every malformed variable at once', () => {
