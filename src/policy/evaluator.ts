@@ -8,8 +8,12 @@
  *   escapes `${*}` `${?}` `${$}`, are literal text, never wildcards. A variable without a
  *   value makes that Resource entry match nothing (AWS: "won't be resolved ... access denied").
  * - An explicit Deny in any policy beats every Allow; no matching Allow is an implicit deny.
- * Conditions, NotAction and NotResource are not modelled: documents using them are rejected
- * rather than evaluated wrongly.
+ * - One Condition is modelled, the one AWS documents for thing attachment:
+ *   `{"Bool": {"iot:Connection.Thing.IsAttached": "true" | "false"}}`; it holds only when the
+ *   context says whether a thing is attached (a certificate connection), as IAM treats a Bool
+ *   on a missing key as not matching.
+ * Other Conditions, NotAction and NotResource are not modelled: documents using them are
+ * rejected rather than evaluated wrongly.
  */
 import type { PolicyDocument, PolicyStatement } from './documents.js';
 import { PolicyDocumentError } from './policy-document-error.js';
@@ -27,6 +31,8 @@ export interface EvaluationContext {
   thingName?: string;
   thingAttributes?: Record<string, string>;
   cognitoIdentityId?: string;
+  /** Whether the client id names a thing attached to the connecting certificate; unset for other principals. */
+  thingIsAttached?: boolean;
 }
 
 export interface NamedPolicy {
@@ -62,6 +68,7 @@ export function evaluate(policies: NamedPolicy[], request: EvaluationRequest): E
     for (const [statementIndex, statement] of statementsOf(policyName, document).entries()) {
       if (!matchesAction(statement.Action, action)) continue;
       if (!matchesResource(statement.Resource, resource, lookup)) continue;
+      if (!conditionHolds(statement, context)) continue;
       if (statement.Effect === 'Deny') {
         const explanation = `Denied explicitly by Statement[${statementIndex}] of policy ${policyName}: ${what}.`;
         return { allowed: false, decision: 'EXPLICIT_DENY', policyName, statementIndex, explanation };
@@ -93,6 +100,16 @@ function matchesResource(
 }
 
 const ATTRIBUTE = /^iot:Connection\.Thing\.Attributes\[(.+)\]$/;
+const IS_ATTACHED = 'iot:Connection.Thing.IsAttached';
+
+/** The statement's Condition (already checked to be the IsAttached Bool) holds in this context. */
+function conditionHolds(statement: PolicyStatement, context: EvaluationContext): boolean {
+  const condition = (statement as { Condition?: Record<string, Record<string, string | string[]>> }).Condition;
+  if (condition === undefined) return true;
+  if (context.thingIsAttached === undefined) return false;
+  const wanted = listOf(condition.Bool![IS_ATTACHED]!);
+  return wanted.includes(String(context.thingIsAttached));
+}
 
 /** A variable's value in this request; empty counts as unset, as it could only widen a grant. */
 function variableValue(name: string, context: EvaluationContext): string | undefined {
@@ -108,6 +125,8 @@ function rawValue(name: string, context: EvaluationContext): unknown {
       return context.thingName;
     case 'cognito-identity.amazonaws.com:sub':
       return context.cognitoIdentityId;
+    case IS_ATTACHED:
+      return context.thingIsAttached === undefined ? undefined : String(context.thingIsAttached);
   }
   const attribute = ATTRIBUTE.exec(name)?.[1];
   const attributes = context.thingAttributes;
@@ -133,7 +152,7 @@ function statementsOf(policyName: string, document: PolicyDocument | string): Po
   return statements as PolicyStatement[];
 }
 
-const UNSUPPORTED = ['Condition', 'NotAction', 'NotResource', 'NotPrincipal', 'Principal'];
+const UNSUPPORTED = ['NotAction', 'NotResource', 'NotPrincipal', 'Principal'];
 
 function checkStatement(policyName: string, item: unknown, index: number): void {
   const where = `Statement[${index}] of policy ${policyName}`;
@@ -148,9 +167,21 @@ function checkStatement(policyName: string, item: unknown, index: number): void 
   if (statement.Effect !== 'Allow' && statement.Effect !== 'Deny') {
     throw new PolicyDocumentError(`${where} has Effect ${JSON.stringify(statement.Effect)}`);
   }
+  if ('Condition' in statement && !isAttachedCondition(statement.Condition)) {
+    throw new PolicyDocumentError(`${where} uses a Condition other than Bool ${IS_ATTACHED}, which this evaluator does not model`);
+  }
   for (const key of ['Action', 'Resource']) {
     if (!isStrings(statement[key])) throw new PolicyDocumentError(`${where} has no ${key} string or list`);
   }
+}
+
+function isAttachedCondition(condition: unknown): boolean {
+  if (typeof condition !== 'object' || condition === null) return false;
+  const operators = Object.entries(condition);
+  if (operators.length !== 1 || operators[0]![0] !== 'Bool') return false;
+  const keys = Object.entries(operators[0]![1] as object);
+  if (keys.length !== 1 || keys[0]![0] !== IS_ATTACHED || !isStrings(keys[0]![1])) return false;
+  return listOf(keys[0]![1] as string | string[]).every((value) => value === 'true' || value === 'false');
 }
 
 function isStrings(value: unknown): boolean {

@@ -190,6 +190,20 @@ describe('MQTT over TLS with client certificates', () => {
     });
   });
 
+  it('honours the IsAttached condition: connect only as a thing attached to the certificate', async () => {
+    const cert = ca.issueClient('attached');
+    const certificateArn = authority.addCertificate(cert.certificateId);
+    authority.policies.set(certificateArn, [
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: authority.arn('client', '*'), Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } } }],
+      }),
+    ]);
+    authority.things.set(certificateArn, [{ thingName: 'sensor-1', attributes: {} }]);
+    await connected(connectDevice(cert, 'sensor-1'));
+    expect(await refusal(connectDevice(cert, 'sensor-2'))).toBe(5);
+  });
+
   it('disconnects the first connection when a second one uses the same client id', async () => {
     const cert = device('lamp');
     const first = await connected(connectDevice(cert, 'lamp'));

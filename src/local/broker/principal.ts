@@ -40,7 +40,11 @@ export class PolicyGate {
     if (certificate?.status !== 'ACTIVE') return false;
     // Thing variables resolve only when the client id is the name of a thing attached to this certificate.
     const thing = this.authority.thingsOf(principal.certificateArn).find((candidate) => candidate.thingName === clientId);
-    const context: EvaluationContext = { clientId, ...(thing ? { thingName: thing.thingName, thingAttributes: thing.attributes } : {}) };
+    const context: EvaluationContext = {
+      clientId,
+      thingIsAttached: thing !== undefined,
+      ...(thing ? { thingName: thing.thingName, thingAttributes: thing.attributes } : {}),
+    };
     const documents = this.authority.policyDocuments(principal.certificateArn);
     return evaluate(named('certificate', documents), { action, resource, context }).allowed;
   }

@@ -123,8 +123,35 @@ describe('JSON documents', () => {
     ['bad Effect', text([{ Effect: 'allow', Action: 'iot:*', Resource: '*' }])],
     ['no Resource', text([{ Effect: 'Allow', Action: 'iot:*' }])],
     ['a Condition it cannot model', text([{ ...allow('iot:*', '*'), Condition: { Bool: { x: 'true' } } }])],
+    ['an operator other than Bool', text([{ ...allow('iot:*', '*'), Condition: { StringEquals: { 'iot:Connection.Thing.IsAttached': 'true' } } }])],
+    ['a second condition key', text([{ ...allow('iot:*', '*'), Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true', x: 'true' } } }])],
+    ['a Bool that is not true or false', text([{ ...allow('iot:*', '*'), Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'yes' } } }])],
     ['NotResource', text([{ Effect: 'Deny', Action: 'iot:*', NotResource: '*' }])],
   ])('refuses a document with %s', (_label, document) => {
     expect(() => decide({ policyName: 'p', document }, 'iot:Connect', client('a'))).toThrow(PolicyDocumentError);
+  });
+});
+
+describe('the thing-attachment condition', () => {
+  const attached = (value: string | string[]) =>
+    policy('p', { ...allow('iot:Connect', client('*')), Condition: { Bool: { 'iot:Connection.Thing.IsAttached': value } } } as never);
+
+  it.each([
+    ['true', { thingIsAttached: true }, true],
+    ['true', { thingIsAttached: false }, false],
+    ['true', {}, false],
+    ['false', { thingIsAttached: false }, true],
+    ['false', { thingIsAttached: true }, false],
+    ['false', {}, false],
+    [['true', 'false'], { thingIsAttached: false }, true],
+  ] as const)('Bool %j with context %j allows: %s', (value, context, expected) => {
+    expect(decide(attached(value as string | string[]), 'iot:Connect', client('dev-1'), { clientId: 'dev-1', ...context }).allowed).toBe(expected);
+  });
+
+  it('resolves ${iot:Connection.Thing.IsAttached} as a variable only when known', () => {
+    const p = policy('p', allow('iot:Publish', topic('attached/${iot:Connection.Thing.IsAttached}/*')));
+    expect(allowed(p, 'iot:Publish', topic('attached/true/x'), { thingIsAttached: true })).toBe(true);
+    expect(allowed(p, 'iot:Publish', topic('attached/true/x'), { thingIsAttached: false })).toBe(false);
+    expect(allowed(p, 'iot:Publish', topic('attached/false/x'), {})).toBe(false);
   });
 });
