@@ -4,9 +4,10 @@
  * and a verifier for the `/mqtt` URLs that AWS IoT's SDKs build for MQTT over WebSocket.
  *
  * Two ways of carrying the session token exist in the wild, and both are accepted:
- * - the AWS IoT Device SDKs (aws-iot-device-sdk-js `prepareWebSocketUrl`, and the v2 SDK's
- *   websocket signer in the same way) sign the query WITHOUT the token and append
- *   `X-Amz-Security-Token` after `X-Amz-Signature`;
+ * - the AWS IoT Device SDKs sign the query WITHOUT the token and append `X-Amz-Security-Token`
+ *   after `X-Amz-Signature` (aws-iot-device-sdk-js `prepareWebSocketUrl`; the v2 SDKs sign
+ *   through the AWS CRT with `omitSessionToken`, which does the same, possibly with a signed
+ *   `X-Amz-Expires`);
  * - the generic SigV4 presigner (@smithy/signature-v4 `presign`) puts the token in the signed
  *   query, with `X-Amz-Expires`.
  * Pure code: no clock, no I/O; the caller passes `now` and looks the secret up.

@@ -232,6 +232,21 @@ describe('MQTT over TLS with client certificates', () => {
     expect(await broker.closeConnections({})).toBe(0);
   });
 
+  it('publishes a permitted Last Will when the broker closes a connection', async () => {
+    const lampCert = device('lamp');
+    const watcher = await connected(connectDevice(lampCert, 'lamp'));
+    await watcher.subscribeAsync('lamp/#');
+    const kettleCert = device('kettle');
+    authority.policies.set(kettleCert.certificateArn, [
+      ...authority.policyDocuments(kettleCert.certificateArn),
+      policy({ action: 'iot:Publish', resource: authority.arn('topic', 'lamp/status') }),
+    ]);
+    await connected(connectDevice(kettleCert, 'kettle', { will: { topic: 'lamp/status', payload: Buffer.from('kettle gone'), qos: 1, retain: false } }));
+    const will = nextMessage(watcher);
+    expect(await broker.closeConnections({ clientId: 'kettle' })).toBe(1);
+    expect(await will).toEqual({ topic: 'lamp/status', payload: 'kettle gone' });
+  });
+
   it('refuses a client id over 128 bytes (CONNACK 2) and topics beyond 256 bytes or 7 slashes', async () => {
     const long = 'l'.repeat(129);
     expect(await refusal(connectDevice(device(long), long))).toBe(2);

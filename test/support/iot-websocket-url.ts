@@ -21,16 +21,20 @@ export interface SignUrlInput {
   scheme: 'ws' | 'wss';
   date?: Date;
   service?: string;
+  /** Signed X-Amz-Expires, as the CRT-based v2 SDKs and Amplify add it (token still appended after). */
+  expiresIn?: number;
 }
 
 /** The AWS IoT Device SDK for JavaScript's presigned URL, step by step. */
-export function deviceSdkUrl({ credentials, region, host, scheme, date = new Date(), service = 'iotdevicegateway' }: SignUrlInput): string {
+export function deviceSdkUrl({ credentials, region, host, scheme, date = new Date(), service = 'iotdevicegateway', expiresIn }: SignUrlInput): string {
   const amzDate = date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
   const day = amzDate.slice(0, 8);
   const query =
     'X-Amz-Algorithm=AWS4-HMAC-SHA256' +
     `&X-Amz-Credential=${credentials.accessKeyId}%2F${day}%2F${region}%2F${service}%2Faws4_request` +
-    `&X-Amz-Date=${amzDate}&X-Amz-SignedHeaders=host`;
+    `&X-Amz-Date=${amzDate}` +
+    (expiresIn === undefined ? '' : `&X-Amz-Expires=${expiresIn}`) +
+    '&X-Amz-SignedHeaders=host';
   const canonical = ['GET', '/mqtt', query, `host:${host.toLowerCase()}\n`, 'host', sha256('')].join('\n');
   const toSign = ['AWS4-HMAC-SHA256', amzDate, `${day}/${region}/${service}/aws4_request`, sha256(canonical)].join('\n');
   const key = [day, region, service, 'aws4_request'].reduce<Buffer | string>((k, part) => hmac(k, part), `AWS4${credentials.secretAccessKey}`);

@@ -19,6 +19,8 @@ import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type Connection } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
+import type { IotResourceKind } from '../../policy/arn.js';
+import type { IotAction } from '../../policy/evaluator.js';
 import { isPresigned, verifyPresignedRequest } from '../sigv4.js';
 import type { DataPlaneAuthority } from '../data-plane.js';
 import { authorizerFromHttp, authorizerFromUsername, authorizerRequest, readAuthorizerAnswer } from './custom-auth.js';
@@ -79,6 +81,8 @@ export class LocalBroker extends EventEmitter<{ disconnected: [clientId: string]
   private readonly sockets = new Set<Socket>();
   private readonly transports = new WeakMap<Connection, Transport>();
   private readonly sessions = new Map<Client, Session>();
+  /** A custom authorizer's disconnectAfterInSeconds, between identify and the accepted CONNECT. */
+  private readonly pendingDisconnect = new WeakMap<Client, number>();
   private readonly gate: PolicyGate;
   private options: LocalBrokerOptions | undefined;
 
@@ -221,8 +225,6 @@ export class LocalBroker extends EventEmitter<{ disconnected: [clientId: string]
     }
   }
 
-  private readonly pendingDisconnect = new WeakMap<Client, number>();
-
   /** The principal of a CONNECT, by way in; undefined refuses it. */
   private async identify(client: Client, transport: Transport, username: string | undefined, password: Buffer | undefined): Promise<Principal | undefined> {
     const authorizerName = authorizerFromUsername(username) ?? authorizerFromHttp(transport.req);
@@ -270,7 +272,7 @@ export class LocalBroker extends EventEmitter<{ disconnected: [clientId: string]
     return !topicBeyondLimits(filter) && this.allows(client, 'iot:Subscribe', 'topicfilter', filter);
   }
 
-  private allows(client: Client | null, action: Parameters<PolicyGate['allows']>[2], kind: Parameters<PolicyGate['allows']>[3], name: string): boolean {
+  private allows(client: Client | null, action: IotAction, kind: IotResourceKind, name: string): boolean {
     const session = client ? this.sessions.get(client) : undefined;
     return !!client && !!session && this.gate.allows(session.principal, client.id, action, kind, name);
   }

@@ -88,6 +88,12 @@ describe('verifyPresignedRequest for MQTT over WebSocket', () => {
     expect(verify(url)).toEqual({ ok: true, accessKeyId: credentials.accessKeyId, signedAt: now });
   });
 
+  it('accepts the CRT-based SDKs\' URL: X-Amz-Expires signed, token appended after signing', () => {
+    const url = sdkUrl({ expiresIn: 3600 });
+    expect(url.indexOf('X-Amz-Security-Token')).toBeGreaterThan(url.indexOf('X-Amz-Signature'));
+    expect(verify(url)).toMatchObject({ ok: true });
+  });
+
   it('accepts the SigV4 presigner URL, token signed, within X-Amz-Expires', async () => {
     const url = await presignerUrl({ credentials, region: 'eu-west-1', host, scheme: 'wss', date: now }, 900);
     expect(url).toContain('X-Amz-Expires=900');
