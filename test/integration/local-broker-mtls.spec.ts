@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LocalBroker, type BrokerAddresses } from '../../src/local/broker/local-broker.js';
+import { LocalBroker, type BrokerAddresses, type BrokerRefusal } from '../../src/local/broker/local-broker.js';
 import { FakeDataPlane, policy } from '../support/fake-data-plane.js';
 import { closeAllClients, closed, connected, nextMessage, open, refusal, subscribeCodes } from '../support/mqtt-clients.js';
 import { TestCa, type IssuedCertificate } from '../support/test-ca.js';
@@ -9,6 +9,7 @@ let server: IssuedCertificate;
 let authority: FakeDataPlane;
 let broker: LocalBroker;
 let addresses: BrokerAddresses;
+let refusals: BrokerRefusal[];
 
 beforeAll(() => {
   ca = new TestCa();
@@ -18,7 +19,9 @@ beforeAll(() => {
 beforeEach(async () => {
   authority = new FakeDataPlane();
   broker = new LocalBroker(authority);
+  refusals = [];
   addresses = await broker.start({
+    log: (entry) => refusals.push(entry),
     mqttsPort: 0,
     wsPort: false,
     wssPort: false,
@@ -111,6 +114,7 @@ describe('MQTT over TLS with client certificates', () => {
     await lamp.publishAsync('lamp/private', 'secret', { qos: 1 });
     await lamp.publishAsync('lamp/public', 'hello', { qos: 1 });
     expect(await first).toEqual({ topic: 'lamp/public', payload: 'hello' });
+    expect(refusals).toContainEqual({ event: 'delivery-withheld', clientId: 'watcher', topic: 'lamp/private', reason: 'no iot:Receive on the topic' });
   });
 
   it('needs iot:RetainPublish for a retained message', async () => {

@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import WebSocket from 'ws';
-import { LocalBroker, type BrokerAddresses } from '../../src/local/broker/local-broker.js';
+import { LocalBroker, type BrokerAddresses, type BrokerRefusal } from '../../src/local/broker/local-broker.js';
 import { FakeDataPlane, policy } from '../support/fake-data-plane.js';
 import { deviceSdkUrl, presignerUrl, type SigningCredentials } from '../support/iot-websocket-url.js';
 import { closeAllClients, closed, connected, nextMessage, open, refusal, subscribeCodes } from '../support/mqtt-clients.js';
@@ -12,6 +12,7 @@ let server: IssuedCertificate;
 let authority: FakeDataPlane;
 let broker: LocalBroker;
 let addresses: BrokerAddresses;
+let refusals: BrokerRefusal[];
 
 beforeAll(() => {
   ca = new TestCa();
@@ -21,7 +22,9 @@ beforeAll(() => {
 beforeEach(async () => {
   authority = new FakeDataPlane();
   broker = new LocalBroker(authority);
+  refusals = [];
   addresses = await broker.start({
+    log: (entry) => refusals.push(entry),
     mqttsPort: false,
     wsPort: 0,
     wssPort: 0,
@@ -122,6 +125,10 @@ describe('SigV4 refusals at the WebSocket upgrade', () => {
       await expect(connected(overWebSocket(url, 'carol', false))).rejects.toThrow();
     }
     expect(await upgradeStatus(signed(valid, false))).toBe(101);
+    expect(refusals.filter((entry) => entry.event === 'upgrade-refused').map((entry) => entry.reason.split(':')[0])).toEqual(
+      ['EXPIRED_CREDENTIALS', 'UNKNOWN_KEY', 'BAD_SIGNATURE', 'SKEWED', 'TOKEN_MISMATCH'].flatMap((refusal) => [`SigV4 ${refusal}`, `SigV4 ${refusal}`]),
+    );
+    expect(JSON.stringify(refusals)).not.toContain(valid.secretAccessKey);
   });
 
   it('refuses a user without any IoT policy even though the role allows', async () => {

@@ -21,7 +21,14 @@ export class LocalBrokerService implements OnApplicationBootstrap, OnApplication
 
   async onApplicationBootstrap(): Promise<void> {
     const { host, mqttsPort, wsPort, wssPort } = this.config.localMqtt;
-    this.bound = await this.broker.start({ host, mqttsPort, wsPort, wssPort, tls: this.tls.serverTls() });
+    this.bound = await this.broker.start({
+      host,
+      mqttsPort,
+      wsPort,
+      wssPort,
+      tls: this.tls.serverTls(),
+      log: (entry) => this.logger.debug(entry),
+    });
     const { mqttsPort: mqtts, wsPort: ws, wssPort: wss } = this.bound;
     this.logger.log(`Local MQTT broker on ${host}: mqtts://:${mqtts}, ws://:${ws}/mqtt, wss://:${wss}/mqtt`);
   }

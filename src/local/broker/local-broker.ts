@@ -42,6 +42,16 @@ export interface LocalBrokerOptions {
   /** Schedules a custom authorizer's `disconnectAfterInSeconds`; returns a cancel function. */
   schedule?: (delayMs: number, run: () => void) => () => void;
   now?: () => Date;
+  /** Told of every refusal, with the reason AWS would show in its logs; never carries secrets. */
+  log?: (entry: BrokerRefusal) => void;
+}
+
+export interface BrokerRefusal {
+  event: 'upgrade-refused' | 'connect-refused' | 'publish-refused' | 'subscribe-refused' | 'delivery-withheld';
+  clientId?: string;
+  /** Topic or filter, for the packet events. */
+  topic?: string;
+  reason: string;
 }
 
 export interface BrokerAddresses {
@@ -99,9 +109,21 @@ export class LocalBroker extends EventEmitter<{ disconnected: [clientId: string]
       maxClientsIdLength: 128,
       heartbeatInterval: 3_600_000,
       authenticate: (client, username, password, done) => void this.authenticate(client, username, password, done),
-      authorizePublish: (client, packet, done) => done(client && this.mayPublish(client, packet.topic, packet.retain, packet.qos) ? null : new Error('not authorized')),
-      authorizeSubscribe: (client, subscription, done) => done(null, this.maySubscribe(client, subscription.topic) ? { ...subscription, qos: Math.min(subscription.qos, 1) as 0 | 1 } : null),
-      authorizeForward: (client, packet) => (this.allows(client, 'iot:Receive', 'topic', packet.topic) ? packet : null),
+      authorizePublish: (client, packet, done) => {
+        if (client && this.mayPublish(client, packet.topic, packet.retain, packet.qos)) return done(null);
+        this.refused({ event: 'publish-refused', clientId: client?.id, topic: packet.topic, reason: 'not authorized: the connection is closed' });
+        done(new Error('not authorized'));
+      },
+      authorizeSubscribe: (client, subscription, done) => {
+        if (this.maySubscribe(client, subscription.topic)) return done(null, { ...subscription, qos: Math.min(subscription.qos, 1) as 0 | 1 });
+        this.refused({ event: 'subscribe-refused', clientId: client.id, topic: subscription.topic, reason: 'not authorized: SUBACK 0x80' });
+        done(null, null);
+      },
+      authorizeForward: (client, packet) => {
+        if (this.allows(client, 'iot:Receive', 'topic', packet.topic)) return packet;
+        this.refused({ event: 'delivery-withheld', clientId: client.id, topic: packet.topic, reason: 'no iot:Receive on the topic' });
+        return null;
+      },
     });
     await aedes.listen();
     this.aedes = aedes;
@@ -180,7 +202,10 @@ export class LocalBroker extends EventEmitter<{ disconnected: [clientId: string]
           { method: req.method ?? 'GET', path: WEBSOCKET_PATH, query, headers: req.headers },
           { service: SIGV4_SERVICE, region: this.authority.region, now: this.now(), secretFor: (key) => this.authority.credentials(key) },
         );
-        if (!result.ok) return refuseUpgrade(socket, 403, 'Forbidden');
+        if (!result.ok) {
+          this.refused({ event: 'upgrade-refused', reason: `SigV4 ${result.refusal}: ${result.message}` });
+          return refuseUpgrade(socket, 403, 'Forbidden');
+        }
         signed = { accessKeyId: result.accessKeyId, identityId: this.authority.credentials(result.accessKeyId)!.identityId };
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
@@ -207,10 +232,17 @@ export class LocalBroker extends EventEmitter<{ disconnected: [clientId: string]
     done: (error: AuthenticateError | null, success: boolean | null) => void,
   ): Promise<void> {
     try {
-      if (clientIdTooLong(client.id)) return done(refusal(2), false);
+      if (clientIdTooLong(client.id)) {
+        this.refused({ event: 'connect-refused', reason: 'client id over 128 bytes' });
+        return done(refusal(2), false);
+      }
       const transport = this.transports.get(client.conn);
       const principal = transport && (await this.identify(client, transport, username, password));
-      if (!principal || !this.gate.allows(principal, client.id, 'iot:Connect', 'client', client.id)) return done(refusal(5), false);
+      if (!principal || !this.gate.allows(principal, client.id, 'iot:Connect', 'client', client.id)) {
+        const reason = principal ? `no iot:Connect for this client id (${principal.kind})` : 'no valid certificate, signature or custom authorizer answer';
+        this.refused({ event: 'connect-refused', clientId: client.id, reason });
+        return done(refusal(5), false);
+      }
       const session: Session = { principal };
       this.sessions.set(client, session);
       const grant = principal.kind === 'authorizer' ? this.pendingDisconnect.get(client) : undefined;
@@ -220,9 +252,15 @@ export class LocalBroker extends EventEmitter<{ disconnected: [clientId: string]
         session.cancelDisconnect = schedule(grant * 1000, () => client.close());
       }
       done(null, true);
-    } catch {
+    } catch (error) {
+      this.refused({ event: 'connect-refused', clientId: client.id, reason: `authentication failed: ${(error as Error).message}` });
       done(refusal(5), false);
     }
+  }
+
+  private refused(entry: BrokerRefusal): void {
+    if (entry.clientId === undefined) delete entry.clientId;
+    this.options?.log?.(entry);
   }
 
   /** The principal of a CONNECT, by way in; undefined refuses it. */
