@@ -10,7 +10,7 @@
  * connection closed for a forbidden PUBLISH, SUBACK 0x80 for a forbidden subscription, and a
  * message never delivered to a subscriber without iot:Receive on its topic.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -23,7 +23,7 @@ import type { IotResourceKind } from '../../policy/arn.js';
 import type { IotAction } from '../../policy/evaluator.js';
 import { isPresigned, verifyPresignedRequest } from '../sigv4.js';
 import type { DataPlaneAuthority } from '../data-plane.js';
-import { authorizerFromHttp, authorizerFromUsername, authorizerRequest, readAuthorizerAnswer } from './custom-auth.js';
+import { identify, type Transport } from './identify.js';
 import { clientIdTooLong, topicBeyondLimits } from './mqtt-limits.js';
 import { PolicyGate, type Principal } from './principal.js';
 
@@ -71,14 +71,6 @@ export const DEFAULT_MQTTS_PORT = 8883;
 export const DEFAULT_WS_PORT = 8080;
 export const DEFAULT_WSS_PORT = 8443;
 
-interface Transport {
-  id: string;
-  tlsSocket?: TLSSocket;
-  req?: IncomingMessage;
-  /** Set when the upgrade carried a valid SigV4 URL. */
-  signed?: { accessKeyId: string; identityId: string };
-}
-
 interface Session {
   principal: Principal;
   cancelDisconnect?: () => void;
@@ -91,8 +83,6 @@ export class LocalBroker extends EventEmitter<{ disconnected: [clientId: string]
   private readonly sockets = new Set<Socket>();
   private readonly transports = new WeakMap<Connection, Transport>();
   private readonly sessions = new Map<Client, Session>();
-  /** A custom authorizer's disconnectAfterInSeconds, between identify and the accepted CONNECT. */
-  private readonly pendingDisconnect = new WeakMap<Client, number>();
   private readonly gate: PolicyGate;
   private options: LocalBrokerOptions | undefined;
 
@@ -237,7 +227,9 @@ export class LocalBroker extends EventEmitter<{ disconnected: [clientId: string]
         return done(refusal(2), false);
       }
       const transport = this.transports.get(client.conn);
-      const principal = transport && (await this.identify(client, transport, username, password));
+      const connect = { clientId: client.id, ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}) };
+      const identified = transport && (await identify(this.authority, transport, connect, this.now()));
+      const principal = identified?.principal;
       if (!principal || !this.gate.allows(principal, client.id, 'iot:Connect', 'client', client.id)) {
         const reason = principal ? `no iot:Connect for this client id (${principal.kind})` : 'no valid certificate, signature or custom authorizer answer';
         this.refused({ event: 'connect-refused', clientId: client.id, reason });
@@ -245,11 +237,9 @@ export class LocalBroker extends EventEmitter<{ disconnected: [clientId: string]
       }
       const session: Session = { principal };
       this.sessions.set(client, session);
-      const grant = principal.kind === 'authorizer' ? this.pendingDisconnect.get(client) : undefined;
-      this.pendingDisconnect.delete(client);
-      if (grant !== undefined) {
+      if (identified.disconnectAfterSeconds !== undefined) {
         const schedule = this.options?.schedule ?? defaultSchedule;
-        session.cancelDisconnect = schedule(grant * 1000, () => client.close());
+        session.cancelDisconnect = schedule(identified.disconnectAfterSeconds * 1000, () => client.close());
       }
       done(null, true);
     } catch (error) {
@@ -261,42 +251,6 @@ export class LocalBroker extends EventEmitter<{ disconnected: [clientId: string]
   private refused(entry: BrokerRefusal): void {
     if (entry.clientId === undefined) delete entry.clientId;
     this.options?.log?.(entry);
-  }
-
-  /** The principal of a CONNECT, by way in; undefined refuses it. */
-  private async identify(client: Client, transport: Transport, username: string | undefined, password: Buffer | undefined): Promise<Principal | undefined> {
-    const authorizerName = authorizerFromUsername(username) ?? authorizerFromHttp(transport.req);
-    if (authorizerName !== undefined && !transport.signed) {
-      const answer = await this.authority.authorize(
-        authorizerName,
-        authorizerRequest({
-          connectionId: transport.id,
-          clientId: client.id,
-          tls: transport.tlsSocket !== undefined,
-          ...(username !== undefined ? { username } : {}),
-          ...(password !== undefined ? { password } : {}),
-          ...(serverNameOf(transport.tlsSocket) ? { serverName: serverNameOf(transport.tlsSocket) } : {}),
-          ...(transport.req ? { req: transport.req } : {}),
-        }),
-      );
-      const grant = readAuthorizerAnswer(answer);
-      if (!grant) return undefined;
-      if (grant.disconnectAfterSeconds !== undefined) this.pendingDisconnect.set(client, grant.disconnectAfterSeconds);
-      return { kind: 'authorizer', authorizerName, principalId: grant.principalId, policyDocuments: grant.policyDocuments };
-    }
-    if (transport.signed) {
-      const credentials = this.authority.credentials(transport.signed.accessKeyId);
-      if (!credentials || credentials.expiration.getTime() <= this.now().getTime()) return undefined;
-      return { kind: 'identity', ...transport.signed };
-    }
-    if (transport.req) return undefined;
-    const socket = transport.tlsSocket;
-    const raw = socket?.authorized ? socket.getPeerCertificate().raw : undefined;
-    if (!raw) return undefined;
-    const certificateId = createHash('sha256').update(raw).digest('hex');
-    const certificate = this.authority.certificate(certificateId);
-    if (certificate?.status !== 'ACTIVE') return undefined;
-    return { kind: 'certificate', certificateId, certificateArn: certificate.certificateArn };
   }
 
   private mayPublish(client: Client, topic: string, retain: boolean, qos: number): boolean {
@@ -345,11 +299,6 @@ export class LocalBroker extends EventEmitter<{ disconnected: [clientId: string]
 
 function refusal(returnCode: 2 | 5): AuthenticateError {
   return Object.assign(new Error(returnCode === 2 ? 'identifier rejected' : 'not authorized'), { returnCode }) as AuthenticateError;
-}
-
-function serverNameOf(socket: TLSSocket | undefined): string | undefined {
-  const name = (socket as (TLSSocket & { servername?: string | false }) | undefined)?.servername;
-  return typeof name === 'string' ? name : undefined;
 }
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
