@@ -16,7 +16,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 export const EMPTY_PAYLOAD_HASH = createHash('sha256').update('').digest('hex');
-/** "In most cases, a request must reach AWS within five minutes of the time stamp in the request" (IAM user guide, SigV4). */
+/** "In most cases, a request must reach AWS within five minutes of the time stamp in the request" (IAM user guide, Signing AWS API requests). */
 export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
 /** The SigV4 ceiling for X-Amz-Expires: seven days. */
 export const MAX_EXPIRES_SECONDS = 7 * 24 * 3600;
