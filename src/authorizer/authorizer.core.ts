@@ -5,14 +5,18 @@
  * - request: `token`, `signatureVerified`, `protocols`, `protocolData` (`tls.serverName`,
  *   `http.headers` / `queryString`, `mqtt.username` / `password` (base64) / `clientId`),
  *   `connectionMetadata.id`. AWS includes only the fields relevant to the connection.
- * - response: `isAuthenticated`, `principalId` (`[a-zA-Z0-9]{1,128}`), `policyDocuments` (at most
- *   10, each at most 2,048 characters), `disconnectAfterInSeconds` and `refreshAfterInSeconds`
- *   (each 300..86,400). AWS ignores the other fields when isAuthenticated is false.
+ * - response: `isAuthenticated`, `principalId` (`[a-zA-Z0-9]{1,128}`), `policyDocuments` ("a list
+ *   of JSON-formatted AWS IoT Core policy documents", at most 10, each at most 2,048 characters;
+ *   the page's example response and its sample Node.js function return them as JSON objects),
+ *   `disconnectAfterInSeconds` and `refreshAfterInSeconds` (each 300..86,400). AWS ignores the
+ *   other fields when isAuthenticated is false. Only TestInvokeAuthorizer's output carries the
+ *   documents as strings (its model types policyDocuments as a list of PolicyDocument strings):
+ *   that is AWS echoing what it parsed, not the shape a function returns.
  * Any failure, expected or not, is a denial: an authorizer that throws would still refuse the
  * client, but as an authorizer error in AWS's logs rather than as an authentication failure.
  */
 import { createHash } from 'node:crypto';
-import { renderPolicy, type PolicyDocument } from '../policy/documents.js';
+import { validatePolicyDocument, type PolicyDocument } from '../policy/documents.js';
 
 export const MIN_CONNECTION_SECONDS = 300;
 export const MAX_CONNECTION_SECONDS = 86_400;
@@ -68,8 +72,8 @@ export interface AuthorizerAllow {
   principalId: string;
   disconnectAfterInSeconds: number;
   refreshAfterInSeconds: number;
-  /** JSON text of each document, the form AWS's documentation shows. */
-  policyDocuments: string[];
+  /** Policy documents as JSON objects, as in AWS's example response ("Defining your Lambda function"). */
+  policyDocuments: PolicyDocument[];
 }
 
 export interface AuthorizerDeny {
@@ -94,7 +98,9 @@ export async function authorize(request: unknown, deps: AuthorizerDeps): Promise
       return deny('token rejected', error);
     }
     if (!(await deps.isUserActive(identity.username, identity.sub))) return deny('user not provisioned here for this Cognito user, or disabled');
-    const documents = (await deps.policyFor(identity.username)).map(renderPolicy);
+    const documents = await deps.policyFor(identity.username);
+    // AWS would refuse a malformed or oversized document as an authorizer error: deny instead.
+    documents.forEach(validatePolicyDocument);
     if (documents.length === 0 || documents.length > MAX_POLICY_DOCUMENTS) {
       return deny(`expected 1 to ${MAX_POLICY_DOCUMENTS} policy documents, got ${documents.length}`);
     }

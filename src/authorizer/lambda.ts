@@ -25,10 +25,7 @@ import { logDecision } from './authorizer-log.js';
 import { loadLambdaConfig } from './lambda-config.js';
 import { ServiceUserStatus } from './service-user-status.js';
 
-/**
- * @types/aws-lambda types policyDocuments as objects; AWS accepts them as JSON text too (the form
- * its custom authentication pages show), which is what the core returns.
- */
+/** The core's answer has the shape of @types/aws-lambda's IoTCustomAuthorizerResult: policy documents as objects. */
 export type IotAuthorizerHandler = Handler<IoTCustomAuthorizerEvent, AuthorizerResponse>;
 export type AuthorizerFunction = (event: IoTCustomAuthorizerEvent) => Promise<AuthorizerResponse>;
 

@@ -7,6 +7,7 @@
  */
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Allow, IsOptional, IsString, Length } from 'class-validator';
+import type { PolicyDocument } from '../../policy/documents.js';
 
 export class IotAuthorizerMqttDataDto {
   @ApiPropertyOptional({
@@ -100,11 +101,12 @@ export class IotAuthorizerResponseDto {
   refreshAfterInSeconds?: number;
 
   @ApiPropertyOptional({
-    description: "The user's IoT policy documents as JSON text (at most 10, each at most 2048 characters)",
-    type: [String],
-    example: ['{"Version":"2012-10-17","Statement":[...]}'],
+    description: "The user's IoT policy documents as JSON objects, the form AWS's custom authorizer Lambda returns (at most 10, each at most 2048 characters)",
+    type: 'array',
+    items: { type: 'object', additionalProperties: true },
+    example: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['iot:Connect'], Resource: ['arn:aws:iot:eu-west-1:123456789012:client/alice'] }] }],
   })
-  policyDocuments?: string[];
+  policyDocuments?: PolicyDocument[];
 }
 
 export class AuthorizerUserStatusQueryDto {

@@ -45,7 +45,7 @@ describe('authorize: the token', () => {
     const { deps } = world();
     const response = allowed(await authorize(authorizerRequest('mqtt-over-websocket', TOKEN), deps));
     expect(deps.verifyToken).toHaveBeenCalledWith(TOKEN);
-    expect(response.policyDocuments.map((text) => JSON.parse(text))).toEqual([userPolicyDocument(scope, 'alice')]);
+    expect(response.policyDocuments).toEqual([userPolicyDocument(scope, 'alice')]);
   });
 
   it('decodes the MQTT password, which AWS sends base64-encoded', async () => {
@@ -129,7 +129,7 @@ describe('authorize: the response', () => {
       principalId: '3f1c2a7e9b8d4c6fa1e2d3c4b5a69788',
       disconnectAfterInSeconds: 3600,
       refreshAfterInSeconds: 300,
-      policyDocuments: [JSON.stringify(userPolicyDocument(scope, 'alice'))],
+      policyDocuments: [userPolicyDocument(scope, 'alice')],
     });
     expect(logs).toEqual([expect.objectContaining({ outcome: 'allowed', principalId: '3f1c2a7e9b8d4c6fa1e2d3c4b5a69788' })]);
   });
