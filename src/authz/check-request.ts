@@ -43,7 +43,9 @@ export interface CheckSubject {
   policies: NamedPolicy[];
   /** The client id the principal normally connects with (username, or thing name). */
   ownClientId: string;
-  context: Omit<EvaluationContext, 'clientId'>;
+  context: Pick<EvaluationContext, 'cognitoIdentityId'>;
+  /** The thing attached to the principal (a device's certificates are attached to its thing); none for users. */
+  thing?: { thingName: string; attributes: Record<string, string> };
 }
 
 export interface CheckQuestion {
@@ -69,18 +71,26 @@ export function deviceSubject(scope: PolicyScope, prefix: string, device: Device
       { policyName: device.policyName, document: devicePolicyDocument(scope, prefix, device.owner.username, device.name) },
     ],
     ownClientId: deviceClientId(device.thingName),
-    context: { thingName: device.thingName, thingAttributes: device.attributes },
+    context: {},
+    ...(device.certificateAttached ? { thing: { thingName: device.thingName, attributes: device.attributes } } : {}),
   };
 }
 
 /**
  * For connect the resource is the client id, so `clientId` defaults to it; for the other actions
  * it defaults to the principal's own client id, which is what `${iot:ClientId}` would hold.
+ *
+ * Thing policy variables (`${iot:Connection.Thing.*}`) get values only when the client id is the
+ * name of a thing attached to the principal, as AWS resolves them ("Thing policy variables", IoT
+ * developer guide: the client id "must exactly match the thing name", and the thing is the one
+ * AttachThingPrincipal attached to the certificate or identity). Otherwise they stay unresolved and
+ * the statement that uses them matches nothing.
  */
 export function evaluationRequest(scope: PolicyScope, subject: CheckSubject, question: CheckQuestion): EvaluationRequest {
   const { arn, name } = resourceArn(scope, question.action, question.resource);
   const clientId = question.clientId ?? (question.action === 'connect' ? name : subject.ownClientId);
-  return { action: IOT_ACTIONS[question.action], resource: arn, context: { ...subject.context, clientId } };
+  const thing = subject.thing?.thingName === clientId ? { thingName: subject.thing.thingName, thingAttributes: subject.thing.attributes } : {};
+  return { action: IOT_ACTIONS[question.action], resource: arn, context: { ...subject.context, ...thing, clientId } };
 }
 
 const ARN_PARTS = /^arn:[^:]+:iot:[^:]+:\d{12}:([a-z]+)\/(.+)$/s;

@@ -19,6 +19,8 @@ export interface DevicePrincipal {
   policyName: string;
   /** Thing attributes with string values; they feed `${iot:Connection.Thing.Attributes[...]}`. */
   attributes: Record<string, string>;
+  /** Whether an active certificate of the device (attached to its thing at registration) exists: only then can a connection resolve thing variables. */
+  certificateAttached: boolean;
   owner: { username: string; active: boolean };
 }
 
@@ -54,6 +56,7 @@ export class PrincipalsRepository {
         policyName: true,
         attributes: true,
         user: { select: { username: true, status: true } },
+        certificates: { where: { status: 'ACTIVE' }, select: { id: true }, take: 1 },
       },
     });
     if (!device) return null;
@@ -62,6 +65,7 @@ export class PrincipalsRepository {
       thingName: device.thingName,
       policyName: device.policyName,
       attributes: stringValues(device.attributes),
+      certificateAttached: device.certificates.length > 0,
       owner: { username: device.user.username, active: device.user.status === 'ACTIVE' },
     };
   }

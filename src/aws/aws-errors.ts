@@ -48,9 +48,14 @@ export function translateAwsError(error: unknown, context: AwsCallContext): Doma
     return DomainError.notFound('AWS resource', details);
   }
   if (STATE_CONFLICT.has(name)) return DomainError.conflict(awsMessage ?? `AWS refused ${context.api} in the resource's current state`, details);
-  // DeleteThing answers InvalidRequestException while principals are attached: a state conflict, not bad input.
-  if (name === 'InvalidRequestException' && awsMessage && /still attached/i.test(awsMessage)) {
-    return DomainError.conflict(awsMessage, { ...details, reason: 'PRINCIPALS_ATTACHED' });
+  // DeleteThing refuses a thing with attached principals with InvalidRequestException ("Cannot delete.
+  // Thing <name> is still attached to one or more principals"): AWS's model (botocore iot 2015-05-28)
+  // has no exception of its own for it, only ResourceNotFound, VersionConflict (for expectedVersion,
+  // which the service never sends) and InvalidRequest. The service sends DeleteThing nothing but a
+  // validated thing name, so on DeleteThing that error means the refusal, whatever its wording; the
+  // message is the only signal AWS gives and is not relied on.
+  if (name === 'InvalidRequestException' && context.api === 'DeleteThing') {
+    return DomainError.conflict(awsMessage ?? 'The thing still has principals attached', { ...details, reason: 'PRINCIPALS_ATTACHED' });
   }
   if (INVALID.has(name)) return DomainError.validation(awsMessage ?? 'AWS rejected the request as invalid', details);
   if (name === 'NotAuthorizedException') return notAuthorized(context, awsMessage, details);

@@ -7,8 +7,12 @@ export interface UserAccessParams {
 
 /**
  * For a lost phone: the row first (this service stops vending at once), then the IoT policy off
- * the identity (MQTT stops, even with credentials already vended), then Cognito (no new tokens,
- * refresh tokens revoked). Every step is idempotent, so a failed disable is finished by repeating it.
+ * the identity, then Cognito (no new tokens, refresh tokens revoked; with the identity pool's
+ * server-side token check, no new credentials for the old ID tokens either). Detaching the policy
+ * does not cut MQTT at once: AWS IoT caches policies, and "changes made to a policy can take
+ * anywhere between 6 and 8 minutes to become effective" (IoT developer guide, "AWS IoT Core
+ * policies"), so a connected app keeps its access for minutes. Every step is idempotent, so a
+ * failed disable is finished by repeating it.
  */
 export function disableUserOperation(deps: UserOperationDeps): OperationDefinition<UserAccessParams, void> {
   return {

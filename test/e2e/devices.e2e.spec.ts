@@ -157,6 +157,17 @@ describe('devices over HTTP', () => {
       expect(t.aws.calls).toEqual([]);
     });
 
+    it("refuses a CSR longer than AWS's 4,096 characters as 400 before any AWS call", async () => {
+      t.aws.resetCalls();
+      const pem = createTestCsr().csrPem;
+      const response = await registerDevice(t, 'dave', { name: 'long-csr', csr: pem + '\n'.repeat(4097 - pem.length) });
+
+      expect(response.status).toBe(400);
+      expect(response.body.code).toBe('VALIDATION_FAILED');
+      expect(JSON.stringify(response.body.details)).toContain('csr');
+      expect(t.aws.calls).toEqual([]);
+    });
+
     it('answers 409 when the owner already has a device of that name, creating nothing in AWS', async () => {
       const before = t.aws.snapshot();
       t.aws.resetCalls();

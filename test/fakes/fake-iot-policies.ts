@@ -75,9 +75,14 @@ export class FakeIotPolicies {
     this.state.policyTargets.set(policyName, targets);
   }
 
-  /** Detaching what is not attached succeeds, as on AWS; an unknown policy does not. */
+  /**
+   * Detaching what is not attached succeeds, for an unknown policy too: AWS's model gives DetachPolicy
+   * no ResourceNotFoundException (botocore iot 2015-05-28: InvalidRequest, Throttling, Unauthorized,
+   * ServiceUnavailable, InternalFailure, LimitExceeded), so it cannot answer "not found". A malformed
+   * name is still InvalidRequestException.
+   */
   detach(policyName: string, target: string): void {
-    this.state.policy('DetachPolicy', policyName);
+    this.state.checkPolicyName('DetachPolicy', policyName);
     const targets = this.state.policyTargets.get(policyName);
     targets?.delete(target);
     if (targets?.size === 0) this.state.policyTargets.delete(policyName);

@@ -2,8 +2,11 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 
-/** Far above any RSA 4096 request; the body limit applies too. */
-const CSR_MAX_LENGTH = 16 * 1024;
+/**
+ * AWS's own limit: CreateCertificateFromCsr's certificateSigningRequest is at most 4,096 characters
+ * (botocore iot 2015-05-28, shape CertificateSigningRequest). An RSA 4096 request is about 1,700.
+ */
+export const CSR_MAX_LENGTH = 4096;
 
 /** The optional `csr` of registration and rotation; its content is checked by validateCsr (INVALID_CSR). */
 export const CsrProperty = () =>

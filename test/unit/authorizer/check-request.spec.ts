@@ -1,16 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { deviceSubject, evaluationRequest, resourceArn, userSubject } from '../../../src/authz/check-request.js';
 import { isDomainError } from '../../../src/common/errors/domain-error.js';
+import { evaluate } from '../../../src/policy/evaluator.js';
 
 const scope = { region: 'eu-west-1', accountId: '123456789012' };
 const alice = userSubject(scope, { username: 'alice', cognitoSub: 'sub-1', active: true, policyName: 'iotp_alice', identityId: 'eu-west-1:abc' });
-const scanner = deviceSubject(scope, 'iotp', {
+const scannerRecord = {
   name: 'scanner1',
   thingName: 'iotp_alice_scanner1',
   policyName: 'iotp_alice_scanner1',
   attributes: { site: 'lab' },
+  certificateAttached: true,
   owner: { username: 'alice', active: true },
-});
+};
+const scanner = deviceSubject(scope, 'iotp', scannerRecord);
 
 function errorCode(run: () => unknown): string {
   try {
@@ -65,6 +68,32 @@ describe('evaluationRequest', () => {
       thingAttributes: { site: 'lab' },
       clientId: 'iotp_alice_scanner1',
     });
+  });
+
+  it('resolves thing variables only when the client id is the name of the thing attached to the principal', () => {
+    const byOtherClient = evaluationRequest(scope, scanner, { action: 'publish', resource: 'alice/scanner1/x', clientId: 'alice' }).context;
+    expect(byOtherClient).toEqual({ clientId: 'alice' });
+    const unattached = deviceSubject(scope, 'iotp', { ...scannerRecord, certificateAttached: false });
+    expect(evaluationRequest(scope, unattached, { action: 'publish', resource: 'alice/scanner1/x' }).context).toEqual({ clientId: 'iotp_alice_scanner1' });
+    // A Cognito identity has no thing attached, whatever client id it connects with.
+    expect(evaluationRequest(scope, alice, { action: 'connect', resource: 'iotp_alice_scanner1' }).context).not.toHaveProperty('thingName');
+  });
+
+  it('so a statement on ${iot:Connection.Thing.ThingName} allows the thing itself and no other client id', () => {
+    const policies = [
+      {
+        policyName: 'thing-vars',
+        document: {
+          Version: '2012-10-17' as const,
+          Statement: [{ Effect: 'Allow' as const, Action: 'iot:Publish', Resource: 'arn:aws:iot:eu-west-1:123456789012:topic/things/${iot:Connection.Thing.ThingName}/*' }],
+        },
+      },
+    ];
+    const subject = { ...scanner, policies };
+    const asThing = evaluationRequest(scope, subject, { action: 'publish', resource: 'things/iotp_alice_scanner1/x' });
+    const asOther = evaluationRequest(scope, subject, { action: 'publish', resource: 'things/iotp_alice_scanner1/x', clientId: 'someone-else' });
+    expect(evaluate(policies, asThing).allowed).toBe(true);
+    expect(evaluate(policies, asOther).allowed).toBe(false);
   });
 
   it('maps actions to their IoT names', () => {

@@ -73,6 +73,14 @@ describe('translateAwsError', () => {
     expect(error).toMatchObject({ code: 'CONFLICT', details: { reason: 'PRINCIPALS_ATTACHED' } });
   });
 
+  it("recognises DeleteThing's refusal by API and error name, not by AWS's wording", () => {
+    const reworded = translateAwsError(aws('InvalidRequestException', 'Thing t1 has principals; detach them first'), { service: 'iot', api: 'DeleteThing' });
+    expect(reworded).toMatchObject({ code: 'CONFLICT', details: { reason: 'PRINCIPALS_ATTACHED' } });
+    // Elsewhere InvalidRequestException stays bad input, even with the same words in it.
+    const elsewhere = translateAwsError(aws('InvalidRequestException', 'Policy is still attached'), { service: 'iot', api: 'CreateThing' });
+    expect(elsewhere.code).toBe('VALIDATION_FAILED');
+  });
+
   it('tells the operator which IAM permission is missing, never a 401', () => {
     const error = translateAwsError(aws('AccessDeniedException'), { service: 'iot', api: 'AttachPolicy' });
     expect(error.status).toBe(503);
