@@ -26,7 +26,7 @@ const SDK_RETRY_BASE_MS = 100;
 /**
  * The app's QuotaLimiter, switched on only for scenarios that run under AWS's quotas, plus what the
  * adapters' SDK clients add inside each limiter slot and the fakes lack: a throttled call is
- * retried after a jittered exponential backoff, up to AWS_MAX_ATTEMPTS attempts (retryMode adaptive).
+ * retried after a jittered exponential backoff, up to AWS_MAX_ATTEMPTS attempts (AwsRetryStrategy).
  */
 class SwitchableLimiter extends QuotaLimiter {
   enabled = false;

@@ -1,12 +1,14 @@
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { MetadataBearer, MiddlewareStack } from '@smithy/types';
 import type { AppConfig } from '../config/app-config.js';
+import { apiNameMiddleware, AwsRetryStrategy } from './aws-retry.js';
 
 /** The subset of SDK client configuration every adapter passes to its client. */
 export interface AwsClientOptions {
   region?: string;
   endpoint?: string;
   maxAttempts: number;
-  retryMode: 'adaptive';
+  retryStrategy: AwsRetryStrategy;
   requestHandler: NodeHttpHandler;
 }
 
@@ -16,11 +18,10 @@ const MAX_CONNECTION_TIMEOUT_MS = 3000;
 /**
  * Client configuration built from AppConfig.aws, identical for the three clients.
  *
- * retryMode 'adaptive': QuotaLimiter already paces calls at the published default quotas, so the
- * SDK's adaptive rate limiter stays idle in normal operation. It only slows this client down after
- * AWS answers with throttling errors, which happens when the real budget is smaller than ours
- * (other workloads in the same account, a lowered quota). 'standard' would keep retrying at full
- * speed into that wall.
+ * Retries: AwsRetryStrategy decides per API and error what may be sent again (see aws-retry.ts):
+ * throttling with backoff, transient faults except for the non-idempotent certificate creations,
+ * never LimitExceededException. QuotaLimiter paces calls at the published default quotas in front
+ * of the SDK, so throttling from AWS is rare and means the real budget is smaller than ours.
  *
  * Timeouts: connectionTimeout bounds the TCP/TLS handshake and requestTimeout the whole request;
  * throwOnRequestTimeout makes the handler fail instead of only logging a warning, so an
@@ -32,11 +33,20 @@ export function awsClientOptions(config: AppConfig): AwsClientOptions {
     region,
     ...(endpointUrl ? { endpoint: endpointUrl } : {}),
     maxAttempts,
-    retryMode: 'adaptive',
+    retryStrategy: new AwsRetryStrategy(maxAttempts),
     requestHandler: new NodeHttpHandler({
       connectionTimeout: Math.min(requestTimeoutMs, MAX_CONNECTION_TIMEOUT_MS),
       requestTimeout: requestTimeoutMs,
       throwOnRequestTimeout: true,
     }),
   };
+}
+
+/**
+ * An SDK client built with awsClientOptions, plus the middleware that tells the retry strategy
+ * which API an error came from. Runs inside the SDK's retry middleware (finalizeRequest, high).
+ */
+export function withRetryRules<I extends object, O extends MetadataBearer, C extends { middlewareStack: MiddlewareStack<I, O> }>(client: C & { middlewareStack: MiddlewareStack<I, O> }): C {
+  client.middlewareStack.add(apiNameMiddleware<I, O>(), { step: 'finalizeRequest', priority: 'low', name: 'apiNameOfErrors' });
+  return client;
 }

@@ -1,4 +1,5 @@
 import { DomainError, type ErrorDetails } from '../common/errors/domain-error.js';
+import { NON_IDEMPOTENT_APIS, outcomeUnknown } from './aws-retry.js';
 
 /** The IAM service prefix of the client that made the call: it names the permission an operator must grant. */
 export type AwsService = 'iot' | 'cognito-idp' | 'cognito-identity';
@@ -29,6 +30,20 @@ const SIGN_IN_APIS = new Set(['AdminInitiateAuth', 'AdminRespondToAuthChallenge'
  */
 export function translateAwsError(error: unknown, context: AwsCallContext): DomainError {
   if (error instanceof DomainError) return error;
+  const translated = translate(error, context);
+  // A creation AWS may have performed although the call failed: the caller has to look for what it made.
+  if (NON_IDEMPOTENT_APIS.has(context.api) && translated.code === 'AWS_UNAVAILABLE' && outcomeUnknown(error)) {
+    return new DomainError(
+      'AWS_UNAVAILABLE',
+      `${translated.message}; AWS may have performed ${context.api} anyway`,
+      { ...translated.details, outcome: 'unknown' },
+      translated.retryAfterSeconds,
+    );
+  }
+  return translated;
+}
+
+function translate(error: unknown, context: AwsCallContext): DomainError {
   const name = errorName(error);
   const awsMessage = safeMessage(error);
   const details: ErrorDetails = { awsError: name, api: context.api };
@@ -65,9 +80,13 @@ export function translateAwsError(error: unknown, context: AwsCallContext): Doma
   if (name === 'UserNotConfirmedException') {
     return new DomainError('FORBIDDEN', 'The user is not confirmed', { ...details, reason: 'USER_NOT_CONFIRMED' });
   }
-  // AttachPolicy's LimitExceededException is the 10-policies-per-target cap: waiting will not help, so it is a conflict.
+  // IoT's LimitExceededException (HTTP 410) is a hard limit, e.g. AttachPolicy's 10 policies per target:
+  // waiting will not help, so it is a conflict, never a throttle.
   if (name === 'LimitExceededException' && context.api === 'AttachPolicy') {
     return DomainError.conflict('The target already has the maximum number of attached IoT policies (10)', { ...details, reason: 'POLICY_LIMIT' });
+  }
+  if (name === 'LimitExceededException' && context.service === 'iot') {
+    return DomainError.conflict(awsMessage ?? `AWS refused ${context.api}: an AWS IoT limit has been reached`, { ...details, reason: 'AWS_LIMIT' });
   }
   if (THROTTLED.has(name)) {
     return new DomainError('AWS_THROTTLED', `AWS is throttling ${context.api}; retry later`, details, THROTTLE_RETRY_SECONDS);

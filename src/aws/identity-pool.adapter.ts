@@ -10,7 +10,7 @@ import {
 import { DomainError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { awsClientOptions } from './aws-client-options.js';
+import { awsClientOptions, withRetryRules } from './aws-client-options.js';
 import { callAws, missingRegion, onlyMatch, required } from './aws-call.js';
 import { IdentityPoolPort, type AwsCredentials } from './identity-pool.port.js';
 import { QuotaLimiter } from './quota-limiter.js';
@@ -112,7 +112,7 @@ export class IdentityPoolAdapter extends IdentityPoolPort implements OnModuleDes
   }
 
   private client(): CognitoIdentityClient {
-    this.sdk ??= new CognitoIdentityClient(awsClientOptions(this.config));
+    this.sdk ??= withRetryRules(new CognitoIdentityClient(awsClientOptions(this.config)));
     return this.sdk;
   }
 }

@@ -26,7 +26,7 @@ import {
 } from '@aws-sdk/client-iot';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { awsClientOptions } from './aws-client-options.js';
+import { awsClientOptions, withRetryRules } from './aws-client-options.js';
 import { callAws, required } from './aws-call.js';
 import { IotPort, type CertificateStatus, type IssuedCertificate, type Page, type ThingRef } from './iot.port.js';
 import { QuotaLimiter } from './quota-limiter.js';
@@ -183,7 +183,7 @@ export class IotAdapter extends IotPort implements OnModuleDestroy {
   }
 
   private client(): IoTClient {
-    this.sdk ??= new IoTClient(awsClientOptions(this.config));
+    this.sdk ??= withRetryRules(new IoTClient(awsClientOptions(this.config)));
     return this.sdk;
   }
 }

@@ -22,8 +22,10 @@ export interface Page<T> {
  * AWS IoT Core's control plane, as the service uses it. Errors arrive as DomainError:
  * ResourceAlreadyExistsException → CONFLICT, ResourceNotFoundException → NOT_FOUND,
  * DeleteConflictException / CertificateStateException → CONFLICT (details.awsError says which),
- * InvalidRequestException → VALIDATION_FAILED, ThrottlingException / LimitExceededException → AWS_THROTTLED,
- * ServiceUnavailableException / InternalFailureException / timeouts → AWS_UNAVAILABLE.
+ * InvalidRequestException → VALIDATION_FAILED, ThrottlingException → AWS_THROTTLED, LimitExceededException →
+ * CONFLICT (a hard limit; POLICY_LIMIT on AttachPolicy), ServiceUnavailableException / InternalFailureException /
+ * timeouts → AWS_UNAVAILABLE. The two certificate creations are never resent after a timeout or an AWS fault; their
+ * AWS_UNAVAILABLE then carries details.outcome 'unknown': a certificate may exist that nobody received.
  */
 export abstract class IotPort {
   /** DescribeEndpoint with endpointType iot:Data-ATS. */

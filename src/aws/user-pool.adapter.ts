@@ -20,7 +20,7 @@ import {
 import { DomainError, isDomainError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { awsClientOptions } from './aws-client-options.js';
+import { awsClientOptions, withRetryRules } from './aws-client-options.js';
 import { callAws, missingRegion, onlyMatch, required } from './aws-call.js';
 import { QuotaLimiter } from './quota-limiter.js';
 import { cognitoSecretHash } from './secret-hash.js';
@@ -218,7 +218,7 @@ export class UserPoolAdapter extends UserPoolPort implements OnModuleDestroy {
   }
 
   private client(): CognitoIdentityProviderClient {
-    this.sdk ??= new CognitoIdentityProviderClient(awsClientOptions(this.config));
+    this.sdk ??= withRetryRules(new CognitoIdentityProviderClient(awsClientOptions(this.config)));
     return this.sdk;
   }
 }

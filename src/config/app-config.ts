@@ -9,7 +9,7 @@ export interface AwsConfig {
   accountId?: string;
   /** Upper bound for one AWS request, connection included. */
   requestTimeoutMs: number;
-  /** Attempts per call, throttling retries included (SDK adaptive retry). */
+  /** Attempts per call, throttling retries included (AwsRetryStrategy). */
   maxAttempts: number;
   /** Replicas sharing the account's quotas: each replica takes quota / replicas. */
   replicas: number;

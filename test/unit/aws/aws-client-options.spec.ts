@@ -2,14 +2,16 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { awsClientOptions } from '../../../src/aws/aws-client-options.js';
+import { AwsRetryStrategy } from '../../../src/aws/aws-retry.js';
 import { IotAdapter } from '../../../src/aws/iot.adapter.js';
 import { QuotaLimiter } from '../../../src/aws/quota-limiter.js';
 import { awsConfig } from './support.js';
 
 describe('awsClientOptions', () => {
-  it('takes region, attempts and adaptive retries from config, and an endpoint only when set', () => {
+  it("takes region, attempts and the service's own retry strategy from config, and an endpoint only when set", () => {
     const options = awsClientOptions(awsConfig({ AWS_MAX_ATTEMPTS: '3' }));
-    expect(options).toMatchObject({ region: 'eu-west-1', maxAttempts: 3, retryMode: 'adaptive' });
+    expect(options).toMatchObject({ region: 'eu-west-1', maxAttempts: 3 });
+    expect(options.retryStrategy).toBeInstanceOf(AwsRetryStrategy);
     expect(options).not.toHaveProperty('endpoint');
     expect(options.requestHandler).toBeInstanceOf(NodeHttpHandler);
     expect(awsClientOptions(awsConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' })).endpoint).toBe('http://127.0.0.1:4566');

@@ -31,6 +31,7 @@ describe('translateAwsError', () => {
     ['TooManyRequestsException', pool, 'AWS_THROTTLED'],
     ['LimitExceededException', pool, 'AWS_THROTTLED'],
     ['LimitExceededException', { service: 'iot', api: 'AttachPolicy' }, 'CONFLICT'],
+    ['LimitExceededException', { service: 'iot', api: 'DetachPolicy' }, 'CONFLICT'],
     ['ServiceUnavailableException', iot, 'AWS_UNAVAILABLE'],
     ['InternalFailureException', iot, 'AWS_UNAVAILABLE'],
     ['InternalErrorException', pool, 'AWS_UNAVAILABLE'],
