@@ -103,8 +103,16 @@ function translate(error: unknown, context: AwsCallContext): DomainError {
 }
 
 function notAuthorized(context: AwsCallContext, awsMessage: string | undefined, details: ErrorDetails): DomainError {
+  // The identity pool refuses an expired ID token, and, with ServerSideTokenCheck on its user-pool
+  // provider, the still-unexpired ID token of a user who was signed out globally or deleted ("the
+  // identity pool will return a 400 Not Authorized error", botocore cognito-identity 2014-06-30,
+  // CognitoIdentityProvider.ServerSideTokenCheck). The app can do one thing about any of these:
+  // sign in again for a fresh token. 401 like any rejected token, with a reason that says so.
   if (context.service === 'cognito-identity') {
-    return new DomainError('UNAUTHENTICATED', 'The identity pool did not accept the login token', details);
+    return new DomainError('UNAUTHENTICATED', 'The identity pool refused the ID token (expired, or the user was signed out or deleted): sign in again', {
+      ...details,
+      reason: 'SIGN_IN_AGAIN',
+    });
   }
   if (awsMessage === 'User is disabled.') {
     return new DomainError('FORBIDDEN', 'The user is disabled', { ...details, reason: 'USER_DISABLED' });

@@ -5,7 +5,11 @@ export interface AwsCredentials {
   expiration: Date;
 }
 
-/** The Cognito identity pool. Errors arrive as DomainError (NotAuthorizedException → UNAUTHENTICATED, ResourceNotFoundException → NOT_FOUND). */
+/**
+ * The Cognito identity pool. Errors arrive as DomainError (NotAuthorizedException → UNAUTHENTICATED with
+ * details.reason SIGN_IN_AGAIN: an expired token, or one of a signed-out or deleted user, which the pool's
+ * server-side token check refuses; ResourceNotFoundException → NOT_FOUND).
+ */
 export abstract class IdentityPoolPort {
   /** GetId with Logins { "cognito-idp.<region>.amazonaws.com/<poolId>": idToken }; stable per user. */
   abstract getIdentityId(idToken: string): Promise<string>;

@@ -7,6 +7,7 @@ import {
   GetCredentialsForIdentityCommand,
   GetIdCommand,
   ListIdentityPoolsCommand,
+  NotAuthorizedException,
 } from '@aws-sdk/client-cognito-identity';
 import { IdentityPoolAdapter } from '../../../src/aws/identity-pool.adapter.js';
 import { QuotaLimiter } from '../../../src/aws/quota-limiter.js';
@@ -68,6 +69,21 @@ describe('IdentityPoolAdapter', () => {
   ])('maps %s to %s', async (name, code) => {
     identity.on(GetCredentialsForIdentityCommand).rejects(awsFailure(name));
     await expect(adapter().getCredentials(ID, 'id.jwt')).rejects.toMatchObject({ code });
+  });
+
+  it.each([
+    ['GetId', () => adapter().getIdentityId('id.jwt')],
+    ['GetCredentialsForIdentity', () => adapter().getCredentials(ID, 'id.jwt')],
+  ])("answers 401 'sign in again' when %s refuses the ID token of a signed-out or deleted user", async (api, call) => {
+    // What a pool with ServerSideTokenCheck answers for such a token: NotAuthorizedException, HTTP 400.
+    const refusal = new NotAuthorizedException({ message: 'Invalid login token. Token is revoked.', $metadata: { httpStatusCode: 400 } });
+    identity.on(GetIdCommand).rejects(refusal);
+    identity.on(GetCredentialsForIdentityCommand).rejects(refusal);
+    await expect(call()).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      status: 401,
+      details: { awsError: 'NotAuthorizedException', api, reason: 'SIGN_IN_AGAIN' },
+    });
   });
 
   it('refuses with AWS_NOT_CONFIGURED when settings are missing', async () => {
