@@ -4,29 +4,77 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 
 /*
- * Client-side rate limits, one token bucket per AWS API.
+ * Client-side rate limits, one token bucket per AWS quota.
  *
  * AWS quotas are per account and region, shared by every replica of this service. Replicas do
  * not talk to each other, so each one takes an equal share: quota / REPLICAS calls per second.
  * With N replicas configured and at most N running, the account stays under the quota without
  * coordination; running more replicas than configured would exceed it, so raise REPLICAS first.
  *
+ * A quota is per API for AWS IoT and the Cognito identity pool, and per category for Cognito user
+ * pools: "operation quotas are defined as the maximum number of requests per second (RPS) for all
+ * operations within a category" (Amazon Cognito developer guide, "Quotas in Amazon Cognito"). So
+ * AdminDisableUser, AdminUserGlobalSignOut and AdminDeleteUser draw on one UserUpdate bucket.
+ *
  * Each bucket holds one second's worth of calls (at least one) and refills continuously. A call
  * that finds the bucket empty waits in FIFO order; it is refused with AWS_THROTTLED only when more
- * than AWS_QUEUE_LIMIT calls already wait for the same API, so a burst is smoothed, not failed.
+ * than AWS_QUEUE_LIMIT calls already wait for the same quota, so a burst is smoothed, not failed.
  * The limiter paces call starts, not concurrency: slow calls do not hold tokens.
  */
 
-/** AWS's published default quotas, calls per second. AWS_QUOTAS overrides them per API. */
+/**
+ * The Cognito user-pool category of each operation the service calls ("Amazon Cognito user pools
+ * API operation categories and request rate quotas"). AdminRespondToAuthChallenge is called only
+ * with NEW_PASSWORD_REQUIRED here, and such a response "counts toward the UserAccountRecovery
+ * category" (footnote 1 of that table).
+ */
+export const COGNITO_CATEGORIES: Readonly<Record<string, string>> = Object.freeze({
+  AdminInitiateAuth: 'UserAuthentication',
+  AdminRespondToAuthChallenge: 'UserAccountRecovery',
+  AdminCreateUser: 'UserCreation',
+  AdminGetUser: 'UserRead',
+  AdminDisableUser: 'UserUpdate',
+  AdminEnableUser: 'UserUpdate',
+  AdminDeleteUser: 'UserUpdate',
+  AdminUserGlobalSignOut: 'UserUpdate',
+  DescribeUserPool: 'UserPoolRead',
+  ListUserPools: 'UserPoolRead',
+  CreateUserPool: 'UserPoolUpdate',
+  ListUserPoolClients: 'UserPoolClientRead',
+  CreateUserPoolClient: 'UserPoolClientUpdate',
+});
+
+/** The quota an API's calls count against: its Cognito category, or the API itself. */
+export function quotaKey(api: string): string {
+  return COGNITO_CATEGORIES[api] ?? api;
+}
+
+/**
+ * AWS's default quotas, calls per second, keyed by quotaKey. AWS_QUOTAS overrides them by the same
+ * keys (an IoT or identity-pool API name, or a Cognito category name).
+ * - IoT things: the Service Quotas defaults of service code iotcore (CreateThing, DeleteThing,
+ *   AttachThingPrincipal, DetachThingPrincipal API TPS: 100; ListThings, ListThingPrincipals: 10).
+ * - IoT policies and certificates: the "AWS IoT Core throttling limits" table of the IoT Core
+ *   quotas page (AttachPolicy, DetachPolicy, CreateCertificateFromCsr, ListAttachedPolicies: 15;
+ *   CreatePolicy, DeletePolicy, DeletePolicyVersion, UpdateCertificate, DeleteCertificate and the
+ *   other list and read APIs: 10). CreateKeysAndCertificate is not in the table; it gets the CSR
+ *   variant's rate.
+ * - Cognito user pools: the per-category table above (UserAuthentication 120, UserCreation 50,
+ *   UserAccountRecovery 30, UserRead 120, UserUpdate 25, UserPoolRead, UserPoolUpdate,
+ *   UserPoolClientRead and UserPoolClientUpdate 15).
+ * - Cognito identity pools, per operation: GetId 25, GetCredentialsForIdentity 200, DeleteIdentities 10.
+ * All are adjustable per account; set AWS_QUOTAS to what Service Quotas shows for yours.
+ */
 export const DEFAULT_QUOTAS: Readonly<Record<string, number>> = Object.freeze({
+  CreateThing: 100,
+  DeleteThing: 100,
+  AttachThingPrincipal: 100,
+  DetachThingPrincipal: 100,
   AttachPolicy: 15,
   DetachPolicy: 15,
-  AttachThingPrincipal: 15,
-  DetachThingPrincipal: 15,
-  CreateThing: 15,
-  DeleteThing: 15,
   CreateCertificateFromCsr: 15,
   CreateKeysAndCertificate: 15,
+  ListAttachedPolicies: 15,
   CreatePolicy: 10,
   DeletePolicy: 10,
   DeletePolicyVersion: 10,
@@ -36,20 +84,19 @@ export const DEFAULT_QUOTAS: Readonly<Record<string, number>> = Object.freeze({
   ListPolicies: 10,
   ListCertificates: 10,
   ListTargetsForPolicy: 10,
-  ListAttachedPolicies: 10,
   ListThingPrincipals: 10,
   ListPolicyVersions: 10,
   GetPolicy: 10,
   DescribeEndpoint: 10,
-  AdminCreateUser: 50,
-  AdminGetUser: 120,
-  AdminInitiateAuth: 120,
-  AdminRespondToAuthChallenge: 120,
-  AdminDisableUser: 25,
-  AdminEnableUser: 25,
-  AdminDeleteUser: 25,
-  AdminUserGlobalSignOut: 25,
-  DescribeUserPool: 15,
+  UserAuthentication: 120,
+  UserCreation: 50,
+  UserAccountRecovery: 30,
+  UserRead: 120,
+  UserUpdate: 25,
+  UserPoolRead: 15,
+  UserPoolUpdate: 15,
+  UserPoolClientRead: 15,
+  UserPoolClientUpdate: 15,
   GetId: 25,
   GetCredentialsForIdentity: 200,
   DeleteIdentities: 10,
@@ -125,11 +172,18 @@ class TokenBucket {
 export class QuotaLimiter {
   private readonly buckets = new Map<string, TokenBucket>();
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    // An override on one operation of a Cognito category would silently limit nothing: say which key to use.
+    for (const name of Object.keys(config.aws.quotaOverrides)) {
+      const category = COGNITO_CATEGORIES[name];
+      if (category) throw new Error(`AWS_QUOTAS: ${name} shares Cognito's ${category} quota with other operations; set ${category}=<rate> instead`);
+    }
+  }
 
-  /** This replica's share of the API's quota, calls per second. */
+  /** This replica's share of the quota the API counts against, calls per second. */
   rateOf(api: string): number {
-    const quota = this.config.aws.quotaOverrides[api] ?? DEFAULT_QUOTAS[api] ?? FALLBACK_QUOTA;
+    const key = quotaKey(api);
+    const quota = this.config.aws.quotaOverrides[key] ?? DEFAULT_QUOTAS[key] ?? FALLBACK_QUOTA;
     return quota / this.config.aws.replicas;
   }
 
@@ -141,7 +195,7 @@ export class QuotaLimiter {
       throw new DomainError(
         'AWS_THROTTLED',
         `Too many ${api} calls are waiting for AWS capacity; retry later`,
-        { api, queued: bucket.queued, ratePerSecond: bucket.ratePerSecond },
+        { api, quota: quotaKey(api), queued: bucket.queued, ratePerSecond: bucket.ratePerSecond },
         retryAfterSeconds,
       );
     }
@@ -150,10 +204,11 @@ export class QuotaLimiter {
   }
 
   private bucketFor(api: string): TokenBucket {
-    let bucket = this.buckets.get(api);
+    const key = quotaKey(api);
+    let bucket = this.buckets.get(key);
     if (!bucket) {
       bucket = new TokenBucket(this.rateOf(api));
-      this.buckets.set(api, bucket);
+      this.buckets.set(key, bucket);
     }
     return bucket;
   }

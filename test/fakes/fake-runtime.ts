@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { translateAwsError, type AwsService } from '../../src/aws/aws-errors.js';
-import { DEFAULT_QUOTAS, FALLBACK_QUOTA, type QuotaLimiter } from '../../src/aws/quota-limiter.js';
+import { DEFAULT_QUOTAS, FALLBACK_QUOTA, quotaKey, type QuotaLimiter } from '../../src/aws/quota-limiter.js';
 import type { DomainError } from '../../src/common/errors/domain-error.js';
 
 /**
@@ -169,15 +169,18 @@ export class FakeRuntime {
   /**
    * AWS's side of the quota, modelled as AWS throttles: a token bucket refilled at the default
    * rate that holds one second's worth. (A strict "N per sliding second" count would flag a
-   * client that sends exactly at the quota after an idle second, which AWS accepts.)
+   * client that sends exactly at the quota after an idle second, which AWS accepts.) Cognito
+   * user-pool operations of one category share the category's bucket, as on AWS; awsQuotas takes
+   * the same keys as AWS_QUOTAS (API names, or category names such as UserUpdate).
    */
   private takeQuotaToken(api: string): boolean {
-    const quota = this.awsQuotas[api] ?? DEFAULT_QUOTAS[api] ?? FALLBACK_QUOTA;
+    const key = quotaKey(api);
+    const quota = this.awsQuotas[key] ?? DEFAULT_QUOTAS[key] ?? FALLBACK_QUOTA;
     const now = this.clock();
-    const bucket = this.buckets.get(api) ?? { tokens: quota, at: now };
+    const bucket = this.buckets.get(key) ?? { tokens: quota, at: now };
     bucket.tokens = Math.min(quota, bucket.tokens + (Math.max(0, now - bucket.at) * quota) / 1000);
     bucket.at = now;
-    this.buckets.set(api, bucket);
+    this.buckets.set(key, bucket);
     // The tolerance absorbs float rounding between this bucket and the client's identical one.
     if (bucket.tokens < 1 - 1e-9) return false;
     bucket.tokens -= 1;

@@ -23,10 +23,12 @@ describe('QuotaLimiter', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
-  it('uses AWS default quotas, overrides, and splits them across replicas', () => {
-    expect(limiter().rateOf('CreateThing')).toBe(15);
+  it("uses AWS's current default quotas, overrides, and splits them across replicas", () => {
+    expect(limiter().rateOf('CreateThing')).toBe(100);
+    expect(limiter().rateOf('AttachThingPrincipal')).toBe(100);
+    expect(limiter().rateOf('ListAttachedPolicies')).toBe(15);
+    expect(limiter().rateOf('AttachPolicy')).toBe(15);
     expect(limiter().rateOf('CreatePolicy')).toBe(10);
-    expect(limiter().rateOf('AdminInitiateAuth')).toBe(120);
     expect(limiter().rateOf('GetCredentialsForIdentity')).toBe(200);
     expect(limiter().rateOf('SomeUnlistedApi')).toBe(10);
     expect(limiter({ AWS_QUOTAS: 'CreateThing=50' }).rateOf('CreateThing')).toBe(50);
@@ -35,9 +37,38 @@ describe('QuotaLimiter', () => {
     expect(shared.rateOf('AdminCreateUser')).toBe(12.5);
   });
 
+  it("gives Cognito user-pool operations their category's rate, overridable by category name", () => {
+    expect(limiter().rateOf('AdminInitiateAuth')).toBe(120);
+    expect(limiter().rateOf('AdminRespondToAuthChallenge')).toBe(30);
+    expect(limiter().rateOf('AdminDisableUser')).toBe(25);
+    expect(limiter().rateOf('AdminUserGlobalSignOut')).toBe(25);
+    const raised = limiter({ AWS_QUOTAS: 'UserUpdate=40' });
+    expect(['AdminDisableUser', 'AdminEnableUser', 'AdminDeleteUser', 'AdminUserGlobalSignOut'].map((api) => raised.rateOf(api))).toEqual([40, 40, 40, 40]);
+    expect(raised.rateOf('AdminGetUser')).toBe(120);
+  });
+
+  it('refuses an override on one operation of a Cognito category, naming the category to set', () => {
+    expect(() => limiter({ AWS_QUOTAS: 'AdminDeleteUser=50' })).toThrow(/AdminDeleteUser shares Cognito's UserUpdate quota.*UserUpdate=/);
+  });
+
+  it('bulk disables, sign-outs and deletes together stay under the UserUpdate rate', async () => {
+    const subject = limiter();
+    const disables = startCalls(subject, 'AdminDisableUser', 20);
+    const signOuts = startCalls(subject, 'AdminUserGlobalSignOut', 20);
+    const deletes = startCalls(subject, 'AdminDeleteUser', 20);
+    const startedCount = () => disables.started.length + signOuts.started.length + deletes.started.length;
+    await vi.advanceTimersByTimeAsync(0);
+    // One bucket of 25 for the three operations, not 25 each.
+    expect(startedCount()).toBe(25);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(startedCount()).toBeLessThanOrEqual(50);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(startedCount()).toBe(60);
+  });
+
   it('lets a burst of one second through, then paces the rest at the rate, in FIFO order', async () => {
     const subject = limiter();
-    const { started, results } = startCalls(subject, 'CreateThing', 30);
+    const { started, results } = startCalls(subject, 'AttachPolicy', 30);
     await vi.advanceTimersByTimeAsync(0);
     expect(started).toHaveLength(15);
 
@@ -63,7 +94,7 @@ describe('QuotaLimiter', () => {
 
   it('keeps separate buckets per API', async () => {
     const subject = limiter();
-    const things = startCalls(subject, 'CreateThing', 20);
+    const things = startCalls(subject, 'AttachPolicy', 20);
     const policies = startCalls(subject, 'CreatePolicy', 10);
     await vi.advanceTimersByTimeAsync(0);
     expect(things.started).toHaveLength(15);

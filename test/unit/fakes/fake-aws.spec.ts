@@ -97,22 +97,40 @@ describe('FakeAws', () => {
   it('throttles like AWS when calls exceed the default quota', async () => {
     vi.useFakeTimers();
     const aws = new FakeAws({ enforceQuotas: true });
-    const result = await outcomes(createThings(aws, 20));
-    expect(result).toEqual({ ok: 15, throttled: 5 });
+    const result = await outcomes(createThings(aws, 120));
+    expect(result).toEqual({ ok: 100, throttled: 20 });
+  });
+
+  it('throttles a Cognito category as one quota: disables, sign-outs and deletes share UserUpdate (25/s)', async () => {
+    vi.useFakeTimers();
+    const aws = new FakeAws();
+    const users = Array.from({ length: 10 }, (_, i) => `bulk-${i}`);
+    for (const username of users) await aws.userPool.createUser({ username, sendInvite: false });
+    aws.enforceQuotas = true;
+    const calls = users.flatMap((username) =>
+      [aws.userPool.disableUser(username), aws.userPool.signOutEverywhere(username), aws.userPool.deleteUser(username)].map((call) =>
+        call.then(
+          () => 'ok',
+          (error: DomainError) => error.code,
+        ),
+      ),
+    );
+    // Thirty UserUpdate calls in the same instant: one category, one bucket of 25.
+    expect(await outcomes(calls)).toEqual({ ok: 25, throttled: 5 });
   });
 
   it('stays under AWS quotas when calls go through the QuotaLimiter', async () => {
     vi.useFakeTimers();
     const aws = new FakeAws({ enforceQuotas: true, limiter: new QuotaLimiter(loadConfig({})) });
-    const calls = createThings(aws, 60);
+    const calls = createThings(aws, 300);
     await vi.advanceTimersByTimeAsync(5000);
-    expect(await outcomes(calls)).toEqual({ ok: 60, throttled: 0 });
+    expect(await outcomes(calls)).toEqual({ ok: 300, throttled: 0 });
   });
 
   it('catches a limiter configured above the real quota', async () => {
     vi.useFakeTimers();
-    const aws = new FakeAws({ enforceQuotas: true, limiter: new QuotaLimiter(loadConfig({ AWS_QUOTAS: 'CreateThing=30' })) });
-    const calls = createThings(aws, 60);
+    const aws = new FakeAws({ enforceQuotas: true, limiter: new QuotaLimiter(loadConfig({ AWS_QUOTAS: 'CreateThing=300' })) });
+    const calls = createThings(aws, 200);
     await vi.advanceTimersByTimeAsync(5000);
     expect((await outcomes(calls)).throttled).toBeGreaterThan(0);
   });
