@@ -46,6 +46,8 @@ export interface CheckSubject {
   context: Pick<EvaluationContext, 'cognitoIdentityId'>;
   /** The thing attached to the principal (a device's certificates are attached to its thing); none for users. */
   thing?: { thingName: string; attributes: Record<string, string> };
+  /** A certificate connection, for which AWS knows whether a thing is attached (`iot:Connection.Thing.IsAttached`). */
+  certificate: boolean;
 }
 
 export interface CheckQuestion {
@@ -61,6 +63,7 @@ export function userSubject(scope: PolicyScope, user: UserPrincipal): CheckSubje
     policies: [{ policyName: user.policyName, document: userPolicyDocument(scope, user.username) }],
     ownClientId: user.username,
     context: user.identityId ? { cognitoIdentityId: user.identityId } : {},
+    certificate: false,
   };
 }
 
@@ -73,6 +76,7 @@ export function deviceSubject(scope: PolicyScope, prefix: string, device: Device
     ownClientId: deviceClientId(device.thingName),
     context: {},
     ...(device.certificateAttached ? { thing: { thingName: device.thingName, attributes: device.attributes } } : {}),
+    certificate: true,
   };
 }
 
@@ -89,8 +93,10 @@ export function deviceSubject(scope: PolicyScope, prefix: string, device: Device
 export function evaluationRequest(scope: PolicyScope, subject: CheckSubject, question: CheckQuestion): EvaluationRequest {
   const { arn, name } = resourceArn(scope, question.action, question.resource);
   const clientId = question.clientId ?? (question.action === 'connect' ? name : subject.ownClientId);
-  const thing = subject.thing?.thingName === clientId ? { thingName: subject.thing.thingName, thingAttributes: subject.thing.attributes } : {};
-  return { action: IOT_ACTIONS[question.action], resource: arn, context: { ...subject.context, ...thing, clientId } };
+  const attached = subject.thing !== undefined && subject.thing.thingName === clientId;
+  const thing = attached ? { thingName: subject.thing!.thingName, thingAttributes: subject.thing!.attributes } : {};
+  const isAttached = subject.certificate ? { thingIsAttached: attached } : {};
+  return { action: IOT_ACTIONS[question.action], resource: arn, context: { ...subject.context, ...thing, ...isAttached, clientId } };
 }
 
 const ARN_PARTS = /^arn:[^:]+:iot:[^:]+:\d{12}:([a-z]+)\/(.+)$/s;

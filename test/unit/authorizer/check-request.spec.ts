@@ -66,15 +66,19 @@ describe('evaluationRequest', () => {
     expect(evaluationRequest(scope, scanner, { action: 'publish', resource: 'alice/scanner1/x' }).context).toEqual({
       thingName: 'iotp_alice_scanner1',
       thingAttributes: { site: 'lab' },
+      thingIsAttached: true,
       clientId: 'iotp_alice_scanner1',
     });
   });
 
   it('resolves thing variables only when the client id is the name of the thing attached to the principal', () => {
     const byOtherClient = evaluationRequest(scope, scanner, { action: 'publish', resource: 'alice/scanner1/x', clientId: 'alice' }).context;
-    expect(byOtherClient).toEqual({ clientId: 'alice' });
+    expect(byOtherClient).toEqual({ clientId: 'alice', thingIsAttached: false });
     const unattached = deviceSubject(scope, 'iotp', { ...scannerRecord, certificateAttached: false });
-    expect(evaluationRequest(scope, unattached, { action: 'publish', resource: 'alice/scanner1/x' }).context).toEqual({ clientId: 'iotp_alice_scanner1' });
+    expect(evaluationRequest(scope, unattached, { action: 'publish', resource: 'alice/scanner1/x' }).context).toEqual({
+      clientId: 'iotp_alice_scanner1',
+      thingIsAttached: false,
+    });
     // A Cognito identity has no thing attached, whatever client id it connects with.
     expect(evaluationRequest(scope, alice, { action: 'connect', resource: 'iotp_alice_scanner1' }).context).not.toHaveProperty('thingName');
   });
