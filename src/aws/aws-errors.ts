@@ -67,8 +67,8 @@ function translate(error: unknown, context: AwsCallContext): DomainError {
   // Thing <name> is still attached to one or more principals"): AWS's model (botocore iot 2015-05-28)
   // has no exception of its own for it, only ResourceNotFound, VersionConflict (for expectedVersion,
   // which the service never sends) and InvalidRequest. The service sends DeleteThing nothing but a
-  // validated thing name, so on DeleteThing that error means the refusal, whatever its wording; the
-  // message is the only signal AWS gives and is not relied on.
+  // validated thing name, so on DeleteThing that error means the refusal. AWS's message is the only
+  // explicit signal; the service does not depend on its wording.
   if (name === 'InvalidRequestException' && context.api === 'DeleteThing') {
     return DomainError.conflict(awsMessage ?? 'The thing still has principals attached', { ...details, reason: 'PRINCIPALS_ATTACHED' });
   }
