@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import type { DestinationStream } from 'pino';
 import { AuthModule } from './auth/auth.module.js';
+import { AuthorizerModule } from './authorizer/authorizer.module.js';
 import { AuthzModule } from './authz/authz.module.js';
 import { AwsModule } from './aws/aws.module.js';
 import { ErrorFilter } from './common/errors/error.filter.js';
@@ -35,6 +36,7 @@ export class AppModule {
         OperationsModule,
         DevicesModule,
         AuthzModule,
+        AuthorizerModule,
         UsersModule,
         SessionsModule,
         DriftModule,

@@ -1,15 +1,11 @@
 import { Module } from '@nestjs/common';
-import { AuthorizerModule } from '../authorizer/authorizer.module.js';
 import { AuthzController } from './authz.controller.js';
 import { AuthzService } from './authz.service.js';
 import { PrincipalsModule } from './principals.module.js';
 
-/**
- * Authorization features: the admin dry-run check here, and the AWS IoT custom authorizer
- * (imported, so the app module wires both with one entry).
- */
+/** The admin dry-run check. The custom authorizer (src/authorizer) reads the same principals and is wired by the app module. */
 @Module({
-  imports: [PrincipalsModule, AuthorizerModule],
+  imports: [PrincipalsModule],
   controllers: [AuthzController],
   providers: [AuthzService],
 })

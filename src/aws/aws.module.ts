@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { AwsScope } from './aws-scope.service.js';
 import { IotEndpoint } from './iot-endpoint.js';
+import { IotTeardown } from './iot-teardown.js';
 import { IdentityPoolAdapter } from './identity-pool.adapter.js';
 import { IdentityPoolPort } from './identity-pool.port.js';
 import { IotAdapter } from './iot.adapter.js';
@@ -16,10 +17,11 @@ import { UserPoolPort } from './user-pool.port.js';
     QuotaLimiter,
     AwsScope,
     IotEndpoint,
+    IotTeardown,
     { provide: UserPoolPort, useClass: UserPoolAdapter },
     { provide: IdentityPoolPort, useClass: IdentityPoolAdapter },
     { provide: IotPort, useClass: IotAdapter },
   ],
-  exports: [QuotaLimiter, AwsScope, IotEndpoint, UserPoolPort, IdentityPoolPort, IotPort],
+  exports: [QuotaLimiter, AwsScope, IotEndpoint, IotTeardown, UserPoolPort, IdentityPoolPort, IotPort],
 })
 export class AwsModule {}

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
-import { renderOpenApi } from '../common/http/openapi-document.js';
+import { renderOpenApi } from './openapi-document.js';
 
 /** `npm run openapi`: writes openapi.json, which is committed and checked against the code by a test. */
 renderOpenApi()

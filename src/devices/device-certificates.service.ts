@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { validateCsr } from '../certificates/csr.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { OperationRunner } from '../operations/operation-runner.js';
-import { DeviceOperations, deviceSubject } from './device-operations.js';
+import { deviceSubject } from '../operations/subjects.js';
 import { DevicesRepository } from './devices.repository.js';
 import { IssuedCertificateDto } from './dto/device.dto.js';
+import { DeviceOperations } from './operations/device-operations.js';
 
 /** Rotation (a second certificate) and revocation of a device's certificates. */
 @Injectable()

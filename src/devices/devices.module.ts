@@ -1,19 +1,17 @@
 import { Module } from '@nestjs/common';
 import { DeviceCertificatesController } from './device-certificates.controller.js';
 import { DeviceCertificatesService } from './device-certificates.service.js';
-import { DeviceOperations } from './device-operations.js';
-import { DeviceResources } from './device-resources.js';
 import { DevicesController } from './devices.controller.js';
 import { DevicesRepository } from './devices.repository.js';
 import { DevicesService } from './devices.service.js';
 import { MyDevicesController } from './my-devices.controller.js';
+import { DeviceOperations } from './operations/device-operations.js';
 import { UserDeviceCleanup } from './user-device-cleanup.js';
 
 @Module({
   controllers: [DevicesController, DeviceCertificatesController, MyDevicesController],
   providers: [
     DevicesRepository,
-    DeviceResources,
     DeviceOperations,
     DevicesService,
     DeviceCertificatesService,

@@ -3,7 +3,8 @@ import { DomainError } from '../common/errors/domain-error.js';
 import type { Certificate, CertificateStatus, Device, Prisma, UserStatus } from '../generated/prisma/client.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../persistence/prisma-errors.js';
 import { PrismaService } from '../persistence/prisma.service.js';
-import { userSubject } from '../users/user-operation-deps.js';
+import type { OperationKind } from '../operations/kinds.js';
+import { userSubject } from '../operations/subjects.js';
 
 export type CertificateRecord = Certificate;
 export type DeviceRecord = Device & { owner: string; certificates: CertificateRecord[] };
@@ -92,7 +93,7 @@ export class DevicesRepository {
       const row = await this.prisma.$transaction(async (tx) => {
         const [owner] = await tx.$queryRaw<Array<{ username: string }>>`SELECT username FROM users WHERE id = ${input.userId}::uuid FOR SHARE`;
         if (!owner) throw DomainError.notFound('User', { userId: input.userId });
-        const deletion = await tx.operation.findFirst({ where: { activeSubject: userSubject(owner.username), kind: 'delete-user' }, select: { id: true } });
+        const deletion = await tx.operation.findFirst({ where: { activeSubject: userSubject(owner.username), kind: 'delete-user' satisfies OperationKind }, select: { id: true } });
         if (deletion) throw DomainError.notFound('User', { username: owner.username, reason: 'BEING_DELETED' });
         return tx.device.create({ data: { ...device, certificates: { create: certificate } }, include: WITH_CERTIFICATES });
       });

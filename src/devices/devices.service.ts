@@ -2,16 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { IotEndpoint } from '../aws/iot-endpoint.js';
 import { validateCsr } from '../certificates/csr.js';
-import { DomainError, isDomainError } from '../common/errors/domain-error.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { ignoreNotFound } from '../common/errors/ignore-not-found.js';
 import { DEFAULT_PAGE_SIZE, decodeCursor, toPage, type PageQueryDto } from '../common/http/pagination.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { OperationRunner } from '../operations/operation-runner.js';
+import { deviceSubject } from '../operations/subjects.js';
 import { devicePolicyName, thingName as composeThingName } from '../policy/names.js';
-import { DeviceOperations, deviceSubject } from './device-operations.js';
 import { DevicesRepository, type DeviceOwner } from './devices.repository.js';
 import type { CreateDeviceDto } from './dto/device-requests.dto.js';
 import { DeviceDto, RegisteredDeviceDto, type DevicePageDto } from './dto/device.dto.js';
+import { DeviceOperations } from './operations/device-operations.js';
 import { UserDeviceCleanup } from './user-device-cleanup.js';
 
 /** Registering, reading and deleting devices; deleting a user deletes its devices through here. */
@@ -76,9 +78,7 @@ export class DevicesService extends UserDeviceCleanup {
     const owner = await this.devices.findOwner(username);
     if (!owner) return;
     for (const thingName of await this.devices.thingNamesOfOwner(owner.id)) {
-      await this.delete(thingName).catch((error: unknown) => {
-        if (!isDomainError(error, 'NOT_FOUND')) throw error;
-      });
+      await ignoreNotFound(this.delete(thingName));
     }
   }
 

@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { IotPort } from '../aws/iot.port.js';
+import { allPages } from '../aws/pages.js';
+import { ignoreNotFound } from '../common/errors/ignore-not-found.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { parsePolicyName, parseThingName } from '../policy/names.js';
-import { allPages } from '../aws/pages.js';
-import { mapLimit, unlessGone } from './aws-pages.js';
+import { mapLimit } from './map-limit.js';
 import type { AwsCertificate, AwsInventory } from './drift.types.js';
 
 /**
@@ -50,7 +51,7 @@ export class AwsInventoryReader {
     names: string[],
     list: (name: string, token?: string) => ReturnType<IotPort['listThingPrincipals']>,
   ): Promise<Map<string, Set<string>>> {
-    const lists = await mapLimit(names, PARALLEL_CALLS, (name) => unlessGone(allPages((token) => list(name, token))));
+    const lists = await mapLimit(names, PARALLEL_CALLS, (name) => ignoreNotFound(allPages((token) => list(name, token))));
     const result = new Map<string, Set<string>>();
     names.forEach((name, index) => {
       const attached = lists[index];

@@ -1,4 +1,5 @@
-import { certificateIdOf } from '../devices/device-resources.js';
+import { certificateIdOf } from '../aws/iot-teardown.js';
+import { certificateSubject } from '../operations/subjects.js';
 import { ownerOf, subjectsOf, unclaimedPolicyTarget, unclaimedThingPrincipal, type PolicyClaim } from './drift-rules.js';
 import type { AwsInventory, CertificateRow, DatabaseRecords, DeviceRow, DriftScan, Finding, RecordRef, UserRow } from './drift.types.js';
 
@@ -118,7 +119,7 @@ class Detection {
         status: certificate.status,
         reason: 'In no certificate record and attached to none of our things or policies: a leftover of an interrupted registration, or another application\'s',
         action: 'review',
-        subject: `certificate:${id}`,
+        subject: certificateSubject(id),
       });
     }
   }

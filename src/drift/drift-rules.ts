@@ -1,7 +1,6 @@
-import { certificateIdOf } from '../devices/device-resources.js';
-import { deviceSubject } from '../devices/device-operations.js';
+import { certificateIdOf } from '../aws/iot-teardown.js';
+import { deviceSubject, userSubject } from '../operations/subjects.js';
 import { parsePolicyName } from '../policy/names.js';
-import { userSubject } from '../users/user-operation-deps.js';
 
 /**
  * Which attachments the database accounts for. Pure, and shared by detection and by each repair,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { deviceSubject } from '../devices/device-operations.js';
+import { deviceSubject } from '../operations/subjects.js';
 import { PrismaService } from '../persistence/prisma.service.js';
 import type { CertificateClaim, PolicyClaim } from './drift-rules.js';
 import type { CertificateRow, DatabaseRecords, DeviceRow, RecordRef, RecordTable, UserRow } from './drift.types.js';

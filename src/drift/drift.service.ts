@@ -3,13 +3,14 @@ import { PinoLogger } from 'nestjs-pino';
 import { toDomainError } from '../common/errors/error-body.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { certificateIdOf } from '../devices/device-resources.js';
-import { CredentialCache } from '../sessions/credential-cache.js';
+import { certificateIdOf } from '../aws/iot-teardown.js';
+import { CredentialCache } from '../credential-cache/credential-cache.js';
 import { AwsInventoryReader } from './aws-inventory.js';
 import { detectDrift } from './drift-detector.js';
-import { DriftRepairs, type RepairOutcome } from './drift-repairs.js';
+import { DriftRepairs } from './drift-repairs.js';
 import { DriftRepository } from './drift.repository.js';
 import type { DriftScan, Finding } from './drift.types.js';
+import type { RepairOutcome } from './operations/repair.steps.js';
 import { DriftFindingDto, DriftReportDto, type DriftRepairDto, type RepairItemDto } from './dto/drift.dto.js';
 
 export interface RepairOptions {

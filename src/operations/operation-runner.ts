@@ -5,16 +5,17 @@ import { toDomainError } from '../common/errors/error-body.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { Operation } from '../generated/prisma/client.js';
-import type { OperationDefinition, StepContext, StepRecord } from './operation.types.js';
+import type { OperationDefinition, StepContext, StepOutput, StepRecord } from './operation.types.js';
 import { LeaseLostError, OperationsRepository } from './operations.repository.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- the registry holds definitions of every params type */
-type AnyDefinition = OperationDefinition<any, any>;
+// The registry holds definitions of every params, result, state and ephemeral type.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyDefinition = OperationDefinition<any, any, any, any>;
 
 /**
  * Runs operations step by step, writing "about to" and "done, with these ids" for each step,
  * never holding a transaction open across an AWS call. Creations undo in reverse on failure;
- * deletions stop and can be re-run, every step being idempotent.
+ * deletions stop and can be re-run, every step being idempotent (see OnFailure).
  */
 @Injectable()
 export class OperationRunner implements OnModuleDestroy {
@@ -29,17 +30,33 @@ export class OperationRunner implements OnModuleDestroy {
     logger.setContext(OperationRunner.name);
   }
 
-  /** Feature modules register their operations so recovery can rebuild them from a record. */
-  register(definition: AnyDefinition): void {
-    this.definitions.set(definition.kind, definition);
+  /**
+   * Each feature's operations provider registers its operations at boot, so recovery can rebuild
+   * them from a record. A kind names one definition: registering it twice is a wiring bug.
+   */
+  register(...definitions: AnyDefinition[]): void {
+    for (const definition of definitions) {
+      if (this.definitions.has(definition.kind)) throw new Error(`operation kind ${definition.kind} is registered twice`);
+      this.definitions.set(definition.kind, definition);
+    }
+  }
+
+  /** The kinds recovery can finish or undo. */
+  registeredKinds(): string[] {
+    return [...this.definitions.keys()];
   }
 
   /** `ephemeral` seeds values steps need but that must never be persisted (a temporary password, an ID token). */
-  async run<P extends object, R>(definition: OperationDefinition<P, R>, subject: string, params: P, ephemeral: Record<string, unknown> = {}): Promise<R> {
-    this.register(definition);
+  async run<P extends object, R, S extends StepOutput, E extends object>(
+    definition: OperationDefinition<P, R, S, E>,
+    subject: string,
+    params: P,
+    ephemeral: Partial<E> = {},
+  ): Promise<R> {
+    if (this.definitions.get(definition.kind) !== definition) throw new Error(`operation kind ${definition.kind} is not registered`);
     const owner = randomUUID();
     const lease = this.hold(await this.operations.start(definition.kind, subject, params, this.config.operations.leaseMs, owner), owner);
-    const context: StepContext<P> = { params, state: {}, ephemeral: { ...ephemeral } };
+    const context: StepContext<P, S, E> = { params, state: {}, ephemeral: { ...ephemeral } };
     const records: StepRecord[] = [];
     try {
       try {
@@ -72,6 +89,11 @@ export class OperationRunner implements OnModuleDestroy {
       if (definition.onFailure === 'finish' && operation.status === 'RUNNING') {
         await this.forward(lease, definition, context, records);
         await this.operations.finish(operation.id, 'COMPLETED', undefined, lease.owner);
+      } else if (definition.onFailure === 'keep') {
+        const stopped = records.at(-1);
+        if (stopped?.status === 'started') stopped.status = 'failed';
+        await this.operations.recordSteps(operation.id, lease.owner, records, this.config.operations.leaseMs);
+        await this.operations.finish(operation.id, 'FAILED', { code: 'RECOVERED', message: 'The process stopped mid-way; what was done is kept' }, lease.owner);
       } else {
         await this.undo(lease, definition, context, records);
         await this.operations.finish(operation.id, 'UNDONE', { code: 'RECOVERED', message: 'The process stopped mid-way; undone' }, lease.owner);
@@ -140,6 +162,7 @@ export class OperationRunner implements OnModuleDestroy {
     const current = records.at(-1);
     if (current?.status === 'started') current.error = { code, message };
     try {
+      // 'finish' and 'keep' both end FAILED with the done steps as they are; they differ in recovery.
       if (definition.onFailure === 'undo') {
         await this.undo(lease, definition, context, records);
         await this.operations.finish(lease.id, 'UNDONE', { code, message }, lease.owner);
@@ -175,7 +198,7 @@ interface Lease {
   timer?: NodeJS.Timeout;
 }
 
-function stateOf(records: StepRecord[]): Record<string, never> {
+function stateOf(records: StepRecord[]): StepOutput {
   return Object.assign({}, ...records.filter((record) => record.output).map((record) => record.output));
 }
 

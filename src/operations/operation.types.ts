@@ -5,34 +5,43 @@
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type StepOutput = Record<string, JsonValue>;
 
-export interface StepContext<P> {
+/**
+ * `S` is what the steps record (merged, persisted: ids and ARNs, never secrets); `E` what this
+ * process alone holds (a temporary password, an ID token, a private key to return once).
+ */
+export interface StepContext<P, S extends StepOutput = StepOutput, E extends object = Record<string, unknown>> {
   params: P;
   /** Outputs of the steps done so far, merged; persisted, so never put secrets here. */
-  state: StepOutput;
-  /** Values for this process only (a private key to return once); lost on a crash by design. */
-  ephemeral: Record<string, unknown>;
+  state: Partial<S>;
+  /** Values for this process only; lost on a crash by design. */
+  ephemeral: Partial<E>;
 }
 
-export interface StepDefinition<P> {
+export interface StepDefinition<P, S extends StepOutput = StepOutput, E extends object = Record<string, unknown>> {
   name: string;
   /** Returns what AWS returned that later steps or an undo need (ids, ARNs). */
-  run(context: StepContext<P>): Promise<StepOutput | void>;
+  run(context: StepContext<P, S, E>): Promise<Partial<S> | void>;
   /**
    * Reverses the step. Called for done steps and for steps that started but may not have finished,
    * so it must treat "already gone" as done.
    */
-  undo?(context: StepContext<P>): Promise<void>;
+  undo?(context: StepContext<P, S, E>): Promise<void>;
 }
 
-export interface OperationDefinition<P, R> {
+/**
+ * What happens when a step fails, or recovery finds the operation's process gone:
+ * - 'undo': the done steps are reversed, newest first, and the operation ends UNDONE (creations).
+ * - 'finish': it ends FAILED and a re-run (or recovery) goes forward (deletions: half-deleted is worse than deleted).
+ * - 'keep': it ends FAILED with what was done kept, nothing undone and nothing re-run by recovery
+ *   (work whose every step is already the wanted state, completed by the next request).
+ */
+export type OnFailure = 'undo' | 'finish' | 'keep';
+
+export interface OperationDefinition<P, R, S extends StepOutput = StepOutput, E extends object = Record<string, unknown>> {
   kind: string;
-  /**
-   * 'undo': a failure reverses the done steps (creations).
-   * 'finish': a failure leaves the operation to be retried forward (deletions: half-deleted is worse than deleted).
-   */
-  onFailure: 'undo' | 'finish';
-  steps(params: P): Array<StepDefinition<P>>;
-  result(context: StepContext<P>): R;
+  onFailure: OnFailure;
+  steps(params: P): Array<StepDefinition<P, S, E>>;
+  result(context: StepContext<P, S, E>): R;
 }
 
 export type StepStatus = 'started' | 'done' | 'undone' | 'failed';
@@ -43,4 +52,11 @@ export interface StepRecord {
   output?: StepOutput;
   error?: { code: string; message: string };
   at: string;
+}
+
+/** A value an earlier step recorded (or this process holds); its absence is a bug in the step order, not a user error. */
+export function recorded<T extends object, K extends keyof T>(values: Partial<T>, key: K): NonNullable<T[K]> {
+  const value = values[key];
+  if (value === undefined || value === null) throw new Error(`no ${String(key)} recorded by an earlier step`);
+  return value as NonNullable<T[K]>;
 }

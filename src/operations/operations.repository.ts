@@ -84,6 +84,12 @@ export class OperationsRepository {
     return (await this.prisma.operation.findUnique({ where: { id: rows[0].id } })) ?? undefined;
   }
 
+  /** The kinds of the operations still in progress (RUNNING or UNDOING), each once. */
+  async activeKinds(): Promise<string[]> {
+    const rows = await this.prisma.operation.findMany({ where: { status: { in: ['RUNNING', 'UNDOING'] } }, distinct: ['kind'], select: { kind: true } });
+    return rows.map((row) => row.kind);
+  }
+
   findById(id: string): Promise<Operation | null> {
     return this.prisma.operation.findUnique({ where: { id } });
   }

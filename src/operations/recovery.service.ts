@@ -22,7 +22,19 @@ export class RecoveryService implements OnApplicationBootstrap, OnApplicationShu
     logger.setContext(RecoveryService.name);
   }
 
-  onApplicationBootstrap(): void {
+  /**
+   * Refuses to boot while a RUNNING or UNDOING row names a kind no feature registered (renamed or
+   * removed without migrating its rows): recovery could neither finish nor undo it, and it would
+   * hold its subject's lock for good.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    const known = new Set(this.runner.registeredKinds());
+    const unknown = (await this.operations.activeKinds()).filter((kind) => !known.has(kind));
+    if (unknown.length > 0) {
+      throw new Error(
+        `operations of unknown kind (${unknown.join(', ')}) are RUNNING or UNDOING; register the kind again, or migrate those rows, before starting`,
+      );
+    }
     void this.recoverAll();
     this.timer = setInterval(() => void this.recoverAll(), this.config.operations.recoveryIntervalMs);
     this.timer.unref();

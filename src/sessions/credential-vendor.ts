@@ -1,12 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { IdentityPoolPort, type AwsCredentials } from '../aws/identity-pool.port.js';
+import { IdentityPoolPort } from '../aws/identity-pool.port.js';
+import type { VendedCredentials } from '../credential-cache/credential-cache.js';
 import type { SessionUser } from '../users/users.repository.js';
 import { IdentityLinker } from './identity-linker.js';
-
-export interface VendedCredentials {
-  identityId: string;
-  credentials: AwsCredentials;
-}
 
 /**
  * Temporary AWS credentials for a user's Cognito identity. For a user whose identity is linked

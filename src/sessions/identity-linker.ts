@@ -1,12 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
-import { IdentityPoolPort } from '../aws/identity-pool.port.js';
-import { IotPort } from '../aws/iot.port.js';
 import { isDomainError } from '../common/errors/domain-error.js';
 import { OperationRunner } from '../operations/operation-runner.js';
-import { userSubject } from '../users/user-operation-deps.js';
+import { userSubject } from '../operations/subjects.js';
 import { UsersRepository } from '../users/users.repository.js';
-import { linkIdentityOperation, type LinkIdentitySecrets } from './link-identity.operation.js';
+import { SessionOperations } from './operations/session-operations.js';
 import { usableUser } from './session-user.js';
 
 /** How long a first sign-in waits for another replica (or an admin operation) holding the user. */
@@ -22,17 +20,12 @@ const POLL_MS = 100;
 @Injectable()
 export class IdentityLinker {
   private readonly inFlight = new Map<string, Promise<string>>();
-  private readonly definition;
 
   constructor(
     private readonly users: UsersRepository,
     private readonly runner: OperationRunner,
-    identityPool: IdentityPoolPort,
-    iot: IotPort,
-  ) {
-    this.definition = linkIdentityOperation({ users, identityPool, iot });
-    runner.register(this.definition);
-  }
+    private readonly operations: SessionOperations,
+  ) {}
 
   /** The user's identity id, with the policy attached to it; `idToken` must be the user's. */
   link(username: string, idToken: string): Promise<string> {
@@ -48,7 +41,7 @@ export class IdentityLinker {
     const deadline = Date.now() + WAIT_FOR_HOLDER_MS;
     for (;;) {
       try {
-        return await this.runner.run(this.definition, userSubject(username), { username }, { idToken } satisfies LinkIdentitySecrets);
+        return await this.runner.run(this.operations.linkIdentity, userSubject(username), { username }, { idToken });
       } catch (error) {
         if (!isDomainError(error, 'OPERATION_IN_PROGRESS') || Date.now() >= deadline) throw error;
       }

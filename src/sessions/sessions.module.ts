@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
 import { UsersModule } from '../users/users.module.js';
-import { CredentialCacheModule } from './credential-cache.module.js';
+import { CredentialCacheModule } from '../credential-cache/credential-cache.module.js';
 import { CredentialVendor } from './credential-vendor.js';
 import { IdentityLinker } from './identity-linker.js';
 import { MqttSettings } from './mqtt-settings.js';
+import { SessionOperations } from './operations/session-operations.js';
 import { SessionsController } from './sessions.controller.js';
 import { SessionsService } from './sessions.service.js';
 import { SignInFailuresRepository } from './sign-in-failures.repository.js';
@@ -12,6 +13,6 @@ import { SignInLimiter } from './sign-in-limiter.js';
 @Module({
   imports: [UsersModule, CredentialCacheModule],
   controllers: [SessionsController],
-  providers: [SessionsService, CredentialVendor, IdentityLinker, MqttSettings, SignInLimiter, SignInFailuresRepository],
+  providers: [SessionsService, CredentialVendor, SessionOperations, IdentityLinker, MqttSettings, SignInLimiter, SignInFailuresRepository],
 })
 export class SessionsModule {}

@@ -3,8 +3,8 @@ import { UserPoolPort, type AuthOutcome, type CognitoTokens } from '../aws/user-
 import type { VerifiedUser } from '../auth/token-verifier.js';
 import { DomainError, isDomainError } from '../common/errors/domain-error.js';
 import { UsersRepository } from '../users/users.repository.js';
-import { CredentialCache, type CredentialOwner } from './credential-cache.js';
-import { CredentialVendor, type VendedCredentials } from './credential-vendor.js';
+import { CredentialCache, type CredentialOwner, type VendedCredentials } from '../credential-cache/credential-cache.js';
+import { CredentialVendor } from './credential-vendor.js';
 import type { ChallengeAnswerDto, RefreshDto, SignInDto } from './dto/sign-in.dto.js';
 import type { CredentialsResponseDto, NewPasswordChallengeDto, SessionDto } from './dto/session.dto.js';
 import { MqttSettings } from './mqtt-settings.js';

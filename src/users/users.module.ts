@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DevicesModule } from '../devices/devices.module.js';
-import { CredentialCacheModule } from '../sessions/credential-cache.module.js';
+import { CredentialCacheModule } from '../credential-cache/credential-cache.module.js';
+import { UserOperations } from './operations/user-operations.js';
 import { UsersController } from './users.controller.js';
 import { UsersRepository } from './users.repository.js';
 import { UsersService } from './users.service.js';
@@ -8,7 +9,7 @@ import { UsersService } from './users.service.js';
 @Module({
   imports: [DevicesModule, CredentialCacheModule],
   controllers: [UsersController],
-  providers: [UsersRepository, UsersService],
+  providers: [UsersRepository, UserOperations, UsersService],
   exports: [UsersRepository],
 })
 export class UsersModule {}

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CredentialCache } from '../../src/sessions/credential-cache.js';
+import { CredentialCache } from '../../src/credential-cache/credential-cache.js';
 import { UsersRepository } from '../../src/users/users.repository.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { admin, apis, credentials, idTokenOf, readyUser, signIn } from './users.support.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { renderOpenApi } from '../../src/common/http/openapi-document.js';
+import { renderOpenApi } from '../../src/cli/openapi-document.js';
 
 describe('openapi.json', () => {
   it('matches the code (run `npm run openapi` and commit the result after changing the API)', async () => {

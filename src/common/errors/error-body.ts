@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { isDatabaseUnavailable, databaseUnavailable } from '../../persistence/prisma-errors.js';
+import { isDatabaseUnavailable, databaseUnavailable } from './database-unavailable.js';
 import { DomainError, type ErrorDetails } from './domain-error.js';
 import type { ErrorCode } from './error-codes.js';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toDomainError } from '../../../src/common/errors/error-body.js';
-import { isDatabaseUnavailable, isForeignKeyViolation, isUniqueViolation } from '../../../src/persistence/prisma-errors.js';
+import { isDatabaseUnavailable } from '../../../src/common/errors/database-unavailable.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../../../src/persistence/prisma-errors.js';
 
 /**
  * What Prisma 7 with the pg driver adapter throws when Postgres is away, as observed through

@@ -1,6 +1,7 @@
-import { DomainError } from '../common/errors/domain-error.js';
-import type { OperationDefinition } from '../operations/operation.types.js';
-import { recorded, type DeviceOperationDeps } from './device-steps.js';
+import { DomainError } from '../../common/errors/domain-error.js';
+import type { PersistedOperation } from '../../operations/kinds.js';
+import { recorded } from '../../operations/operation.types.js';
+import type { DeviceOperationDeps } from './device-operation-deps.js';
 
 export interface RevocationParams {
   deviceId: string;
@@ -11,11 +12,15 @@ export interface RevocationParams {
   force: boolean;
 }
 
+export type RevocationState = {
+  certificateArn: string;
+};
+
 /**
  * Detach from thing and policy, REVOKED (so the certificate can never be reactivated), delete it,
  * then its row. A failure stops; running the same request again finishes, every step being idempotent.
  */
-export function certificateRevocation(deps: DeviceOperationDeps): OperationDefinition<RevocationParams, void> {
+export function revokeCertificateOperation(deps: DeviceOperationDeps): PersistedOperation<RevocationParams, void, RevocationState> {
   return {
     kind: 'revoke-certificate',
     onFailure: 'finish',
@@ -38,18 +43,18 @@ export function certificateRevocation(deps: DeviceOperationDeps): OperationDefin
       },
       {
         name: 'detach',
-        run: ({ params, state }) => deps.resources.detachCertificate(params.thingName, params.policyName, recorded(state, 'certificateArn')),
+        run: ({ params, state }) => deps.teardown.detachCertificate(params.thingName, params.policyName, recorded(state, 'certificateArn')),
       },
       {
         name: 'revoke',
         async run({ params }) {
-          await deps.resources.setNotActive(params.certificateId, 'REVOKED');
+          await deps.teardown.setNotActive(params.certificateId, 'REVOKED');
           await deps.devices.setCertificateStatus(params.certificateId, 'REVOKED');
         },
       },
       {
         name: 'deleteCertificate',
-        run: ({ params }) => deps.resources.deleteCertificate(params.certificateId),
+        run: ({ params }) => deps.teardown.deleteCertificate(params.certificateId),
       },
       {
         name: 'deleteRow',

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CredentialCache, EXPIRY_MARGIN_MS, type CredentialCacheOptions } from '../../../src/sessions/credential-cache.js';
-import type { VendedCredentials } from '../../../src/sessions/credential-vendor.js';
+import { CredentialCache, EXPIRY_MARGIN_MS, type CredentialCacheOptions, type VendedCredentials } from '../../../src/credential-cache/credential-cache.js';
 
 const HOUR = 60 * 60 * 1000;
 const alice = { username: 'alice', sub: 'sub-alice' };

@@ -1,4 +1,10 @@
-import type { VendedCredentials } from './credential-vendor.js';
+import type { AwsCredentials } from '../aws/identity-pool.port.js';
+
+/** What a cache entry holds: the identity and its temporary credentials. */
+export interface VendedCredentials {
+  identityId: string;
+  credentials: AwsCredentials;
+}
 
 /** Cached credentials are handed out until this long before they expire, never closer to expiry. */
 export const EXPIRY_MARGIN_MS = 5 * 60 * 1000;

@@ -1,5 +1,6 @@
-import type { OperationDefinition } from '../operations/operation.types.js';
-import { unlessGone, type UserOperationDeps } from './user-operation-deps.js';
+import { ignoreNotFound } from '../../common/errors/ignore-not-found.js';
+import type { PersistedOperation } from '../../operations/kinds.js';
+import type { UserOperationDeps } from './user-operation-deps.js';
 
 export interface UserAccessParams {
   username: string;
@@ -14,7 +15,7 @@ export interface UserAccessParams {
  * policies"), so a connected app keeps its access for minutes. Every step is idempotent, so a
  * failed disable is finished by repeating it.
  */
-export function disableUserOperation(deps: UserOperationDeps): OperationDefinition<UserAccessParams, void> {
+export function disableUserOperation(deps: UserOperationDeps): PersistedOperation<UserAccessParams, void> {
   return {
     kind: 'disable-user',
     onFailure: 'finish',
@@ -25,25 +26,12 @@ export function disableUserOperation(deps: UserOperationDeps): OperationDefiniti
         async run({ params }) {
           // Read under the operation's lock: a first sign-in that finished just before still counts.
           const user = await deps.users.getByUsername(params.username);
-          if (user.identityId) await unlessGone(deps.iot.detachPolicy(user.policyName, user.identityId));
+          if (user.identityId) await deps.teardown.detachPolicy(user.policyName, user.identityId);
           await deps.users.clearPolicyAttached(user.id);
         },
       },
-      { name: 'disablePoolUser', run: ({ params }) => unlessGone(deps.userPool.disableUser(params.username)) },
-      { name: 'signOutEverywhere', run: ({ params }) => unlessGone(deps.userPool.signOutEverywhere(params.username)) },
-    ],
-    result: () => undefined,
-  };
-}
-
-/** Undoes a disable. The IoT policy is attached again lazily, at the user's next sign-in. */
-export function enableUserOperation(deps: UserOperationDeps): OperationDefinition<UserAccessParams, void> {
-  return {
-    kind: 'enable-user',
-    onFailure: 'finish',
-    steps: () => [
-      { name: 'enablePoolUser', run: ({ params }) => deps.userPool.enableUser(params.username) },
-      { name: 'markActive', run: ({ params }) => deps.users.setStatus(params.username, 'ACTIVE') },
+      { name: 'disablePoolUser', run: ({ params }) => ignoreNotFound(deps.userPool.disableUser(params.username)) },
+      { name: 'signOutEverywhere', run: ({ params }) => ignoreNotFound(deps.userPool.signOutEverywhere(params.username)) },
     ],
     result: () => undefined,
   };

@@ -1,6 +1,6 @@
-import type { OperationDefinition } from '../operations/operation.types.js';
-import { certificateIdOf } from './device-resources.js';
-import type { DeviceOperationDeps } from './device-steps.js';
+import { certificateIdOf } from '../../aws/iot-teardown.js';
+import type { PersistedOperation } from '../../operations/kinds.js';
+import type { DeviceOperationDeps } from './device-operation-deps.js';
 
 export interface DeletionParams {
   deviceId: string;
@@ -8,13 +8,18 @@ export interface DeletionParams {
   policyName: string;
 }
 
+export type DeletionState = {
+  /** Every certificate the rows and AWS named when the thing was detached. */
+  certificateArns: string[];
+};
+
 /**
  * Everything of a device, in the order AWS enforces: detach certificates from the thing and
  * every target from the policy; set each certificate INACTIVE, then delete it; delete the
  * policy's versions and the policy; delete the thing; delete the rows last, so a deletion
  * that stops half-way still has its rows and can be run again. What is gone counts as done.
  */
-export function deviceDeletion(deps: DeviceOperationDeps): OperationDefinition<DeletionParams, void> {
+export function deleteDeviceOperation(deps: DeviceOperationDeps): PersistedOperation<DeletionParams, void, DeletionState> {
   return {
     kind: 'delete-device',
     onFailure: 'finish',
@@ -25,8 +30,8 @@ export function deviceDeletion(deps: DeviceOperationDeps): OperationDefinition<D
         async run({ params }) {
           const device = await deps.devices.findByThingName(params.thingName);
           const known = device?.certificates.map((certificate) => certificate.certificateArn) ?? [];
-          const certificateArns = [...new Set([...known, ...(await deps.resources.thingCertificates(params.thingName))])];
-          for (const arn of certificateArns) await deps.resources.detachFromThing(params.thingName, arn);
+          const certificateArns = [...new Set([...known, ...(await deps.teardown.thingCertificates(params.thingName))])];
+          for (const arn of certificateArns) await deps.teardown.detachFromThing(params.thingName, arn);
           return { certificateArns };
         },
       },
@@ -34,35 +39,30 @@ export function deviceDeletion(deps: DeviceOperationDeps): OperationDefinition<D
         // AWS refuses to delete a policy that is attached to anything, and a certificate that has a policy.
         name: 'detachPolicy',
         async run({ params, state }) {
-          const targets = new Set([...certificateArnsOf(state), ...(await deps.resources.policyTargets(params.policyName))]);
-          for (const target of targets) await deps.resources.detachPolicy(params.policyName, target);
+          const targets = new Set([...(state.certificateArns ?? []), ...(await deps.teardown.policyTargets(params.policyName))]);
+          for (const target of targets) await deps.teardown.detachPolicy(params.policyName, target);
         },
       },
       {
         name: 'deactivateCertificates',
         async run({ state }) {
-          for (const id of certificateIdsOf(state)) await deps.resources.setNotActive(id, 'INACTIVE');
+          for (const id of certificateIdsOf(state.certificateArns)) await deps.teardown.setNotActive(id, 'INACTIVE');
         },
       },
       {
         name: 'deleteCertificates',
         async run({ state }) {
-          for (const id of certificateIdsOf(state)) await deps.resources.deleteCertificate(id);
+          for (const id of certificateIdsOf(state.certificateArns)) await deps.teardown.deleteCertificate(id);
         },
       },
-      { name: 'deletePolicy', run: ({ params }) => deps.resources.deletePolicy(params.policyName) },
-      { name: 'deleteThing', run: ({ params }) => deps.resources.deleteThing(params.thingName) },
+      { name: 'deletePolicy', run: ({ params }) => deps.teardown.deletePolicy(params.policyName) },
+      { name: 'deleteThing', run: ({ params }) => deps.teardown.deleteThing(params.thingName) },
       { name: 'deleteRows', run: ({ params }) => deps.devices.deleteDevice(params.deviceId) },
     ],
     result: () => undefined,
   };
 }
 
-function certificateArnsOf(state: Record<string, unknown>): string[] {
-  const arns = state.certificateArns;
-  return Array.isArray(arns) ? arns.filter((arn): arn is string => typeof arn === 'string') : [];
-}
-
-function certificateIdsOf(state: Record<string, unknown>): string[] {
-  return certificateArnsOf(state).flatMap((arn) => certificateIdOf(arn) ?? []);
+function certificateIdsOf(certificateArns: string[] = []): string[] {
+  return certificateArns.flatMap((arn) => certificateIdOf(arn) ?? []);
 }

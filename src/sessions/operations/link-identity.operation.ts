@@ -1,17 +1,24 @@
-import type { IdentityPoolPort } from '../aws/identity-pool.port.js';
-import type { IotPort } from '../aws/iot.port.js';
-import { isDomainError } from '../common/errors/domain-error.js';
-import type { OperationDefinition } from '../operations/operation.types.js';
-import type { SessionUser, UsersRepository } from '../users/users.repository.js';
-import { usableUser } from './session-user.js';
+import type { IdentityPoolPort } from '../../aws/identity-pool.port.js';
+import type { IotPort } from '../../aws/iot.port.js';
+import { isDomainError } from '../../common/errors/domain-error.js';
+import type { PersistedOperation } from '../../operations/kinds.js';
+import { recorded } from '../../operations/operation.types.js';
+import type { SessionUser, UsersRepository } from '../../users/users.repository.js';
+import { usableUser } from '../session-user.js';
 
 export interface LinkIdentityParams {
   username: string;
 }
 
+export type LinkIdentityState = {
+  identityId: string;
+};
+
 /** Passed as the run's ephemeral values: an ID token is never persisted. */
 export interface LinkIdentitySecrets {
   idToken: string;
+  /** The row as read under the operation's lock. */
+  user: SessionUser;
 }
 
 export interface LinkIdentityDeps {
@@ -25,13 +32,14 @@ export interface LinkIdentityDeps {
  * and store when. Runs under the user's operation subject, so across replicas only one runs at a
  * time, and reads the row inside it, so one that finds the work done does nothing.
  *
- * Nothing to undo: a recorded identity id and an attached policy are the wanted state either way,
- * and a first use that fails or stops midway is simply completed by the next sign-in.
+ * Nothing to undo ('keep'): a recorded identity id and an attached policy are the wanted state
+ * either way, and a first use that fails or stops midway is completed by the next sign-in. Its
+ * operation then ends FAILED with the done steps shown done.
  */
-export function linkIdentityOperation(deps: LinkIdentityDeps): OperationDefinition<LinkIdentityParams, string> {
+export function linkIdentityOperation(deps: LinkIdentityDeps): PersistedOperation<LinkIdentityParams, string, LinkIdentityState, LinkIdentitySecrets> {
   return {
     kind: 'link-identity',
-    onFailure: 'undo',
+    onFailure: 'keep',
     steps: () => [
       {
         name: 'getId',
@@ -40,22 +48,21 @@ export function linkIdentityOperation(deps: LinkIdentityDeps): OperationDefiniti
           const user = usableUser(await deps.users.findForSession(params.username));
           ephemeral.user = user;
           if (user.identityId) return { identityId: user.identityId };
-          const { idToken } = ephemeral as unknown as LinkIdentitySecrets;
-          const identityId = await deps.users.recordIdentity(user.id, await deps.identityPool.getIdentityId(idToken));
+          const identityId = await deps.users.recordIdentity(user.id, await deps.identityPool.getIdentityId(recorded(ephemeral, 'idToken')));
           return { identityId };
         },
       },
       {
         name: 'attachPolicy',
         async run({ state, ephemeral }) {
-          const user = ephemeral.user as SessionUser;
+          const user = recorded(ephemeral, 'user');
           if (user.policyAttachedAt) return;
-          await attachUnlessAttached(deps.iot, user.policyName, state.identityId as string);
+          await attachUnlessAttached(deps.iot, user.policyName, recorded(state, 'identityId'));
           await deps.users.markPolicyAttached(user.id);
         },
       },
     ],
-    result: ({ state }) => state.identityId as string,
+    result: ({ state }) => recorded(state, 'identityId'),
   };
 }
 

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
-import { IotPort } from '../aws/iot.port.js';
-import { allPages } from '../aws/pages.js';
 import { isDomainError, type DomainError } from '../common/errors/domain-error.js';
+import { ignoreNotFound } from '../common/errors/ignore-not-found.js';
+import { IotPort } from './iot.port.js';
+import { allPages } from './pages.js';
 
 const CERTIFICATE_ARN = /^arn:aws[\w-]*:iot:[^:]+:\d{12}:cert\/([0-9a-f]{64})$/;
 /**
@@ -13,11 +14,13 @@ const CERTIFICATE_ARN = /^arn:aws[\w-]*:iot:[^:]+:\d{12}:cert\/([0-9a-f]{64})$/;
 const DETACH_PROPAGATION_WAITS_MS = [1000, 2000, 4000];
 
 /**
- * The AWS side of a device, removed in the order AWS enforces. Every removal is idempotent:
- * what is already gone counts as removed, so undo and re-run deletions can call them again.
+ * Taking IoT resources apart in the order AWS enforces: detach (thing principals, policy targets),
+ * deactivate, then delete certificates, policies (their versions first) and things. Every removal
+ * is idempotent: what is already gone counts as removed, so undos and re-run deletions call them
+ * again. Devices, users and drift repairs all remove through here.
  */
 @Injectable()
-export class DeviceResources {
+export class IotTeardown {
   constructor(private readonly iot: IotPort) {}
 
   /** Detaching comes first: AWS refuses to delete a certificate, thing or policy that is still attached. */
@@ -27,11 +30,16 @@ export class DeviceResources {
   }
 
   async detachFromThing(thingName: string, certificateArn: string): Promise<void> {
-    await gone(this.iot.detachThingPrincipal(thingName, certificateArn));
+    await ignoreNotFound(this.iot.detachThingPrincipal(thingName, certificateArn));
   }
 
   async detachPolicy(policyName: string, target: string): Promise<void> {
-    await gone(this.iot.detachPolicy(policyName, target));
+    await ignoreNotFound(this.iot.detachPolicy(policyName, target));
+  }
+
+  /** Every target AWS lists for the policy, not only those a record names: an attach whose record was lost goes too. */
+  async detachPolicyFromAll(policyName: string): Promise<void> {
+    for (const target of await this.policyTargets(policyName)) await this.detachPolicy(policyName, target);
   }
 
   /** INACTIVE, then deleted: AWS refuses to delete an ACTIVE certificate. Call after detachCertificate. */
@@ -43,7 +51,7 @@ export class DeviceResources {
   /** Call once the certificate is detached and not ACTIVE; a detachment AWS has not propagated yet is waited out. */
   async deleteCertificate(certificateId: string): Promise<void> {
     await afterDetachPropagates(
-      () => gone(this.iot.deleteCertificate(certificateId)),
+      () => ignoreNotFound(this.iot.deleteCertificate(certificateId)),
       (error) => error.details?.awsError === 'DeleteConflictException',
     );
   }
@@ -51,7 +59,7 @@ export class DeviceResources {
   /** A REVOKED certificate cannot become INACTIVE (CertificateStateException), but it is already out of service. */
   async setNotActive(certificateId: string, status: 'INACTIVE' | 'REVOKED'): Promise<void> {
     try {
-      await gone(this.iot.updateCertificateStatus(certificateId, status));
+      await ignoreNotFound(this.iot.updateCertificateStatus(certificateId, status));
     } catch (error) {
       if (!(isDomainError(error, 'CONFLICT') && error.details?.awsError === 'CertificateStateException')) throw error;
     }
@@ -59,40 +67,35 @@ export class DeviceResources {
 
   /** Non-default versions first: AWS refuses DeletePolicy while they exist. */
   async deletePolicy(policyName: string): Promise<void> {
-    const versions = await this.iot.listPolicyVersions(policyName).catch(goneAs([]));
+    const versions = await ignoreNotFound(this.iot.listPolicyVersions(policyName), []);
     for (const version of versions.filter((v) => !v.isDefault)) {
-      await gone(this.iot.deletePolicyVersion(policyName, version.versionId));
+      await ignoreNotFound(this.iot.deletePolicyVersion(policyName, version.versionId));
     }
-    await gone(this.iot.deletePolicy(policyName));
+    await ignoreNotFound(this.iot.deletePolicy(policyName));
   }
 
   /** Call after every principal is detached. */
   async deleteThing(thingName: string): Promise<void> {
     await afterDetachPropagates(
-      () => gone(this.iot.deleteThing(thingName)),
+      () => ignoreNotFound(this.iot.deleteThing(thingName)),
       (error) => error.details?.reason === 'PRINCIPALS_ATTACHED',
     );
   }
 
   /** Certificate ARNs attached to the thing, all pages; none when the thing is gone. */
   async thingCertificates(thingName: string): Promise<string[]> {
-    const principals = await allPages((token) => this.iot.listThingPrincipals(thingName, token)).catch(goneAs([]));
+    const principals = await ignoreNotFound(allPages((token) => this.iot.listThingPrincipals(thingName, token)), []);
     return principals.filter((principal) => CERTIFICATE_ARN.test(principal));
   }
 
   /** Every target the policy is attached to, all pages; none when the policy is gone. */
   async policyTargets(policyName: string): Promise<string[]> {
-    return allPages((token) => this.iot.listPolicyTargets(policyName, token)).catch(goneAs([]));
+    return ignoreNotFound(allPages((token) => this.iot.listPolicyTargets(policyName, token)), []);
   }
 }
 
 export function certificateIdOf(certificateArn: string): string | undefined {
   return CERTIFICATE_ARN.exec(certificateArn)?.[1];
-}
-
-/** Resolves when the call succeeded or AWS says the resource does not exist. */
-async function gone(call: Promise<void>): Promise<void> {
-  await call.catch(goneAs(undefined));
 }
 
 async function afterDetachPropagates(call: () => Promise<void>, stillAttached: (error: DomainError) => boolean): Promise<void> {
@@ -104,11 +107,4 @@ async function afterDetachPropagates(call: () => Promise<void>, stillAttached: (
       await sleep(wait);
     }
   }
-}
-
-function goneAs<T>(value: T) {
-  return (error: unknown): T => {
-    if (isDomainError(error, 'NOT_FOUND')) return value;
-    throw error;
-  };
 }

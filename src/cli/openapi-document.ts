@@ -1,9 +1,9 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createFastifyAdapter, setApiPrefix } from '../../app.factory.js';
-import { AppModule } from '../../app.module.js';
-import { loadConfig } from '../../config/app-config.js';
-import { buildOpenApiDocument } from './swagger.js';
+import { createFastifyAdapter, setApiPrefix } from '../app.factory.js';
+import { AppModule } from '../app.module.js';
+import { loadConfig } from '../config/app-config.js';
+import { buildOpenApiDocument } from '../common/http/swagger.js';
 
 /**
  * The OpenAPI document as committed in openapi.json. Built from the module graph alone: nothing

@@ -1,8 +1,10 @@
-import { DomainError, isDomainError } from '../common/errors/domain-error.js';
-import type { OperationDefinition, StepContext } from '../operations/operation.types.js';
-import { devicePolicyDocument, renderPolicy } from '../policy/documents.js';
-import { certificateSteps, issuedIn, newCertificateRow, recorded, type CertificateTarget, type DeviceOperationDeps } from './device-steps.js';
-import type { DeviceRecord } from './devices.repository.js';
+import { DomainError, isDomainError } from '../../common/errors/domain-error.js';
+import type { PersistedOperation } from '../../operations/kinds.js';
+import { recorded } from '../../operations/operation.types.js';
+import { devicePolicyDocument, renderPolicy } from '../../policy/documents.js';
+import type { DeviceRecord } from '../devices.repository.js';
+import { certificateSteps, newCertificateRow, type CertificateEphemeral, type CertificateState, type CertificateTarget } from './certificate.steps.js';
+import type { DeviceOperationDeps } from './device-operation-deps.js';
 
 export interface RegistrationParams extends CertificateTarget {
   /** Chosen up front so that an undo deletes exactly the row this operation inserted. */
@@ -12,6 +14,19 @@ export interface RegistrationParams extends CertificateTarget {
   name: string;
   /** The thing's attributes: owner, device and the caller's extra one. */
   attributes: Record<string, string>;
+}
+
+export type RegistrationState = CertificateState & {
+  policyArn: string;
+  thingArn: string;
+  deviceId: string;
+};
+
+export interface RegistrationEphemeral extends CertificateEphemeral {
+  /** AWS already held a policy or thing of this name that no device claims: not ours to undo. */
+  keepPolicy: boolean;
+  keepThing: boolean;
+  device: DeviceRecord;
 }
 
 export interface Registration {
@@ -25,7 +40,9 @@ export interface Registration {
  * device that does not fully exist. On failure the done steps are undone in reverse, which is
  * the order AWS requires (detach before deactivating and deleting; thing and policy last).
  */
-export function deviceRegistration(deps: DeviceOperationDeps): OperationDefinition<RegistrationParams, Registration> {
+export function registerDeviceOperation(
+  deps: DeviceOperationDeps,
+): PersistedOperation<RegistrationParams, Registration, RegistrationState, RegistrationEphemeral> {
   return {
     kind: 'register-device',
     onFailure: 'undo',
@@ -44,32 +61,34 @@ export function deviceRegistration(deps: DeviceOperationDeps): OperationDefiniti
       },
       {
         name: 'createPolicy',
-        async run(context) {
-          const { username, name, policyName } = context.params;
+        async run({ params, ephemeral }) {
+          const { username, name, policyName } = params;
           const document = renderPolicy(devicePolicyDocument(await deps.scope.policyScope(), deps.prefix, username, name));
-          return deps.iot.createPolicy(policyName, document).catch(claimedElsewhere(context, 'policy', policyName));
+          const { policyArn } = await deps.iot.createPolicy(policyName, document).catch(
+            claimedElsewhere('policy', policyName, () => (ephemeral.keepPolicy = true)),
+          );
+          return { policyArn };
         },
-        async undo(context) {
-          if (!context.ephemeral.keep_policy) await deps.resources.deletePolicy(context.params.policyName);
+        async undo({ params, ephemeral }) {
+          if (!ephemeral.keepPolicy) await deps.teardown.deletePolicy(params.policyName);
         },
       },
       {
         name: 'createThing',
-        async run(context) {
-          const { thingName, attributes } = context.params;
-          const { thingArn } = await deps.iot.createThing(thingName, attributes).catch(claimedElsewhere(context, 'thing', thingName));
+        async run({ params, ephemeral }) {
+          const { thingName, attributes } = params;
+          const { thingArn } = await deps.iot.createThing(thingName, attributes).catch(claimedElsewhere('thing', thingName, () => (ephemeral.keepThing = true)));
           return { thingArn };
         },
-        async undo(context) {
-          if (!context.ephemeral.keep_thing) await deps.resources.deleteThing(context.params.thingName);
+        async undo({ params, ephemeral }) {
+          if (!ephemeral.keepThing) await deps.teardown.deleteThing(params.thingName);
         },
       },
       ...certificateSteps<RegistrationParams>(deps),
       {
         name: 'insertRows',
-        async run(context) {
-          const { params, state } = context;
-          context.ephemeral.device = await deps.devices.create({
+        async run({ params, state, ephemeral }) {
+          ephemeral.device = await deps.devices.create({
             id: params.deviceId,
             userId: params.userId,
             name: params.name,
@@ -77,14 +96,14 @@ export function deviceRegistration(deps: DeviceOperationDeps): OperationDefiniti
             thingArn: recorded(state, 'thingArn'),
             policyName: params.policyName,
             attributes: params.attributes,
-            certificate: newCertificateRow(issuedIn(context)!),
+            certificate: newCertificateRow(recorded(ephemeral, 'issued')),
           });
           return { deviceId: params.deviceId };
         },
         undo: ({ params }) => deps.devices.deleteDevice(params.deviceId),
       },
     ],
-    result: (context) => ({ device: context.ephemeral.device as DeviceRecord, privateKey: issuedIn(context)?.privateKey }),
+    result: ({ ephemeral }) => ({ device: recorded(ephemeral, 'device'), privateKey: ephemeral.issued?.privateKey }),
   };
 }
 
@@ -92,10 +111,10 @@ export function deviceRegistration(deps: DeviceOperationDeps): OperationDefiniti
  * A policy or thing of this name that AWS already holds (with other content) belongs to no
  * device row: it is drift, not ours to delete, so the undo leaves it and the caller hears why.
  */
-function claimedElsewhere(context: StepContext<RegistrationParams>, kind: 'policy' | 'thing', name: string) {
+function claimedElsewhere(kind: 'policy' | 'thing', name: string, keep: () => void) {
   return (error: unknown): never => {
     if (!isDomainError(error, 'CONFLICT')) throw error;
-    context.ephemeral[`keep_${kind}`] = true;
+    keep();
     throw DomainError.conflict(`AWS IoT already has a ${kind} named ${name} that no device claims; remove it, or choose another device name`, {
       ...error.details,
       [kind === 'policy' ? 'policyName' : 'thingName']: name,

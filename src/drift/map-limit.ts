@@ -1,15 +1,3 @@
-import { isDomainError } from '../common/errors/domain-error.js';
-
-/** The call's result, or undefined when AWS says the resource does not exist (it went away mid-scan). */
-export async function unlessGone<T>(call: Promise<T>): Promise<T | undefined> {
-  try {
-    return await call;
-  } catch (error) {
-    if (isDomainError(error, 'NOT_FOUND')) return undefined;
-    throw error;
-  }
-}
-
 /**
  * Runs `work` over `items` with at most `limit` at a time, keeping the input order in the result.
  * After a failure no further item starts, so a scan that cannot finish stops spending AWS quota.

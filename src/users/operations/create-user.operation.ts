@@ -1,8 +1,10 @@
-import { DomainError, isDomainError } from '../common/errors/domain-error.js';
-import type { OperationDefinition } from '../operations/operation.types.js';
-import { renderPolicy, userPolicyDocument } from '../policy/documents.js';
-import { unlessGone, type UserOperationDeps } from './user-operation-deps.js';
-import type { UserRecord } from './users.repository.js';
+import { DomainError, isDomainError } from '../../common/errors/domain-error.js';
+import { ignoreNotFound } from '../../common/errors/ignore-not-found.js';
+import type { PersistedOperation } from '../../operations/kinds.js';
+import { recorded } from '../../operations/operation.types.js';
+import { renderPolicy, userPolicyDocument } from '../../policy/documents.js';
+import type { UserRecord } from '../users.repository.js';
+import type { UserOperationDeps } from './user-operation-deps.js';
 
 export interface CreateUserParams {
   /** Chosen up front, so an undo removes exactly the row this operation inserted. */
@@ -13,9 +15,19 @@ export interface CreateUserParams {
   policyName: string;
 }
 
+export type CreateUserState = {
+  poolUserAbsent: boolean;
+  sub: string;
+  policyArn: string;
+  userId: string;
+};
+
 /** Passed as the run's ephemeral values: a temporary password is never persisted. */
 export interface CreateUserSecrets {
   temporaryPassword?: string;
+  /** AdminCreateUser said the name is taken: someone else's user, never to be undone. */
+  poolUserTaken?: boolean;
+  row?: UserRecord;
 }
 
 /**
@@ -24,7 +36,7 @@ export interface CreateUserSecrets {
  * then fails without saying what happened (a timeout after Cognito acted, a process killed
  * mid-call), the undo knows that a pool user of that name can only be this run's.
  */
-export function createUserOperation(deps: UserOperationDeps): OperationDefinition<CreateUserParams, UserRecord> {
+export function createUserOperation(deps: UserOperationDeps): PersistedOperation<CreateUserParams, UserRecord, CreateUserState, CreateUserSecrets> {
   return {
     kind: 'create-user',
     onFailure: 'undo',
@@ -45,10 +57,9 @@ export function createUserOperation(deps: UserOperationDeps): OperationDefinitio
       {
         name: 'createPoolUser',
         async run({ params, ephemeral }) {
-          const { temporaryPassword } = ephemeral as CreateUserSecrets;
           const { username, email, sendInvite } = params;
           try {
-            const created = await deps.userPool.createUser({ username, email, temporaryPassword, sendInvite });
+            const created = await deps.userPool.createUser({ username, email, temporaryPassword: ephemeral.temporaryPassword, sendInvite });
             return { sub: created.sub };
           } catch (error) {
             // Created by someone else since the check: theirs, never to be undone.
@@ -59,7 +70,7 @@ export function createUserOperation(deps: UserOperationDeps): OperationDefinitio
         async undo({ params, state, ephemeral }) {
           // Created by this run (sub recorded), or possibly (no answer), the name having been free before it.
           if (ephemeral.poolUserTaken || !(state.sub || state.poolUserAbsent)) return;
-          await unlessGone(deps.userPool.deleteUser(params.username));
+          await ignoreNotFound(deps.userPool.deleteUser(params.username));
         },
       },
       {
@@ -71,15 +82,16 @@ export function createUserOperation(deps: UserOperationDeps): OperationDefinitio
         },
         async undo({ params }) {
           // The name is ours (prefix + username) and no row claims it while this operation holds the
-          // user, so a policy of that name is a leftover whether or not this run created it.
-          await unlessGone(deps.iot.deletePolicy(params.policyName));
+          // user, so a policy of that name is a leftover whether or not this run created it. Made by
+          // this operation a moment ago, it has one version and no target: DeletePolicy alone removes it.
+          await ignoreNotFound(deps.iot.deletePolicy(params.policyName));
         },
       },
       {
         name: 'createRow',
         async run({ params, state, ephemeral }) {
           const { userId: id, username, email, policyName } = params;
-          const row = await deps.users.create({ id, username, email, policyName, cognitoSub: state.sub as string });
+          const row = await deps.users.create({ id, username, email, policyName, cognitoSub: recorded(state, 'sub') });
           ephemeral.row = row;
           return { userId: row.id };
         },
@@ -88,6 +100,6 @@ export function createUserOperation(deps: UserOperationDeps): OperationDefinitio
         },
       },
     ],
-    result: ({ ephemeral }) => ephemeral.row as UserRecord,
+    result: ({ ephemeral }) => recorded(ephemeral, 'row'),
   };
 }

@@ -1,0 +1,13 @@
+import type { AwsScope } from '../../aws/aws-scope.service.js';
+import type { IotTeardown } from '../../aws/iot-teardown.js';
+import type { IotPort } from '../../aws/iot.port.js';
+import type { DevicesRepository } from '../devices.repository.js';
+
+/** What the device operations (registration, rotation, revocation, deletion) work with; DeviceOperations builds it. */
+export interface DeviceOperationDeps {
+  iot: IotPort;
+  teardown: IotTeardown;
+  devices: DevicesRepository;
+  scope: AwsScope;
+  prefix: string;
+}

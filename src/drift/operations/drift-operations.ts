@@ -1,0 +1,30 @@
+import { Injectable } from '@nestjs/common';
+import { IotTeardown } from '../../aws/iot-teardown.js';
+import { IotPort } from '../../aws/iot.port.js';
+import { OperationRunner } from '../../operations/operation-runner.js';
+import { DriftRepository } from '../drift.repository.js';
+import { deleteOrphanCertificate } from './drift-delete-certificate.operation.js';
+import { deleteOrphanPolicy } from './drift-delete-policy.operation.js';
+import { deleteOrphanThing } from './drift-delete-thing.operation.js';
+import { deleteUnattachedCertificate } from './drift-delete-unattached-certificate.operation.js';
+import { detachOrphanAttachment } from './drift-detach.operation.js';
+
+/** The repairs, built once and registered at boot so that recovery can finish a repair whose process stopped. */
+@Injectable()
+export class DriftOperations {
+  readonly thing;
+  readonly policy;
+  readonly certificate;
+  readonly attachment;
+  readonly unattached;
+
+  constructor(iot: IotPort, teardown: IotTeardown, records: DriftRepository, runner: OperationRunner) {
+    const deps = { iot, teardown, records };
+    this.thing = deleteOrphanThing(deps);
+    this.policy = deleteOrphanPolicy(deps);
+    this.certificate = deleteOrphanCertificate(deps);
+    this.attachment = detachOrphanAttachment(deps);
+    this.unattached = deleteUnattachedCertificate(deps);
+    runner.register(this.thing, this.policy, this.certificate, this.attachment, this.unattached);
+  }
+}

@@ -1,0 +1,10 @@
+import type { IotTeardown } from '../../aws/iot-teardown.js';
+import type { IotPort } from '../../aws/iot.port.js';
+import type { DriftRepository } from '../drift.repository.js';
+
+/** What the repairs work with; DriftOperations builds it. */
+export interface RepairDeps {
+  iot: IotPort;
+  teardown: IotTeardown;
+  records: DriftRepository;
+}

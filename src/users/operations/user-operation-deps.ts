@@ -1,0 +1,18 @@
+import type { AwsScope } from '../../aws/aws-scope.service.js';
+import type { IdentityPoolPort } from '../../aws/identity-pool.port.js';
+import type { IotTeardown } from '../../aws/iot-teardown.js';
+import type { IotPort } from '../../aws/iot.port.js';
+import type { UserPoolPort } from '../../aws/user-pool.port.js';
+import type { UserDeviceCleanup } from '../../devices/user-device-cleanup.js';
+import type { UsersRepository } from '../users.repository.js';
+
+/** What the user operations (create, disable, enable, delete) work with; UserOperations builds it. */
+export interface UserOperationDeps {
+  users: UsersRepository;
+  userPool: UserPoolPort;
+  identityPool: IdentityPoolPort;
+  iot: IotPort;
+  teardown: IotTeardown;
+  scope: AwsScope;
+  devices: UserDeviceCleanup;
+}
