@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Response } from 'supertest';
 import { DomainError } from '../../src/common/errors/domain-error.js';
 import type { Env } from '../../src/config/env-parsers.js';
@@ -62,8 +62,12 @@ export interface Scenario {
   name: string;
   /** The operation the request runs; calls outside it (a sign-in's AdminInitiateAuth) have none. */
   kind: string;
-  /** 'undo': a failure must leave nothing behind; 'finish': a failure is finished by a re-run or by recovery. */
-  onFailure: 'undo' | 'finish';
+  /**
+   * As the operation declares it. 'undo': a failure must leave nothing behind; 'finish': a failure
+   * is finished by a re-run or by recovery; 'keep': what was done stays (the rows account for it),
+   * the operation ends FAILED, and the next request completes it.
+   */
+  onFailure: 'undo' | 'finish' | 'keep';
   /** Every AWS call the request makes, in order, in a process that has warmed its caches. */
   calls: string[];
   setup(app: TestApp, username: string): Promise<Subject>;
@@ -71,11 +75,6 @@ export interface Scenario {
   success: number;
   /** What must hold once the request took effect (answered, re-run, or completed by recovery). */
   done(rig: Rig, subject: Subject): Promise<void>;
-  /**
-   * A creation whose partial progress is wanted state the rows account for: a first sign-in keeps
-   * the identity GetId returned (recorded in the row), and the next sign-in completes the link.
-   */
-  keepsProgress?: boolean;
   /**
    * What a lost answer from this API leaves, because AWS gives no way to find what it made: the
    * known gaps, asserted exactly so they cannot grow. `settles`: the repeated request accounts for it.
@@ -169,7 +168,10 @@ async function operationsSince(rig: Rig, before: Before): Promise<OperationRow[]
   return (await readOperations(rig.databaseUrl)).filter((operation) => !known.has(operation.id));
 }
 
-/** After a creation failed or was recovered: everything as it was before the request, and its operation UNDONE. */
+/**
+ * After a creation failed or was recovered: everything as it was before the request, and its
+ * operation UNDONE. An operation that keeps its progress ends FAILED instead, what it did kept.
+ */
 async function expectUndone(rig: Rig, scenario: Scenario, before: Before, point: CallPoint, leftover?: RegExp): Promise<void> {
   const problems = await consistency(rig.aws, rig.databaseUrl);
   if (leftover) {
@@ -181,8 +183,9 @@ async function expectUndone(rig: Rig, scenario: Scenario, before: Before, point:
   const started = (await operationsSince(rig, before)).filter((operation) => operation.kind === scenario.kind);
   // Calls before the operation (DescribeEndpoint) start none; calls after it (GetCredentialsForIdentity) follow a completed one.
   const after = scenario.calls.length - point.index;
-  for (const operation of started) expect(operation.status).toBe(after > 0 || !scenario.keepsProgress ? 'UNDONE' : 'COMPLETED');
-  if (!scenario.keepsProgress) {
+  const stopped = scenario.onFailure === 'keep' ? 'FAILED' : 'UNDONE';
+  for (const operation of started) expect(operation.status).toBe(after > 0 ? stopped : 'COMPLETED');
+  if (scenario.onFailure === 'undo') {
     if (!leftover) expect(normalized(rig.aws.snapshot())).toEqual(before.aws);
     expect(await readRows(rig.databaseUrl)).toEqual(before.rows);
   }
@@ -218,7 +221,7 @@ export async function failureCase(rig: Rig, scenario: Scenario, point: CallPoint
   expect(response.body.code).toBe(FAULT_CODES[fault]);
   if (fault === 'throttle') expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
   const gap = lost ? scenario.lostAnswer?.[point.api] : undefined;
-  if (scenario.onFailure === 'undo') await expectUndone(rig, scenario, before, point, gap?.leaves);
+  if (scenario.onFailure !== 'finish') await expectUndone(rig, scenario, before, point, gap?.leaves);
   else expect(unfinished(await readOperations(rig.databaseUrl))).toEqual([]);
 
   const again = await scenario.request(rig.main, subject);
@@ -275,7 +278,7 @@ export async function crashCase(rig: Rig, scenario: Scenario, point: CallPoint, 
 
     // After AWS acted, what no record names is a known gap (see lostAnswer), asserted exactly.
     const gap = when === 'after' ? scenario.lostAnswer?.[point.api] : undefined;
-    if (scenario.onFailure === 'undo') {
+    if (scenario.onFailure !== 'finish') {
       await expectUndone(rig, scenario, before, point, gap?.leaves);
     } else {
       const started = await operationsSince(rig, before);
@@ -301,7 +304,7 @@ export async function crashCase(rig: Rig, scenario: Scenario, point: CallPoint, 
     await (closing ?? victim.close());
   }
 
-  if (scenario.onFailure === 'undo') {
+  if (scenario.onFailure !== 'finish') {
     const again = await scenario.request(rig.main, subject);
     expect(again.status, JSON.stringify(again.body)).toBe(scenario.success);
     await scenario.done(rig, subject);
@@ -367,6 +370,60 @@ export async function undoFailureCase(rig: Rig, scenario: Scenario, point: CallP
   await cleanUp(rig, subject);
 }
 
+/**
+ * The matrix for some scenarios, table-driven over every AWS call each makes: a failure (or a
+ * throttle) answers the mapped 503 and leaves no orphan and no ghost, a creation undone, a
+ * deletion finished by a re-run, kept progress completed by the next request; a kill at the call
+ * is finished or undone by recovery in another process, and the killed process, waking up,
+ * changes nothing.
+ */
+export function describeDurability(scenarios: Scenario[]): void {
+  describe.each(scenarios)('durability: $name', (scenario) => {
+    let rig: Rig;
+
+    beforeAll(async () => {
+      rig = await startRig();
+    });
+    afterAll(async () => rig?.close());
+
+    it('makes exactly the AWS calls the matrix covers', async () => {
+      expect(await probeCalls(rig, scenario)).toEqual(scenario.calls);
+    });
+
+    const points = callPoints(scenario.calls);
+
+    it.each(points)('AWS unavailable at call $index ($api #$nth): 503, then consistent', (point) => failureCase(rig, scenario, point, 'unavailable'));
+
+    it.each(points)('AWS throttles call $index ($api #$nth): 503 with Retry-After, then consistent', (point) => failureCase(rig, scenario, point, 'throttle'));
+
+    it.each(points)('AWS acts on call $index ($api #$nth) but the answer is lost: 503, then consistent', (point) =>
+      failureCase(rig, scenario, point, 'unavailable', true),
+    );
+
+    const undoPoints = callPoints(scenario.undoCalls ?? []);
+    if (undoPoints.length > 0) {
+      it('undoes with exactly the AWS calls the matrix covers', async () => {
+        expect(await probeUndoCalls(rig, scenario)).toEqual(scenario.undoCalls);
+      });
+
+      it.each(undoPoints)('the undo fails too, at its call $index ($api #$nth): held UNDOING, recovery completes the undo', (point) =>
+        undoFailureCase(rig, scenario, point),
+      );
+    }
+
+    it.each(points)('killed at call $index ($api #$nth) before it reaches AWS: recovery in another process ends it, the killed one changes nothing', (point) =>
+      crashCase(rig, scenario, point, 'before'),
+    );
+
+    // Deletions repeat every step idempotently; creations must also undo (or keep) what AWS did but never confirmed.
+    if (scenario.onFailure !== 'finish') {
+      it.each(points)('killed right after AWS acted on call $index ($api #$nth): recovery undoes it, the killed one changes nothing', (point) =>
+        crashCase(rig, scenario, point, 'after'),
+      );
+    }
+  });
+}
+
 // ---- the operations ----
 
 async function userRow(rig: Rig, username: string) {
@@ -406,7 +463,6 @@ export const SCENARIOS: Record<string, Scenario> = {
       // its own policy, identity and pool user
       'ListTargetsForPolicy',
       'DetachPolicy',
-      'ListTargetsForPolicy',
       'ListPolicyVersions',
       'DeletePolicy',
       'DeleteIdentities',
@@ -423,8 +479,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   signIn: {
     name: 'first sign-in (link identity)',
     kind: 'link-identity',
-    onFailure: 'undo',
-    keepsProgress: true,
+    onFailure: 'keep',
     calls: ['AdminInitiateAuth', 'GetId', 'AttachPolicy', 'GetCredentialsForIdentity'],
     // GetId made the identity but the row does not name it; GetId answers the same id for the same
     // user, so the next sign-in records it. (Deleting the user before that leaves it: see the report.)

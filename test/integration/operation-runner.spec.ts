@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/common/errors/domain-error.js';
+import { OPERATION_KINDS } from '../../src/operations/kinds.js';
 import type { OperationDefinition } from '../../src/operations/operation.types.js';
 import { OperationRunner } from '../../src/operations/operation-runner.js';
 import { RecoveryService } from '../../src/operations/recovery.service.js';
@@ -40,6 +41,13 @@ const remove: OperationDefinition<{ who: string }, void> = {
   result: () => undefined,
 };
 
+const keep: OperationDefinition<{ who: string }, void> = {
+  kind: 'test-keep',
+  onFailure: 'keep',
+  steps: () => [step('k1'), step('k2')],
+  result: () => undefined,
+};
+
 describe('OperationRunner', () => {
   let t: TestApp;
   let runner: OperationRunner;
@@ -49,8 +57,7 @@ describe('OperationRunner', () => {
     t = await startTestApp({ env: { OPERATION_LEASE_MS: '500' } });
     runner = t.app.get(OperationRunner);
     prisma = t.app.get(PrismaService);
-    runner.register(create);
-    runner.register(remove);
+    runner.register(create, remove, keep);
   });
   afterAll(async () => t?.close());
   beforeEach(() => {
@@ -97,6 +104,7 @@ describe('OperationRunner', () => {
       steps: () => [{ name: 'wait', run: () => new Promise<void>((resolve) => (release = resolve)) }],
       result: () => undefined,
     };
+    runner.register(blocking);
     const first = runner.run(blocking, 'thing:4', {});
     await expect.poll(() => typeof release).toBe('function');
     await expect(runner.run(create, 'thing:4', { who: 'w' })).rejects.toMatchObject({ code: 'OPERATION_IN_PROGRESS' });
@@ -168,5 +176,67 @@ describe('OperationRunner', () => {
     expect((await t.http.get('/v1/operations/00000000-0000-4000-8000-000000000000').set('x-api-key', ADMIN_KEY)).status).toBe(404);
     expect((await t.http.get('/v1/operations/not-a-uuid').set('x-api-key', ADMIN_KEY)).body.code).toBe('VALIDATION_FAILED');
     expect((await t.http.get('/v1/operations?status=BOGUS').set('x-api-key', ADMIN_KEY)).body.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('knows every persisted kind at boot, each from one definition', () => {
+    const features = runner.registeredKinds().filter((kind) => !kind.startsWith('test-'));
+    expect([...features].sort()).toEqual([...OPERATION_KINDS].sort());
+    expect(() => runner.register({ ...create })).toThrow(/test-create is registered twice/);
+    expect(() => runner.register({ ...create, kind: 'create-user' })).toThrow(/create-user is registered twice/);
+  });
+
+  it('runs only registered definitions', async () => {
+    const stray: OperationDefinition<object, void> = { kind: 'test-stray', onFailure: 'undo', steps: () => [step('s')], result: () => undefined };
+    await expect(runner.run(stray, 'thing:9', {})).rejects.toThrow(/test-stray is not registered/);
+    expect(log).toEqual([]);
+    expect(await prisma.operation.count({ where: { subject: 'thing:9' } })).toBe(0);
+  });
+
+  it('keeps what was done when an operation that keeps its progress fails: FAILED, nothing undone', async () => {
+    failAt = 'k2';
+    await expect(runner.run(keep, 'thing:10', { who: 'w' })).rejects.toMatchObject({ code: 'AWS_UNAVAILABLE' });
+    expect(log).toEqual(['run k1', 'run k2']);
+    expect([...store]).toEqual(['k1']);
+    const operation = await prisma.operation.findFirstOrThrow({ where: { subject: 'thing:10' } });
+    expect(operation).toMatchObject({ status: 'FAILED', activeSubject: null, error: { code: 'AWS_UNAVAILABLE' } });
+    expect(operation.steps).toMatchObject([
+      { name: 'k1', status: 'done' },
+      { name: 'k2', status: 'failed', error: { code: 'AWS_UNAVAILABLE' } },
+    ]);
+  });
+
+  it('recovers an operation that keeps its progress by ending it FAILED, neither re-running nor undoing a step', async () => {
+    await prisma.operation.create({
+      data: {
+        kind: 'test-keep',
+        subject: 'thing:11',
+        activeSubject: 'thing:11',
+        params: { who: 'w' },
+        steps: [
+          { name: 'k1', status: 'done', output: { k1Id: 'id-k1' }, at: new Date().toISOString() },
+          { name: 'k2', status: 'started', at: new Date().toISOString() },
+        ],
+        leaseExpiresAt: new Date(Date.now() - 1000),
+      },
+    });
+    await t.app.get(RecoveryService).recoverAll();
+    expect(log).toEqual([]);
+    const operation = await prisma.operation.findFirstOrThrow({ where: { subject: 'thing:11' } });
+    expect(operation).toMatchObject({ status: 'FAILED', activeSubject: null, error: { code: 'RECOVERED' } });
+    expect(operation.steps).toMatchObject([{ name: 'k1', status: 'done' }, { name: 'k2', status: 'failed' }]);
+  });
+
+  it('refuses to boot while an operation of a kind nothing registers is running or undoing', async () => {
+    const recovery = t.app.get(RecoveryService);
+    const row = await prisma.operation.create({
+      data: { kind: 'renamed-kind', subject: 'user:renamed', activeSubject: 'user:renamed', params: {}, steps: [], status: 'UNDOING', leaseExpiresAt: new Date() },
+    });
+    try {
+      await expect(recovery.onApplicationBootstrap()).rejects.toThrow(/unknown kind \(renamed-kind\) are RUNNING or UNDOING/);
+      await prisma.operation.update({ where: { id: row.id }, data: { status: 'FAILED', activeSubject: null } });
+      await expect(recovery.onApplicationBootstrap()).resolves.toBeUndefined();
+    } finally {
+      recovery.onApplicationShutdown();
+    }
   });
 });

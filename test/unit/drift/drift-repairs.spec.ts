@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DeviceResources } from '../../../src/devices/device-resources.js';
+import { IotTeardown } from '../../../src/aws/iot-teardown.js';
 import type { CertificateClaim, PolicyClaim } from '../../../src/drift/drift-rules.js';
 import { DriftRepairs } from '../../../src/drift/drift-repairs.js';
 import type { DriftRepository } from '../../../src/drift/drift.repository.js';
 import type { Finding } from '../../../src/drift/drift.types.js';
+import { DriftOperations } from '../../../src/drift/operations/drift-operations.js';
 import type { OperationRunner } from '../../../src/operations/operation-runner.js';
 import type { OperationDefinition, StepContext } from '../../../src/operations/operation.types.js';
 import { FakeAws } from '../../fakes/fake-aws.js';
@@ -36,7 +37,7 @@ function records(claims: { devices?: string[]; certificates?: Record<string, Cer
 }
 
 function repairsOver(aws: FakeAws, repository: DriftRepository) {
-  return new DriftRepairs(aws.iot, new DeviceResources(aws.iot), repository, inline);
+  return new DriftRepairs(new DriftOperations(aws.iot, new IotTeardown(aws.iot), repository, inline), inline);
 }
 
 const mutations = (aws: FakeAws) => aws.calls.map((call) => call.api).filter((api) => !api.startsWith('List'));

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { IdentityPoolPort } from '../../../src/aws/identity-pool.port.js';
-import type { IotPort } from '../../../src/aws/iot.port.js';
 import { DomainError } from '../../../src/common/errors/domain-error.js';
 import type { OperationRunner } from '../../../src/operations/operation-runner.js';
 import { IdentityLinker } from '../../../src/sessions/identity-linker.js';
+import type { SessionOperations } from '../../../src/sessions/operations/session-operations.js';
 import type { SessionUser, UsersRepository } from '../../../src/users/users.repository.js';
 
 const linked: SessionUser = {
@@ -31,7 +30,7 @@ function runnerThat(run: () => Promise<string>) {
 
 function linker(runner: OperationRunner, row: () => SessionUser | null = () => linked) {
   const users = { findForSession: async () => row() } as unknown as UsersRepository;
-  return new IdentityLinker(users, runner, {} as IdentityPoolPort, {} as IotPort);
+  return new IdentityLinker(users, runner, { linkIdentity: {} } as SessionOperations);
 }
 
 describe('IdentityLinker', () => {

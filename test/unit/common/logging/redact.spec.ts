@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { CENSOR, censorSecrets, REDACT_PATHS } from '../../../src/common/logging/redact.js';
+import { CENSOR, censorSecrets, REDACT_PATHS } from '../../../../src/common/logging/redact.js';
 
 /** One JSON line per call, without the fields that differ between loggers. */
 function lineOf(options: pino.LoggerOptions, object: Record<string, unknown>): unknown {

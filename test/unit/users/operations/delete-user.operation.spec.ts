@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { AwsScope } from '../../../src/aws/aws-scope.service.js';
-import type { UserDeviceCleanup } from '../../../src/devices/user-device-cleanup.js';
-import type { StepContext } from '../../../src/operations/operation.types.js';
-import { deleteUserOperation, type DeleteUserParams } from '../../../src/users/delete-user.operation.js';
-import type { UsersRepository } from '../../../src/users/users.repository.js';
-import { FakeAws } from '../../fakes/fake-aws.js';
+import type { AwsScope } from '../../../../src/aws/aws-scope.service.js';
+import { IotTeardown } from '../../../../src/aws/iot-teardown.js';
+import type { UserDeviceCleanup } from '../../../../src/devices/user-device-cleanup.js';
+import type { StepContext } from '../../../../src/operations/operation.types.js';
+import { deleteUserOperation, type DeleteUserParams } from '../../../../src/users/operations/delete-user.operation.js';
+import type { UsersRepository } from '../../../../src/users/users.repository.js';
+import { FakeAws } from '../../../fakes/fake-aws.js';
 
 const DOCUMENT = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Connect","Resource":"*"}]}';
 
@@ -28,7 +29,7 @@ function operationOver(aws: FakeAws, row: { identityId: string } | null) {
     delete: async (id: string) => void removed.push(id),
   } as unknown as UsersRepository;
   const devices: UserDeviceCleanup = { deleteAllOfUser: async () => undefined };
-  const definition = deleteUserOperation({ users, userPool: aws.userPool, identityPool: aws.identityPool, iot: aws.iot, scope: {} as AwsScope, devices });
+  const definition = deleteUserOperation({ users, userPool: aws.userPool, identityPool: aws.identityPool, iot: aws.iot, teardown: new IotTeardown(aws.iot), scope: {} as AwsScope, devices });
   const params: DeleteUserParams = { userId: 'u1', username: 'alice', policyName: 'iotp_alice' };
   const runAll = async () => {
     const context: StepContext<DeleteUserParams> = { params, state: {}, ephemeral: {} };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, missingAwsSettings } from '../../src/config/app-config.js';
-import { ConfigError } from '../../src/config/env-parsers.js';
+import { loadConfig, missingAwsSettings } from '../../../src/config/app-config.js';
+import { ConfigError } from '../../../src/config/env-parsers.js';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { thingAttributesProblem } from '../../../src/devices/dto/thing-attributes.js';
+import { thingAttributesProblem } from '../../../../src/devices/dto/thing-attributes.js';
 
 describe('thingAttributesProblem', () => {
   it.each([[{}], [{ site: 'lab-3' }], [{ 'a_b.c,d@e/f:g#h-i': 'x_y.z,1@2/3:4#5-6' }]])('accepts %j', (attributes) => {

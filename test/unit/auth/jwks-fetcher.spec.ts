@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JwksFetcher } from '../../src/auth/jwks-fetcher.js';
+import { JwksFetcher } from '../../../src/auth/jwks-fetcher.js';
 
 describe('JwksFetcher', () => {
   const seen: IncomingHttpHeaders[] = [];

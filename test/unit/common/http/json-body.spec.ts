@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_JSON_DEPTH, nestingDepth } from '../../../src/common/http/json-body.js';
+import { MAX_JSON_DEPTH, nestingDepth } from '../../../../src/common/http/json-body.js';
 
 describe('nestingDepth', () => {
   it.each([
