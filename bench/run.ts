@@ -6,7 +6,7 @@ import { createTestCsr } from '../test/support/csr.js';
 import { Child } from './ipc.js';
 import { mb, renderTable, summarise } from './report.js';
 import { ceilings, CONNECTIONS, type BenchContext, type ScenarioResult } from './scenarios.js';
-import type { SeededUser } from './seed.js';
+import type { BenchUser } from './seed.js';
 import { bearerVend, deviceRegistration, firstSignInStorm, passwordSignIn, type PassContext } from './service-scenarios.js';
 import { evaluateTargets } from './targets.js';
 
@@ -55,9 +55,9 @@ try {
   scenarios.push(...(await ceilings(context)));
   const ceilingsRss = await service.call<number>('takeRssPeak');
   progress(`seeding ${RETURNING_USERS} returning users and ${STORM_USERS} new ones per pass`);
-  const returning = await service.call<SeededUser[]>('seedUsers', { prefix: 'r', count: RETURNING_USERS, signedIn: true });
-  const fresh = new Map<number, SeededUser[]>();
-  for (const latencyMs of latencies) fresh.set(latencyMs, await service.call<SeededUser[]>('seedUsers', { prefix: `f${latencyMs}-`, count: STORM_USERS, signedIn: false }));
+  const returning = await service.call<BenchUser[]>('seedUsers', { prefix: 'r', count: RETURNING_USERS, signedIn: true });
+  const fresh = new Map<number, BenchUser[]>();
+  for (const latencyMs of latencies) fresh.set(latencyMs, await service.call<BenchUser[]>('seedUsers', { prefix: `f${latencyMs}-`, count: STORM_USERS, signedIn: false }));
   const csrs = Array.from({ length: CSRS }, () => createTestCsr().csrPem);
   // Seeding ran inside the service process; its garbage is not the scenarios' memory.
   await service.call('collectGarbage');

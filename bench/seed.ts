@@ -7,7 +7,7 @@ import type { FakeAws } from '../test/fakes/fake-aws.js';
 import type { TokenClaims, TokenIssuer } from '../test/fakes/fake-user-pool.js';
 import type { TestTokenIssuer } from '../test/support/token-issuer.js';
 
-export interface SeededUser {
+export interface BenchUser {
   username: string;
   password: string;
   /** A valid ID token of the user, for the bearer scenarios. */
@@ -64,7 +64,7 @@ export async function seedUsers(
   tokens: ReusedTokens,
   resourcePrefix: string,
   options: { prefix: string; count: number; signedIn: boolean },
-): Promise<SeededUser[]> {
+): Promise<BenchUser[]> {
   const users = app.get(UsersRepository);
   const scope = await app.get(AwsScope).policyScope();
   return inBatches(usernames(options.prefix, options.count), async (username) => {

@@ -1,13 +1,10 @@
 import 'reflect-metadata';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
-import { configureApp, createFastifyAdapter } from '../src/app.factory.js';
-import { AppModule } from '../src/app.module.js';
 import { QuotaLimiter } from '../src/aws/quota-limiter.js';
 import { isDomainError } from '../src/common/errors/domain-error.js';
 import { loadConfig, type AppConfig } from '../src/config/app-config.js';
 import { FakeAws } from '../test/fakes/fake-aws.js';
+import { bootApp, type Replacement } from '../test/support/boot-app.js';
 import { JwksServer } from '../test/support/jwks-server.js';
 import { TestTokenIssuer } from '../test/support/token-issuer.js';
 import { createBenchDatabase } from './database.js';
@@ -139,12 +136,7 @@ const counter = new CallCounter(aws);
 const rssPeak = new RssPeak();
 
 // Logs go to stdout as in production (pino's synchronous default); the parent points the child's stdout at /dev/null.
-let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).overrideProvider(QuotaLimiter).useValue(limiter);
-for (const provider of aws.providers() as Array<{ provide: unknown; useValue: unknown }>) {
-  builder = builder.overrideProvider(provider.provide).useValue(provider.useValue);
-}
-const app = (await builder.compile()).createNestApplication<NestFastifyApplication>(createFastifyAdapter(config), { bufferLogs: true });
-await configureApp(app, config);
+const app = await bootApp({ config, replace: [{ provide: QuotaLimiter, useValue: limiter }, ...(aws.providers() as Replacement[])] });
 await app.listen({ host: config.host, port: config.port });
 
 serveCommands(

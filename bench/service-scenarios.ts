@@ -1,14 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { burst, load } from './load.js';
 import { CONNECTIONS, measure, perRequest, type BenchContext, type ScenarioResult } from './scenarios.js';
-import type { SeededUser } from './seed.js';
+import type { BenchUser } from './seed.js';
 
 /** One pass of scenarios (a)-(d) at one AWS latency. */
 export interface PassContext extends BenchContext {
   latencyMs: number;
   adminKey: string;
   /** Users with an identity and an attached policy, whose credentials the warm-up has cached. */
-  returning: SeededUser[];
+  returning: BenchUser[];
   csrs: string[];
 }
 
@@ -68,7 +68,7 @@ export async function passwordSignIn(context: PassContext): Promise<ScenarioResu
  * (c) Fresh users (no identity yet) all signing in at the same moment, under AWS's default quotas
  * with the app's rate limiter in front of them, as in production.
  */
-export async function firstSignInStorm(context: PassContext, fresh: SeededUser[]): Promise<ScenarioResult> {
+export async function firstSignInStorm(context: PassContext, fresh: BenchUser[]): Promise<ScenarioResult> {
   await context.service.call('setQuotas', true);
   await context.service.call('resetCalls');
   await context.service.call('takeThrottlesRetried');

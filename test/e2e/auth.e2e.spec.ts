@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestTokenIssuer } from '../support/token-issuer.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { credentials, idTokenOf, readyUser } from './users.support.js';
+import { credentials, idTokenOf } from '../support/http/sessions.js';
+import { readyUser } from '../support/http/users.js';
 
 describe('ID token verification on GET /v1/sessions/credentials', () => {
   let t: TestApp;

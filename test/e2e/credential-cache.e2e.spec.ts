@@ -2,7 +2,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { CredentialCache } from '../../src/credential-cache/credential-cache.js';
 import { UsersRepository } from '../../src/users/users.repository.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { admin, apis, credentials, idTokenOf, readyUser, signIn } from './users.support.js';
+import { apis } from '../support/aws-calls.js';
+import { admin } from '../support/http/admin.js';
+import { credentials, idTokenOf, signIn } from '../support/http/sessions.js';
+import { readyUser } from '../support/http/users.js';
 
 describe('credential cache over HTTP', () => {
   let t: TestApp;

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AWS_CERT_NOT_AFTER } from '../fakes/fake-x509.js';
 import { createTestCsr } from '../support/csr.js';
-import { dumpDatabase, insertUser, registeredDevice, tamperedCsr } from '../support/factories.js';
+import { dumpDatabase, insertUser, tamperedCsr } from '../support/factories.js';
+import { registeredDevice } from '../support/http/devices.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app.js';
 
 describe('device certificates: rotation and revocation', () => {

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UserDeviceCleanup } from '../../src/devices/user-device-cleanup.js';
 import { awsError } from '../fakes/fake-runtime.js';
-import { countDevices, insertUser, registeredDevice } from '../support/factories.js';
+import { countDevices, insertUser } from '../support/factories.js';
+import { registeredDevice } from '../support/http/devices.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app.js';
 
 describe('device deletion', () => {

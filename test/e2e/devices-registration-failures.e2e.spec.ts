@@ -4,7 +4,8 @@ import { OperationRunner } from '../../src/operations/operation-runner.js';
 import { RecoveryService } from '../../src/operations/recovery.service.js';
 import type { FaultError } from '../fakes/fake-runtime.js';
 import { createTestCsr } from '../support/csr.js';
-import { countDevices, insertUser, query, registerDevice } from '../support/factories.js';
+import { countDevices, insertUser, query } from '../support/factories.js';
+import { registerDevice } from '../support/http/devices.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app.js';
 
 const EXPECTED: Record<'throttle' | 'unavailable', string> = { throttle: 'AWS_THROTTLED', unavailable: 'AWS_UNAVAILABLE' };

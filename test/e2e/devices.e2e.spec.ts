@@ -4,7 +4,8 @@ import { evaluate, type IotAction, type NamedPolicy } from '../../src/policy/eva
 import type { IotResourceKind } from '../../src/policy/arn.js';
 import { AWS_CERT_NOT_AFTER } from '../fakes/fake-x509.js';
 import { createTestCsr } from '../support/csr.js';
-import { countDevices, dumpDatabase, insertUser, registerDevice, registeredDevice, tamperedCsr } from '../support/factories.js';
+import { countDevices, dumpDatabase, insertUser, tamperedCsr } from '../support/factories.js';
+import { registerDevice, registeredDevice } from '../support/http/devices.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app.js';
 
 const NOT_AFTER = AWS_CERT_NOT_AFTER.toISOString();

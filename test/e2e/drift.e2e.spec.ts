@@ -1,8 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestCsr } from '../support/csr.js';
-import { query, registeredDevice } from '../support/factories.js';
+import { query } from '../support/factories.js';
+import { registeredDevice } from '../support/http/devices.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { admin, readyUser, signIn } from './users.support.js';
+import { admin } from '../support/http/admin.js';
+import { signIn } from '../support/http/sessions.js';
+import { readyUser } from '../support/http/users.js';
 
 type Item = { kind: string; name: string; target?: string; action: string; result?: string };
 

@@ -8,10 +8,12 @@ import { IotEndpoint } from '../../src/aws/iot-endpoint.js';
 import { FakeAws, type FakeAwsSnapshot } from '../fakes/fake-aws.js';
 import { createTestCsr } from '../support/csr.js';
 import { createTestDatabase } from '../support/database.js';
-import { registerDevice } from '../support/factories.js';
+import { registerDevice } from '../support/http/devices.js';
 import { consistency, readOperations, readRows, unfinished, type BusinessRows, type OperationRow } from '../support/invariants.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { admin, createUser, PASSWORD, signIn } from './users.support.js';
+import { admin } from '../support/http/admin.js';
+import { signIn } from '../support/http/sessions.js';
+import { createUser, PASSWORD } from '../support/http/users.js';
 
 /**
  * Durability matrix: every operation × every AWS call it makes, failed, answered but lost, or

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { registeredDevice } from '../support/factories.js';
+import { registeredDevice } from '../support/http/devices.js';
 import {
   bodyArbitrary,
   headerValue,
@@ -12,7 +12,9 @@ import {
   type Operation,
 } from '../support/openapi-fuzz.js';
 import { ADMIN_KEY, startTestApp } from '../support/test-app.js';
-import { admin, idTokenOf, readyUser } from './users.support.js';
+import { admin } from '../support/http/admin.js';
+import { idTokenOf } from '../support/http/sessions.js';
+import { readyUser } from '../support/http/users.js';
 
 /**
  * Every operation the app documents, fuzzed over HTTP: arbitrary and near-valid bodies, path

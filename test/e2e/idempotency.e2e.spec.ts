@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dumpDatabase, query } from '../support/factories.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app.js';
-import { createUser } from './users.support.js';
+import { createUser } from '../support/http/users.js';
 
 describe('Idempotency-Key on creating routes', () => {
   let t: TestApp;

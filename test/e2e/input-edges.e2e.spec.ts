@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { admin } from './users.support.js';
+import { admin } from '../support/http/admin.js';
 
 /** Inputs the fuzz test found answering 500 or in Fastify's error shape, pinned. */
 describe('input at the edges', () => {

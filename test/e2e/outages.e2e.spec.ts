@@ -5,7 +5,8 @@ import { createTestDatabase } from '../support/database.js';
 import { consistency, readOperations, readRows } from '../support/invariants.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { admin, createUser, PASSWORD } from './users.support.js';
+import { admin } from '../support/http/admin.js';
+import { createUser, PASSWORD } from '../support/http/users.js';
 
 /**
  * Outages of what the service depends on. Every request must resolve within a bound (supertest's

@@ -6,7 +6,8 @@ import { RecoveryService } from '../../src/operations/recovery.service.js';
 import type { Env } from '../../src/config/env-parsers.js';
 import { consistency } from '../support/invariants.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { createUser, idTokenOf, PASSWORD, readyUser, signIn } from './users.support.js';
+import { idTokenOf, signIn } from '../support/http/sessions.js';
+import { createUser, PASSWORD, readyUser } from '../support/http/users.js';
 
 /**
  * AWS quotas under a burst. The fakes throttle like AWS above the account's quota

@@ -1,10 +1,12 @@
 import type { Response } from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCsr } from '../support/csr.js';
-import { registerDevice, registeredDevice } from '../support/factories.js';
+import { registerDevice, registeredDevice } from '../support/http/devices.js';
 import { consistency, readRows } from '../support/invariants.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { admin, createUser, idTokenOf, PASSWORD, readyUser, signIn } from './users.support.js';
+import { admin } from '../support/http/admin.js';
+import { idTokenOf, signIn } from '../support/http/sessions.js';
+import { createUser, PASSWORD, readyUser } from '../support/http/users.js';
 
 /**
  * Concurrent requests on one subject, with AWS latency so that operations overlap: exactly one

@@ -3,7 +3,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OperationsRepository } from '../../src/operations/operations.repository.js';
 import { query } from '../support/factories.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { admin, credentials, idTokenOf, readyUser, signIn } from './users.support.js';
+import { admin } from '../support/http/admin.js';
+import { credentials, idTokenOf, signIn } from '../support/http/sessions.js';
+import { readyUser } from '../support/http/users.js';
 
 /** Calls per user of one API, from the fake's log. */
 function callsPerUser(t: TestApp, api: string, userOf: (input: Record<string, unknown>) => string): Map<string, number> {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { query } from '../support/factories.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { readyUser, signIn } from './users.support.js';
+import { signIn } from '../support/http/sessions.js';
+import { readyUser } from '../support/http/users.js';
 
 const WINDOW_SECONDS = 600;
 // The test client plays a trusted load balancer on loopback: its X-Forwarded-For names the client address.

@@ -2,7 +2,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/common/errors/domain-error.js';
 import { dumpDatabase } from '../support/factories.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { admin, apis, createUser, credentials, idTokenOf, PASSWORD, readyUser, signIn } from './users.support.js';
+import { apis } from '../support/aws-calls.js';
+import { admin } from '../support/http/admin.js';
+import { credentials, idTokenOf, signIn } from '../support/http/sessions.js';
+import { createUser, PASSWORD, readyUser } from '../support/http/users.js';
 
 describe('sessions over HTTP', () => {
   let t: TestApp;

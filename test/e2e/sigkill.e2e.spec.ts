@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAws } from '../fakes/fake-aws.js';
 import { createTestCsr } from '../support/csr.js';
 import { createTestDatabase } from '../support/database.js';
-import { registeredDevice } from '../support/factories.js';
+import { registeredDevice } from '../support/http/devices.js';
 import { consistency, readOperations, readRows, unfinished } from '../support/invariants.js';
 import { buildChildService, ServiceProcess, type CallDecision } from '../support/service-process.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { PASSWORD, readyUser } from './users.support.js';
+import { PASSWORD, readyUser } from '../support/http/users.js';
 
 /**
  * The real service as a child process over a real Postgres, SIGKILLed at a chosen AWS call (before

@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UserDeviceCleanup } from '../../src/devices/user-device-cleanup.js';
-import { registeredDevice } from '../support/factories.js';
+import { registeredDevice } from '../support/http/devices.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { admin, apis, credentials, readyUser, signIn } from './users.support.js';
+import { apis } from '../support/aws-calls.js';
+import { admin } from '../support/http/admin.js';
+import { credentials, signIn } from '../support/http/sessions.js';
+import { readyUser } from '../support/http/users.js';
 
 describe('disabling and enabling users', () => {
   let t: TestApp;

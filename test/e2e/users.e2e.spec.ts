@@ -3,7 +3,9 @@ import { iotArn } from '../../src/policy/documents.js';
 import { evaluate, type IotAction } from '../../src/policy/evaluator.js';
 import { NAME_RULE } from '../../src/policy/names.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { admin, apis, createUser, PASSWORD } from './users.support.js';
+import { apis } from '../support/aws-calls.js';
+import { admin } from '../support/http/admin.js';
+import { createUser, PASSWORD } from '../support/http/users.js';
 
 const ARN = 'arn:aws:iot:eu-west-1:123456789012';
 

@@ -1,15 +1,12 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
-import { configureApp, createFastifyAdapter } from '../../src/app.factory.js';
-import { AppModule } from '../../src/app.module.js';
 import { IdentityPoolPort } from '../../src/aws/identity-pool.port.js';
 import { IotPort } from '../../src/aws/iot.port.js';
 import { UserPoolPort } from '../../src/aws/user-pool.port.js';
 import { DomainError, type ErrorDetails } from '../../src/common/errors/domain-error.js';
 import type { ErrorCode } from '../../src/common/errors/error-codes.js';
 import { loadConfig } from '../../src/config/app-config.js';
+import { bootApp } from './boot-app.js';
 
 /**
  * The real service as a child process (see service-process.ts), with its three AWS ports bound
@@ -70,16 +67,14 @@ function remotePort(port: PortName, methods: string[]): object {
 async function main(): Promise<void> {
   const methods = JSON.parse(process.env.CHILD_PORT_METHODS ?? '{}') as Record<PortName, string[]>;
   const config = loadConfig(process.env);
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] })
-    .overrideProvider(IotPort)
-    .useValue(remotePort('iot', methods.iot))
-    .overrideProvider(UserPoolPort)
-    .useValue(remotePort('userPool', methods.userPool))
-    .overrideProvider(IdentityPoolPort)
-    .useValue(remotePort('identityPool', methods.identityPool))
-    .compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(config), { bufferLogs: true });
-  await configureApp(app, config);
+  const app = await bootApp({
+    config,
+    replace: [
+      { provide: IotPort, useValue: remotePort('iot', methods.iot) },
+      { provide: UserPoolPort, useValue: remotePort('userPool', methods.userPool) },
+      { provide: IdentityPoolPort, useValue: remotePort('identityPool', methods.identityPool) },
+    ],
+  });
   await app.listen(0, '127.0.0.1');
   process.send!({ kind: 'listening', port: (app.getHttpServer().address() as AddressInfo).port } satisfies ListeningMessage);
 }

@@ -1,6 +1,5 @@
 import pg from 'pg';
-import { createTestCsr } from './csr.js';
-import { ADMIN_KEY, type TestApp } from './test-app.js';
+import type { TestApp } from './test-app.js';
 
 /** Runs one query against the test app's database, outside the app. */
 export async function query<T extends pg.QueryResultRow>(t: TestApp, text: string, values: unknown[] = []): Promise<T[]> {
@@ -30,18 +29,6 @@ export async function dumpDatabase(t: TestApp): Promise<string> {
 
 export function countDevices(t: TestApp): Promise<number> {
   return query<{ count: string }>(t, 'SELECT count(*) FROM devices').then(([row]) => Number(row!.count));
-}
-
-/** POST /v1/users/{username}/devices as admin. */
-export function registerDevice(t: TestApp, username: string, body: { name: string; csr?: string; attributes?: Record<string, string> }) {
-  return t.http.post(`/v1/users/${username}/devices`).set('x-api-key', ADMIN_KEY).send(body);
-}
-
-/** A device registered from a CSR (no private key involved), failing the test if registration fails. */
-export async function registeredDevice(t: TestApp, username: string, name: string): Promise<{ thingName: string; certificateId: string }> {
-  const response = await registerDevice(t, username, { name, csr: createTestCsr().csrPem });
-  if (response.status !== 201) throw new Error(`registration failed: ${response.status} ${JSON.stringify(response.body)}`);
-  return { thingName: response.body.thingName, certificateId: response.body.certificate.certificateId };
 }
 
 /** The same request with one bit of its signature flipped: still well-formed DER, no longer verifiable. */

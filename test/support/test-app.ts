@@ -1,12 +1,11 @@
 import 'reflect-metadata';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test, type TestingModuleBuilder } from '@nestjs/testing';
+import type { TestingModuleBuilder } from '@nestjs/testing';
 import supertest from 'supertest';
-import { configureApp, createFastifyAdapter } from '../../src/app.factory.js';
-import { AppModule } from '../../src/app.module.js';
 import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
 import type { Env } from '../../src/config/env-parsers.js';
 import { FakeAws, type FakeAwsOptions } from '../fakes/fake-aws.js';
+import { bootApp, type Replacement } from './boot-app.js';
 import { createTestDatabase } from './database.js';
 import { JwksServer } from './jwks-server.js';
 import { TestTokenIssuer } from './token-issuer.js';
@@ -52,14 +51,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     DATABASE_URL: options.databaseUrl ?? database!.url,
   });
   const logs = new LogCapture();
-  let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config, logs)] });
-  if (aws) for (const provider of aws.providers() as Array<{ provide: unknown; useValue: unknown }>) {
-    builder = builder.overrideProvider(provider.provide).useValue(provider.useValue);
-  }
-  if (options.override) builder = options.override(builder);
-  const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(config), { bufferLogs: true });
-  await configureApp(app, config);
+  const replace = aws ? (aws.providers() as Replacement[]) : [];
+  const app = await bootApp({ config, replace, logStream: logs, override: options.override });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return {
