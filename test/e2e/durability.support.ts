@@ -185,8 +185,8 @@ async function expectUndone(rig: Rig, scenario: Scenario, before: Before, point:
   const started = (await operationsSince(rig, before)).filter((operation) => operation.kind === scenario.kind);
   // Calls before the operation (DescribeEndpoint) start none; calls after it (GetCredentialsForIdentity) follow a completed one.
   const after = scenario.calls.length - point.index;
-  const stopped = scenario.onFailure === 'keep' ? 'FAILED' : 'UNDONE';
-  for (const operation of started) expect(operation.status).toBe(after > 0 ? stopped : 'COMPLETED');
+  const stopped = scenario.onFailure === 'keep' ? (after > 0 ? 'FAILED' : 'COMPLETED') : 'UNDONE';
+  for (const operation of started) expect(operation.status).toBe(stopped);
   if (scenario.onFailure === 'undo') {
     if (!leftover) expect(normalized(rig.aws.snapshot())).toEqual(before.aws);
     expect(await readRows(rig.databaseUrl)).toEqual(before.rows);

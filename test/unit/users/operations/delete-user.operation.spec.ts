@@ -5,7 +5,14 @@ import type { UserDeviceCleanup } from '../../../../src/devices/user-device-clea
 import type { StepContext } from '../../../../src/operations/operation.types.js';
 import { deleteUserOperation, type DeleteUserParams } from '../../../../src/users/operations/delete-user.operation.js';
 import type { UsersRepository } from '../../../../src/users/users.repository.js';
+import { userSubject } from '../../../../src/operations/subjects.js';
+import { UserOperations } from '../../../../src/users/operations/user-operations.js';
 import { FakeAws } from '../../../fakes/fake-aws.js';
+import { registeredDevice } from '../../../support/http/devices.js';
+import { signIn } from '../../../support/http/sessions.js';
+import { readyUser } from '../../../support/http/users.js';
+import { readRows } from '../../../support/invariants.js';
+import { describeFailureAtEachStep } from '../../../support/operation-steps.js';
 
 const DOCUMENT = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Connect","Resource":"*"}]}';
 
@@ -55,4 +62,24 @@ describe('deleteUserOperation', () => {
     await runAll();
     await expect(runAll()).resolves.toBeUndefined();
   });
+});
+
+describeFailureAtEachStep('delete-user', {
+  definition: (t) => t.app.get(UserOperations).deleteUser,
+  steps: ['markDisabled', 'deleteDevices', 'detachPolicy', 'deletePolicy', 'deleteIdentity', 'deletePoolUser', 'deleteRow'],
+  async setup(t, n) {
+    const username = `del-${n}`;
+    await readyUser(t, username);
+    expect((await signIn(t, username)).status).toBe(200);
+    await registeredDevice(t, username, 'sensor');
+    const row = (await readRows(t.config.database.url!)).users.find((user) => user.username === username)!;
+    return { subject: userSubject(username), params: { userId: row.id, username, policyName: row.policy_name } };
+  },
+  async done(t, { params }) {
+    const rows = await readRows(t.config.database.url!);
+    expect(rows.users.find((user) => user.username === params.username)).toBeUndefined();
+    expect(rows.devices.filter((device) => device.policy_name.includes(`_${params.username}_`))).toEqual([]);
+    expect(t.aws.userPool.user(params.username)).toBeUndefined();
+    expect(t.aws.iot.snapshot().policies.filter((policy) => policy.includes(`_${params.username}`))).toEqual([]);
+  },
 });
