@@ -13,7 +13,6 @@ import {
   DescribeEndpointCommand,
   DetachPolicyCommand,
   DetachThingPrincipalCommand,
-  GetPolicyCommand,
   IoTClient,
   ListAttachedPoliciesCommand,
   ListCertificatesCommand,
@@ -57,11 +56,6 @@ export class IotAdapter extends IotPort implements OnModuleDestroy {
   async createPolicy(policyName: string, document: string): Promise<{ policyArn: string }> {
     const out = await this.call('CreatePolicy', (c) => c.send(new CreatePolicyCommand({ policyName, policyDocument: document })));
     return { policyArn: required(out.policyArn, 'policyArn', 'CreatePolicy') };
-  }
-
-  async getPolicyDocument(policyName: string): Promise<string> {
-    const out = await this.call('GetPolicy', (c) => c.send(new GetPolicyCommand({ policyName })));
-    return required(out.policyDocument, 'policyDocument', 'GetPolicy');
   }
 
   async listPolicyVersions(policyName: string): Promise<Array<{ versionId: string; isDefault: boolean }>> {

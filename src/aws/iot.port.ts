@@ -32,7 +32,6 @@ export abstract class IotPort {
   abstract dataEndpoint(): Promise<string>;
 
   abstract createPolicy(policyName: string, document: string): Promise<{ policyArn: string }>;
-  abstract getPolicyDocument(policyName: string): Promise<string>;
   /** Non-default versions must be deleted before DeletePolicy. */
   abstract listPolicyVersions(policyName: string): Promise<Array<{ versionId: string; isDefault: boolean }>>;
   abstract deletePolicyVersion(policyName: string, versionId: string): Promise<void>;

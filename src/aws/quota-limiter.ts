@@ -86,7 +86,6 @@ export const DEFAULT_QUOTAS: Readonly<Record<string, number>> = Object.freeze({
   ListTargetsForPolicy: 10,
   ListThingPrincipals: 10,
   ListPolicyVersions: 10,
-  GetPolicy: 10,
   DescribeEndpoint: 10,
   UserAuthentication: 120,
   UserCreation: 50,

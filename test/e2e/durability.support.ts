@@ -484,7 +484,8 @@ export const SCENARIOS: Record<string, Scenario> = {
     onFailure: 'keep',
     calls: ['AdminInitiateAuth', 'GetId', 'AttachPolicy', 'GetCredentialsForIdentity'],
     // GetId made the identity but the row does not name it; GetId answers the same id for the same
-    // user, so the next sign-in records it. (Deleting the user before that leaves it: see the report.)
+    // user, so the next sign-in records it. (Deleting the user before that leaves the identity in the
+    // identity pool: no row names it for DeleteIdentities.)
     lostAnswer: { GetId: { leaves: /^orphan identity /, settles: true } },
     setup: (app, username) => provisionedUser(app, username),
     request: (app, { username }) => signIn(app, username),

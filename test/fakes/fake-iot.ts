@@ -14,7 +14,8 @@ export interface FakeIotOptions {
 }
 
 /**
- * A stateful AWS IoT control plane that enforces the rules in AWS-FACTS.md and fails with the
+ * A stateful AWS IoT control plane that enforces AWS IoT's documented rules (name patterns, limits,
+ * versions, the delete order) and fails with the
  * DomainErrors the IotAdapter would raise. Every call goes through the shared FakeRuntime,
  * which logs it under its real AWS API name with an AWS-shaped input.
  */
@@ -60,6 +61,7 @@ export class FakeIot extends IotPort {
     return this.call('CreatePolicy', { policyName, policyDocument: document }, () => this.policies.create(policyName, document));
   }
 
+  /** For tests to read what the service stored; the service itself never reads a policy back (no GetPolicy). */
   getPolicyDocument(policyName: string): Promise<string> {
     return this.call('GetPolicy', { policyName }, () => this.policies.document(policyName));
   }

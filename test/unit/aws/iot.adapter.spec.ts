@@ -14,7 +14,6 @@ import {
   DescribeEndpointCommand,
   DetachPolicyCommand,
   DetachThingPrincipalCommand,
-  GetPolicyCommand,
   IoTClient,
   ListAttachedPoliciesCommand,
   ListCertificatesCommand,
@@ -51,12 +50,6 @@ describe('IotAdapter', () => {
       iotMock.on(CreatePolicyCommand).resolves({ policyArn: 'arn:policy/p1' });
       await expect(adapter().createPolicy('p1', '{"Statement":[]}')).resolves.toEqual({ policyArn: 'arn:policy/p1' });
       expect(inputOf(CreatePolicyCommand)).toEqual({ policyName: 'p1', policyDocument: '{"Statement":[]}' });
-    });
-
-    it('GetPolicy', async () => {
-      iotMock.on(GetPolicyCommand).resolves({ policyDocument: '{"doc":1}' });
-      await expect(adapter().getPolicyDocument('p1')).resolves.toBe('{"doc":1}');
-      expect(inputOf(GetPolicyCommand)).toEqual({ policyName: 'p1' });
     });
 
     it('ListPolicyVersions', async () => {
