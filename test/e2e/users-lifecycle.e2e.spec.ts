@@ -99,9 +99,9 @@ describe('deleting users', () => {
     expect((await admin(t).delete('/v1/users/erin')).status).toBe(204);
     expect(t.aws.isEmpty()).toBe(true);
     expect(apis(t.aws)).toEqual([
+      // Every target, all pages, then each detached (the device deletion's paging).
       'ListTargetsForPolicy',
       'DetachPolicy',
-      'ListTargetsForPolicy',
       'ListPolicyVersions',
       'DeletePolicy',
       'DeleteIdentities',
