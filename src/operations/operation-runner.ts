@@ -77,7 +77,8 @@ export class OperationRunner implements OnModuleDestroy {
   async recover(operation: Operation): Promise<void> {
     const definition = this.definitions.get(operation.kind);
     if (!definition) {
-      this.logger.warn({ operationId: operation.id, kind: operation.kind }, 'no definition for operation kind; leaving it');
+      // Boot refuses such rows; one met here was written by a newer version, or boot could not check.
+      this.logger.error({ operationId: operation.id, kind: operation.kind }, 'no definition for operation kind; leaving it holding its subject');
       return;
     }
     if (!operation.leaseOwner) throw new Error(`operation ${operation.id} was not claimed`);

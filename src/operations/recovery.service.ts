@@ -28,13 +28,7 @@ export class RecoveryService implements OnApplicationBootstrap, OnApplicationShu
    * hold its subject's lock for good.
    */
   async onApplicationBootstrap(): Promise<void> {
-    const known = new Set(this.runner.registeredKinds());
-    const unknown = (await this.operations.activeKinds()).filter((kind) => !known.has(kind));
-    if (unknown.length > 0) {
-      throw new Error(
-        `operations of unknown kind (${unknown.join(', ')}) are RUNNING or UNDOING; register the kind again, or migrate those rows, before starting`,
-      );
-    }
+    await this.refuseUnknownKinds();
     void this.recoverAll();
     this.timer = setInterval(() => void this.recoverAll(), this.config.operations.recoveryIntervalMs);
     this.timer.unref();
@@ -42,6 +36,25 @@ export class RecoveryService implements OnApplicationBootstrap, OnApplicationShu
 
   onApplicationShutdown(): void {
     clearInterval(this.timer);
+  }
+
+  /** The service boots while the database is down (it reports not ready); then recovery alone meets such rows, and logs each. */
+  private async refuseUnknownKinds(): Promise<void> {
+    const known = new Set(this.runner.registeredKinds());
+    let active: string[];
+    try {
+      active = await this.operations.activeKinds();
+    } catch (error) {
+      if (toDomainError(error).code !== 'DATABASE_UNAVAILABLE') throw error;
+      this.logger.warn('database unavailable at boot; operation kinds not checked');
+      return;
+    }
+    const unknown = active.filter((kind) => !known.has(kind));
+    if (unknown.length > 0) {
+      throw new Error(
+        `operations of unknown kind (${unknown.join(', ')}) are RUNNING or UNDOING; register the kind again, or migrate those rows, before starting`,
+      );
+    }
   }
 
   /** One pass at a time per process; returns how many operations it took over. */
