@@ -4,7 +4,7 @@ import { renderPolicy, userPolicyDocument } from '../src/policy/documents.js';
 import { userPolicyName } from '../src/policy/names.js';
 import { UsersRepository } from '../src/users/users.repository.js';
 import type { FakeAws } from '../test/fakes/fake-aws.js';
-import type { TokenClaims, TokenIssuer } from '../test/fakes/fake-user-pool.js';
+import type { TokenClaims, TokenIssuer } from '../src/local/local-user-pool.js';
 import type { TestTokenIssuer } from '../test/support/token-issuer.js';
 
 export interface BenchUser {

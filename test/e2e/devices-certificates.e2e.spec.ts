@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AWS_CERT_NOT_AFTER } from '../fakes/fake-x509.js';
+import { AWS_CERT_NOT_AFTER } from '../../src/local/x509.js';
 import { createTestCsr } from '../support/csr.js';
 import { dumpDatabase, insertUser, tamperedCsr } from '../support/factories.js';
 import { registeredDevice } from '../support/http/devices.js';

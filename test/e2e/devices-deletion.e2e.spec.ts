@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UserDeviceCleanup } from '../../src/devices/user-device-cleanup.js';
-import { awsError } from '../fakes/fake-runtime.js';
+import { awsError } from '../../src/local/local-runtime.js';
 import { countDevices, insertUser } from '../support/factories.js';
 import { registeredDevice } from '../support/http/devices.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app.js';

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { IotEndpoint } from '../../src/aws/iot-endpoint.js';
 import { OperationRunner } from '../../src/operations/operation-runner.js';
 import { RecoveryService } from '../../src/operations/recovery.service.js';
-import type { FaultError } from '../fakes/fake-runtime.js';
+import type { FaultError } from '../../src/local/local-runtime.js';
 import { createTestCsr } from '../support/csr.js';
 import { countDevices, insertUser, query } from '../support/factories.js';
 import { registerDevice } from '../support/http/devices.js';

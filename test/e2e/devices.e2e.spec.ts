@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { iotArn, userPolicyDocument, type PolicyScope } from '../../src/policy/documents.js';
 import { evaluate, type IotAction, type NamedPolicy } from '../../src/policy/evaluator.js';
 import type { IotResourceKind } from '../../src/policy/arn.js';
-import { AWS_CERT_NOT_AFTER } from '../fakes/fake-x509.js';
+import { AWS_CERT_NOT_AFTER } from '../../src/local/x509.js';
 import { createTestCsr } from '../support/csr.js';
 import { countDevices, dumpDatabase, insertUser, tamperedCsr } from '../support/factories.js';
 import { registerDevice, registeredDevice } from '../support/http/devices.js';

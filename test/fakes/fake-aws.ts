@@ -3,13 +3,13 @@ import { IdentityPoolPort } from '../../src/aws/identity-pool.port.js';
 import { IotPort } from '../../src/aws/iot.port.js';
 import { UserPoolPort } from '../../src/aws/user-pool.port.js';
 import { TestTokenIssuer } from '../support/token-issuer.js';
-import { FakeIdentityPool } from './fake-identity-pool.js';
-import { FakeIot } from './fake-iot.js';
-import type { IotSnapshot } from './fake-iot-state.js';
-import { FakeRuntime, type CallHook, type FakeCall, type FakeRuntimeOptions, type FaultInjector } from './fake-runtime.js';
-import { FakeUserPool, type TokenIssuer } from './fake-user-pool.js';
+import { LocalIdentityPool } from '../../src/local/local-identity-pool.js';
+import { LocalIot } from '../../src/local/local-iot.js';
+import type { IotSnapshot } from '../../src/local/iot-state.js';
+import { LocalRuntime, type CallHook, type RecordedCall, type LocalRuntimeOptions, type FaultInjector } from '../../src/local/local-runtime.js';
+import { LocalUserPool, type TokenIssuer } from '../../src/local/local-user-pool.js';
 
-export interface FakeAwsOptions extends FakeRuntimeOptions {
+export interface FakeAwsOptions extends LocalRuntimeOptions {
   region?: string;
   accountId?: string;
   userPoolId?: string;
@@ -32,10 +32,10 @@ export interface FakeAwsSnapshot extends IotSnapshot {
  * what service and HTTP tests bind in place of the adapters.
  */
 export class FakeAws {
-  readonly runtime: FakeRuntime;
-  readonly iot: FakeIot;
-  readonly userPool: FakeUserPool;
-  readonly identityPool: FakeIdentityPool;
+  readonly runtime: LocalRuntime;
+  readonly iot: LocalIot;
+  readonly userPool: LocalUserPool;
+  readonly identityPool: LocalIdentityPool;
   readonly tokens: TokenIssuer;
   readonly region: string;
   readonly accountId: string;
@@ -44,7 +44,7 @@ export class FakeAws {
   readonly identityPoolId: string;
 
   constructor(options: FakeAwsOptions = {}) {
-    this.runtime = new FakeRuntime(options);
+    this.runtime = new LocalRuntime(options);
     this.region = options.region ?? 'eu-west-1';
     this.accountId = options.accountId ?? '123456789012';
     this.userPoolId = options.userPoolId ?? `${this.region}_FakePool1`;
@@ -54,13 +54,13 @@ export class FakeAws {
       options.tokens ??
       new TestTokenIssuer({ issuer: `https://cognito-idp.${this.region}.amazonaws.com/${this.userPoolId}`, clientId: this.clientId, clock: this.runtime.clock });
     const shared = { runtime: this.runtime, region: this.region, accountId: this.accountId };
-    this.iot = new FakeIot({ ...shared, pageSize: options.pageSize });
-    this.userPool = new FakeUserPool({ ...shared, tokens: this.tokens, userPoolId: this.userPoolId, minPasswordLength: options.minPasswordLength });
-    this.identityPool = new FakeIdentityPool({ ...shared, identityPoolId: this.identityPoolId, userPoolId: this.userPoolId });
+    this.iot = new LocalIot({ ...shared, pageSize: options.pageSize });
+    this.userPool = new LocalUserPool({ ...shared, tokens: this.tokens, userPoolId: this.userPoolId, minPasswordLength: options.minPasswordLength });
+    this.identityPool = new LocalIdentityPool({ ...shared, identityPoolId: this.identityPoolId, userPoolId: this.userPoolId });
   }
 
   /** Every call so far, in order, as `{ api: 'CreateThing', input }`. */
-  get calls(): readonly FakeCall[] {
+  get calls(): readonly RecordedCall[] {
     return this.runtime.calls;
   }
 

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { OID, bitString, distinguishedName, integer, nullValue, objectId, sequence, tlv, toPem } from './der.js';
+import { OID, bitString, distinguishedName, integer, nullValue, objectId, sequence, tlv, toPem } from '../../src/local/der-writer.js';
 
 export interface TestCsr {
   csrPem: string;

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { validateCsr } from '../../../src/certificates/csr.js';
 import { certificateNotAfter } from '../../../src/certificates/pem.js';
 import { isDomainError } from '../../../src/common/errors/domain-error.js';
-import { AWS_CERT_NOT_AFTER, issueKeysAndCertificate } from '../../fakes/fake-x509.js';
+import { AWS_CERT_NOT_AFTER, issueKeysAndCertificate } from '../../../src/local/x509.js';
 import { createTestCsr } from '../../support/csr.js';
-import { OID, bitString, distinguishedName, integer, objectId, sequence, tlv, toPem } from '../../support/der.js';
+import { OID, bitString, distinguishedName, integer, objectId, sequence, tlv, toPem } from '../../../src/local/der-writer.js';
 import { tamperedCsr } from '../../support/factories.js';
 
 function reasonFor(pem: string): string {

@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { FakeIdentityPool } from '../../fakes/fake-identity-pool.js';
-import { FakeRuntime } from '../../fakes/fake-runtime.js';
+import { LocalIdentityPool } from '../../../src/local/local-identity-pool.js';
+import { LocalRuntime } from '../../../src/local/local-runtime.js';
 import { TestTokenIssuer } from '../../support/token-issuer.js';
 
-describe('FakeIdentityPool', () => {
+describe('LocalIdentityPool', () => {
   const now = Date.parse('2030-01-01T00:00:00Z');
   const clock = () => now;
   const issuer = new TestTokenIssuer({ issuer: 'http://127.0.0.1:1/pool', clientId: 'client123', clock });
   const token = (sub: string) => issuer.idToken({ sub, username: sub });
 
   it('gives one stable identity per sub, and credentials for an hour', async () => {
-    const pool = new FakeIdentityPool({ runtime: new FakeRuntime({ clock }) });
+    const pool = new LocalIdentityPool({ runtime: new LocalRuntime({ clock }) });
     const id = await pool.getIdentityId(token('s1'));
     expect(id).toMatch(/^eu-west-1:[0-9a-f-]{36}$/);
     await expect(pool.getIdentityId(token('s1'))).resolves.toBe(id);
@@ -23,7 +23,7 @@ describe('FakeIdentityPool', () => {
   });
 
   it('refuses unknown identities, expired and malformed tokens', async () => {
-    const pool = new FakeIdentityPool({ runtime: new FakeRuntime({ clock }) });
+    const pool = new LocalIdentityPool({ runtime: new LocalRuntime({ clock }) });
     await expect(pool.getCredentials('eu-west-1:00000000-0000-4000-8000-000000000009', token('s1'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(pool.getIdentityId(issuer.idToken({ sub: 's1', username: 'u' }, { expired: true }))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     await expect(pool.getIdentityId('not-a-jwt')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
@@ -31,7 +31,7 @@ describe('FakeIdentityPool', () => {
   });
 
   it('deletes identities; a later GetId mints a new one', async () => {
-    const pool = new FakeIdentityPool({ runtime: new FakeRuntime({ clock }) });
+    const pool = new LocalIdentityPool({ runtime: new LocalRuntime({ clock }) });
     const id = await pool.getIdentityId(token('s1'));
     await pool.deleteIdentity(id);
     expect(pool.snapshot()).toEqual([]);

@@ -1,8 +1,8 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { allPages } from '../../../src/aws/pages.js';
-import { FakeIot } from '../../fakes/fake-iot.js';
-import { fakeCaPublicKey } from '../../fakes/fake-x509.js';
+import { LocalIot } from '../../../src/local/local-iot.js';
+import { fakeCaPublicKey } from '../../../src/local/x509.js';
 import { createTestCsr } from '../../support/csr.js';
 
 const DOC = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: '*' }] });
@@ -10,9 +10,9 @@ const IDENTITY = 'eu-west-1:0f0f0f0f-0000-4000-8000-000000000001';
 
 const all = allPages<string>;
 
-describe('FakeIot', () => {
-  let iot: FakeIot;
-  beforeEach(() => (iot = new FakeIot()));
+describe('LocalIot', () => {
+  let iot: LocalIot;
+  beforeEach(() => (iot = new LocalIot()));
 
   it('enforces AWS delete order for a device, then leaves nothing behind', async () => {
     const thing = await iot.createThing('dev-1', { owner: 'u1' });

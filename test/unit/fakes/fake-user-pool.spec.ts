@@ -1,7 +1,7 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AuthOutcome } from '../../../src/aws/user-pool.port.js';
-import { FakeUserPool } from '../../fakes/fake-user-pool.js';
+import { LocalUserPool } from '../../../src/local/local-user-pool.js';
 import { TestTokenIssuer } from '../../support/token-issuer.js';
 
 const ISSUER = 'http://127.0.0.1:9999/eu-west-1_FakePool1';
@@ -21,12 +21,12 @@ function tokensOf(outcome: AuthOutcome) {
   return outcome.tokens;
 }
 
-describe('FakeUserPool', () => {
+describe('LocalUserPool', () => {
   let issuer: TestTokenIssuer;
-  let pool: FakeUserPool;
+  let pool: LocalUserPool;
   beforeEach(() => {
     issuer = new TestTokenIssuer({ issuer: ISSUER, clientId: 'client123' });
-    pool = new FakeUserPool({ tokens: issuer });
+    pool = new LocalUserPool({ tokens: issuer });
   });
 
   it('walks a new user through NEW_PASSWORD_REQUIRED to signed tokens', async () => {

@@ -1,6 +1,6 @@
-import type { CertificateStatus, IssuedCertificate, Page, ThingRef } from '../../src/aws/iot.port.js';
-import type { IotState } from './fake-iot-state.js';
-import { issueCertificate, issueKeysAndCertificate, parseCsr, type FakeCertificate } from './fake-x509.js';
+import type { CertificateStatus, IssuedCertificate, Page, ThingRef } from '../aws/iot.port.js';
+import type { IotState } from './iot-state.js';
+import { issueCertificate, issueKeysAndCertificate, parseCsr, type IssuedX509 } from './x509.js';
 
 /** AWS IoT's registry rules for things, certificates and the links between them. */
 
@@ -10,7 +10,7 @@ const ATTRIBUTE_VALUE = /^[a-zA-Z0-9_.,@/:#=[\]-]{0,800}$/;
 const MAX_UNTYPED_ATTRIBUTES = 3;
 const STATUSES = new Set(['ACTIVE', 'INACTIVE', 'REVOKED']);
 
-export class FakeIotRegistry {
+export class IotRegistry {
   constructor(
     private readonly state: IotState,
     private readonly clock: () => number,
@@ -114,7 +114,7 @@ export class FakeIotRegistry {
     return this.state.page('ListCertificates', items, (c) => c.certificateId, token);
   }
 
-  private register(issued: FakeCertificate): IssuedCertificate {
+  private register(issued: IssuedX509): IssuedCertificate {
     const { certificateId, certificatePem } = issued;
     const certificateArn = this.state.arn('cert', certificateId);
     this.state.certificates.set(certificateId, { certificateId, certificateArn, certificatePem, status: 'ACTIVE' });

@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { onlyMatch } from '../../src/aws/aws-call.js';
-import { UserPoolPort, type AuthOutcome, type CognitoTokens, type CreatedPoolUser, type UserPoolRef } from '../../src/aws/user-pool.port.js';
-import type { DomainError } from '../../src/common/errors/domain-error.js';
-import { FakeRuntime, awsError } from './fake-runtime.js';
+import { onlyMatch } from '../aws/aws-call.js';
+import { UserPoolPort, type AuthOutcome, type CognitoTokens, type CreatedPoolUser, type UserPoolRef } from '../aws/user-pool.port.js';
+import type { DomainError } from '../common/errors/domain-error.js';
+import { LocalRuntime, awsError } from './local-runtime.js';
 
 export interface TokenClaims {
   sub: string;
@@ -17,7 +17,7 @@ export interface TokenIssuer {
   accessToken(claims: TokenClaims): string;
 }
 
-export interface FakePoolUser {
+export interface PoolUser {
   username: string;
   sub: string;
   email?: string;
@@ -27,9 +27,9 @@ export interface FakePoolUser {
   groups: Set<string>;
 }
 
-export interface FakeUserPoolOptions {
+export interface LocalUserPoolOptions {
   tokens: TokenIssuer;
-  runtime?: FakeRuntime;
+  runtime?: LocalRuntime;
   region?: string;
   accountId?: string;
   userPoolId?: string;
@@ -38,7 +38,7 @@ export interface FakeUserPoolOptions {
 }
 
 /** A pool created through the bootstrap calls; the pool the service uses (userPoolId) is implicit. */
-export interface FakePoolRecord extends UserPoolRef {
+export interface UserPoolRecord extends UserPoolRef {
   name: string;
   clients: Array<{ clientId: string; name: string }>;
 }
@@ -52,10 +52,10 @@ const TOKEN_LIFETIME_SECONDS = 3600;
  * NEW_PASSWORD_REQUIRED challenge, disabled users, refresh tokens revoked by global sign-out.
  * It fails with the DomainErrors the UserPoolAdapter would raise.
  */
-export class FakeUserPool extends UserPoolPort {
-  readonly runtime: FakeRuntime;
+export class LocalUserPool extends UserPoolPort {
+  readonly runtime: LocalRuntime;
   readonly userPoolId: string;
-  private readonly users = new Map<string, FakePoolUser>();
+  private readonly users = new Map<string, PoolUser>();
   private readonly refreshTokens = new Map<string, string>();
   private readonly sessions = new Map<string, { username: string; expiresAt: number }>();
   private readonly tokens: TokenIssuer;
@@ -63,11 +63,11 @@ export class FakeUserPool extends UserPoolPort {
   private readonly minPasswordLength: number;
   private readonly region: string;
   private readonly accountId: string;
-  private readonly pools = new Map<string, FakePoolRecord>();
+  private readonly pools = new Map<string, UserPoolRecord>();
 
-  constructor(options: FakeUserPoolOptions) {
+  constructor(options: LocalUserPoolOptions) {
     super();
-    this.runtime = options.runtime ?? new FakeRuntime();
+    this.runtime = options.runtime ?? new LocalRuntime();
     this.tokens = options.tokens;
     this.region = options.region ?? 'eu-west-1';
     this.accountId = options.accountId ?? '123456789012';
@@ -87,9 +87,9 @@ export class FakeUserPool extends UserPoolPort {
   }
 
   /** A CONFIRMED user that can sign in straight away. */
-  seedUser(input: { username: string; password: string; email?: string; groups?: string[] }): FakePoolUser {
+  seedUser(input: { username: string; password: string; email?: string; groups?: string[] }): PoolUser {
     this.runtime.secrets.add(input.password);
-    const user: FakePoolUser = {
+    const user: PoolUser = {
       username: input.username,
       sub: randomUUID(),
       email: input.email,
@@ -102,12 +102,12 @@ export class FakeUserPool extends UserPoolPort {
     return user;
   }
 
-  user(username: string): FakePoolUser | undefined {
+  user(username: string): PoolUser | undefined {
     return this.users.get(username);
   }
 
   /** Pools and app clients created by the bootstrap calls. */
-  createdPools(): FakePoolRecord[] {
+  createdPools(): UserPoolRecord[] {
     return [...this.pools.values()].map((pool) => ({ ...pool, clients: [...pool.clients] }));
   }
 
@@ -125,7 +125,7 @@ export class FakeUserPool extends UserPoolPort {
       if (this.users.has(input.username)) throw this.fail(api, 'UsernameExistsException', 'User account already exists');
       const password = input.temporaryPassword ?? randomBytes(12).toString('base64url');
       this.checkPassword(api, password);
-      const user: FakePoolUser = { username: input.username, sub: randomUUID(), email: input.email, status: 'FORCE_CHANGE_PASSWORD', enabled: true, password, groups: new Set() };
+      const user: PoolUser = { username: input.username, sub: randomUUID(), email: input.email, status: 'FORCE_CHANGE_PASSWORD', enabled: true, password, groups: new Set() };
       this.users.set(user.username, user);
       return { username: user.username, sub: user.sub, status: user.status };
     });
@@ -219,7 +219,7 @@ export class FakeUserPool extends UserPoolPort {
     const input = { PoolName: name, AdminCreateUserConfig: { AllowAdminCreateUserOnly: true }, UsernameConfiguration: { CaseSensitive: false } };
     return this.call('CreateUserPool', input, () => {
       const userPoolId = `${this.region}_${randomBytes(6).toString('hex')}`;
-      const pool: FakePoolRecord = { userPoolId, arn: `arn:aws:cognito-idp:${this.region}:${this.accountId}:userpool/${userPoolId}`, name, clients: [] };
+      const pool: UserPoolRecord = { userPoolId, arn: `arn:aws:cognito-idp:${this.region}:${this.accountId}:userpool/${userPoolId}`, name, clients: [] };
       this.pools.set(userPoolId, pool);
       return { userPoolId, arn: pool.arn };
     });
@@ -242,13 +242,13 @@ export class FakeUserPool extends UserPoolPort {
     });
   }
 
-  private createdPool(api: string, userPoolId: string): FakePoolRecord {
+  private createdPool(api: string, userPoolId: string): UserPoolRecord {
     const pool = this.pools.get(userPoolId);
     if (!pool) throw this.fail(api, 'ResourceNotFoundException', `User pool ${userPoolId} does not exist.`);
     return pool;
   }
 
-  private issue(user: FakePoolUser, withRefreshToken: boolean): CognitoTokens {
+  private issue(user: PoolUser, withRefreshToken: boolean): CognitoTokens {
     const claims: TokenClaims = { sub: user.sub, username: user.username, groups: [...user.groups], ...(user.email ? { email: user.email } : {}) };
     const tokens: CognitoTokens = { idToken: this.tokens.idToken(claims), accessToken: this.tokens.accessToken(claims), expiresIn: TOKEN_LIFETIME_SECONDS };
     this.runtime.secrets.add(tokens.idToken).add(tokens.accessToken);
@@ -271,7 +271,7 @@ export class FakeUserPool extends UserPoolPort {
     }
   }
 
-  private existing(username: string, api: string): FakePoolUser {
+  private existing(username: string, api: string): PoolUser {
     const user = this.users.get(username);
     if (!user) throw this.fail(api, 'UserNotFoundException', 'User does not exist.');
     return user;

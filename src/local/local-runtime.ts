@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { translateAwsError, type AwsService } from '../../src/aws/aws-errors.js';
-import { DEFAULT_QUOTAS, FALLBACK_QUOTA, quotaKey, type QuotaLimiter } from '../../src/aws/quota-limiter.js';
-import type { DomainError } from '../../src/common/errors/domain-error.js';
+import { translateAwsError, type AwsService } from '../aws/aws-errors.js';
+import { DEFAULT_QUOTAS, FALLBACK_QUOTA, quotaKey, type QuotaLimiter } from '../aws/quota-limiter.js';
+import type { DomainError } from '../common/errors/domain-error.js';
 
 /**
  * What the three fakes share: one ordered call log, one fault injector, call hooks, latency,
@@ -9,7 +9,7 @@ import type { DomainError } from '../../src/common/errors/domain-error.js';
  * in the order a real call meets them.
  */
 
-export interface FakeCall {
+export interface RecordedCall {
   /** The real AWS API name, e.g. 'CreateThing'. */
   api: string;
   input: unknown;
@@ -77,7 +77,7 @@ export class FaultInjector {
   }
 }
 
-export interface FakeRuntimeOptions {
+export interface LocalRuntimeOptions {
   /** Delay added to every call before it reaches the fake AWS, for benchmarks. */
   latencyMs?: number;
   /** Throttle calls that exceed AWS's default quota, as AWS does. */
@@ -90,8 +90,8 @@ export interface FakeRuntimeOptions {
   clock?: () => number;
 }
 
-export class FakeRuntime {
-  readonly calls: FakeCall[] = [];
+export class LocalRuntime {
+  readonly calls: RecordedCall[] = [];
   readonly faults = new FaultInjector();
   /** Every secret the fakes handed out or were given (passwords, tokens, keys, credentials): tests check none reaches a log. */
   readonly secrets = new Set<string>();
@@ -104,7 +104,7 @@ export class FakeRuntime {
   private readonly doneHooks: Array<{ api: string; fn: CallHook }> = [];
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
-  constructor(options: FakeRuntimeOptions = {}) {
+  constructor(options: LocalRuntimeOptions = {}) {
     this.latencyMs = options.latencyMs ?? 0;
     this.enforceQuotas = options.enforceQuotas ?? false;
     this.limiter = options.limiter;

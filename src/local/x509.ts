@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
-import { bytesOf, childrenOf, readNode, readObjectId } from '../../src/certificates/der.js';
-import { OID, bitString, distinguishedName, explicit, integer, objectId, sequence, toPem, utcTime } from '../support/der.js';
+import { bytesOf, childrenOf, readNode, readObjectId } from '../certificates/der.js';
+import { OID, bitString, distinguishedName, explicit, integer, objectId, sequence, toPem, utcTime } from './der-writer.js';
 
 /** The issuer AWS IoT writes into the certificates it issues (one odd OU holding the whole name). */
 const AWS_ISSUER = distinguishedName([[OID.organizationalUnit, 'Amazon Web Services O=Amazon.com Inc. L=Seattle ST=Washington C=US']]);
@@ -64,14 +64,14 @@ function checkKeyStrength(key: KeyObject): void {
   throw new Error('unsupported key type or size');
 }
 
-export interface FakeCertificate {
+export interface IssuedX509 {
   /** AWS's certificate id is the SHA-256 fingerprint of the DER certificate: 64 hex characters. */
   certificateId: string;
   certificatePem: string;
 }
 
 /** Issues a real X.509 v3 certificate for the subject and key, signed by the fake CA. */
-export function issueCertificate(subject: Buffer, spki: Buffer, notBefore: Date): FakeCertificate {
+export function issueCertificate(subject: Buffer, spki: Buffer, notBefore: Date): IssuedX509 {
   const serial = randomBytes(16);
   serial[0] = (serial[0]! & 0x7f) | 0x01;
   const algorithm = sequence(objectId(OID.ecdsaWithSha256));
@@ -89,7 +89,7 @@ export function issueCertificate(subject: Buffer, spki: Buffer, notBefore: Date)
 }
 
 /** CreateKeysAndCertificate: AWS generates an RSA 2048 key pair and returns the private key once. */
-export function issueKeysAndCertificate(notBefore: Date): FakeCertificate & { privateKey: string } {
+export function issueKeysAndCertificate(notBefore: Date): IssuedX509 & { privateKey: string } {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const subject = distinguishedName([[OID.commonName, 'AWS IoT Certificate']]);
   const certificate = issueCertificate(subject, publicKey.export({ type: 'spki', format: 'der' }), notBefore);

@@ -1,24 +1,24 @@
-import type { CertificateStatus, Page } from '../../src/aws/iot.port.js';
-import type { DomainError } from '../../src/common/errors/domain-error.js';
-import { InvalidTokenError, paginate } from './fake-pagination.js';
-import { awsError } from './fake-runtime.js';
+import type { CertificateStatus, Page } from '../aws/iot.port.js';
+import type { DomainError } from '../common/errors/domain-error.js';
+import { InvalidTokenError, paginate } from './pagination.js';
+import { awsError } from './local-runtime.js';
 
 /** The in-memory IoT registry and policy store that the fake IoT's rules operate on. */
 
-export interface FakeThing {
+export interface ThingRecord {
   thingName: string;
   thingArn: string;
   attributes: Record<string, string>;
 }
 
-export interface FakePolicy {
+export interface PolicyRecord {
   policyName: string;
   policyArn: string;
   versions: Array<{ versionId: string; document: string; isDefault: boolean }>;
   nextVersionId: number;
 }
 
-export interface FakeCertificateRecord {
+export interface IotCertificateRecord {
   certificateId: string;
   certificateArn: string;
   certificatePem: string;
@@ -40,9 +40,9 @@ const CERTIFICATE_ID = /^[0-9a-f]{64}$/;
 const IDENTITY_ID = /^[\w-]+:[0-9a-f-]+$/;
 
 export class IotState {
-  readonly things = new Map<string, FakeThing>();
-  readonly policies = new Map<string, FakePolicy>();
-  readonly certificates = new Map<string, FakeCertificateRecord>();
+  readonly things = new Map<string, ThingRecord>();
+  readonly policies = new Map<string, PolicyRecord>();
+  readonly certificates = new Map<string, IotCertificateRecord>();
   /** policyName → targets (certificate ARNs or identity ids). */
   readonly policyTargets = new Map<string, Set<string>>();
   /** thingName → principals (certificate ARNs or identity ids). */
@@ -74,21 +74,21 @@ export class IotState {
     if (!CERTIFICATE_ID.test(certificateId)) throw this.fail(api, 'InvalidRequestException', 'Certificate id must be 64 hexadecimal characters');
   }
 
-  policy(api: string, policyName: string): FakePolicy {
+  policy(api: string, policyName: string): PolicyRecord {
     this.checkPolicyName(api, policyName);
     const policy = this.policies.get(policyName);
     if (!policy) throw this.fail(api, 'ResourceNotFoundException', `Policy not found: ${policyName}`);
     return policy;
   }
 
-  thing(api: string, thingName: string): FakeThing {
+  thing(api: string, thingName: string): ThingRecord {
     this.checkThingName(api, thingName);
     const thing = this.things.get(thingName);
     if (!thing) throw this.fail(api, 'ResourceNotFoundException', `Thing not found: ${thingName}`);
     return thing;
   }
 
-  certificate(api: string, certificateId: string): FakeCertificateRecord {
+  certificate(api: string, certificateId: string): IotCertificateRecord {
     this.checkCertificateId(api, certificateId);
     const certificate = this.certificates.get(certificateId);
     if (!certificate) throw this.fail(api, 'ResourceNotFoundException', `Certificate not found: ${certificateId}`);

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { IotPort, type CertificateStatus, type IssuedCertificate, type Page, type ThingRef } from '../../src/aws/iot.port.js';
-import { FakeIotPolicies } from './fake-iot-policies.js';
-import { FakeIotRegistry } from './fake-iot-registry.js';
-import { IotState, type IotSnapshot } from './fake-iot-state.js';
-import { FakeRuntime } from './fake-runtime.js';
+import { IotPort, type CertificateStatus, type IssuedCertificate, type Page, type ThingRef } from '../aws/iot.port.js';
+import { IotPolicies } from './iot-policies.js';
+import { IotRegistry } from './iot-registry.js';
+import { IotState, type IotSnapshot } from './iot-state.js';
+import { LocalRuntime } from './local-runtime.js';
 
-export interface FakeIotOptions {
-  runtime?: FakeRuntime;
+export interface LocalIotOptions {
+  runtime?: LocalRuntime;
   region?: string;
   accountId?: string;
   /** Items per list page; small so that callers' pagination is exercised. */
@@ -16,23 +16,23 @@ export interface FakeIotOptions {
 /**
  * A stateful AWS IoT control plane that enforces AWS IoT's documented rules (name patterns, limits,
  * versions, the delete order) and fails with the
- * DomainErrors the IotAdapter would raise. Every call goes through the shared FakeRuntime,
+ * DomainErrors the IotAdapter would raise. Every call goes through the shared LocalRuntime,
  * which logs it under its real AWS API name with an AWS-shaped input.
  */
-export class FakeIot extends IotPort {
-  readonly runtime: FakeRuntime;
+export class LocalIot extends IotPort {
+  readonly runtime: LocalRuntime;
   readonly endpoint: string;
   private readonly state: IotState;
-  private readonly policies: FakeIotPolicies;
-  private readonly registry: FakeIotRegistry;
+  private readonly policies: IotPolicies;
+  private readonly registry: IotRegistry;
 
-  constructor(options: FakeIotOptions = {}) {
+  constructor(options: LocalIotOptions = {}) {
     super();
-    this.runtime = options.runtime ?? new FakeRuntime();
+    this.runtime = options.runtime ?? new LocalRuntime();
     const region = options.region ?? 'eu-west-1';
     this.state = new IotState(region, options.accountId ?? '123456789012', options.pageSize ?? 2);
-    this.policies = new FakeIotPolicies(this.state);
-    this.registry = new FakeIotRegistry(this.state, this.runtime.clock);
+    this.policies = new IotPolicies(this.state);
+    this.registry = new IotRegistry(this.state, this.runtime.clock);
     this.endpoint = `${randomBytes(7).toString('hex')}-ats.iot.${region}.amazonaws.com`;
   }
 

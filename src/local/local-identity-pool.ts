@@ -1,11 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { onlyMatch } from '../../src/aws/aws-call.js';
-import { IdentityPoolPort, type AwsCredentials } from '../../src/aws/identity-pool.port.js';
-import type { DomainError } from '../../src/common/errors/domain-error.js';
-import { FakeRuntime, awsError } from './fake-runtime.js';
+import { onlyMatch } from '../aws/aws-call.js';
+import { IdentityPoolPort, type AwsCredentials } from '../aws/identity-pool.port.js';
+import type { DomainError } from '../common/errors/domain-error.js';
+import { LocalRuntime, awsError } from './local-runtime.js';
 
-export interface FakeIdentityPoolOptions {
-  runtime?: FakeRuntime;
+export interface LocalIdentityPoolOptions {
+  runtime?: LocalRuntime;
   region?: string;
   identityPoolId?: string;
   userPoolId?: string;
@@ -16,7 +16,7 @@ export interface FakeIdentityPoolOptions {
 const IDENTITY_ID = /^[\w-]+:[0-9a-f-]+$/;
 
 /** An identity pool created through the bootstrap calls; the pool the service uses (identityPoolId) is implicit. */
-export interface FakeIdentityPoolRecord {
+export interface IdentityPoolRecord {
   identityPoolId: string;
   name: string;
   allowUnauthenticatedIdentities: boolean;
@@ -28,19 +28,19 @@ export interface FakeIdentityPoolRecord {
  * user (keyed on the ID token's sub) and refuses expired tokens and logins that do not belong to
  * the identity. It does not check token signatures: the service verifies those itself.
  */
-export class FakeIdentityPool extends IdentityPoolPort {
-  readonly runtime: FakeRuntime;
+export class LocalIdentityPool extends IdentityPoolPort {
+  readonly runtime: LocalRuntime;
   readonly identityPoolId: string;
   private readonly region: string;
   private readonly providerName: string;
   private readonly lifetimeMs: number;
   private readonly idBySub = new Map<string, string>();
   private readonly subById = new Map<string, string>();
-  private readonly pools = new Map<string, FakeIdentityPoolRecord>();
+  private readonly pools = new Map<string, IdentityPoolRecord>();
 
-  constructor(options: FakeIdentityPoolOptions = {}) {
+  constructor(options: LocalIdentityPoolOptions = {}) {
     super();
-    this.runtime = options.runtime ?? new FakeRuntime();
+    this.runtime = options.runtime ?? new LocalRuntime();
     this.region = options.region ?? 'eu-west-1';
     this.identityPoolId = options.identityPoolId ?? `${this.region}:00000000-0000-4000-8000-000000000001`;
     this.providerName = `cognito-idp.${this.region}.amazonaws.com/${options.userPoolId ?? `${this.region}_FakePool1`}`;
@@ -54,7 +54,7 @@ export class FakeIdentityPool extends IdentityPoolPort {
   }
 
   /** Identity pools created by the bootstrap calls. */
-  createdPools(): FakeIdentityPoolRecord[] {
+  createdPools(): IdentityPoolRecord[] {
     return [...this.pools.values()].map((pool) => structuredClone(pool));
   }
 

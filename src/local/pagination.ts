@@ -1,4 +1,4 @@
-import type { Page } from '../../src/aws/iot.port.js';
+import type { Page } from '../aws/iot.port.js';
 
 /**
  * Key-ordered pages with an opaque token naming the last key served, so callers that delete

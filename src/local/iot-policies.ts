@@ -1,5 +1,5 @@
-import type { Page } from '../../src/aws/iot.port.js';
-import type { IotState } from './fake-iot-state.js';
+import type { Page } from '../aws/iot.port.js';
+import type { IotState } from './iot-state.js';
 
 /** AWS IoT's policy rules: document limits, versions, attachments and their delete order. */
 
@@ -7,7 +7,7 @@ const MAX_DOCUMENT_CHARS = 2048;
 const MAX_POLICIES_PER_TARGET = 10;
 const MAX_VERSIONS = 5;
 
-export class FakeIotPolicies {
+export class IotPolicies {
   constructor(private readonly state: IotState) {}
 
   create(policyName: string, document: string): { policyArn: string } {
