@@ -1,11 +1,20 @@
 /**
- * Just enough ASN.1 DER to build and read CSRs and X.509 certificates in tests, because node:crypto
- * can parse certificates (X509Certificate) but cannot create them.
+ * Just enough ASN.1 DER to build CSRs and X.509 certificates, because node:crypto can parse
+ * certificates (X509Certificate) but cannot create them. The sandbox CA and the tests' CSRs use it.
  */
 
 export const OID = {
   commonName: '2.5.4.3',
+  organizationName: '2.5.4.10',
   organizationalUnit: '2.5.4.11',
+  subjectKeyIdentifier: '2.5.29.14',
+  keyUsage: '2.5.29.15',
+  subjectAltName: '2.5.29.17',
+  basicConstraints: '2.5.29.19',
+  authorityKeyIdentifier: '2.5.29.35',
+  extKeyUsage: '2.5.29.37',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
   ecdsaWithSha384: '1.2.840.10045.4.3.3',
   ecdsaWithSha512: '1.2.840.10045.4.3.4',
@@ -29,7 +38,9 @@ function encodeLength(length: number): Buffer {
 export const sequence = (...parts: Buffer[]): Buffer => tlv(0x30, ...parts);
 export const set = (...parts: Buffer[]): Buffer => tlv(0x31, ...parts);
 export const utf8String = (value: string): Buffer => tlv(0x0c, Buffer.from(value, 'utf8'));
-export const bitString = (bytes: Buffer): Buffer => tlv(0x03, Buffer.from([0]), bytes);
+export const bitString = (bytes: Buffer, unusedBits = 0): Buffer => tlv(0x03, Buffer.from([unusedBits]), bytes);
+export const octetString = (bytes: Buffer): Buffer => tlv(0x04, bytes);
+export const booleanTrue = (): Buffer => Buffer.from([0x01, 0x01, 0xff]);
 export const explicit = (tagNumber: number, inner: Buffer): Buffer => tlv(0xa0 + tagNumber, inner);
 export const nullValue = (): Buffer => Buffer.from([0x05, 0x00]);
 

@@ -1,6 +1,6 @@
 import type { CertificateStatus, IssuedCertificate, Page, ThingRef } from '../aws/iot.port.js';
 import type { IotState } from './iot-state.js';
-import { issueCertificate, issueKeysAndCertificate, parseCsr, type IssuedX509 } from './x509.js';
+import { parseCsr, type CertificateAuthority, type IssuedX509 } from './x509.js';
 
 /** AWS IoT's registry rules for things, certificates and the links between them. */
 
@@ -14,6 +14,7 @@ export class IotRegistry {
   constructor(
     private readonly state: IotState,
     private readonly clock: () => number,
+    private readonly ca: CertificateAuthority,
   ) {}
 
   createThing(thingName: string, attributes: Record<string, string>): ThingRef {
@@ -78,11 +79,11 @@ export class IotRegistry {
     } catch (error) {
       throw this.state.fail(api, 'InvalidRequestException', `The certificate signing request is not valid: ${(error as Error).message}`);
     }
-    return this.register(issueCertificate(parsed.subject, parsed.spki, new Date(this.clock())));
+    return this.register(this.ca.issue(parsed.subject, parsed.spki, new Date(this.clock())));
   }
 
   keysAndCertificate(): IssuedCertificate & { privateKey: string } {
-    const issued = issueKeysAndCertificate(new Date(this.clock()));
+    const issued = this.ca.issueKeysAndCertificate(new Date(this.clock()));
     return { ...this.register(issued), privateKey: issued.privateKey };
   }
 

@@ -3,7 +3,7 @@ import type { DomainError } from '../common/errors/domain-error.js';
 import { InvalidTokenError, paginate } from './pagination.js';
 import { awsError } from './local-runtime.js';
 
-/** The in-memory IoT registry and policy store that the fake IoT's rules operate on. */
+/** The in-memory IoT registry and policy store that the local IoT's rules operate on. */
 
 export interface ThingRecord {
   thingName: string;
@@ -31,6 +31,15 @@ export interface IotSnapshot {
   policies: string[];
   policyAttachments: Array<{ policyName: string; target: string }>;
   thingPrincipals: Array<{ thingName: string; principal: string }>;
+}
+
+/** The registry as the sandbox writes it to its state file. */
+export interface IotStateData {
+  things: ThingRecord[];
+  policies: PolicyRecord[];
+  certificates: IotCertificateRecord[];
+  policyTargets: Array<[policyName: string, targets: string[]]>;
+  thingPrincipals: Array<[thingName: string, principals: string[]]>;
 }
 
 const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
@@ -123,6 +132,31 @@ export class IotState {
   /** Whether any thing has this principal attached. */
   isThingPrincipal(principal: string): boolean {
     return [...this.thingPrincipals.values()].some((principals) => principals.has(principal));
+  }
+
+  toData(): IotStateData {
+    return structuredClone({
+      things: [...this.things.values()],
+      policies: [...this.policies.values()],
+      certificates: [...this.certificates.values()],
+      policyTargets: [...this.policyTargets].map(([name, targets]) => [name, [...targets]]),
+      thingPrincipals: [...this.thingPrincipals].map(([name, principals]) => [name, [...principals]]),
+    });
+  }
+
+  /** Replaces everything with what toData() returned earlier. */
+  load(data: IotStateData): void {
+    const copy = structuredClone(data);
+    this.things.clear();
+    this.policies.clear();
+    this.certificates.clear();
+    this.policyTargets.clear();
+    this.thingPrincipals.clear();
+    for (const thing of copy.things) this.things.set(thing.thingName, thing);
+    for (const policy of copy.policies) this.policies.set(policy.policyName, policy);
+    for (const certificate of copy.certificates) this.certificates.set(certificate.certificateId, certificate);
+    for (const [name, targets] of copy.policyTargets) this.policyTargets.set(name, new Set(targets));
+    for (const [name, principals] of copy.thingPrincipals) this.thingPrincipals.set(name, new Set(principals));
   }
 
   snapshot(): IotSnapshot {

@@ -11,6 +11,27 @@ export interface LocalIdentityPoolOptions {
   userPoolId?: string;
   /** GetCredentialsForIdentity's credentials live one hour on AWS. */
   credentialLifetimeSeconds?: number;
+  /**
+   * ServerSideTokenCheck (on in the pool `npm run bootstrap` creates): asks the user pool whether
+   * an ID token was revoked by a global sign-out or the user's deletion.
+   */
+  isRevoked?: (claims: { sub?: unknown; jti?: unknown; iat?: unknown }) => boolean;
+}
+
+/** Credentials the pool vended, remembered until they expire so the local broker can check SigV4 signatures. */
+export interface VendedCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  identityId: string;
+  expiration: Date;
+}
+
+/** The pool as the sandbox writes it to its state file. */
+export interface IdentityPoolData {
+  identities: Array<[identityId: string, sub: string]>;
+  credentials: Array<Omit<VendedCredentials, 'expiration'> & { expiration: string }>;
+  pools: IdentityPoolRecord[];
 }
 
 const IDENTITY_ID = /^[\w-]+:[0-9a-f-]+$/;
@@ -25,8 +46,9 @@ export interface IdentityPoolRecord {
 
 /**
  * A Cognito identity pool behind IdentityPoolPort. Like AWS it gives one stable identity id per
- * user (keyed on the ID token's sub) and refuses expired tokens and logins that do not belong to
- * the identity. It does not check token signatures: the service verifies those itself.
+ * user (keyed on the ID token's sub), refuses expired tokens, logins that do not belong to the
+ * identity and (with the server-side token check) tokens revoked by a global sign-out or a
+ * deletion. It does not check token signatures: the service verifies those itself.
  */
 export class LocalIdentityPool extends IdentityPoolPort {
   readonly runtime: LocalRuntime;
@@ -37,6 +59,8 @@ export class LocalIdentityPool extends IdentityPoolPort {
   private readonly idBySub = new Map<string, string>();
   private readonly subById = new Map<string, string>();
   private readonly pools = new Map<string, IdentityPoolRecord>();
+  private readonly vended = new Map<string, VendedCredentials>();
+  private readonly isRevoked?: LocalIdentityPoolOptions['isRevoked'];
 
   constructor(options: LocalIdentityPoolOptions = {}) {
     super();
@@ -45,6 +69,36 @@ export class LocalIdentityPool extends IdentityPoolPort {
     this.identityPoolId = options.identityPoolId ?? `${this.region}:00000000-0000-4000-8000-000000000001`;
     this.providerName = `cognito-idp.${this.region}.amazonaws.com/${options.userPoolId ?? `${this.region}_FakePool1`}`;
     this.lifetimeMs = (options.credentialLifetimeSeconds ?? 3600) * 1000;
+    this.isRevoked = options.isRevoked;
+  }
+
+  /** Unexpired credentials this pool vended, by access key id. */
+  credentials(accessKeyId: string): VendedCredentials | undefined {
+    const found = this.vended.get(accessKeyId);
+    return found && found.expiration.getTime() > this.runtime.clock() ? { ...found } : undefined;
+  }
+
+  toData(): IdentityPoolData {
+    return structuredClone({
+      identities: [...this.subById],
+      credentials: [...this.vended.values()].map((c) => ({ ...c, expiration: c.expiration.toISOString() })),
+      pools: [...this.pools.values()],
+    });
+  }
+
+  /** Replaces everything with what toData() returned earlier. */
+  load(data: IdentityPoolData): void {
+    const copy = structuredClone(data);
+    this.idBySub.clear();
+    this.subById.clear();
+    this.vended.clear();
+    this.pools.clear();
+    for (const [identityId, sub] of copy.identities) {
+      this.subById.set(identityId, sub);
+      this.idBySub.set(sub, identityId);
+    }
+    for (const c of copy.credentials) this.vended.set(c.accessKeyId, { ...c, expiration: new Date(c.expiration) });
+    for (const pool of copy.pools) this.pools.set(pool.identityPoolId, pool);
   }
 
   // ---- test controls ----
@@ -94,6 +148,8 @@ export class LocalIdentityPool extends IdentityPoolPort {
         expiration: new Date(this.runtime.clock() + this.lifetimeMs),
       };
       this.runtime.secrets.add(credentials.secretAccessKey).add(credentials.sessionToken);
+      this.forgetExpiredCredentials();
+      this.vended.set(credentials.accessKeyId, { ...credentials, identityId });
       return credentials;
     });
   }
@@ -107,6 +163,7 @@ export class LocalIdentityPool extends IdentityPoolPort {
       if (sub === undefined) return;
       this.subById.delete(identityId);
       this.idBySub.delete(sub);
+      for (const [accessKeyId, vended] of this.vended) if (vended.identityId === identityId) this.vended.delete(accessKeyId);
     });
   }
 
@@ -133,7 +190,7 @@ export class LocalIdentityPool extends IdentityPoolPort {
 
   /** Reads sub from the token payload, refusing what AWS refuses before any signature check matters. */
   private subject(api: string, idToken: string): string {
-    let claims: { sub?: unknown; exp?: unknown; token_use?: unknown };
+    let claims: { sub?: unknown; exp?: unknown; token_use?: unknown; jti?: unknown; iat?: unknown };
     try {
       claims = JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as typeof claims;
     } catch {
@@ -145,7 +202,13 @@ export class LocalIdentityPool extends IdentityPoolPort {
     if (typeof claims.exp === 'number' && claims.exp * 1000 <= this.runtime.clock()) {
       throw this.fail(api, 'NotAuthorizedException', 'Invalid login token. Token expired.');
     }
+    if (this.isRevoked?.(claims)) throw this.fail(api, 'NotAuthorizedException', 'Not Authorized');
     return claims.sub;
+  }
+
+  private forgetExpiredCredentials(): void {
+    const now = this.runtime.clock();
+    for (const [accessKeyId, vended] of this.vended) if (vended.expiration.getTime() <= now) this.vended.delete(accessKeyId);
   }
 
   private logins(idToken: string): Record<string, string> {

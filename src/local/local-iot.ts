@@ -4,25 +4,31 @@ import { IotPolicies } from './iot-policies.js';
 import { IotRegistry } from './iot-registry.js';
 import { IotState, type IotSnapshot } from './iot-state.js';
 import { LocalRuntime } from './local-runtime.js';
+import { CertificateAuthority } from './x509.js';
 
 export interface LocalIotOptions {
   runtime?: LocalRuntime;
   region?: string;
   accountId?: string;
-  /** Items per list page; small so that callers' pagination is exercised. */
+  /** Items per list page (AWS: up to 250); tests keep it small so that callers' pagination is exercised. */
   pageSize?: number;
+  /** Signs the certificates; default: a new CA. */
+  ca?: CertificateAuthority;
+  /** The data endpoint DescribeEndpoint answers; default: an AWS-looking random one. */
+  endpoint?: string;
 }
 
 /**
- * A stateful AWS IoT control plane that enforces AWS IoT's documented rules (name patterns, limits,
- * versions, the delete order) and fails with the
- * DomainErrors the IotAdapter would raise. Every call goes through the shared LocalRuntime,
- * which logs it under its real AWS API name with an AWS-shaped input.
+ * A stateful AWS IoT control plane that enforces AWS's rules (names, limits, conflicts, delete
+ * order) and fails with the DomainErrors the IotAdapter would raise. Every call goes through the
+ * shared LocalRuntime, which logs it under its real AWS API name with an AWS-shaped input. The
+ * tests bind it in place of the adapter; in local mode it is the service's AWS IoT.
  */
 export class LocalIot extends IotPort {
   readonly runtime: LocalRuntime;
   readonly endpoint: string;
-  private readonly state: IotState;
+  readonly ca: CertificateAuthority;
+  readonly state: IotState;
   private readonly policies: IotPolicies;
   private readonly registry: IotRegistry;
 
@@ -31,9 +37,10 @@ export class LocalIot extends IotPort {
     this.runtime = options.runtime ?? new LocalRuntime();
     const region = options.region ?? 'eu-west-1';
     this.state = new IotState(region, options.accountId ?? '123456789012', options.pageSize ?? 2);
+    this.ca = options.ca ?? CertificateAuthority.create(new Date(this.runtime.clock()));
     this.policies = new IotPolicies(this.state);
-    this.registry = new IotRegistry(this.state, this.runtime.clock);
-    this.endpoint = `${randomBytes(7).toString('hex')}-ats.iot.${region}.amazonaws.com`;
+    this.registry = new IotRegistry(this.state, this.runtime.clock, this.ca);
+    this.endpoint = options.endpoint ?? `${randomBytes(7).toString('hex')}-ats.iot.${region}.amazonaws.com`;
   }
 
   // ---- test controls (not AWS calls, not logged) ----

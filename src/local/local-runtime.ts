@@ -4,9 +4,10 @@ import { DEFAULT_QUOTAS, FALLBACK_QUOTA, quotaKey, type QuotaLimiter } from '../
 import type { DomainError } from '../common/errors/domain-error.js';
 
 /**
- * What the three fakes share: one ordered call log, one fault injector, call hooks, latency,
- * AWS-side quota enforcement and an optional client-side QuotaLimiter, applied to every call
- * in the order a real call meets them.
+ * What the three local AWS services share: one ordered call log, one fault injector, call hooks,
+ * latency, AWS-side quota enforcement and an optional client-side QuotaLimiter, applied to every
+ * call in the order a real call meets them, and a change hook the sandbox persists its state from.
+ * Tests use all of it; the service's local mode turns the call log off and injects no faults.
  */
 
 export interface RecordedCall {
@@ -88,13 +89,22 @@ export interface LocalRuntimeOptions {
   limiter?: QuotaLimiter;
   /** Milliseconds since the epoch; injectable so tests can move time. */
   clock?: () => number;
+  /** Keep the call log and the set of secrets handed out (tests); off in the service, where they would only grow. */
+  record?: boolean;
+  /** Runs after every call that may have changed state took effect, before the caller hears back. */
+  onChange?: () => void;
 }
+
+/** The calls that change nothing; every other call is followed by onChange. */
+const READ_ONLY = /^(List|Describe)|^(GetPolicy|AdminGetUser)$/;
 
 export class LocalRuntime {
   readonly calls: RecordedCall[] = [];
   readonly faults = new FaultInjector();
-  /** Every secret the fakes handed out or were given (passwords, tokens, keys, credentials): tests check none reaches a log. */
-  readonly secrets = new Set<string>();
+  /** Every secret the services handed out or were given (passwords, tokens, keys, credentials): tests check none reaches a log. */
+  readonly secrets: Set<string>;
+  onChange?: () => void;
+  private readonly record: boolean;
   latencyMs: number;
   enforceQuotas: boolean;
   readonly limiter?: QuotaLimiter;
@@ -110,6 +120,9 @@ export class LocalRuntime {
     this.limiter = options.limiter;
     this.clock = options.clock ?? Date.now;
     this.awsQuotas = options.awsQuotas ?? {};
+    this.record = options.record ?? true;
+    this.secrets = this.record ? new Set<string>() : new DiscardingSet();
+    this.onChange = options.onChange;
   }
 
   /** Runs fn before every call of api ('*' for all); throw from it to simulate a crash before AWS is reached. Returns an unsubscribe. */
@@ -151,19 +164,25 @@ export class LocalRuntime {
   private async execute<T>(service: AwsService, api: string, input: unknown, action: () => T | Promise<T>): Promise<T> {
     for (const hook of this.hooks.filter((h) => h.api === api || h.api === '*')) await hook.fn(input);
     if (this.latencyMs > 0) await sleep(this.latencyMs);
-    this.calls.push({ api, input: structuredClone(input) });
+    if (this.record) this.calls.push({ api, input: structuredClone(input) });
     if (this.enforceQuotas && !this.takeQuotaToken(api)) {
       throw awsError(service, api, service === 'iot' ? 'ThrottlingException' : 'TooManyRequestsException', 'Rate exceeded');
     }
     const fault = this.faults.take(service, api);
     if (fault && this.faults.lost) {
       await action();
+      this.changed(api);
       throw fault;
     }
     if (fault) throw fault;
     const result = await action();
+    this.changed(api);
     for (const hook of this.doneHooks.filter((h) => h.api === api || h.api === '*')) await hook.fn(input);
     return result;
+  }
+
+  private changed(api: string): void {
+    if (!READ_ONLY.test(api)) this.onChange?.();
   }
 
   /**
@@ -185,5 +204,12 @@ export class LocalRuntime {
     if (bucket.tokens < 1 - 1e-9) return false;
     bucket.tokens -= 1;
     return true;
+  }
+}
+
+/** A Set that keeps nothing: the service's local mode has no test checking its logs for secrets. */
+class DiscardingSet extends Set<string> {
+  override add(): this {
+    return this;
   }
 }

@@ -3,6 +3,7 @@ import { onlyMatch } from '../aws/aws-call.js';
 import { UserPoolPort, type AuthOutcome, type CognitoTokens, type CreatedPoolUser, type UserPoolRef } from '../aws/user-pool.port.js';
 import type { DomainError } from '../common/errors/domain-error.js';
 import { LocalRuntime, awsError } from './local-runtime.js';
+import { DEFAULT_SCRYPT_COST, hashPassword, hashPasswordSync, verifyPassword } from './password-hash.js';
 
 export interface TokenClaims {
   sub: string;
@@ -11,7 +12,7 @@ export interface TokenClaims {
   email?: string;
 }
 
-/** Mints the JWTs the fake pool hands out; test/support/token-issuer.ts signs them for real. */
+/** Mints the JWTs the pool hands out (CognitoTokenIssuer signs them for real). */
 export interface TokenIssuer {
   idToken(claims: TokenClaims): string;
   accessToken(claims: TokenClaims): string;
@@ -23,8 +24,33 @@ export interface PoolUser {
   email?: string;
   status: 'FORCE_CHANGE_PASSWORD' | 'CONFIRMED';
   enabled: boolean;
-  password: string;
+  /** scrypt hash with salt (password-hash.ts); never the clear text. */
+  passwordHash: string;
   groups: Set<string>;
+}
+
+/** What a token check looks at: the claims of an ID token. */
+export interface TokenClaimsSeen {
+  sub?: unknown;
+  jti?: unknown;
+  iat?: unknown;
+}
+
+/** The pool as the sandbox writes it to its state file. */
+export interface UserPoolData {
+  users: Array<Omit<PoolUser, 'groups'> & { groups: string[] }>;
+  refreshTokens: Array<[token: string, username: string]>;
+  sessions: Array<[session: string, pending: { username: string; expiresAt: number }]>;
+  issuedTokens: Array<[jti: string, issued: IssuedToken]>;
+  revokedTokens: Array<[jti: string, expiresAt: number]>;
+  signedOutAt: Array<[sub: string, at: number]>;
+  deletedAt: Array<[sub: string, at: number]>;
+  pools: UserPoolRecord[];
+}
+
+interface IssuedToken {
+  username: string;
+  expiresAt: number;
 }
 
 export interface LocalUserPoolOptions {
@@ -33,8 +59,10 @@ export interface LocalUserPoolOptions {
   region?: string;
   accountId?: string;
   userPoolId?: string;
-  /** Cognito's default policy asks for 8 characters; the fake checks length only. */
+  /** Cognito's default policy asks for 8 characters; the local pool checks length only. */
   minPasswordLength?: number;
+  /** scrypt's N for password hashes; tests lower it to stay fast. */
+  passwordHashCost?: number;
 }
 
 /** A pool created through the bootstrap calls; the pool the service uses (userPoolId) is implicit. */
@@ -49,8 +77,10 @@ const TOKEN_LIFETIME_SECONDS = 3600;
 
 /**
  * A stateful Cognito user pool behind UserPoolPort: FORCE_CHANGE_PASSWORD users, the
- * NEW_PASSWORD_REQUIRED challenge, disabled users, refresh tokens revoked by global sign-out.
- * It fails with the DomainErrors the UserPoolAdapter would raise.
+ * NEW_PASSWORD_REQUIRED challenge, disabled users, refresh tokens revoked by global sign-out,
+ * hashed passwords. It remembers which tokens a global sign-out or a deletion revoked, so the
+ * identity pool's server-side token check can refuse them (isRevoked). It fails with the
+ * DomainErrors the UserPoolAdapter would raise.
  */
 export class LocalUserPool extends UserPoolPort {
   readonly runtime: LocalRuntime;
@@ -64,6 +94,14 @@ export class LocalUserPool extends UserPoolPort {
   private readonly region: string;
   private readonly accountId: string;
   private readonly pools = new Map<string, UserPoolRecord>();
+  private readonly passwordHashCost: number;
+  /** Tokens the pool signed, by jti, until they expire. */
+  private readonly issuedTokens = new Map<string, IssuedToken>();
+  /** Tokens a global sign-out or deletion revoked, by jti, until they expire. */
+  private readonly revokedTokens = new Map<string, number>();
+  /** When each user last signed out everywhere, and when deleted users were deleted, for tokens the pool did not sign itself. */
+  private readonly signedOutAt = new Map<string, number>();
+  private readonly deletedAt = new Map<string, number>();
 
   constructor(options: LocalUserPoolOptions) {
     super();
@@ -74,6 +112,7 @@ export class LocalUserPool extends UserPoolPort {
     this.userPoolId = options.userPoolId ?? `${this.region}_FakePool1`;
     this.arn = `arn:aws:cognito-idp:${this.region}:${this.accountId}:userpool/${this.userPoolId}`;
     this.minPasswordLength = options.minPasswordLength ?? 8;
+    this.passwordHashCost = options.passwordHashCost ?? DEFAULT_SCRYPT_COST;
   }
 
   // ---- test controls (not AWS calls, not logged) ----
@@ -95,11 +134,57 @@ export class LocalUserPool extends UserPoolPort {
       email: input.email,
       status: 'CONFIRMED',
       enabled: true,
-      password: input.password,
+      passwordHash: hashPasswordSync(input.password, this.passwordHashCost),
       groups: new Set(input.groups ?? []),
     };
     this.users.set(user.username, user);
     return user;
+  }
+
+  /**
+   * The server-side token check of an identity pool: whether a global sign-out or the user's
+   * deletion revoked this ID token. Tokens the pool signed are known by jti; for others (an app's
+   * own Cognito sign-in in tests) a token from a second before the sign-out counts as revoked.
+   */
+  isRevoked(claims: TokenClaimsSeen): boolean {
+    if (typeof claims.jti === 'string') {
+      if (this.revokedTokens.has(claims.jti)) return true;
+      if (this.issuedTokens.has(claims.jti)) return false;
+    }
+    if (typeof claims.sub !== 'string') return true;
+    const issuedAtMs = typeof claims.iat === 'number' ? (claims.iat + 1) * 1000 : 0;
+    const cutOff = Math.max(this.signedOutAt.get(claims.sub) ?? -Infinity, this.deletedAt.get(claims.sub) ?? -Infinity);
+    return issuedAtMs <= cutOff;
+  }
+
+  toData(): UserPoolData {
+    return structuredClone({
+      users: [...this.users.values()].map((user) => ({ ...user, groups: [...user.groups] })),
+      refreshTokens: [...this.refreshTokens],
+      sessions: [...this.sessions],
+      issuedTokens: [...this.issuedTokens],
+      revokedTokens: [...this.revokedTokens],
+      signedOutAt: [...this.signedOutAt],
+      deletedAt: [...this.deletedAt],
+      pools: [...this.pools.values()],
+    });
+  }
+
+  /** Replaces everything with what toData() returned earlier. */
+  load(data: UserPoolData): void {
+    const copy = structuredClone(data);
+    const fill = <K, V>(map: Map<K, V>, entries: Array<[K, V]>) => {
+      map.clear();
+      for (const [key, value] of entries) map.set(key, value);
+    };
+    fill(this.users, copy.users.map((user) => [user.username, { ...user, groups: new Set(user.groups) }]));
+    fill(this.refreshTokens, copy.refreshTokens);
+    fill(this.sessions, copy.sessions);
+    fill(this.issuedTokens, copy.issuedTokens);
+    fill(this.revokedTokens, copy.revokedTokens);
+    fill(this.signedOutAt, copy.signedOutAt);
+    fill(this.deletedAt, copy.deletedAt);
+    fill(this.pools, copy.pools.map((pool) => [pool.userPoolId, pool]));
   }
 
   user(username: string): PoolUser | undefined {
@@ -120,12 +205,14 @@ export class LocalUserPool extends UserPoolPort {
   createUser(input: { username: string; email?: string; temporaryPassword?: string; sendInvite: boolean }): Promise<CreatedPoolUser> {
     const api = 'AdminCreateUser';
     const logged = { UserPoolId: this.userPoolId, Username: input.username, email: input.email, sendInvite: input.sendInvite, TemporaryPassword: input.temporaryPassword ? '***' : undefined };
-    return this.call(api, logged, () => {
+    return this.call(api, logged, async () => {
       if (!/^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u.test(input.username)) throw this.fail(api, 'InvalidParameterException', 'Invalid username');
       if (this.users.has(input.username)) throw this.fail(api, 'UsernameExistsException', 'User account already exists');
       const password = input.temporaryPassword ?? randomBytes(12).toString('base64url');
       this.checkPassword(api, password);
-      const user: PoolUser = { username: input.username, sub: randomUUID(), email: input.email, status: 'FORCE_CHANGE_PASSWORD', enabled: true, password, groups: new Set() };
+      const passwordHash = await hashPassword(password, this.passwordHashCost);
+      if (this.users.has(input.username)) throw this.fail(api, 'UsernameExistsException', 'User account already exists');
+      const user: PoolUser = { username: input.username, sub: randomUUID(), email: input.email, status: 'FORCE_CHANGE_PASSWORD', enabled: true, passwordHash, groups: new Set() };
       this.users.set(user.username, user);
       return { username: user.username, sub: user.sub, status: user.status };
     });
@@ -145,15 +232,17 @@ export class LocalUserPool extends UserPoolPort {
 
   async signOutEverywhere(username: string): Promise<void> {
     await this.call('AdminUserGlobalSignOut', { Username: username }, () => {
-      this.existing(username, 'AdminUserGlobalSignOut');
-      this.revokeRefreshTokens(username);
+      const user = this.existing(username, 'AdminUserGlobalSignOut');
+      this.revokeTokens(user);
+      this.signedOutAt.set(user.sub, this.runtime.clock());
     });
   }
 
   async deleteUser(username: string): Promise<void> {
     await this.call('AdminDeleteUser', { Username: username }, () => {
-      this.existing(username, 'AdminDeleteUser');
-      this.revokeRefreshTokens(username);
+      const user = this.existing(username, 'AdminDeleteUser');
+      this.revokeTokens(user);
+      this.deletedAt.set(user.sub, this.runtime.clock());
       this.users.delete(username);
     });
   }
@@ -161,11 +250,12 @@ export class LocalUserPool extends UserPoolPort {
   signIn(username: string, password: string): Promise<AuthOutcome> {
     this.runtime.secrets.add(password);
     const api = 'AdminInitiateAuth';
-    return this.call(api, { AuthFlow: 'ADMIN_USER_PASSWORD_AUTH', USERNAME: username }, () => {
+    return this.call(api, { AuthFlow: 'ADMIN_USER_PASSWORD_AUTH', USERNAME: username }, async () => {
       const user = this.users.get(username);
       if (!user) throw this.fail(api, 'NotAuthorizedException', 'Incorrect username or password.');
       if (!user.enabled) throw this.fail(api, 'NotAuthorizedException', 'User is disabled.');
-      if (user.password !== password) throw this.fail(api, 'NotAuthorizedException', 'Incorrect username or password.');
+      if (!(await verifyPassword(password, user.passwordHash))) throw this.fail(api, 'NotAuthorizedException', 'Incorrect username or password.');
+      if (this.users.get(username) !== user || !user.enabled) throw this.fail(api, 'NotAuthorizedException', 'Incorrect username or password.');
       if (user.status === 'FORCE_CHANGE_PASSWORD') {
         const session = randomBytes(32).toString('base64url');
         this.sessions.set(session, { username, expiresAt: this.runtime.clock() + SESSION_TTL_MS });
@@ -177,7 +267,7 @@ export class LocalUserPool extends UserPoolPort {
 
   completeNewPassword(username: string, session: string, newPassword: string): Promise<AuthOutcome> {
     const api = 'AdminRespondToAuthChallenge';
-    return this.call(api, { ChallengeName: 'NEW_PASSWORD_REQUIRED', USERNAME: username }, () => {
+    return this.call(api, { ChallengeName: 'NEW_PASSWORD_REQUIRED', USERNAME: username }, async () => {
       const pending = this.sessions.get(session);
       if (!pending || pending.username !== username) throw this.fail(api, 'NotAuthorizedException', 'Invalid session for the user.');
       if (pending.expiresAt < this.runtime.clock()) throw this.fail(api, 'NotAuthorizedException', 'Invalid session for the user, session is expired.');
@@ -186,7 +276,7 @@ export class LocalUserPool extends UserPoolPort {
       if (!user.enabled) throw this.fail(api, 'NotAuthorizedException', 'User is disabled.');
       this.checkPassword(api, newPassword);
       this.sessions.delete(session);
-      user.password = newPassword;
+      user.passwordHash = await hashPassword(newPassword, this.passwordHashCost);
       user.status = 'CONFIRMED';
       return { kind: 'tokens', tokens: this.issue(user, true) };
     });
@@ -252,6 +342,11 @@ export class LocalUserPool extends UserPoolPort {
     const claims: TokenClaims = { sub: user.sub, username: user.username, groups: [...user.groups], ...(user.email ? { email: user.email } : {}) };
     const tokens: CognitoTokens = { idToken: this.tokens.idToken(claims), accessToken: this.tokens.accessToken(claims), expiresIn: TOKEN_LIFETIME_SECONDS };
     this.runtime.secrets.add(tokens.idToken).add(tokens.accessToken);
+    this.forgetExpiredTokens();
+    for (const token of [tokens.idToken, tokens.accessToken]) {
+      const { jti, exp } = payloadOf(token);
+      if (typeof jti === 'string') this.issuedTokens.set(jti, { username: user.username, expiresAt: typeof exp === 'number' ? exp * 1000 : this.runtime.clock() + TOKEN_LIFETIME_SECONDS * 1000 });
+    }
     if (withRefreshToken) {
       tokens.refreshToken = randomBytes(48).toString('base64url');
       this.runtime.secrets.add(tokens.refreshToken);
@@ -260,8 +355,23 @@ export class LocalUserPool extends UserPoolPort {
     return tokens;
   }
 
-  private revokeRefreshTokens(username: string): void {
-    for (const [token, owner] of this.refreshTokens) if (owner === username) this.refreshTokens.delete(token);
+  /** Global sign-out: refresh tokens stop working, and the identity pool's token check refuses the ID tokens issued so far. */
+  private revokeTokens(user: PoolUser): void {
+    for (const [token, owner] of this.refreshTokens) if (owner === user.username) this.refreshTokens.delete(token);
+    for (const [jti, issued] of this.issuedTokens) {
+      if (issued.username !== user.username) continue;
+      this.issuedTokens.delete(jti);
+      this.revokedTokens.set(jti, issued.expiresAt);
+    }
+  }
+
+  /** Tokens past their expiry need no record: every check refuses them anyway. */
+  private forgetExpiredTokens(): void {
+    const now = this.runtime.clock();
+    for (const [jti, issued] of this.issuedTokens) if (issued.expiresAt <= now) this.issuedTokens.delete(jti);
+    for (const [jti, expiresAt] of this.revokedTokens) if (expiresAt <= now) this.revokedTokens.delete(jti);
+    const oldest = now - TOKEN_LIFETIME_SECONDS * 1000;
+    for (const map of [this.signedOutAt, this.deletedAt]) for (const [sub, at] of map) if (at < oldest) map.delete(sub);
   }
 
   private checkPassword(api: string, password: string): void {
@@ -281,7 +391,15 @@ export class LocalUserPool extends UserPoolPort {
     return awsError('cognito-idp', api, name, message);
   }
 
-  private call<T>(api: string, input: Record<string, unknown>, action: () => T): Promise<T> {
+  private call<T>(api: string, input: Record<string, unknown>, action: () => T | Promise<T>): Promise<T> {
     return this.runtime.invoke('cognito-idp', api, input, action);
+  }
+}
+
+function payloadOf(token: string): { jti?: unknown; exp?: unknown } {
+  try {
+    return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { jti?: unknown; exp?: unknown };
+  } catch {
+    return {};
   }
 }

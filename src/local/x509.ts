@@ -1,10 +1,9 @@
-import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
+import { isIP } from 'node:net';
 import { bytesOf, childrenOf, readNode, readObjectId } from '../certificates/der.js';
-import { OID, bitString, distinguishedName, explicit, integer, objectId, sequence, toPem, utcTime } from './der-writer.js';
+import { OID, bitString, booleanTrue, distinguishedName, explicit, integer, objectId, octetString, sequence, tlv, toPem, utcTime } from './der-writer.js';
 
-/** The issuer AWS IoT writes into the certificates it issues (one odd OU holding the whole name). */
-const AWS_ISSUER = distinguishedName([[OID.organizationalUnit, 'Amazon Web Services O=Amazon.com Inc. L=Seattle ST=Washington C=US']]);
-/** AWS-issued device certificates are valid until the end of 2049. */
+/** AWS-issued device certificates are valid until the end of 2049; the sandbox's are too. */
 export const AWS_CERT_NOT_AFTER = new Date('2049-12-31T23:59:59Z');
 
 const HASH_BY_SIGNATURE_OID: Record<string, string> = {
@@ -17,16 +16,6 @@ const HASH_BY_SIGNATURE_OID: Record<string, string> = {
 };
 /** AWS IoT accepts RSA of 2048 bits or more and the NIST EC curves. */
 const ACCEPTED_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
-
-let issuerKey: KeyObject | undefined;
-/** One fake CA per test process; generating it per certificate would only cost time. */
-export function fakeCaPublicKey(): KeyObject {
-  return createPublicKey(caKey());
-}
-function caKey(): KeyObject {
-  issuerKey ??= generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-  return issuerKey;
-}
 
 export interface ParsedCsr {
   subject: Buffer;
@@ -70,28 +59,137 @@ export interface IssuedX509 {
   certificatePem: string;
 }
 
-/** Issues a real X.509 v3 certificate for the subject and key, signed by the fake CA. */
-export function issueCertificate(subject: Buffer, spki: Buffer, notBefore: Date): IssuedX509 {
+/** What the sandbox keeps of its CA: the key never leaves the state file. */
+export interface CertificateAuthorityState {
+  keyPem: string;
+  certificatePem: string;
+}
+
+const CA_NAME = distinguishedName([
+  [OID.organizationName, 'iot-provisioner'],
+  [OID.commonName, 'iot-provisioner Local IoT Core CA'],
+]);
+const ECDSA_SHA256 = sequence(objectId(OID.ecdsaWithSha256));
+
+/** keyUsage bits (RFC 5280): digitalSignature 0, keyEncipherment 2, keyCertSign 5, cRLSign 6. */
+const KEY_USAGE_CA = bitString(Buffer.from([0x06]), 1);
+const KEY_USAGE_LEAF = bitString(Buffer.from([0xa0]), 5);
+
+/**
+ * The sandbox's certificate authority: an EC P-256 key and a self-signed CA certificate. It signs
+ * device certificates (from a CSR or from generated keys, as AWS IoT does) and the local broker's
+ * TLS server certificate, so one CA is all that clients and the broker need to trust.
+ */
+export class CertificateAuthority {
+  readonly certificatePem: string;
+  readonly publicKey: KeyObject;
+  private readonly key: KeyObject;
+  private readonly keyId: Buffer;
+
+  private constructor(state: CertificateAuthorityState) {
+    this.key = createPrivateKey(state.keyPem);
+    this.publicKey = createPublicKey(this.key);
+    this.certificatePem = state.certificatePem;
+    this.keyId = keyIdentifier(this.publicKey.export({ type: 'spki', format: 'der' }));
+  }
+
+  /** A new CA valid from an hour ago until the end of 2049. */
+  static create(now = new Date()): CertificateAuthority {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const spki = publicKey.export({ type: 'spki', format: 'der' });
+    const id = keyIdentifier(spki);
+    const der = signCertificate(privateKey, {
+      subject: CA_NAME,
+      spki,
+      notBefore: new Date(now.getTime() - 3600_000),
+      extensions: [
+        extension(OID.basicConstraints, sequence(booleanTrue()), true),
+        extension(OID.keyUsage, KEY_USAGE_CA, true),
+        extension(OID.subjectKeyIdentifier, octetString(id)),
+      ],
+    });
+    return new CertificateAuthority({ keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), certificatePem: toPem('CERTIFICATE', der) });
+  }
+
+  static restore(state: CertificateAuthorityState): CertificateAuthority {
+    const ca = new CertificateAuthority(state);
+    if (!new X509Certificate(state.certificatePem).checkPrivateKey(ca.key)) throw new Error('the CA certificate does not match its key');
+    return ca;
+  }
+
+  toState(): CertificateAuthorityState {
+    return { keyPem: this.key.export({ type: 'pkcs8', format: 'pem' }).toString(), certificatePem: this.certificatePem };
+  }
+
+  /** A device certificate for the subject and key of a CSR. */
+  issue(subject: Buffer, spki: Buffer, notBefore: Date): IssuedX509 {
+    const der = this.sign(subject, spki, notBefore, [extension(OID.basicConstraints, sequence(), true), extension(OID.keyUsage, KEY_USAGE_LEAF, true)]);
+    return { certificateId: certificateIdOf(der), certificatePem: toPem('CERTIFICATE', der) };
+  }
+
+  /** CreateKeysAndCertificate: AWS generates an RSA 2048 key pair and returns the private key once. */
+  issueKeysAndCertificate(notBefore: Date): IssuedX509 & { privateKey: string } {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const subject = distinguishedName([[OID.commonName, 'AWS IoT Certificate']]);
+    const certificate = this.issue(subject, publicKey.export({ type: 'spki', format: 'der' }), notBefore);
+    return { ...certificate, privateKey: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString() };
+  }
+
+  /** A TLS server certificate for these host names and IP addresses, with a fresh EC key. */
+  issueServer(hosts: string[], notBefore: Date): { key: string; cert: string } {
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const names = [...new Set(hosts)].map((host) => {
+      const version = isIP(host);
+      if (version === 4) return tlv(0x87, Buffer.from(host.split('.').map(Number)));
+      if (version === 6) throw new Error('IPv6 server names are not supported by the sandbox CA');
+      return tlv(0x82, Buffer.from(host, 'ascii'));
+    });
+    const der = this.sign(distinguishedName([[OID.commonName, hosts[0] ?? 'localhost']]), publicKey.export({ type: 'spki', format: 'der' }), notBefore, [
+      extension(OID.basicConstraints, sequence(), true),
+      extension(OID.keyUsage, KEY_USAGE_LEAF, true),
+      extension(OID.extKeyUsage, sequence(objectId(OID.serverAuth))),
+      extension(OID.subjectAltName, sequence(...names)),
+    ]);
+    return { key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), cert: toPem('CERTIFICATE', der) };
+  }
+
+  private sign(subject: Buffer, spki: Buffer, notBefore: Date, extensions: Buffer[]): Buffer {
+    return signCertificate(this.key, {
+      subject,
+      issuer: CA_NAME,
+      spki,
+      notBefore,
+      extensions: [...extensions, extension(OID.subjectKeyIdentifier, octetString(keyIdentifier(spki))), extension(OID.authorityKeyIdentifier, sequence(tlv(0x80, this.keyId)))],
+    });
+  }
+}
+
+/** The id AWS IoT gives a certificate: the lowercase hex SHA-256 of its DER. */
+export function certificateIdOf(der: Buffer): string {
+  return createHash('sha256').update(der).digest('hex');
+}
+
+function signCertificate(key: KeyObject, input: { subject: Buffer; issuer?: Buffer; spki: Buffer; notBefore: Date; extensions: Buffer[] }): Buffer {
   const serial = randomBytes(16);
   serial[0] = (serial[0]! & 0x7f) | 0x01;
-  const algorithm = sequence(objectId(OID.ecdsaWithSha256));
   const tbs = sequence(
     explicit(0, integer(Buffer.from([2]))),
     integer(serial),
-    algorithm,
-    AWS_ISSUER,
-    sequence(utcTime(new Date(Math.floor(notBefore.getTime() / 1000) * 1000)), utcTime(AWS_CERT_NOT_AFTER)),
-    subject,
-    spki,
+    ECDSA_SHA256,
+    input.issuer ?? input.subject,
+    sequence(utcTime(new Date(Math.floor(input.notBefore.getTime() / 1000) * 1000)), utcTime(AWS_CERT_NOT_AFTER)),
+    input.subject,
+    input.spki,
+    explicit(3, sequence(...input.extensions)),
   );
-  const der = sequence(tbs, algorithm, bitString(sign('sha256', tbs, caKey())));
-  return { certificateId: createHash('sha256').update(der).digest('hex'), certificatePem: toPem('CERTIFICATE', der) };
+  return sequence(tbs, ECDSA_SHA256, bitString(sign('sha256', tbs, key)));
 }
 
-/** CreateKeysAndCertificate: AWS generates an RSA 2048 key pair and returns the private key once. */
-export function issueKeysAndCertificate(notBefore: Date): IssuedX509 & { privateKey: string } {
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const subject = distinguishedName([[OID.commonName, 'AWS IoT Certificate']]);
-  const certificate = issueCertificate(subject, publicKey.export({ type: 'spki', format: 'der' }), notBefore);
-  return { ...certificate, privateKey: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString() };
+function extension(oid: string, value: Buffer, critical = false): Buffer {
+  return sequence(objectId(oid), ...(critical ? [booleanTrue()] : []), octetString(value));
+}
+
+/** RFC 5280's method 1 takes SHA-1 of the key bits; any stable digest of the key serves, and SHA-256 avoids SHA-1. */
+function keyIdentifier(spki: Buffer): Buffer {
+  return createHash('sha256').update(spki).digest().subarray(0, 20);
 }

@@ -27,8 +27,11 @@ export interface FakeAwsSnapshot extends IotSnapshot {
   identities: Array<{ identityId: string; sub: string }>;
 }
 
+/** Real scrypt hashing at a cost that keeps thousands of test sign-ins fast. */
+const TEST_SCRYPT_COST = 16;
+
 /**
- * The three AWS fakes wired together with one call log, one fault injector and one clock:
+ * The three local AWS services wired together with one call log, one fault injector and one clock:
  * what service and HTTP tests bind in place of the adapters.
  */
 export class FakeAws {
@@ -55,8 +58,19 @@ export class FakeAws {
       new TestTokenIssuer({ issuer: `https://cognito-idp.${this.region}.amazonaws.com/${this.userPoolId}`, clientId: this.clientId, clock: this.runtime.clock });
     const shared = { runtime: this.runtime, region: this.region, accountId: this.accountId };
     this.iot = new LocalIot({ ...shared, pageSize: options.pageSize });
-    this.userPool = new LocalUserPool({ ...shared, tokens: this.tokens, userPoolId: this.userPoolId, minPasswordLength: options.minPasswordLength });
-    this.identityPool = new LocalIdentityPool({ ...shared, identityPoolId: this.identityPoolId, userPoolId: this.userPoolId });
+    this.userPool = new LocalUserPool({
+      ...shared,
+      tokens: this.tokens,
+      userPoolId: this.userPoolId,
+      minPasswordLength: options.minPasswordLength,
+      passwordHashCost: TEST_SCRYPT_COST,
+    });
+    this.identityPool = new LocalIdentityPool({
+      ...shared,
+      identityPoolId: this.identityPoolId,
+      userPoolId: this.userPoolId,
+      isRevoked: (claims) => this.userPool.isRevoked(claims),
+    });
   }
 
   /** Every call so far, in order, as `{ api: 'CreateThing', input }`. */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { validateCsr } from '../../../src/certificates/csr.js';
 import { certificateNotAfter } from '../../../src/certificates/pem.js';
 import { isDomainError } from '../../../src/common/errors/domain-error.js';
-import { AWS_CERT_NOT_AFTER, issueKeysAndCertificate } from '../../../src/local/x509.js';
+import { AWS_CERT_NOT_AFTER, CertificateAuthority } from '../../../src/local/x509.js';
 import { createTestCsr } from '../../support/csr.js';
 import { OID, bitString, distinguishedName, integer, objectId, sequence, tlv, toPem } from '../../../src/local/der-writer.js';
 import { tamperedCsr } from '../../support/factories.js';
@@ -41,7 +41,7 @@ describe('validateCsr', () => {
 
   it.each([
     ['garbage', 'hello', /not one PEM block/],
-    ['a certificate instead of a request', issueKeysAndCertificate(new Date()).certificatePem, /not one PEM block/],
+    ['a certificate instead of a request', CertificateAuthority.create().issueKeysAndCertificate(new Date()).certificatePem, /not one PEM block/],
     ['two requests in one', createTestCsr().csrPem + createTestCsr().csrPem, /not one PEM block/],
     ['a PEM block of garbage', '-----BEGIN CERTIFICATE REQUEST-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE REQUEST-----\n', /not a well-formed PKCS#10/],
     ['RSA 1024', createTestCsr({ keyType: 'rsa', modulusLength: 1024 }).csrPem, /RSA key has 1024 bits; use RSA of at least 2048 bits, or EC P-256 or P-384/],
@@ -72,6 +72,6 @@ describe('validateCsr', () => {
 
 describe('certificateNotAfter', () => {
   it('reads the expiry from the PEM', () => {
-    expect(certificateNotAfter(issueKeysAndCertificate(new Date()).certificatePem)).toEqual(AWS_CERT_NOT_AFTER);
+    expect(certificateNotAfter(CertificateAuthority.create().issueKeysAndCertificate(new Date()).certificatePem)).toEqual(AWS_CERT_NOT_AFTER);
   });
 });

@@ -2,7 +2,6 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { allPages } from '../../../src/aws/pages.js';
 import { LocalIot } from '../../../src/local/local-iot.js';
-import { fakeCaPublicKey } from '../../../src/local/x509.js';
 import { createTestCsr } from '../../support/csr.js';
 
 const DOC = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: '*' }] });
@@ -88,7 +87,7 @@ describe('LocalIot', () => {
     const fromCsr = await iot.createCertificateFromCsr(createTestCsr({ commonName: 'dev-1' }).csrPem);
     const x509 = new X509Certificate(fromCsr.certificatePem);
     expect(x509.subject).toBe('CN=dev-1');
-    expect(x509.verify(fakeCaPublicKey())).toBe(true);
+    expect(x509.verify(iot.ca.publicKey)).toBe(true);
     expect(new Date(x509.validTo).toISOString()).toBe('2049-12-31T23:59:59.000Z');
     expect(fromCsr.certificateId).toMatch(/^[0-9a-f]{64}$/);
     expect(fromCsr.certificateArn).toBe(`arn:aws:iot:eu-west-1:123456789012:cert/${fromCsr.certificateId}`);
