@@ -63,7 +63,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   if (config.http.corsOrigins.length > 0) {
     app.enableCors({ origin: [...config.http.corsOrigins], exposedHeaders: ['x-request-id', 'retry-after'] });
   }
-  setupSwagger(app);
+  setupSwagger(app, config.aws.mode);
   app.enableShutdownHooks();
   return app;
 }

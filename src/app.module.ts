@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import type { DestinationStream } from 'pino';
 import { AuthModule } from './auth/auth.module.js';
@@ -14,22 +14,34 @@ import { DevicesModule } from './devices/devices.module.js';
 import { DriftModule } from './drift/drift.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
+import { LocalAwsModule } from './local/local-aws.module.js';
+import { LocalIotCoreModule } from './local/local-iot-core.module.js';
 import { OperationsModule } from './operations/operations.module.js';
 import { PersistenceModule } from './persistence/persistence.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { UsersModule } from './users/users.module.js';
 
+/**
+ * What local mode adds to the app: the local IoT Core around the sandbox (JWKS route, the broker's
+ * DataPlaneAuthority and BrokerTls). The local MQTT broker's module (LocalBrokerModule, in
+ * src/local/broker/) belongs in this list too: this is the one place it is wired in.
+ */
+export function localModeImports(): Array<Type | DynamicModule> {
+  return [LocalIotCoreModule];
+}
+
 @Module({})
 export class AppModule {
   /** `logStream` lets tests capture log lines; production logs to stdout. */
   static forRoot(config: AppConfig, logStream?: DestinationStream): DynamicModule {
+    const local = config.aws.mode === 'local';
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(config, logStream),
         PersistenceModule,
-        AwsModule,
+        local ? AwsModule.forRoot(LocalAwsModule.forRoot()) : AwsModule.forRoot(),
         AuthModule,
         HealthModule,
         IdempotencyModule,
@@ -40,6 +52,7 @@ export class AppModule {
         UsersModule,
         SessionsModule,
         DriftModule,
+        ...(local ? localModeImports() : []),
       ],
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },

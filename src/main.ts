@@ -5,6 +5,7 @@ import { configureApp, createFastifyAdapter } from './app.factory.js';
 import { AppModule } from './app.module.js';
 import { loadConfig } from './config/app-config.js';
 import { ConfigError } from './config/env-parsers.js';
+import { localModeBanner } from './local/banner.js';
 import { prepareDatabase } from './persistence/database.js';
 
 /** Boot messages go to stderr as JSON before the app's logger exists. */
@@ -22,7 +23,8 @@ async function bootstrap(): Promise<void> {
   await configureApp(app, config);
   app.getHttpServer().on('close', () => void database.stop());
   await app.listen(config.port, config.host);
-  bootLog('info', `iot-provisioner listening on http://${config.host}:${config.port} (docs at /docs)`);
+  bootLog('info', `iot-provisioner listening on http://${config.host}:${config.port} (docs at /docs, AWS mode: ${config.aws.mode})`);
+  if (config.aws.mode === 'local') process.stderr.write(localModeBanner(config));
 }
 
 bootstrap().catch((error: unknown) => {

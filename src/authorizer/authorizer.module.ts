@@ -8,5 +8,6 @@ import { AuthorizerService } from './authorizer.service.js';
   imports: [PrincipalsModule],
   controllers: [AuthorizerController],
   providers: [AuthorizerService, AuthorizerCallerGuard],
+  exports: [AuthorizerService],
 })
 export class AuthorizerModule {}

@@ -10,7 +10,8 @@ import { buildOpenApiDocument } from '../common/http/swagger.js';
  * connects to the database or AWS, so it runs anywhere.
  */
 export async function renderOpenApi(): Promise<string> {
-  const config = loadConfig({ DATABASE_URL: 'postgresql://unused@127.0.0.1:1/unused', LOG_LEVEL: 'silent' });
+  // The API as deployed against AWS; local mode only adds its JWKS route.
+  const config = loadConfig({ AWS_MODE: 'aws', DATABASE_URL: 'postgresql://unused@127.0.0.1:1/unused', LOG_LEVEL: 'silent' });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createFastifyAdapter(config), {
     logger: false,
   });

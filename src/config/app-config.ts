@@ -3,7 +3,14 @@ import { ConfigError, EnvReader, type Env } from './env-parsers.js';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** `aws`: the SDK adapters talk to AWS (or an emulator). `local`: the service plays Cognito and AWS IoT itself. */
+export const AWS_MODES = ['aws', 'local'] as const;
+export type AwsMode = (typeof AWS_MODES)[number];
+
 export interface AwsConfig {
+  mode: AwsMode;
+  /** Why this mode: set by AWS_MODE, or chosen because no AWS setting was given outside production. */
+  modeChosenBy: 'AWS_MODE' | 'no AWS settings' | 'AWS settings';
   region?: string;
   endpointUrl?: string;
   accountId?: string;
@@ -52,6 +59,10 @@ export interface AppConfig {
   cognito: CognitoConfig;
   iot: { endpoint?: string };
   resourcePrefix: string;
+  /** The local IoT Core (AWS_MODE=local): where its state lives. */
+  local: { stateDir: string };
+  // Local IoT Core MQTT listeners (AWS_MODE=local).
+  localMqtt: { host: string; port: number; wssPort: number; wsPort: number };
   authorizerSecret?: string;
   /** Where the deployed authorizer Lambda asks this service whether a user is active. */
   authorizerServiceUrl?: string;
@@ -96,8 +107,38 @@ const IDENTITY_POOL_ID = /^[\w-]+:[0-9a-f-]+$/;
 const CLIENT_ID = /^[\w+]+$/;
 const PREFIX = /^[a-z][a-z0-9]{0,15}$/;
 
+/** Any of these means the operator configured AWS (or an emulator); none at all, outside production, means local mode. */
+const AWS_SETTINGS = [
+  'AWS_REGION',
+  'AWS_ENDPOINT_URL',
+  'AWS_ACCOUNT_ID',
+  'COGNITO_USER_POOL_ID',
+  'COGNITO_CLIENT_ID',
+  'COGNITO_IDENTITY_POOL_ID',
+  'COGNITO_ISSUER',
+  'COGNITO_JWKS_URI',
+  'IOT_ENDPOINT',
+] as const;
+/** Settings the local IoT Core owns: giving them with AWS_MODE=local is a mistake worth stopping for. */
+const OWNED_BY_LOCAL_MODE = ['AWS_ENDPOINT_URL', 'COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'COGNITO_CLIENT_SECRET', 'COGNITO_IDENTITY_POOL_ID', 'COGNITO_ISSUER', 'COGNITO_JWKS_URI'];
+
+/** The local IoT Core's fixed ids: the sandbox state is one account, one user pool, one identity pool. */
+export const LOCAL_DEFAULTS = {
+  region: 'us-east-1',
+  accountId: '000000000000',
+  userPoolSuffix: 'LocalPool1',
+  clientId: 'localappclient000000000001',
+  identityPoolSuffix: '00000000-0000-4000-8000-00000000a001',
+  /** Used when ADMIN_API_KEYS is unset in local mode outside production, and printed in the start-up banner. */
+  adminApiKey: 'local-admin-key-change-me-0123456789',
+} as const;
+
 export function loadConfig(env: Env): AppConfig {
   const read = new EnvReader(env);
+  const production = read.string('NODE_ENV') === 'production';
+  const explicitMode = env.AWS_MODE === undefined || env.AWS_MODE === '' ? undefined : read.oneOf('AWS_MODE', AWS_MODES, 'aws');
+  const anyAwsSetting = AWS_SETTINGS.some((name) => env[name] !== undefined && env[name] !== '');
+  const mode: AwsMode = explicitMode ?? (!production && !anyAwsSetting ? 'local' : 'aws');
   const config: AppConfig = {
     port: read.int('PORT', 3000, 0, 65535),
     host: read.string('HOST') ?? '0.0.0.0',
@@ -122,6 +163,8 @@ export function loadConfig(env: Env): AppConfig {
       group: read.string('ADMIN_GROUP', { pattern: /^[\w.@+=,-]{1,128}$/, rule: 'must be a Cognito group name' }) ?? 'admins',
     },
     aws: {
+      mode,
+      modeChosenBy: explicitMode ? 'AWS_MODE' : mode === 'local' ? 'no AWS settings' : 'AWS settings',
       region: read.string('AWS_REGION', { pattern: REGION, rule: 'must be a region such as eu-west-1' }),
       endpointUrl: read.url('AWS_ENDPOINT_URL', ['http:', 'https:']),
       accountId: read.string('AWS_ACCOUNT_ID', { pattern: /^\d{12}$/, rule: 'must be 12 digits' }),
@@ -148,6 +191,16 @@ export function loadConfig(env: Env): AppConfig {
     resourcePrefix:
       read.string('RESOURCE_PREFIX', { pattern: PREFIX, rule: 'must be 1-16 lowercase letters or digits, starting with a letter' }) ??
       'iotp',
+    local: {
+      stateDir: read.string('LOCAL_STATE_DIR') ?? '.data/local-aws',
+    },
+    // Local IoT Core MQTT listeners (AWS_MODE=local).
+    localMqtt: {
+      host: read.string('LOCAL_MQTT_HOST', { pattern: /^[\w.-]+$/, rule: 'must be a host name or IPv4 address' }) ?? '127.0.0.1',
+      port: read.int('LOCAL_MQTT_PORT', 8883, 1, 65535),
+      wssPort: read.int('LOCAL_MQTT_WSS_PORT', 8443, 1, 65535),
+      wsPort: read.int('LOCAL_MQTT_WS_PORT', 8080, 1, 65535),
+    },
     authorizerSecret: read.string('AUTHORIZER_SECRET', { minLength: 32 }),
     authorizerServiceUrl: read.url('AUTHORIZER_SERVICE_URL', ['https:', 'http:']),
     credentialCache: {
@@ -172,8 +225,37 @@ export function loadConfig(env: Env): AppConfig {
       wssPort: read.int('LOCAL_MQTT_WSS_PORT', 8443, 0, 65535),
     },
   };
+  if (mode === 'local') {
+    for (const name of OWNED_BY_LOCAL_MODE) if (env[name]) read.problems.push(`${name} cannot be set with AWS_MODE=local: the local IoT Core provides it`);
+  }
   if (read.problems.length > 0) throw new ConfigError(read.problems);
-  return deepFreeze(config);
+  return deepFreeze(mode === 'local' ? withLocalAws(config, production) : config);
+}
+
+/** Local mode: the region, account and pool ids of the sandbox, and token verification against the JWKS this service serves. */
+function withLocalAws(config: AppConfig, production: boolean): AppConfig {
+  const region = config.aws.region ?? LOCAL_DEFAULTS.region;
+  const userPoolId = `${region}_${LOCAL_DEFAULTS.userPoolSuffix}`;
+  const issuer = `${localServiceUrl(config)}/v1/local/cognito/${userPoolId}`;
+  return {
+    ...config,
+    admin: { ...config.admin, apiKeys: config.admin.apiKeys.length > 0 || production ? config.admin.apiKeys : [LOCAL_DEFAULTS.adminApiKey] },
+    aws: { ...config.aws, region, accountId: config.aws.accountId ?? LOCAL_DEFAULTS.accountId },
+    cognito: {
+      userPoolId,
+      clientId: LOCAL_DEFAULTS.clientId,
+      identityPoolId: `${region}:${LOCAL_DEFAULTS.identityPoolSuffix}`,
+      issuer,
+      jwksUri: `${issuer}/.well-known/jwks.json`,
+    },
+    iot: { endpoint: config.iot.endpoint ?? config.localMqtt.host },
+  };
+}
+
+/** Where the service reaches itself (its own JWKS): the listening address, with a wildcard host read as loopback. */
+export function localServiceUrl(config: Pick<AppConfig, 'host' | 'port'>): string {
+  const host = config.host === '0.0.0.0' || config.host === '' ? '127.0.0.1' : config.host === '::' ? '[::1]' : config.host;
+  return `http://${host}:${config.port}`;
 }
 
 function deepFreeze<T>(value: T): T {

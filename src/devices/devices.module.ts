@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { MqttModule } from '../mqtt/mqtt.module.js';
 import { DeviceCertificatesController } from './device-certificates.controller.js';
 import { DeviceCertificatesService } from './device-certificates.service.js';
 import { DevicesController } from './devices.controller.js';
@@ -9,6 +10,7 @@ import { DeviceOperations } from './operations/device-operations.js';
 import { UserDeviceCleanup } from './user-device-cleanup.js';
 
 @Module({
+  imports: [MqttModule],
   controllers: [DevicesController, DeviceCertificatesController, MyDevicesController],
   providers: [
     DevicesRepository,

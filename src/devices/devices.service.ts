@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { IotEndpoint } from '../aws/iot-endpoint.js';
 import { validateCsr } from '../certificates/csr.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ignoreNotFound } from '../common/errors/ignore-not-found.js';
 import { DEFAULT_PAGE_SIZE, decodeCursor, toPage, type PageQueryDto } from '../common/http/pagination.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { MqttConnection } from '../mqtt/mqtt-connection.js';
 import { OperationRunner } from '../operations/operation-runner.js';
 import { deviceSubject } from '../operations/subjects.js';
 import { devicePolicyName, thingName as composeThingName } from '../policy/names.js';
@@ -22,7 +22,7 @@ export class DevicesService extends UserDeviceCleanup {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly devices: DevicesRepository,
-    private readonly endpoint: IotEndpoint,
+    private readonly mqtt: MqttConnection,
     private readonly operations: DeviceOperations,
     private readonly runner: OperationRunner,
   ) {
@@ -35,7 +35,7 @@ export class DevicesService extends UserDeviceCleanup {
     const owner = await this.ownerOf(username);
     const thingName = composeThingName(this.config.resourcePrefix, owner.username, input.name);
     // Read before anything is created: once the device exists, its response (and any private key) must not fail.
-    const endpoint = await this.endpoint.get();
+    const endpoint = await this.mqtt.endpoint();
     const { device, privateKey } = await this.runner.run(this.operations.registration, deviceSubject(thingName), {
       deviceId: randomUUID(),
       userId: owner.id,
@@ -51,7 +51,7 @@ export class DevicesService extends UserDeviceCleanup {
 
   async get(thingName: string): Promise<DeviceDto> {
     const device = await this.devices.getByThingName(thingName);
-    return DeviceDto.from(device, await this.endpoint.get());
+    return DeviceDto.from(device, await this.mqtt.endpoint());
   }
 
   async listOfOwner(username: string, query: PageQueryDto): Promise<DevicePageDto> {
@@ -92,7 +92,8 @@ export class DevicesService extends UserDeviceCleanup {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.devices.listByOwner(owner.id, limit, decodeCursor(query.cursor));
     const page = toPage(rows, limit, (device) => device.name);
-    const endpoint = page.items.length > 0 ? await this.endpoint.get() : '';
+    if (page.items.length === 0) return { items: [], nextCursor: page.nextCursor };
+    const endpoint = await this.mqtt.endpoint();
     return { items: page.items.map((device) => DeviceDto.from(device, endpoint)), nextCursor: page.nextCursor };
   }
 }

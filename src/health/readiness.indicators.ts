@@ -30,9 +30,12 @@ export class ReadinessIndicators {
     }
   }
 
+  /** In local mode the service is its own AWS, and says so. */
   awsSettings(): HealthIndicatorResult {
     const check = this.indicator.check('aws');
+    const mode = this.config.aws.mode;
+    if (mode === 'local') return check.up({ mode, message: 'local IoT Core: Cognito and AWS IoT are played by this service', stateDir: this.config.local.stateDir });
     const missing = missingAwsSettings(this.config);
-    return missing.length === 0 ? check.up() : check.down({ message: 'AWS is not configured', missing });
+    return missing.length === 0 ? check.up({ mode }) : check.down({ mode, message: 'AWS is not configured', missing });
   }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { MqttModule } from '../mqtt/mqtt.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { CredentialCacheModule } from '../credential-cache/credential-cache.module.js';
 import { CredentialVendor } from './credential-vendor.js';
@@ -11,7 +12,7 @@ import { SignInFailuresRepository } from './sign-in-failures.repository.js';
 import { SignInLimiter } from './sign-in-limiter.js';
 
 @Module({
-  imports: [UsersModule, CredentialCacheModule],
+  imports: [UsersModule, CredentialCacheModule, MqttModule],
   controllers: [SessionsController],
   providers: [SessionsService, CredentialVendor, SessionOperations, IdentityLinker, MqttSettings, SignInLimiter, SignInFailuresRepository],
 })

@@ -1,5 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { PageDto } from '../../common/http/pagination.js';
+import { MqttEndpointDto } from '../../mqtt/mqtt-endpoint.dto.js';
+import type { MqttEndpoint } from '../../mqtt/mqtt-connection.js';
 import { deviceClientId, deviceTopicPrefix } from '../../policy/names.js';
 import type { CertificateRecord, DeviceRecord } from '../devices.repository.js';
 
@@ -31,8 +33,7 @@ export class IssuedCertificateDto extends CertificateDto {
   }
 }
 
-export class MqttSettingsDto {
-  @ApiProperty({ description: 'The account\'s IoT data endpoint (ATS)', example: 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com' }) endpoint!: string;
+export class MqttSettingsDto extends MqttEndpointDto {
   @ApiProperty({ description: 'The only client id the device may connect with: its thing name', example: EXAMPLE_THING }) clientId!: string;
   @ApiProperty({ description: 'The device may publish, receive and subscribe only under this prefix', example: 'alice/scanner-1/' })
   topicPrefix!: string;
@@ -54,7 +55,7 @@ export class DeviceDto extends DeviceBaseDto {
   @ApiProperty({ type: [CertificateDto], description: 'Oldest first; two while a rotation is under way' })
   certificates!: CertificateDto[];
 
-  static from(device: DeviceRecord, endpoint: string): DeviceDto {
+  static from(device: DeviceRecord, endpoint: MqttEndpoint): DeviceDto {
     return { ...baseOf(device, endpoint), certificates: device.certificates.map(CertificateDto.from) };
   }
 }
@@ -64,7 +65,7 @@ export class RegisteredDeviceDto extends DeviceBaseDto {
   @ApiPropertyOptional({ description: PRIVATE_KEY_DESCRIPTION, example: '-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----\n' })
   privateKey?: string;
 
-  static from(device: DeviceRecord, endpoint: string, privateKey: string | undefined): RegisteredDeviceDto {
+  static from(device: DeviceRecord, endpoint: MqttEndpoint, privateKey: string | undefined): RegisteredDeviceDto {
     return {
       ...baseOf(device, endpoint),
       certificate: CertificateDto.from(device.certificates[0]!),
@@ -77,14 +78,14 @@ export class DevicePageDto extends PageDto {
   @ApiProperty({ type: [DeviceDto] }) items!: DeviceDto[];
 }
 
-function baseOf(device: DeviceRecord, endpoint: string): DeviceBaseDto {
+function baseOf(device: DeviceRecord, endpoint: MqttEndpoint): DeviceBaseDto {
   return {
     name: device.name,
     owner: device.owner,
     thingName: device.thingName,
     thingArn: device.thingArn,
     attributes: device.attributes as Record<string, string>,
-    mqtt: { endpoint, clientId: deviceClientId(device.thingName), topicPrefix: deviceTopicPrefix(device.owner, device.name) },
+    mqtt: { ...endpoint, clientId: deviceClientId(device.thingName), topicPrefix: deviceTopicPrefix(device.owner, device.name) },
     createdAt: device.createdAt,
   };
 }

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { MqttEndpointDto } from '../../mqtt/mqtt-endpoint.dto.js';
 
 export class TokensDto {
   @ApiProperty({ description: 'Cognito ID token (send as Authorization: Bearer)', example: 'eyJraWQiOi...' }) idToken!: string;
@@ -15,10 +16,7 @@ export class AwsCredentialsDto {
   @ApiProperty({ description: 'When the credentials expire (AWS: one hour)', example: '2026-11-22T11:00:00.000Z' }) expiration!: Date;
 }
 
-export class MqttDto {
-  @ApiProperty({ description: 'AWS IoT data endpoint (MQTT over WebSocket, SigV4)', example: 'abc123-ats.iot.eu-west-1.amazonaws.com' })
-  endpoint!: string;
-  @ApiProperty({ example: 'eu-west-1' }) region!: string;
+export class MqttDto extends MqttEndpointDto {
   @ApiProperty({ description: 'Connect with this client id; for several connections use <clientId>.<suffix>', example: 'alice' })
   clientId!: string;
   @ApiProperty({ description: 'Publish and subscribe under this prefix only', example: 'alice/' }) topicPrefix!: string;

@@ -15,7 +15,7 @@ import { awsConfig } from './support.js';
 describe('AwsModule', () => {
   it('binds each port to its adapter, sharing one QuotaLimiter', async () => {
     const config = awsConfig();
-    const moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(config), AwsModule] }).compile();
+    const moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(config), AwsModule.forRoot()] }).compile();
     const iot = moduleRef.get(IotPort);
     expect(iot).toBeInstanceOf(IotAdapter);
     // Proves constructor injection worked: the config and the shared limiter arrived.
@@ -28,7 +28,7 @@ describe('AwsModule', () => {
 
   it('lets tests swap the adapters for the fakes', async () => {
     const aws = new FakeAws();
-    const moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(awsConfig()), AwsModule] })
+    const moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(awsConfig()), AwsModule.forRoot()] })
       .overrideProvider(IotPort)
       .useValue(aws.iot)
       .compile();

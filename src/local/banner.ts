@@ -1,0 +1,31 @@
+import { join } from 'node:path';
+import { LOCAL_DEFAULTS, localServiceUrl, type AppConfig } from '../config/app-config.js';
+
+/** The start-up banner of local mode: what runs where, where the state lives, how to reset it. */
+export function localModeBanner(config: AppConfig): string {
+  const api = localServiceUrl(config);
+  const mqtt = config.localMqtt;
+  const defaultKey = config.admin.apiKeys.length === 1 && config.admin.apiKeys[0] === LOCAL_DEFAULTS.adminApiKey;
+  const why =
+    config.aws.modeChosenBy === 'AWS_MODE' ? 'AWS_MODE=local' : 'no AWS settings are set and NODE_ENV is not production';
+  const database = config.database.url ? 'the database at DATABASE_URL' : `the embedded database in ${config.database.embeddedDir}`;
+  const lines = [
+    '',
+    '================================ LOCAL IoT CORE ================================',
+    ` iot-provisioner runs in LOCAL mode (${why}).`,
+    ' It plays Amazon Cognito and AWS IoT Core itself; nothing is sent to AWS.',
+    '',
+    ` API       ${api}/v1${defaultKey ? `   (admin key: x-api-key: ${LOCAL_DEFAULTS.adminApiKey})` : ''}`,
+    ` Swagger   ${api}/docs`,
+    ` MQTT      mqtts://${mqtt.host}:${mqtt.port} (client certificates)`,
+    `           wss://${mqtt.host}:${mqtt.wssPort}/mqtt and ws://${mqtt.host}:${mqtt.wsPort}/mqtt (SigV4 or custom authorizer ${config.resourcePrefix}-authorizer)`,
+    ` CA        ${api}/v1/mqtt/ca (trust it for the MQTT endpoints)`,
+    ` JWKS      ${config.cognito.jwksUri}`,
+    ` State     ${join(config.local.stateDir, 'state.json')}, kept consistent with ${database}`,
+    ` Reset     stop the service, then: npm run reset:local (deletes the local state and the embedded database)`,
+    ' AWS       set AWS_REGION and the COGNITO_* variables (README "Running against AWS"), or AWS_MODE=aws',
+    '================================================================================',
+    '',
+  ];
+  return lines.join('\n');
+}

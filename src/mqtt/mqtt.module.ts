@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { MqttConnection } from './mqtt-connection.js';
+import { MqttController } from './mqtt.controller.js';
+
+/** How MQTT clients reach the endpoint: connection facts for responses, and the CA to trust. */
+@Module({
+  controllers: [MqttController],
+  providers: [MqttConnection],
+  exports: [MqttConnection],
+})
+export class MqttModule {}
