@@ -24,7 +24,7 @@ async function bootstrap(): Promise<void> {
   app.getHttpServer().on('close', () => void database.stop());
   await app.listen(config.port, config.host);
   bootLog('info', `iot-provisioner listening on http://${config.host}:${config.port} (docs at /docs, AWS mode: ${config.aws.mode})`);
-  if (config.aws.mode === 'local') process.stderr.write(localModeBanner(config));
+  if (config.aws.mode === 'local') process.stderr.write(localModeBanner(config, { embeddedDatabase: !loaded.database.url }));
 }
 
 bootstrap().catch((error: unknown) => {

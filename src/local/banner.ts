@@ -2,13 +2,13 @@ import { join } from 'node:path';
 import { LOCAL_DEFAULTS, localServiceUrl, type AppConfig } from '../config/app-config.js';
 
 /** The start-up banner of local mode: what runs where, where the state lives, how to reset it. */
-export function localModeBanner(config: AppConfig): string {
+export function localModeBanner(config: AppConfig, options: { embeddedDatabase: boolean }): string {
   const api = localServiceUrl(config);
   const mqtt = config.localMqtt;
   const defaultKey = config.admin.apiKeys.length === 1 && config.admin.apiKeys[0] === LOCAL_DEFAULTS.adminApiKey;
   const why =
     config.aws.modeChosenBy === 'AWS_MODE' ? 'AWS_MODE=local' : 'no AWS settings are set and NODE_ENV is not production';
-  const database = config.database.url ? 'the database at DATABASE_URL' : `the embedded database in ${config.database.embeddedDir}`;
+  const database = options.embeddedDatabase ? `the embedded database in ${config.database.embeddedDir}` : 'the database at DATABASE_URL';
   const lines = [
     '',
     '================================ LOCAL IoT CORE ================================',
@@ -22,7 +22,9 @@ export function localModeBanner(config: AppConfig): string {
     ` CA        ${api}/v1/mqtt/ca (trust it for the MQTT endpoints)`,
     ` JWKS      ${config.cognito.jwksUri}`,
     ` State     ${join(config.local.stateDir, 'state.json')}, kept consistent with ${database}`,
-    ` Reset     stop the service, then: npm run reset:local (deletes the local state and the embedded database)`,
+    options.embeddedDatabase
+      ? ' Reset     stop the service, then: npm run reset:local (deletes the local state and the embedded database)'
+      : ' Reset     stop the service, delete the local state (npm run reset:local) and empty the database at DATABASE_URL',
     ' AWS       set AWS_REGION and the COGNITO_* variables (README "Running against AWS"), or AWS_MODE=aws',
     '================================================================================',
     '',
