@@ -42,6 +42,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const jwks = new JwksServer(() => (aws?.tokens instanceof TestTokenIssuer ? aws.tokens.jwks() : { keys: [] }));
   const jwksUri = await jwks.start();
   const config = loadConfig({
+    // Without fakes and AWS settings the service would play AWS itself (local mode); tests ask for that explicitly.
+    AWS_MODE: 'aws',
     LOG_LEVEL: 'info',
     ADMIN_API_KEYS: ADMIN_KEY,
     DATABASE_MIGRATE_ON_START: 'false',

@@ -136,7 +136,7 @@ describe('IdentityPoolAdapter: bootstrap calls', () => {
   });
 
   it('still needs the region', async () => {
-    await expect(adapter(loadConfig({})).findIdentityPool('iotp-identities')).rejects.toMatchObject({ code: 'AWS_NOT_CONFIGURED' });
+    await expect(adapter(loadConfig({ AWS_MODE: 'aws' })).findIdentityPool('iotp-identities')).rejects.toMatchObject({ code: 'AWS_NOT_CONFIGURED' });
     expect(identity.calls()).toHaveLength(0);
   });
 });

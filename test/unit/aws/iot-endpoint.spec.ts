@@ -19,7 +19,7 @@ function portAnswering(...answers: Array<string | Error>): { port: IotPort; call
 describe('IotEndpoint', () => {
   it('asks DescribeEndpoint once per process, even for concurrent first callers', async () => {
     const { port, calls } = portAnswering('abc-ats.iot.eu-west-1.amazonaws.com');
-    const endpoint = new IotEndpoint(port, loadConfig({}));
+    const endpoint = new IotEndpoint(port, loadConfig({ AWS_MODE: 'aws' }));
     const answers = await Promise.all([endpoint.get(), endpoint.get(), endpoint.get()]);
     await endpoint.get();
     expect(answers).toEqual(Array(3).fill('abc-ats.iot.eu-west-1.amazonaws.com'));
@@ -28,7 +28,7 @@ describe('IotEndpoint', () => {
 
   it('does not keep a failure', async () => {
     const { port, calls } = portAnswering(new DomainError('AWS_UNAVAILABLE', 'down'), 'abc-ats');
-    const endpoint = new IotEndpoint(port, loadConfig({}));
+    const endpoint = new IotEndpoint(port, loadConfig({ AWS_MODE: 'aws' }));
     await expect(endpoint.get()).rejects.toMatchObject({ code: 'AWS_UNAVAILABLE' });
     await expect(endpoint.get()).resolves.toBe('abc-ats');
     expect(calls()).toBe(2);

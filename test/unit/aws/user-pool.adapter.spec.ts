@@ -297,7 +297,7 @@ describe('UserPoolAdapter: bootstrap calls', () => {
   });
 
   it('still needs the region', async () => {
-    await expect(adapter(loadConfig({})).findUserPool('iotp-users')).rejects.toMatchObject({
+    await expect(adapter(loadConfig({ AWS_MODE: 'aws' })).findUserPool('iotp-users')).rejects.toMatchObject({
       code: 'AWS_NOT_CONFIGURED',
       message: 'AWS is not configured: set AWS_REGION',
     });

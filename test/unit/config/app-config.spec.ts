@@ -58,7 +58,7 @@ describe('config', () => {
   });
 
   it('does not stop boot for missing AWS settings, but lists them', () => {
-    expect(missingAwsSettings(loadConfig({}))).toEqual(['AWS_REGION', 'COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'COGNITO_IDENTITY_POOL_ID']);
+    expect(missingAwsSettings(loadConfig({ AWS_MODE: 'aws' }))).toEqual(['AWS_REGION', 'COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'COGNITO_IDENTITY_POOL_ID']);
     expect(
       missingAwsSettings(
         loadConfig({
