@@ -7,6 +7,7 @@ import { createTestCsr } from '../support/csr.js';
 import { countDevices, dumpDatabase, insertUser, tamperedCsr } from '../support/factories.js';
 import { registerDevice, registeredDevice } from '../support/http/devices.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app.js';
+import { awsMqttUrls } from '../support/mqtt-urls.js';
 
 const NOT_AFTER = AWS_CERT_NOT_AFTER.toISOString();
 
@@ -42,7 +43,7 @@ describe('devices over HTTP', () => {
           notAfter: NOT_AFTER,
           status: 'ACTIVE',
         },
-        mqtt: { endpoint: t.aws.iot.endpoint, clientId: 'iotp_alice_scanner-1', topicPrefix: 'alice/scanner-1/' },
+        mqtt: { ...awsMqttUrls(t.aws.iot.endpoint), region: 'eu-west-1', clientId: 'iotp_alice_scanner-1', topicPrefix: 'alice/scanner-1/' },
         createdAt: expect.any(String),
       });
       expect(t.aws.calls.map((call) => call.api)).toContain('CreateCertificateFromCsr');
@@ -228,7 +229,7 @@ describe('devices over HTTP', () => {
         owner: 'alice',
         thingName: 'iotp_alice_scanner-1',
         certificates: [{ certificateId: expect.any(String), notAfter: NOT_AFTER, status: 'ACTIVE' }],
-        mqtt: { endpoint: t.aws.iot.endpoint, clientId: 'iotp_alice_scanner-1', topicPrefix: 'alice/scanner-1/' },
+        mqtt: { ...awsMqttUrls(t.aws.iot.endpoint), region: 'eu-west-1', clientId: 'iotp_alice_scanner-1', topicPrefix: 'alice/scanner-1/' },
       });
     });
 

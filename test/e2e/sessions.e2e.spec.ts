@@ -6,6 +6,7 @@ import { apis } from '../support/aws-calls.js';
 import { admin } from '../support/http/admin.js';
 import { credentials, idTokenOf, signIn } from '../support/http/sessions.js';
 import { createUser, PASSWORD, readyUser } from '../support/http/users.js';
+import { awsMqttUrls } from '../support/mqtt-urls.js';
 
 describe('sessions over HTTP', () => {
   let t: TestApp;
@@ -32,7 +33,7 @@ describe('sessions over HTTP', () => {
       tokens: { idToken: expect.any(String), accessToken: expect.any(String), refreshToken: expect.any(String), expiresIn: 3600 },
       identityId: expect.stringMatching(/^eu-west-1:[0-9a-f-]{36}$/),
       credentials: { accessKeyId: expect.stringMatching(/^ASIA/), secretAccessKey: expect.any(String), sessionToken: expect.any(String), expiration: expect.any(String) },
-      mqtt: { endpoint: t.aws.iot.endpoint, region: 'eu-west-1', clientId: 'alice', topicPrefix: 'alice/' },
+      mqtt: { ...awsMqttUrls(t.aws.iot.endpoint), region: 'eu-west-1', clientId: 'alice', topicPrefix: 'alice/' },
     });
     expect(t.aws.snapshot().policyAttachments).toEqual([{ policyName: 'iotp_alice', target: done.body.identityId }]);
     expect((await admin(t).get('/v1/users/alice')).body).toMatchObject({ identityId: done.body.identityId, policyAttached: true });
@@ -154,7 +155,7 @@ describe('credentials for apps that sign in with Cognito themselves', () => {
     expect(first.body).toEqual({
       identityId: expect.any(String),
       credentials: { accessKeyId: expect.any(String), secretAccessKey: expect.any(String), sessionToken: expect.any(String), expiration: expect.any(String) },
-      mqtt: { endpoint: t.aws.iot.endpoint, region: 'eu-west-1', clientId: 'kate', topicPrefix: 'kate/' },
+      mqtt: { ...awsMqttUrls(t.aws.iot.endpoint), region: 'eu-west-1', clientId: 'kate', topicPrefix: 'kate/' },
     });
     expect(apis(t.aws)).toEqual(['DescribeEndpoint', 'GetId', 'AttachPolicy', 'GetCredentialsForIdentity']);
 
