@@ -19,8 +19,12 @@ COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --from=build --chown=node:node /app/prisma ./prisma
+# Local mode (AWS_MODE=local) keeps its state here; mount a volume to keep it across containers.
+RUN mkdir -p /data/local-aws && chown -R node:node /data
+ENV LOCAL_STATE_DIR=/data/local-aws
 USER node
-EXPOSE 3000
+# 3000: HTTP API. 8883, 8443, 8080: the local MQTT broker in local mode.
+EXPOSE 3000 8883 8443 8080
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Migrations run first, then the server starts (it would also apply them itself unless DATABASE_MIGRATE_ON_START=false).
