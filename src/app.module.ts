@@ -16,6 +16,7 @@ import { HealthModule } from './health/health.module.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { LocalAwsModule } from './local/local-aws.module.js';
 import { LocalIotCoreModule } from './local/local-iot-core.module.js';
+import { LocalMqttModule } from './local/live-connections.js';
 import { OperationsModule } from './operations/operations.module.js';
 import { PersistenceModule } from './persistence/persistence.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
@@ -23,11 +24,10 @@ import { UsersModule } from './users/users.module.js';
 
 /**
  * What local mode adds to the app: the local IoT Core around the sandbox (JWKS route, the broker's
- * DataPlaneAuthority and BrokerTls). The local MQTT broker's module (LocalBrokerModule, in
- * src/local/broker/) belongs in this list too: this is the one place it is wired in.
+ * DataPlaneAuthority and BrokerTls) and the local MQTT broker over it. The one place both are wired in.
  */
 export function localModeImports(): Array<Type | DynamicModule> {
-  return [LocalIotCoreModule];
+  return [LocalIotCoreModule, LocalMqttModule];
 }
 
 @Module({})

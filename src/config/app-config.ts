@@ -61,8 +61,6 @@ export interface AppConfig {
   resourcePrefix: string;
   /** The local IoT Core (AWS_MODE=local): where its state lives. */
   local: { stateDir: string };
-  // Local IoT Core MQTT listeners (AWS_MODE=local).
-  localMqtt: { host: string; port: number; wssPort: number; wsPort: number };
   authorizerSecret?: string;
   /** Where the deployed authorizer Lambda asks this service whether a user is active. */
   authorizerServiceUrl?: string;
@@ -194,13 +192,6 @@ export function loadConfig(env: Env): AppConfig {
     local: {
       stateDir: read.string('LOCAL_STATE_DIR') ?? '.data/local-aws',
     },
-    // Local IoT Core MQTT listeners (AWS_MODE=local).
-    localMqtt: {
-      host: read.string('LOCAL_MQTT_HOST', { pattern: /^[\w.-]+$/, rule: 'must be a host name or IPv4 address' }) ?? '127.0.0.1',
-      port: read.int('LOCAL_MQTT_PORT', 8883, 1, 65535),
-      wssPort: read.int('LOCAL_MQTT_WSS_PORT', 8443, 1, 65535),
-      wsPort: read.int('LOCAL_MQTT_WS_PORT', 8080, 1, 65535),
-    },
     authorizerSecret: read.string('AUTHORIZER_SECRET', { minLength: 32 }),
     authorizerServiceUrl: read.url('AUTHORIZER_SERVICE_URL', ['https:', 'http:']),
     credentialCache: {
@@ -248,8 +239,13 @@ function withLocalAws(config: AppConfig, production: boolean): AppConfig {
       issuer,
       jwksUri: `${issuer}/.well-known/jwks.json`,
     },
-    iot: { endpoint: config.iot.endpoint ?? config.localMqtt.host },
+    iot: { endpoint: config.iot.endpoint ?? localMqttClientHost(config.localMqtt.host) },
   };
+}
+
+/** The host MQTT clients connect to: the broker's listening address, with a wildcard read as loopback. */
+export function localMqttClientHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
 }
 
 /** Where the service reaches itself (its own JWKS): the listening address, with a wildcard host read as loopback. */

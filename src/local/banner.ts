@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { LOCAL_DEFAULTS, localServiceUrl, type AppConfig } from '../config/app-config.js';
+import { LOCAL_DEFAULTS, localMqttClientHost, localServiceUrl, type AppConfig } from '../config/app-config.js';
 
 /** The start-up banner of local mode: what runs where, where the state lives, how to reset it. */
 export function localModeBanner(config: AppConfig, options: { embeddedDatabase: boolean }): string {
   const api = localServiceUrl(config);
-  const mqtt = config.localMqtt;
+  const mqtt = { ...config.localMqtt, host: localMqttClientHost(config.localMqtt.host) };
   const defaultKey = config.admin.apiKeys.length === 1 && config.admin.apiKeys[0] === LOCAL_DEFAULTS.adminApiKey;
   const why =
     config.aws.modeChosenBy === 'AWS_MODE' ? 'AWS_MODE=local' : 'no AWS settings are set and NODE_ENV is not production';
@@ -17,7 +17,7 @@ export function localModeBanner(config: AppConfig, options: { embeddedDatabase: 
     '',
     ` API       ${api}/v1${defaultKey ? `   (admin key: x-api-key: ${LOCAL_DEFAULTS.adminApiKey})` : ''}`,
     ` Swagger   ${api}/docs`,
-    ` MQTT      mqtts://${mqtt.host}:${mqtt.port} (client certificates)`,
+    ` MQTT      mqtts://${mqtt.host}:${mqtt.mqttsPort} (client certificates or custom authorizer)`,
     `           wss://${mqtt.host}:${mqtt.wssPort}/mqtt and ws://${mqtt.host}:${mqtt.wsPort}/mqtt (SigV4 or custom authorizer ${config.resourcePrefix}-authorizer)`,
     ` CA        ${api}/v1/mqtt/ca (trust it for the MQTT endpoints)`,
     ` JWKS      ${config.cognito.jwksUri}`,

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AppConfig } from '../config/app-config.js';
+import { localMqttClientHost, type AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { BrokerTls } from './data-plane.js';
 import { LocalSandbox } from './local-sandbox.js';
@@ -22,7 +22,7 @@ export class LocalBrokerTls extends BrokerTls {
 
   serverTls(): { key: string; cert: string; ca: string } {
     if (!this.issued) {
-      const hosts = ['localhost', '127.0.0.1', this.config.localMqtt.host, this.config.iot.endpoint!.replace(/:\d+$/, '')];
+      const hosts = ['localhost', '127.0.0.1', localMqttClientHost(this.config.localMqtt.host), this.config.iot.endpoint!.replace(/:\d+$/, '')];
       this.issued = { ...this.sandbox.ca.issueServer(hosts, new Date(Date.now() - 60_000)), ca: this.sandbox.ca.certificatePem };
     }
     return this.issued;

@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CertificateStatus } from '../aws/iot.port.js';
+import type { AuthorizerResponse } from '../authorizer/authorizer.core.js';
 import { AuthorizerService } from '../authorizer/authorizer.service.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { authenticatedRolePolicy } from '../policy/iam.js';
-import { DataPlaneAuthority, type DataPlaneCredentials, type DataPlaneThing } from './data-plane.js';
+import { DataPlaneAuthority, type CustomAuthorizerRequest, type DataPlaneCredentials, type DataPlaneThing } from './data-plane.js';
 import { LocalSandbox } from './local-sandbox.js';
 
 /** The custom authorizer's name in local mode: the service's own authorizer core. */
@@ -59,7 +60,7 @@ export class LocalDataPlane extends DataPlaneAuthority {
     return JSON.stringify(authenticatedRolePolicy({ region: this.region, accountId: this.accountId }));
   }
 
-  async authorize(authorizerName: string, request: unknown): Promise<unknown | undefined> {
+  async authorize(authorizerName: string, request: CustomAuthorizerRequest): Promise<AuthorizerResponse | undefined> {
     if (authorizerName !== localAuthorizerName(this.config)) return undefined;
     return this.authorizer.authorize(request);
   }

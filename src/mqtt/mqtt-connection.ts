@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { IotEndpoint } from '../aws/iot-endpoint.js';
-import type { AppConfig } from '../config/app-config.js';
+import { localMqttClientHost, type AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 
 /** Where an MQTT client connects, besides its client id and topics. */
@@ -33,8 +33,9 @@ export class MqttConnection {
     const region = this.config.aws.region!;
     const endpoint = await this.iotEndpoint.get();
     if (this.config.aws.mode === 'local') {
-      const { host, port, wssPort } = this.config.localMqtt;
-      return { endpoint: host, websocketUrl: `wss://${withPort(host, wssPort)}/mqtt`, mqttsUrl: `mqtts://${host}:${port}`, region };
+      const { mqttsPort, wssPort } = this.config.localMqtt;
+      const host = localMqttClientHost(this.config.localMqtt.host);
+      return { endpoint: host, websocketUrl: `wss://${withPort(host, wssPort)}/mqtt`, mqttsUrl: `mqtts://${host}:${mqttsPort}`, region };
     }
     const [host, port] = endpoint.split(':') as [string, string | undefined];
     return {

@@ -8,6 +8,7 @@ import { IotPort } from '../../src/aws/iot.port.js';
 import { BrokerTls, DataPlaneAuthority } from '../../src/local/data-plane.js';
 import { LocalSandbox, type SandboxStateData } from '../../src/local/local-sandbox.js';
 import { createTestCsr } from '../support/csr.js';
+import { closeAllClients, closed, connected, open } from '../support/mqtt-clients.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app.js';
 
 /** A port the OS just handed out: the app must know its own address before it listens, to fetch its JWKS from itself. */
@@ -26,6 +27,7 @@ async function freePort(): Promise<number> {
 describe('local mode over HTTP', () => {
   let t: TestApp;
   let stateDir: string;
+  let mqtt: { mqtts: number; wss: number; ws: number };
   const admin = () => ({
     post: (path: string) => t.http.post(path).set('x-api-key', ADMIN_KEY),
     delete: (path: string) => t.http.delete(path).set('x-api-key', ADMIN_KEY),
@@ -34,10 +36,23 @@ describe('local mode over HTTP', () => {
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), 'iotp-local-mode-'));
     const port = await freePort();
-    t = await startTestApp({ aws: false, env: { AWS_MODE: 'local', LOCAL_STATE_DIR: stateDir, HOST: '127.0.0.1', PORT: String(port) } });
+    mqtt = { mqtts: await freePort(), wss: await freePort(), ws: await freePort() };
+    t = await startTestApp({
+      aws: false,
+      env: {
+        AWS_MODE: 'local',
+        LOCAL_STATE_DIR: stateDir,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        LOCAL_MQTT_PORT: String(mqtt.mqtts),
+        LOCAL_MQTT_WSS_PORT: String(mqtt.wss),
+        LOCAL_MQTT_WS_PORT: String(mqtt.ws),
+      },
+    });
     await t.app.listen(port, '127.0.0.1');
   });
   afterAll(async () => {
+    await closeAllClients();
     await t?.close();
     rmSync(stateDir, { recursive: true, force: true });
   });
@@ -60,7 +75,7 @@ describe('local mode over HTTP', () => {
     expect(challenge.body).toMatchObject({ challenge: 'NEW_PASSWORD_REQUIRED' });
     const session = await t.http.post('/v1/sessions/challenge').send({ username: 'alice', session: challenge.body.session, newPassword: 'Alice-Passw0rd!' });
     expect(session.status).toBe(200);
-    const mqttOfUser = { endpoint: '127.0.0.1', websocketUrl: 'wss://127.0.0.1:8443/mqtt', mqttsUrl: 'mqtts://127.0.0.1:8883', region: 'us-east-1' };
+    const mqttOfUser = { endpoint: '127.0.0.1', websocketUrl: `wss://127.0.0.1:${mqtt.wss}/mqtt`, mqttsUrl: `mqtts://127.0.0.1:${mqtt.mqtts}`, region: 'us-east-1' };
     expect(session.body.mqtt).toEqual({ ...mqttOfUser, clientId: 'alice', topicPrefix: 'alice/' });
     const { idToken } = session.body.tokens as { idToken: string };
 
@@ -94,7 +109,13 @@ describe('local mode over HTTP', () => {
     ]);
     expect(savedState().iot.things.map((thing) => thing.thingName)).toEqual(['iotp_alice_scanner-1']);
 
+    // The device connects to the local broker over mutual TLS with that certificate, trusting the CA it was given.
+    const client = await connected(
+      open(device.body.mqtt.mqttsUrl as string, { clientId: 'iotp_alice_scanner-1', key: csr.privateKeyPem, cert: certificate.toString(), ca: ca.text }),
+    );
+    const cut = closed(client);
     expect((await admin().delete('/v1/devices/iotp_alice_scanner-1')).status).toBe(204);
+    await cut; // deleting the device closed its open connection
     expect((await admin().delete('/v1/users/alice')).status).toBe(204);
 
     const state = savedState();

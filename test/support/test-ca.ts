@@ -4,7 +4,7 @@
  * node's TLS verifies. Built with the DER helpers, because node:crypto cannot issue certificates.
  */
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { OID, bitString, distinguishedName, explicit, integer, objectId, sequence, tlv, toPem, utcTime } from './der.js';
+import { OID, bitString, distinguishedName, explicit, integer, objectId, sequence, tlv, toPem, utcTime } from '../../src/local/der-writer.js';
 
 const OIDS = { basicConstraints: '2.5.29.19', subjectAltName: '2.5.29.17' };
 
