@@ -8,7 +8,8 @@ import { IotPort } from '../../src/aws/iot.port.js';
 import { BrokerTls, DataPlaneAuthority } from '../../src/local/data-plane.js';
 import { LocalSandbox, type SandboxStateData } from '../../src/local/local-sandbox.js';
 import { createTestCsr } from '../support/csr.js';
-import { closeAllClients, closed, connected, open } from '../support/mqtt-clients.js';
+import { deviceSdkUrl } from '../support/iot-websocket-url.js';
+import { closeAllClients, closed, connected, nextMessage, open, refusal, subscribeCodes } from '../support/mqtt-clients.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app.js';
 
 /** A port the OS just handed out: the app must know its own address before it listens, to fetch its JWKS from itself. */
@@ -90,6 +91,17 @@ describe('local mode over HTTP', () => {
     });
     expect(authority.policyDocuments(session.body.identityId as string)).toHaveLength(1);
 
+    // The app connects over WebSocket with TLS, SigV4-signed with the vended credentials, and uses its own topics only.
+    const caPem = (await t.http.get('/v1/mqtt/ca')).text;
+    const signedUrl = () =>
+      deviceSdkUrl({ credentials: credentials.body.credentials, region: 'us-east-1', host: `127.0.0.1:${mqtt.wss}`, scheme: 'wss' });
+    const app = await connected(open(credentials.body.mqtt.websocketUrl as string, { clientId: 'alice', ca: caPem, transformWsUrl: signedUrl }));
+    expect(await subscribeCodes(app, ['alice/inbox', 'bob/inbox'])).toEqual([0, 128]);
+    const received = nextMessage(app);
+    await app.publishAsync('alice/inbox', 'hello');
+    expect(await received).toEqual({ topic: 'alice/inbox', payload: 'hello' });
+    expect(await refusal(open(credentials.body.mqtt.websocketUrl as string, { clientId: 'bob', ca: caPem, transformWsUrl: signedUrl }))).not.toBe(0);
+
     const csr = createTestCsr({ commonName: 'scanner-1' });
     const device = await admin().post('/v1/users/alice/devices').send({ name: 'scanner-1', csr: csr.csrPem });
     expect(device.status).toBe(201);
@@ -116,7 +128,9 @@ describe('local mode over HTTP', () => {
     const cut = closed(client);
     expect((await admin().delete('/v1/devices/iotp_alice_scanner-1')).status).toBe(204);
     await cut; // deleting the device closed its open connection
+    const appCut = closed(app);
     expect((await admin().delete('/v1/users/alice')).status).toBe(204);
+    await appCut; // deleting the user's identity closed the app's connection
 
     const state = savedState();
     expect(state.iot).toEqual({ things: [], policies: [], certificates: [], policyTargets: [], thingPrincipals: [] });
