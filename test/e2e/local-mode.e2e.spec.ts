@@ -140,5 +140,10 @@ describe('local mode over HTTP', () => {
     expect(authority.credentials(credentials.body.credentials.accessKeyId)).toBeUndefined();
     expect((await t.http.get('/v1/sessions/credentials').set('authorization', `Bearer ${idToken}`)).status).not.toBe(200);
     expect(JSON.stringify(state)).not.toContain('Passw0rd');
+    const logs = t.logs.text();
+    for (const secret of ['Temp-Passw0rd!', 'Alice-Passw0rd!', idToken, credentials.body.credentials.secretAccessKey, credentials.body.credentials.sessionToken]) {
+      expect(logs).not.toContain(secret);
+    }
+    expect(logs).not.toMatch(/PRIVATE KEY/);
   });
 });
