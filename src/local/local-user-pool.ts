@@ -157,6 +157,13 @@ export class LocalUserPool extends UserPoolPort {
     return issuedAtMs <= cutOff;
   }
 
+  /** Records a token minted for a user outside a sign-in (an app's own Cognito sign-in, in tests), so a global sign-out revokes it too. */
+  noteIssued(claims: Record<string, unknown>): void {
+    const username = claims['cognito:username'] ?? claims.username;
+    if (typeof claims.jti !== 'string' || typeof username !== 'string' || typeof claims.exp !== 'number') return;
+    this.issuedTokens.set(claims.jti, { username, expiresAt: claims.exp * 1000 });
+  }
+
   toData(): UserPoolData {
     return structuredClone({
       users: [...this.users.values()].map((user) => ({ ...user, groups: [...user.groups] })),

@@ -40,6 +40,9 @@ export class CognitoTokenIssuer implements TokenIssuer {
   protected readonly keys: SigningKeys;
   protected readonly clock: () => number;
 
+  /** Hears of every token minted, so a user pool can revoke tokens it did not mint through its own sign-in (tests mint such tokens). */
+  onMint?: (claims: Record<string, unknown>) => void;
+
   constructor(options: { issuer: string; clientId: string; keys: SigningKeys; kid?: string; clock?: () => number }) {
     this.issuer = options.issuer;
     this.clientId = options.clientId;
@@ -106,6 +109,7 @@ export class CognitoTokenIssuer implements TokenIssuer {
   }
 
   private mint(payload: Record<string, unknown>, options: Pick<MintOptions, 'kid' | 'unsigned'>): string {
+    this.onMint?.(payload);
     if (options.unsigned) return `${encode({ alg: 'none', typ: 'JWT' })}.${encode(payload)}.`;
     const kid = options.kid ?? this.kid;
     const signingInput = `${encode({ kid, alg: 'RS256' })}.${encode(payload)}`;

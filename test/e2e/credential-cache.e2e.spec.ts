@@ -50,7 +50,7 @@ describe('credential cache over HTTP', () => {
     expect(apis(t.aws)).toEqual([]);
   });
 
-  it('serves no stale credentials across a disable and enable: the next vend attaches the policy again and gets new ones', async () => {
+  it('serves no stale credentials across a disable and enable: the old token is refused, the next vend attaches the policy again and gets new ones', async () => {
     await readyUser(t, 'carol');
     const token = idTokenOf(t.aws, 'carol');
     const before = (await credentials(t, token)).body;
@@ -61,8 +61,12 @@ describe('credential cache over HTTP', () => {
     expect(whileDisabled.body.details).toMatchObject({ reason: 'USER_DISABLED' });
 
     expect((await admin(t).post('/v1/users/carol/enable')).status).toBe(204);
+    // Disabling signed the user out everywhere: the identity pool's server-side token check refuses the old ID token.
+    const oldToken = await credentials(t, token);
+    expect(oldToken.status).toBe(401);
+    expect(oldToken.body.details).toMatchObject({ reason: 'SIGN_IN_AGAIN' });
     t.aws.resetCalls();
-    const after = await credentials(t, token);
+    const after = await credentials(t, idTokenOf(t.aws, 'carol'));
     expect(after.status).toBe(200);
     expect(after.body.identityId).toBe(before.identityId);
     expect(after.body.credentials.accessKeyId).not.toBe(before.credentials.accessKeyId);

@@ -8,6 +8,7 @@ import { LocalIot } from '../../src/local/local-iot.js';
 import type { IotSnapshot } from '../../src/local/iot-state.js';
 import { LocalRuntime, type CallHook, type RecordedCall, type LocalRuntimeOptions, type FaultInjector } from '../../src/local/local-runtime.js';
 import { LocalUserPool, type TokenIssuer } from '../../src/local/local-user-pool.js';
+import { CognitoTokenIssuer } from '../../src/local/token-issuer.js';
 
 export interface FakeAwsOptions extends LocalRuntimeOptions {
   region?: string;
@@ -65,6 +66,7 @@ export class FakeAws {
       minPasswordLength: options.minPasswordLength,
       passwordHashCost: TEST_SCRYPT_COST,
     });
+    if (this.tokens instanceof CognitoTokenIssuer) this.tokens.onMint = (claims) => this.userPool.noteIssued(claims);
     this.identityPool = new LocalIdentityPool({
       ...shared,
       identityPoolId: this.identityPoolId,

@@ -52,8 +52,11 @@ describe('local Cognito', () => {
     const identityId = await aws.identityPool.getIdentityId(tokens.idToken);
     await aws.identityPool.getCredentials(identityId, tokens.idToken);
 
+    // An ID token from the app's own Cognito sign-in, the same second as the sign-out: revoked as well.
+    const ownSignIn = aws.tokens.idToken({ sub: aws.userPool.user('carol')!.sub, username: 'carol' });
     await aws.userPool.signOutEverywhere('carol');
     await expect(aws.userPool.refresh('carol', tokens.refreshToken!)).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    await expect(aws.identityPool.getCredentials(identityId, ownSignIn)).rejects.toMatchObject({ code: 'UNAUTHENTICATED', details: { reason: 'SIGN_IN_AGAIN' } });
     await expect(aws.identityPool.getCredentials(identityId, tokens.idToken)).rejects.toMatchObject({
       code: 'UNAUTHENTICATED',
       details: { awsError: 'NotAuthorizedException' },
