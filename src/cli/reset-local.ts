@@ -14,4 +14,5 @@ for (const dir of [config.local.stateDir, ...(config.database.url ? [] : [config
   removed.push(dir);
 }
 process.stdout.write(removed.length > 0 ? `removed ${removed.join(' and ')}\n` : 'nothing to remove: no local state yet\n');
-if (config.database.url) process.stdout.write('DATABASE_URL is set: empty that database too, or its rows will name users and devices the local IoT Core no longer has\n');
+if (config.database.url)
+  process.stdout.write('DATABASE_URL is set: empty that database too, or its rows will name users and devices the local IoT Core no longer has\n');

@@ -6,8 +6,7 @@ export function localModeBanner(config: AppConfig, options: { embeddedDatabase: 
   const api = localServiceUrl(config);
   const mqtt = { ...config.localMqtt, host: localMqttClientHost(config.localMqtt.host) };
   const defaultKey = config.admin.apiKeys.length === 1 && config.admin.apiKeys[0] === LOCAL_DEFAULTS.adminApiKey;
-  const why =
-    config.aws.modeChosenBy === 'AWS_MODE' ? 'AWS_MODE=local' : 'no AWS settings are set and NODE_ENV is not production';
+  const why = config.aws.modeChosenBy === 'AWS_MODE' ? 'AWS_MODE=local' : 'no AWS settings are set and NODE_ENV is not production';
   const database = options.embeddedDatabase ? `the embedded database in ${config.database.embeddedDir}` : 'the database at DATABASE_URL';
   const lines = [
     '',

@@ -18,7 +18,11 @@ export class LocalAwsModule {
         { provide: IotPort, inject: [LocalSandbox], useFactory: (sandbox: LocalSandbox) => sandbox.iot },
         { provide: UserPoolPort, inject: [LocalSandbox], useFactory: (sandbox: LocalSandbox) => sandbox.userPool },
         { provide: IdentityPoolPort, inject: [LocalSandbox], useFactory: (sandbox: LocalSandbox) => sandbox.identityPool },
-        { provide: MqttServerCa, inject: [LocalSandbox], useFactory: (sandbox: LocalSandbox): MqttServerCa => ({ pem: () => sandbox.ca.certificatePem }) },
+        {
+          provide: MqttServerCa,
+          inject: [LocalSandbox],
+          useFactory: (sandbox: LocalSandbox): MqttServerCa => ({ pem: () => sandbox.ca.certificatePem }),
+        },
       ],
       exports: [LocalSandbox, IotPort, UserPoolPort, IdentityPoolPort, MqttServerCa],
     };

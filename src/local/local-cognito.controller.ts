@@ -11,7 +11,7 @@ export class LocalCognitoController {
 
   @Get(':userPoolId/.well-known/jwks.json')
   @Header('cache-control', 'public, max-age=300')
-  @ApiOperation({ summary: 'Local mode: the public keys that sign the local user pool\'s tokens' })
+  @ApiOperation({ summary: "Local mode: the public keys that sign the local user pool's tokens" })
   jwks(@Param('userPoolId') userPoolId: string): Jwks {
     if (userPoolId !== this.sandbox.userPool.userPoolId) throw new NotFoundException();
     return this.sandbox.tokens.jwks();

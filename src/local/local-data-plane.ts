@@ -38,7 +38,13 @@ export class LocalDataPlane extends DataPlaneAuthority {
     const { policies, policyTargets } = this.sandbox.iot.state;
     return [...policyTargets]
       .filter(([, targets]) => targets.has(target))
-      .flatMap(([policyName]) => policies.get(policyName)?.versions.filter((version) => version.isDefault).map((version) => version.document) ?? []);
+      .flatMap(
+        ([policyName]) =>
+          policies
+            .get(policyName)
+            ?.versions.filter((version) => version.isDefault)
+            .map((version) => version.document) ?? [],
+      );
   }
 
   thingsOf(principalArn: string): DataPlaneThing[] {
@@ -53,7 +59,14 @@ export class LocalDataPlane extends DataPlaneAuthority {
 
   credentials(accessKeyId: string): DataPlaneCredentials | undefined {
     const found = this.sandbox.identityPool.credentials(accessKeyId);
-    return found && { secretAccessKey: found.secretAccessKey, sessionToken: found.sessionToken, identityId: found.identityId, expiration: found.expiration };
+    return (
+      found && {
+        secretAccessKey: found.secretAccessKey,
+        sessionToken: found.sessionToken,
+        identityId: found.identityId,
+        expiration: found.expiration,
+      }
+    );
   }
 
   rolePolicyDocument(): string {

@@ -1,7 +1,30 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  verify,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
 import { isIP } from 'node:net';
 import { bytesOf, childrenOf, readNode, readObjectId } from '../certificates/der.js';
-import { OID, bitString, booleanTrue, distinguishedName, explicit, integer, objectId, octetString, sequence, tlv, toPem, utcTime } from './der-writer.js';
+import {
+  OID,
+  bitString,
+  booleanTrue,
+  distinguishedName,
+  explicit,
+  integer,
+  objectId,
+  octetString,
+  sequence,
+  tlv,
+  toPem,
+  utcTime,
+} from './der-writer.js';
 
 /** AWS-issued device certificates are valid until the end of 2049; the sandbox's are too. */
 export const AWS_CERT_NOT_AFTER = new Date('2049-12-31T23:59:59Z');
@@ -108,7 +131,10 @@ export class CertificateAuthority {
         extension(OID.subjectKeyIdentifier, octetString(id)),
       ],
     });
-    return new CertificateAuthority({ keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), certificatePem: toPem('CERTIFICATE', der) });
+    return new CertificateAuthority({
+      keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      certificatePem: toPem('CERTIFICATE', der),
+    });
   }
 
   static restore(state: CertificateAuthorityState): CertificateAuthority {
@@ -123,7 +149,10 @@ export class CertificateAuthority {
 
   /** A device certificate for the subject and key of a CSR. */
   issue(subject: Buffer, spki: Buffer, notBefore: Date): IssuedX509 {
-    const der = this.sign(subject, spki, notBefore, [extension(OID.basicConstraints, sequence(), true), extension(OID.keyUsage, KEY_USAGE_LEAF, true)]);
+    const der = this.sign(subject, spki, notBefore, [
+      extension(OID.basicConstraints, sequence(), true),
+      extension(OID.keyUsage, KEY_USAGE_LEAF, true),
+    ]);
     return { certificateId: certificateIdOf(der), certificatePem: toPem('CERTIFICATE', der) };
   }
 
@@ -144,12 +173,17 @@ export class CertificateAuthority {
       if (version === 6) throw new Error('IPv6 server names are not supported by the sandbox CA');
       return tlv(0x82, Buffer.from(host, 'ascii'));
     });
-    const der = this.sign(distinguishedName([[OID.commonName, hosts[0] ?? 'localhost']]), publicKey.export({ type: 'spki', format: 'der' }), notBefore, [
-      extension(OID.basicConstraints, sequence(), true),
-      extension(OID.keyUsage, KEY_USAGE_LEAF, true),
-      extension(OID.extKeyUsage, sequence(objectId(OID.serverAuth))),
-      extension(OID.subjectAltName, sequence(...names)),
-    ]);
+    const der = this.sign(
+      distinguishedName([[OID.commonName, hosts[0] ?? 'localhost']]),
+      publicKey.export({ type: 'spki', format: 'der' }),
+      notBefore,
+      [
+        extension(OID.basicConstraints, sequence(), true),
+        extension(OID.keyUsage, KEY_USAGE_LEAF, true),
+        extension(OID.extKeyUsage, sequence(objectId(OID.serverAuth))),
+        extension(OID.subjectAltName, sequence(...names)),
+      ],
+    );
     return { key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), cert: toPem('CERTIFICATE', der) };
   }
 
@@ -159,7 +193,11 @@ export class CertificateAuthority {
       issuer: CA_NAME,
       spki,
       notBefore,
-      extensions: [...extensions, extension(OID.subjectKeyIdentifier, octetString(keyIdentifier(spki))), extension(OID.authorityKeyIdentifier, sequence(tlv(0x80, this.keyId)))],
+      extensions: [
+        ...extensions,
+        extension(OID.subjectKeyIdentifier, octetString(keyIdentifier(spki))),
+        extension(OID.authorityKeyIdentifier, sequence(tlv(0x80, this.keyId))),
+      ],
     });
   }
 }

@@ -15,7 +15,10 @@ export class MqttController {
     description: 'Amazon Root CA 1 against AWS IoT Core; the sandbox CA in local mode. No authentication: it is public.',
   })
   @ApiProduces('application/x-pem-file')
-  @ApiOkResponse({ description: 'PEM certificate', schema: { type: 'string', example: '-----BEGIN CERTIFICATE-----\nMIID...\n-----END CERTIFICATE-----\n' } })
+  @ApiOkResponse({
+    description: 'PEM certificate',
+    schema: { type: 'string', example: '-----BEGIN CERTIFICATE-----\nMIID...\n-----END CERTIFICATE-----\n' },
+  })
   serverCa(): string {
     return this.ca.pem();
   }

@@ -74,9 +74,16 @@ describe('local mode over HTTP', () => {
 
     const challenge = await t.http.post('/v1/sessions').send({ username: 'alice', password: 'Temp-Passw0rd!' });
     expect(challenge.body).toMatchObject({ challenge: 'NEW_PASSWORD_REQUIRED' });
-    const session = await t.http.post('/v1/sessions/challenge').send({ username: 'alice', session: challenge.body.session, newPassword: 'Alice-Passw0rd!' });
+    const session = await t.http
+      .post('/v1/sessions/challenge')
+      .send({ username: 'alice', session: challenge.body.session, newPassword: 'Alice-Passw0rd!' });
     expect(session.status).toBe(200);
-    const mqttOfUser = { endpoint: '127.0.0.1', websocketUrl: `wss://127.0.0.1:${mqtt.wss}/mqtt`, mqttsUrl: `mqtts://127.0.0.1:${mqtt.mqtts}`, region: 'us-east-1' };
+    const mqttOfUser = {
+      endpoint: '127.0.0.1',
+      websocketUrl: `wss://127.0.0.1:${mqtt.wss}/mqtt`,
+      mqttsUrl: `mqtts://127.0.0.1:${mqtt.mqtts}`,
+      region: 'us-east-1',
+    };
     expect(session.body.mqtt).toEqual({ ...mqttOfUser, clientId: 'alice', topicPrefix: 'alice/' });
     const { idToken } = session.body.tokens as { idToken: string };
 
@@ -123,7 +130,12 @@ describe('local mode over HTTP', () => {
 
     // The device connects to the local broker over mutual TLS with that certificate, trusting the CA it was given.
     const client = await connected(
-      open(device.body.mqtt.mqttsUrl as string, { clientId: 'iotp_alice_scanner-1', key: csr.privateKeyPem, cert: certificate.toString(), ca: ca.text }),
+      open(device.body.mqtt.mqttsUrl as string, {
+        clientId: 'iotp_alice_scanner-1',
+        key: csr.privateKeyPem,
+        cert: certificate.toString(),
+        ca: ca.text,
+      }),
     );
     const cut = closed(client);
     expect((await admin().delete('/v1/devices/iotp_alice_scanner-1')).status).toBe(204);
@@ -141,7 +153,13 @@ describe('local mode over HTTP', () => {
     expect((await t.http.get('/v1/sessions/credentials').set('authorization', `Bearer ${idToken}`)).status).not.toBe(200);
     expect(JSON.stringify(state)).not.toContain('Passw0rd');
     const logs = t.logs.text();
-    for (const secret of ['Temp-Passw0rd!', 'Alice-Passw0rd!', idToken, credentials.body.credentials.secretAccessKey, credentials.body.credentials.sessionToken]) {
+    for (const secret of [
+      'Temp-Passw0rd!',
+      'Alice-Passw0rd!',
+      idToken,
+      credentials.body.credentials.secretAccessKey,
+      credentials.body.credentials.sessionToken,
+    ]) {
       expect(logs).not.toContain(secret);
     }
     expect(logs).not.toMatch(/PRIVATE KEY/);

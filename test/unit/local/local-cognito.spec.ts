@@ -41,7 +41,10 @@ describe('local Cognito', () => {
   it('refuses a disabled user as Cognito does, with the right password too', async () => {
     const tokens = await confirmedUser('bob');
     await aws.userPool.disableUser('bob');
-    await expect(aws.userPool.signIn('bob', 'Final-Passw0rd')).rejects.toMatchObject({ code: 'FORBIDDEN', details: { reason: 'USER_DISABLED', awsError: 'NotAuthorizedException' } });
+    await expect(aws.userPool.signIn('bob', 'Final-Passw0rd')).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      details: { reason: 'USER_DISABLED', awsError: 'NotAuthorizedException' },
+    });
     await expect(aws.userPool.refresh('bob', tokens.refreshToken!)).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await aws.userPool.enableUser('bob');
     expect(tokensOf(await aws.userPool.refresh('bob', tokens.refreshToken!)).idToken).toEqual(expect.any(String));
@@ -56,7 +59,10 @@ describe('local Cognito', () => {
     const ownSignIn = aws.tokens.idToken({ sub: aws.userPool.user('carol')!.sub, username: 'carol' });
     await aws.userPool.signOutEverywhere('carol');
     await expect(aws.userPool.refresh('carol', tokens.refreshToken!)).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
-    await expect(aws.identityPool.getCredentials(identityId, ownSignIn)).rejects.toMatchObject({ code: 'UNAUTHENTICATED', details: { reason: 'SIGN_IN_AGAIN' } });
+    await expect(aws.identityPool.getCredentials(identityId, ownSignIn)).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      details: { reason: 'SIGN_IN_AGAIN' },
+    });
     await expect(aws.identityPool.getCredentials(identityId, tokens.idToken)).rejects.toMatchObject({
       code: 'UNAUTHENTICATED',
       details: { awsError: 'NotAuthorizedException' },
@@ -69,7 +75,7 @@ describe('local Cognito', () => {
     expect((await aws.identityPool.getCredentials(identityId, fresh.idToken)).accessKeyId).toMatch(/^ASIA/);
   });
 
-  it('refuses a deleted user\'s ID tokens, including ones the app minted before the deletion', async () => {
+  it("refuses a deleted user's ID tokens, including ones the app minted before the deletion", async () => {
     const tokens = await confirmedUser('dave');
     const sub = aws.userPool.user('dave')!.sub;
     const identityId = await aws.identityPool.getIdentityId(tokens.idToken);
@@ -86,7 +92,11 @@ describe('local Cognito', () => {
     const identityId = await aws.identityPool.getIdentityId(tokens.idToken);
     const vended = await aws.identityPool.getCredentials(identityId, tokens.idToken);
     expect(vended.expiration.getTime() - now).toBe(3600_000);
-    expect(aws.identityPool.credentials(vended.accessKeyId)).toMatchObject({ secretAccessKey: vended.secretAccessKey, sessionToken: vended.sessionToken, identityId });
+    expect(aws.identityPool.credentials(vended.accessKeyId)).toMatchObject({
+      secretAccessKey: vended.secretAccessKey,
+      sessionToken: vended.sessionToken,
+      identityId,
+    });
     expect(aws.identityPool.credentials('ASIANOTVENDED0000000')).toBeUndefined();
     now += 3600_000;
     expect(aws.identityPool.credentials(vended.accessKeyId)).toBeUndefined();

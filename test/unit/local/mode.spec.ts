@@ -23,7 +23,12 @@ describe('AWS mode', () => {
   });
 
   it('is aws as soon as any AWS setting is given', () => {
-    for (const env of [{ AWS_REGION: 'eu-west-1' }, { AWS_ENDPOINT_URL: 'http://aws:5000' }, { COGNITO_USER_POOL_ID: 'eu-west-1_AbC123' }, { IOT_ENDPOINT: 'x-ats.iot.eu-west-1.amazonaws.com' }]) {
+    for (const env of [
+      { AWS_REGION: 'eu-west-1' },
+      { AWS_ENDPOINT_URL: 'http://aws:5000' },
+      { COGNITO_USER_POOL_ID: 'eu-west-1_AbC123' },
+      { IOT_ENDPOINT: 'x-ats.iot.eu-west-1.amazonaws.com' },
+    ]) {
       expect(loadConfig(env).aws).toMatchObject({ mode: 'aws', modeChosenBy: 'AWS settings' });
     }
   });

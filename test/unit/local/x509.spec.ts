@@ -55,7 +55,9 @@ describe('the sandbox CA', () => {
     const restored = CertificateAuthority.restore(ca.toState());
     const issued = restored.issueKeysAndCertificate(new Date());
     expect(new X509Certificate(issued.certificatePem).verify(caCert.publicKey)).toBe(true);
-    expect(() => CertificateAuthority.restore({ ...ca.toState(), certificatePem: CertificateAuthority.create().certificatePem })).toThrow(/does not match/);
+    expect(() => CertificateAuthority.restore({ ...ca.toState(), certificatePem: CertificateAuthority.create().certificatePem })).toThrow(
+      /does not match/,
+    );
   });
 });
 

@@ -7,7 +7,12 @@ import { loadConfig } from '../../../src/config/app-config.js';
 import { MqttConnection } from '../../../src/mqtt/mqtt-connection.js';
 import { MqttController } from '../../../src/mqtt/mqtt.controller.js';
 
-const AWS = { AWS_REGION: 'eu-west-1', COGNITO_USER_POOL_ID: 'eu-west-1_AbC123', COGNITO_CLIENT_ID: 'abc', COGNITO_IDENTITY_POOL_ID: 'eu-west-1:1234' };
+const AWS = {
+  AWS_REGION: 'eu-west-1',
+  COGNITO_USER_POOL_ID: 'eu-west-1_AbC123',
+  COGNITO_CLIENT_ID: 'abc',
+  COGNITO_IDENTITY_POOL_ID: 'eu-west-1:1234',
+};
 
 function connection(env: Record<string, string>, described = 'a1b2-ats.iot.eu-west-1.amazonaws.com'): MqttConnection {
   const config = loadConfig(env);
