@@ -70,6 +70,9 @@ export interface AppConfig {
     /** How long a running operation may go without progress before recovery takes it over. */
     leaseMs: number;
     recoveryIntervalMs: number;
+    /** How long finished operations are kept before the recovery loop trims them, in days. */
+    retainCompletedDays: number;
+    retainFailedDays: number;
   };
   /** The local IoT Core's MQTT broker (local mode only): where it listens. Port 0 picks a free port. */
   localMqtt: LocalMqttConfig;
@@ -206,6 +209,8 @@ export function loadConfig(env: Env): AppConfig {
     operations: {
       leaseMs: read.int('OPERATION_LEASE_MS', 60000, 500, 3600000),
       recoveryIntervalMs: read.int('RECOVERY_INTERVAL_MS', 60000, 500, 3600000),
+      retainCompletedDays: read.int('OPERATIONS_RETAIN_COMPLETED_DAYS', 30, 1, 3650),
+      retainFailedDays: read.int('OPERATIONS_RETAIN_FAILED_DAYS', 180, 1, 3650),
     },
     // --- Local IoT Core: MQTT broker ---
     localMqtt: {

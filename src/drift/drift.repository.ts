@@ -28,9 +28,12 @@ export class DriftRepository {
     return new Set(rows.flatMap((row) => row.activeSubject ?? []));
   }
 
-  /** A registration or rotation under way may hold a certificate it has created but not yet attached. */
+  /**
+   * A registration or rotation under way may hold a certificate it has created but not yet attached.
+   * `not: null` lets the active_subject index find running operations (a prefix match alone cannot use it).
+   */
   async deviceOperationsRunning(): Promise<boolean> {
-    const row = await this.prisma.operation.findFirst({ where: { activeSubject: { startsWith: deviceSubject('') } }, select: { id: true } });
+    const row = await this.prisma.operation.findFirst({ where: { activeSubject: { not: null, startsWith: deviceSubject('') } }, select: { id: true } });
     return row !== null;
   }
 

@@ -5,7 +5,7 @@ import { AdminOnly } from '../auth/decorators.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { DEFAULT_PAGE_SIZE, decodeCursor, toPage } from '../common/http/pagination.js';
 import { ListOperationsQueryDto, OperationDto, OperationPageDto } from './operation.dto.js';
-import { OperationsRepository } from './operations.repository.js';
+import { OperationsRepository, type OperationKey } from './operations.repository.js';
 
 @ApiTags('operations')
 @AdminOnly()
@@ -19,7 +19,7 @@ export class OperationsController {
   async list(@Query() query: ListOperationsQueryDto): Promise<OperationPageDto> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.operations.list(query.status, limit, operationCursor(query.cursor));
-    const page = toPage(rows, limit, (row) => row.id);
+    const page = toPage(rows, limit, (row) => `${row.createdAt.toISOString()} ${row.id}`);
     return { items: page.items.map(OperationDto.from), nextCursor: page.nextCursor };
   }
 
@@ -35,9 +35,17 @@ export class OperationsController {
   }
 }
 
-/** Operation cursors are ids (a uuid column): any other key was not issued here, and must not reach the query. */
-function operationCursor(cursor: string | undefined): string | undefined {
-  const id = decodeCursor(cursor);
-  if (id !== undefined && !isUUID(id)) throw DomainError.validation('cursor is not a cursor this service issued', { field: 'cursor' });
-  return id;
+/**
+ * Operation cursors are the last row's creation time and id, so a page stays put when retention
+ * removes the row itself; any other key was not issued here, and must not reach the query.
+ */
+function operationCursor(cursor: string | undefined): OperationKey | undefined {
+  const key = decodeCursor(cursor);
+  if (key === undefined) return undefined;
+  const [at, id, ...rest] = key.split(' ');
+  const createdAt = new Date(at ?? '');
+  if (rest.length > 0 || id === undefined || !isUUID(id) || Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== at) {
+    throw DomainError.validation('cursor is not a cursor this service issued', { field: 'cursor' });
+  }
+  return { createdAt, id };
 }

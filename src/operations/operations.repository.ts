@@ -7,6 +7,15 @@ import { isUniqueViolation } from '../persistence/prisma-errors.js';
 import { PrismaService } from '../persistence/prisma.service.js';
 import type { StepRecord } from './operation.types.js';
 
+/** Statuses an operation ends in; only these are ever trimmed. */
+export type FinishedStatus = Extract<OperationStatus, 'COMPLETED' | 'FAILED' | 'UNDONE'>;
+
+/** Where a page of operations ends: its last row's sort key. */
+export interface OperationKey {
+  createdAt: Date;
+  id: string;
+}
+
 @Injectable()
 export class OperationsRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -90,17 +99,38 @@ export class OperationsRepository {
     return rows.map((row) => row.kind);
   }
 
+  /**
+   * Deletes at most `limit` operations in `status` that finished before `before` (a finished
+   * operation's updated_at is when it finished), oldest first through the (status, updated_at)
+   * index, then by primary key (an IN join would read the whole table); returns how many went.
+   * Callers pass finished statuses only: running work is never touched.
+   */
+  deleteFinishedBefore(status: FinishedStatus, before: Date, limit: number): Promise<number> {
+    return this.prisma.$executeRaw`
+      DELETE FROM operations WHERE id = ANY(ARRAY(
+        SELECT id FROM operations
+        WHERE status = ${status}::"OperationStatus" AND updated_at < ${before} AND active_subject IS NULL
+        ORDER BY updated_at LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED
+      ))`;
+  }
+
   findById(id: string): Promise<Operation | null> {
     return this.prisma.operation.findUnique({ where: { id } });
   }
 
-  /** Newest first; the cursor is the last id seen. */
-  list(status: OperationStatus | undefined, limit: number, after?: string): Promise<Operation[]> {
+  /**
+   * Newest first, a keyset page: `after` is the last row of the previous page. Served by the
+   * (created_at, id) and (status, created_at, id) indexes however deep the page.
+   */
+  list(status: OperationStatus | undefined, limit: number, after?: OperationKey): Promise<Operation[]> {
     return this.prisma.operation.findMany({
-      where: status ? { status } : {},
+      where: {
+        ...(status ? { status } : {}),
+        ...(after ? { createdAt: { lte: after.createdAt }, NOT: { createdAt: after.createdAt, id: { gte: after.id } } } : {}),
+      },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: limit + 1,
-      ...(after ? { cursor: { id: after }, skip: 1 } : {}),
     });
   }
 }

@@ -5,9 +5,20 @@ import { toDomainError } from '../common/errors/error-body.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { OperationRunner } from './operation-runner.js';
-import { OperationsRepository } from './operations.repository.js';
+import { OperationsRepository, type FinishedStatus } from './operations.repository.js';
 
-/** At boot and then periodically, takes over operations whose process died and finishes or undoes them. */
+/** Rows per trimming statement: short enough that a delete never holds many locks or a long transaction. */
+export const TRIM_BATCH_ROWS = 500;
+/** Statements per status per pass; a backlog (a first deploy over years of rows) drains over several passes. */
+export const TRIM_BATCHES_PER_PASS = 4;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * At boot and then periodically, takes over operations whose process died and finishes or undoes
+ * them, then trims finished operations past their retention window, so the table stays bounded
+ * by the window whatever the uptime.
+ */
 @Injectable()
 export class RecoveryService implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
@@ -64,6 +75,12 @@ export class RecoveryService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private async pass(): Promise<number> {
+    const recovered = await this.recoverStale();
+    await this.trimFinished();
+    return recovered;
+  }
+
+  private async recoverStale(): Promise<number> {
     let count = 0;
     try {
       for (;;) {
@@ -76,5 +93,30 @@ export class RecoveryService implements OnApplicationBootstrap, OnApplicationShu
       this.logger.warn({ code: toDomainError(error).code }, 'recovery pass stopped early');
       return count;
     }
+  }
+
+  /** Deletes finished operations older than their status's window, in bounded batches; returns how many went. */
+  async trimFinished(now = new Date()): Promise<number> {
+    const { retainCompletedDays, retainFailedDays } = this.config.operations;
+    const windows: Array<[FinishedStatus, number]> = [
+      ['COMPLETED', retainCompletedDays],
+      ['FAILED', retainFailedDays],
+      ['UNDONE', retainFailedDays],
+    ];
+    let trimmed = 0;
+    try {
+      for (const [status, days] of windows) {
+        const before = new Date(now.getTime() - days * DAY_MS);
+        for (let batch = 0; batch < TRIM_BATCHES_PER_PASS; batch++) {
+          const count = await this.operations.deleteFinishedBefore(status, before, TRIM_BATCH_ROWS);
+          trimmed += count;
+          if (count < TRIM_BATCH_ROWS) break;
+        }
+      }
+    } catch (error) {
+      this.logger.warn({ code: toDomainError(error).code }, 'trimming finished operations stopped early');
+    }
+    if (trimmed > 0) this.logger.info({ trimmed }, 'trimmed finished operations past their retention');
+    return trimmed;
   }
 }

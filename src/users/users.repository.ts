@@ -43,13 +43,9 @@ export class UsersRepository {
   }
 
   async getWithDeviceCount(username: string): Promise<UserWithDeviceCount> {
-    const user = await this.prisma.user.findUnique({
-      where: { username },
-      include: { _count: { select: { devices: true } } },
-    });
-    if (!user) throw DomainError.notFound('User', { username });
-    const { _count, ...rest } = user;
-    return { ...rest, deviceCount: _count.devices };
+    const user = await this.getByUsername(username);
+    const [withCount] = await this.withDeviceCounts([user]);
+    return withCount!;
   }
 
   /** Usernames in order; `after` is the last username of the previous page. Fetches limit + 1 to tell if more follow. */
@@ -58,9 +54,19 @@ export class UsersRepository {
       where: after ? { username: { gt: after } } : {},
       orderBy: { username: 'asc' },
       take: limit + 1,
-      include: { _count: { select: { devices: true } } },
     });
-    return users.map(({ _count, ...rest }) => ({ ...rest, deviceCount: _count.devices }));
+    return this.withDeviceCounts(users);
+  }
+
+  /**
+   * Device counts of these users only, through the (user_id, name) index. Prisma's `_count`
+   * include would group the whole devices table on every call.
+   */
+  private async withDeviceCounts(users: UserRecord[]): Promise<UserWithDeviceCount[]> {
+    if (users.length === 0) return [];
+    const counts = await this.prisma.device.groupBy({ by: ['userId'], where: { userId: { in: users.map((user) => user.id) } }, _count: { _all: true } });
+    const byUser = new Map(counts.map((row) => [row.userId, row._count._all]));
+    return users.map((user) => ({ ...user, deviceCount: byUser.get(user.id) ?? 0 }));
   }
 
   async setStatus(username: string, status: UserStatus): Promise<void> {

@@ -18,6 +18,7 @@ describe('config', () => {
     expect(config).toMatchObject({ port: 3000, logLevel: 'info', resourcePrefix: 'iotp', admin: { group: 'admins' } });
     expect(config.database.url).toBeUndefined();
     expect(config.credentialCache.enabled).toBe(true);
+    expect(config.operations).toMatchObject({ retainCompletedDays: 30, retainFailedDays: 180 });
     expect(Object.isFrozen(config.aws)).toBe(true);
   });
 
@@ -37,6 +38,8 @@ describe('config', () => {
     [{ AUTHORIZER_SECRET: 'too-short' }, /^AUTHORIZER_SECRET must be at least 32 characters/],
     [{ LOCAL_MQTT_PORT: '70000' }, /^LOCAL_MQTT_PORT must be an integer from 0 to 65535/],
     [{ LOCAL_MQTT_HOST: 'not a host' }, /^LOCAL_MQTT_HOST must be an address or host name/],
+    [{ OPERATIONS_RETAIN_COMPLETED_DAYS: '0' }, /^OPERATIONS_RETAIN_COMPLETED_DAYS must be an integer from 1 to 3650/],
+    [{ OPERATIONS_RETAIN_FAILED_DAYS: '1.5' }, /^OPERATIONS_RETAIN_FAILED_DAYS must be an integer from 1 to 3650/],
   ])('stops boot naming the variable for %o', (env, message) => {
     const problems = problemsOf(env);
     expect(problems).toHaveLength(1);
