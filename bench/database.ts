@@ -7,7 +7,8 @@ import { migrate } from '../src/persistence/migrator.js';
 /** Compiled to dist-bench/bench/, so the repository root is two levels up. */
 const MIGRATIONS = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
 const EMBEDDED_DIR = '.data/bench-postgres';
-const EMBEDDED_PORT = 54331;
+/** BENCH_PG_PORT moves it, for machines where 54331 is taken. */
+const EMBEDDED_PORT = Number(process.env.BENCH_PG_PORT ?? 54331);
 const PREFIX = 'iotp_bench_';
 
 export interface BenchDatabase {

@@ -12,6 +12,7 @@ import { evaluateTargets } from './targets.js';
 
 /**
  * npm run bench [-- --quick] [-- --latency=20] [-- --profile] [-- --node-options="--max-old-space-size=128"]
+ * npm run bench -- --scale[=0.1]: fleet-sized scenarios, see bench/scale/scale-bench.ts
  * The service and a plain Fastify server run in child processes; this process only generates load.
  * Prints one JSON document to stdout (also written to bench-results/latest.json) and a table to stderr.
  */
@@ -19,6 +20,12 @@ import { evaluateTargets } from './targets.js';
 const RETURNING_USERS = 1000;
 const STORM_USERS = 200;
 const CSRS = 64;
+
+// --scale[=factor] is its own run: a fleet-sized database and fakes, measured at two sizes (bench/scale).
+if (process.argv.some((arg) => arg === '--scale' || arg.startsWith('--scale='))) {
+  const { runScaleBench } = await import('./scale/scale-bench.js');
+  process.exit(await runScaleBench(process.argv.slice(2)));
+}
 
 const { values } = parseArgs({
   options: {

@@ -9,6 +9,7 @@ import { JwksServer } from '../test/support/jwks-server.js';
 import { TestTokenIssuer } from '../test/support/token-issuer.js';
 import { createBenchDatabase } from './database.js';
 import { cpuMicros, peakRssBytes, serveCommands } from './ipc.js';
+import { scaleCommands } from './scale/scale-seed.js';
 import { ReusedTokens, seedUsers } from './seed.js';
 
 /** The SDK's base retry delay. */
@@ -131,7 +132,8 @@ const config = loadConfig({
   CREDENTIAL_CACHE_MAX_ENTRIES: process.env.CREDENTIAL_CACHE_MAX_ENTRIES,
 });
 const limiter = new SwitchableLimiter(config);
-const aws = new FakeAws({ ...ids, tokens, limiter });
+// The scale run pages at AWS's largest page size (250); the other scenarios list nothing.
+const aws = new FakeAws({ ...ids, tokens, limiter, pageSize: process.env.BENCH_IOT_PAGE_SIZE ? Number(process.env.BENCH_IOT_PAGE_SIZE) : undefined });
 const counter = new CallCounter(aws);
 const rssPeak = new RssPeak();
 
@@ -164,6 +166,7 @@ serveCommands(
       return retried;
     },
     seedUsers: (options: { prefix: string; count: number; signedIn: boolean }) => seedUsers(app, aws, tokens, config.resourcePrefix, options),
+    ...scaleCommands({ app, aws, tokens, resourcePrefix: config.resourcePrefix, databaseUrl: database.url }),
   },
   async () => {
     await app.close();
