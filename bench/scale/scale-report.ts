@@ -57,7 +57,7 @@ export function scaleTargets(sizes: SizeResult[]): Target[] {
     description: `drift report peak RSS at ${large.users} users within ${FLAT}x of ${small.users} users`,
     measured: round(rss),
     pass: rss <= FLAT && large.drift.status === 200 && small.drift.status === 200,
-    note: `${mb(large.drift.peakRssBytes)} vs ${mb(small.drift.peakRssBytes)} MB (service process, which also holds the AWS fakes' state); status ${small.drift.status}/${large.drift.status}`,
+    note: `${mb(large.drift.peakRssBytes)} vs ${mb(small.drift.peakRssBytes)} MB (service process, which also holds the AWS fakes' state); status ${small.drift.status}/${large.drift.status}${large.drift.code ? ` ${large.drift.code}` : ''}`,
   });
   return targets;
 }

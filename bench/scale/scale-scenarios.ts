@@ -24,6 +24,8 @@ export interface DriftCost {
   /** AWS calls the report made, by API. */
   awsCalls: Record<string, number>;
   findings: Record<string, number>;
+  /** The error code when the report failed. */
+  code?: string;
 }
 
 export interface TableGrowth {
@@ -141,7 +143,7 @@ export async function driftReport(context: ScaleContext): Promise<DriftCost> {
   const { window } = await service.call<{ window: Record<string, number> }>('calls');
   const report = JSON.parse(body) as Record<string, unknown>;
   const findings = Object.fromEntries(Object.entries(report).filter(([, value]) => Array.isArray(value)).map(([key, value]) => [key, (value as unknown[]).length]));
-  return { seconds, status, peakRssBytes, rssBeforeBytes, awsCalls: window, findings };
+  return { seconds, status, peakRssBytes, rssBeforeBytes, awsCalls: window, findings, code: typeof report.code === 'string' ? report.code : undefined };
 }
 
 /**
