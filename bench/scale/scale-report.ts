@@ -14,7 +14,7 @@ export interface SizeResult {
   growth: TableGrowth;
 }
 
-/** The bound: the fleet-sized cost within this factor of the cost at a tenth of the fleet. */
+/** The bound for "flat": the fleet-sized cost within this factor of the cost at a tenth of the fleet. */
 export const FLAT = 1.2;
 
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
