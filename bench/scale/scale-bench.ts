@@ -5,7 +5,7 @@ import { createTestCsr } from '../../test/support/csr.js';
 import { Child } from '../ipc.js';
 import { mb } from '../report.js';
 import type { ScenarioResult } from '../scenarios.js';
-import type { SeededUser } from '../seed.js';
+import type { BenchUser } from '../seed.js';
 import { startEmbeddedPostgres } from '../../src/persistence/embedded-postgres.js';
 import { costPerRequest, renderScaleTable, scaleTargets, type SizeResult } from './scale-report.js';
 import { driftReport, measureScaled, operationsGrowth, scaleScenarios, warmCredentialCache, type ScaleContext, type ScaleScenario } from './scale-scenarios.js';
@@ -39,7 +39,7 @@ interface Fleet {
   label: 'small' | 'large';
   users: number;
   context: ScaleContext;
-  sample: SeededUser[];
+  sample: BenchUser[];
   scenarios: ScaleScenario[];
   tables: Record<string, TableSize>;
   results: Map<string, ScenarioResult>;
@@ -94,7 +94,7 @@ export async function runScaleBench(argv: string[]): Promise<number> {
       seedSeconds += (performance.now() - seedStarted) / 1000;
       const users = sizesOf[label];
       const names = Array.from({ length: Math.min(SAMPLE, users) }, (_, k) => scaleUsername(Math.floor(((k + 0.5) * users) / Math.min(SAMPLE, users))));
-      const sample = await service.call<SeededUser[]>('scaleSessions', names);
+      const sample = await service.call<BenchUser[]>('scaleSessions', names);
       const tables = await service.call<Record<string, TableSize>>('scaleTableSizes');
       const scenarios = await scaleScenarios(context, users, sample, tables.operations!.rows);
       fleets.push({ label, users, context, sample, scenarios, tables, results: new Map() });
@@ -164,7 +164,7 @@ async function runTemplates(context: ScaleContext): Promise<unknown> {
     if (answer.status >= 300) throw new Error(`template request failed: ${answer.status} ${await answer.text()}`);
   };
   await expectOk(fetch(`${service.url}/v1/users`, { method: 'POST', headers: admin, body: JSON.stringify({ username: 'template-admin-user', temporaryPassword: 'Temp-Passw0rd!' }) }));
-  const [user] = await service.call<SeededUser[]>('seedUsers', { prefix: 'template-', count: 1, signedIn: false });
+  const [user] = await service.call<BenchUser[]>('seedUsers', { prefix: 'template-', count: 1, signedIn: false });
   await expectOk(fetch(`${service.url}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user!.username, password: user!.password }) }));
   await expectOk(fetch(`${service.url}/v1/users/${user!.username}/devices`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'template-device', csr: context.csrs[0] }) }));
   return service.call('scaleTemplates');

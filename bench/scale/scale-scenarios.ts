@@ -3,7 +3,7 @@ import { encodeCursor } from '../../src/common/http/pagination.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { load, type LoadOptions } from '../load.js';
 import { perRequest, type BenchContext, type ScenarioResult } from '../scenarios.js';
-import type { SeededUser } from '../seed.js';
+import type { BenchUser } from '../seed.js';
 import { postgresCpuMicrosBetween, postgresCpuSample } from './postgres-cpu.js';
 import { scaleDeviceName, scaleUsername, TABLES, type TableSize } from './scale-seed.js';
 
@@ -56,7 +56,7 @@ const SETTLE_MS = 300;
  * bench over users spread through the whole table, every list route (first and deep pages) and
  * one user's detail.
  */
-export async function scaleScenarios(context: ScaleContext, users: number, sample: SeededUser[], operations: number): Promise<ScaleScenario[]> {
+export async function scaleScenarios(context: ScaleContext, users: number, sample: BenchUser[], operations: number): Promise<ScaleScenario[]> {
   const { service } = context;
   const admin = { 'x-api-key': context.adminKey };
   const deepUsers = Array.from({ length: DEEP_CURSORS }, (_, k) => encodeCursor(scaleUsername(Math.floor(users / 2 + ((k + 0.5) * users) / 2 / DEEP_CURSORS))));
@@ -90,7 +90,7 @@ export async function scaleScenarios(context: ScaleContext, users: number, sampl
 }
 
 /** One vend per sampled user, so the measured vends see the credential cache warm, as in the main bench. */
-export async function warmCredentialCache(context: ScaleContext, sample: SeededUser[]): Promise<void> {
+export async function warmCredentialCache(context: ScaleContext, sample: BenchUser[]): Promise<void> {
   await load({
     url: context.service.url,
     path: '/v1/sessions/credentials',
@@ -151,7 +151,7 @@ export async function driftReport(context: ScaleContext): Promise<DriftCost> {
  * each table grew by, scaled to 1,000 operations. Dead row versions left by the operations' own
  * updates count until autovacuum reclaims them, as they would in production.
  */
-export async function operationsGrowth(context: ScaleContext, label: string, sample: SeededUser[], operations: number): Promise<TableGrowth> {
+export async function operationsGrowth(context: ScaleContext, label: string, sample: BenchUser[], operations: number): Promise<TableGrowth> {
   const { service, adminKey, csrs } = context;
   const before = await service.call<Record<string, TableSize>>('scaleTableSizes');
   const headers = { 'x-api-key': adminKey, 'content-type': 'application/json' };

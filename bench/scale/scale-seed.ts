@@ -2,15 +2,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
 import { AwsScope } from '../../src/aws/aws-scope.service.js';
-import { deviceSubject } from '../../src/devices/device-operations.js';
 import { devicePolicyDocument, renderPolicy, userPolicyDocument, type PolicyScope } from '../../src/policy/documents.js';
 import { devicePolicyName, thingName, userPolicyName } from '../../src/policy/names.js';
-import { userSubject } from '../../src/users/user-operation-deps.js';
+import { deviceSubject, userSubject } from '../../src/operations/subjects.js';
 import type { FakeAws } from '../../test/fakes/fake-aws.js';
 import type { IotState } from '../../test/fakes/fake-iot-state.js';
 import { AWS_CERT_NOT_AFTER, issueKeysAndCertificate } from '../../test/fakes/fake-x509.js';
 import type { Handlers } from '../ipc.js';
-import type { ReusedTokens, SeededUser } from '../seed.js';
+import type { ReusedTokens, BenchUser } from '../seed.js';
 
 /**
  * The service side of the scale run: loads users, devices, certificates, policies and finished
@@ -139,7 +138,7 @@ export function scaleCommands(context: ScaleSeedContext): Handlers {
     scaleAnalyze: async () => void (await pool.query('VACUUM ANALYZE'), await pool.query('CHECKPOINT')),
 
     /** Signs the ID tokens of these seeded users, so no scenario pays for signing. */
-    scaleSessions: (usernames: string[]): SeededUser[] =>
+    scaleSessions: (usernames: string[]): BenchUser[] =>
       usernames.map((username) => {
         const { sub } = context.aws.userPool.user(username)!;
         return { username, password: SCALE_PASSWORD, idToken: context.tokens.mint({ sub, username }) };
