@@ -6,8 +6,8 @@ import { devicePolicyDocument, renderPolicy, userPolicyDocument, type PolicyScop
 import { devicePolicyName, thingName, userPolicyName } from '../../src/policy/names.js';
 import { deviceSubject, userSubject } from '../../src/operations/subjects.js';
 import type { FakeAws } from '../../test/fakes/fake-aws.js';
-import type { IotState } from '../../test/fakes/fake-iot-state.js';
-import { AWS_CERT_NOT_AFTER, issueKeysAndCertificate } from '../../test/fakes/fake-x509.js';
+import type { IotState } from '../../src/local/iot-state.js';
+import { AWS_CERT_NOT_AFTER, CertificateAuthority } from '../../src/local/x509.js';
 import type { Handlers } from '../ipc.js';
 import type { ReusedTokens, BenchUser } from '../seed.js';
 
@@ -58,7 +58,7 @@ export function scaleCommands(context: ScaleSeedContext): Handlers {
   let templates: OperationTemplate[] = [];
   let scope: PolicyScope | undefined;
   // One real certificate's PEM stands for all of them: the rows and the fakes hold the same bytes a fleet's would.
-  const pem = issueKeysAndCertificate(new Date()).certificatePem;
+  const pem = CertificateAuthority.create().issueKeysAndCertificate(new Date()).certificatePem;
 
   return {
     /** Reads the operations the service has run so far (one of each kind), as templates for the bulk rows. */
