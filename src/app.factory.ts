@@ -3,10 +3,12 @@ import type { IncomingMessage } from 'node:http';
 import { RequestMethod, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
 import { answerFrameworkError } from './common/errors/framework-errors.js';
 import { useJsonBodies } from './common/http/json-body.js';
 import { setupSwagger } from './common/http/swagger.js';
+import { LogRoot } from './common/logging/log-root.js';
+import { NestLogger } from './common/logging/nest-logger.js';
+import { useRequestLogging } from './common/logging/request-logging.js';
 import type { AppConfig } from './config/app-config.js';
 
 const INCOMING_ID = /^[\w.:-]{1,128}$/;
@@ -41,7 +43,7 @@ export function setApiPrefix(app: INestApplication): void {
 
 /** Everything main.ts and the tests both need on top of the module graph. */
 export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<NestFastifyApplication> {
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(NestLogger));
   setApiPrefix(app);
   useJsonBodies(app, config.http.bodyLimitBytes);
   // Built once: @fastify/helmet rebuilt every helmet middleware, CSP parsing included, on each request.
@@ -56,6 +58,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     },
   });
   const fastify = app.getHttpAdapter().getInstance();
+  useRequestLogging(fastify, app.get(LogRoot));
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));

@@ -39,7 +39,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggingModule.forRoot(config, logStream),
+        LoggingModule.forRoot(logStream),
         PersistenceModule,
         local ? AwsModule.forRoot(LocalAwsModule.forRoot()) : AwsModule.forRoot(),
         AuthModule,

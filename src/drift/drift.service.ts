@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PinoLogger } from 'nestjs-pino';
 import { toDomainError } from '../common/errors/error-body.js';
+import { AppLogger } from '../common/logging/app-logger.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { certificateIdOf } from '../aws/iot-teardown.js';
@@ -27,7 +27,7 @@ export class DriftService {
     private readonly records: DriftRepository,
     private readonly repairs: DriftRepairs,
     private readonly credentialCache: CredentialCache,
-    private readonly logger: PinoLogger,
+    private readonly logger: AppLogger,
   ) {
     logger.setContext(DriftService.name);
   }
