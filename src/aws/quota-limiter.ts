@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { DomainError } from '../common/errors/domain-error.js';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { DomainError, isDomainError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { Metrics } from '../metrics/metrics.js';
 
 /*
  * Client-side rate limits, one token bucket per AWS quota.
@@ -171,7 +172,10 @@ class TokenBucket {
 export class QuotaLimiter {
   private readonly buckets = new Map<string, TokenBucket>();
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() private readonly metrics?: Metrics,
+  ) {
     // An override on one operation of a Cognito category would silently limit nothing: say which key to use.
     for (const name of Object.keys(config.aws.quotaOverrides)) {
       const category = COGNITO_CATEGORIES[name];
@@ -186,10 +190,12 @@ export class QuotaLimiter {
     return quota / this.config.aws.replicas;
   }
 
+  /** Every AWS call passes here, so this is where calls, waits and refusals are counted; `call` throws DomainErrors. */
   async run<T>(api: string, call: () => Promise<T>): Promise<T> {
     const bucket = this.bucketFor(api);
-    if (bucket.tryTake()) return call();
+    if (bucket.tryTake()) return this.measured(api, call);
     if (bucket.queued >= this.config.aws.queueLimit) {
+      this.metrics?.awsQueueRefused(api);
       const retryAfterSeconds = Math.max(1, Math.ceil((bucket.queued + 1) / bucket.ratePerSecond));
       throw new DomainError(
         'AWS_THROTTLED',
@@ -198,8 +204,23 @@ export class QuotaLimiter {
         retryAfterSeconds,
       );
     }
+    const queuedAt = performance.now();
     await bucket.wait();
-    return call();
+    this.metrics?.awsQueued(api, (performance.now() - queuedAt) / 1000);
+    return this.measured(api, call);
+  }
+
+  private async measured<T>(api: string, call: () => Promise<T>): Promise<T> {
+    if (!this.metrics) return call();
+    const startedAt = performance.now();
+    try {
+      const result = await call();
+      this.metrics.awsCall(api, 'ok', (performance.now() - startedAt) / 1000);
+      return result;
+    } catch (error) {
+      this.metrics.awsCall(api, isDomainError(error) ? error.code : 'INTERNAL', (performance.now() - startedAt) / 1000);
+      throw error;
+    }
   }
 
   private bucketFor(api: string): TokenBucket {

@@ -65,6 +65,8 @@ export interface AppConfig {
   /** Where the deployed authorizer Lambda asks this service whether a user is active. */
   authorizerServiceUrl?: string;
   credentialCache: { enabled: boolean; maxEntries: number };
+  /** Bearer token GET /metrics requires; unset = open (scrape from a private network only). */
+  metricsToken?: string;
   signIn: { maxFailuresPerUser: number; maxFailuresPerAddress: number; windowSeconds: number };
   operations: {
     /** How long a running operation may go without progress before recovery takes it over. */
@@ -201,6 +203,7 @@ export function loadConfig(env: Env): AppConfig {
       enabled: read.bool('CREDENTIAL_CACHE_ENABLED', true),
       maxEntries: read.int('CREDENTIAL_CACHE_MAX_ENTRIES', 10000, 1, 1_000_000),
     },
+    metricsToken: read.string('METRICS_TOKEN', { pattern: /^[\x21-\x7e]{24,256}$/, rule: 'must be 24-256 printable characters without spaces' }),
     signIn: {
       maxFailuresPerUser: read.int('SIGNIN_MAX_FAILURES_PER_USER', 5, 1, 1000),
       maxFailuresPerAddress: read.int('SIGNIN_MAX_FAILURES_PER_ADDRESS', 20, 1, 100000),

@@ -1,4 +1,5 @@
 import type { AwsCredentials } from '../aws/identity-pool.port.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 /** What a cache entry holds: the identity and its temporary credentials. */
 export interface VendedCredentials {
@@ -51,8 +52,12 @@ export class CredentialCache {
   private readonly flights = new Map<string, Flight>();
   private readonly clock: () => number;
 
-  constructor(private readonly options: CredentialCacheOptions) {
+  constructor(
+    private readonly options: CredentialCacheOptions,
+    private readonly metrics?: Metrics,
+  ) {
     this.clock = options.clock ?? Date.now;
+    metrics?.observeCredentialCache(() => this.entries.size);
   }
 
   get size(): number {
@@ -61,15 +66,20 @@ export class CredentialCache {
 
   /** The owner's cached credentials, or those `load` vends (which must check that the user may have them). */
   get(owner: CredentialOwner, load: () => Promise<VendedCredentials>): Promise<VendedCredentials> {
-    if (!this.options.enabled) return load();
+    if (!this.options.enabled) {
+      this.metrics?.credentialCache(false);
+      return load();
+    }
     const entry = this.entries.get(owner.username);
     const sameIdentity = owner.identityId === undefined || entry?.vended.identityId === owner.identityId;
     if (entry && entry.sub === owner.sub && sameIdentity && this.fresh(entry.vended)) {
       // Re-inserted, so Map order is least recently used first.
       this.entries.delete(owner.username);
       this.entries.set(owner.username, entry);
+      this.metrics?.credentialCache(true);
       return Promise.resolve(entry.vended);
     }
+    this.metrics?.credentialCache(false);
     const flight = this.flights.get(owner.username);
     if (flight && flight.sub === owner.sub) return flight.promise;
     return this.fill(owner, load);

@@ -5,6 +5,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { certificateIdOf } from '../aws/iot-teardown.js';
 import { CredentialCache } from '../credential-cache/credential-cache.js';
+import { Metrics } from '../metrics/metrics.js';
 import { AwsInventoryReader } from './aws-inventory.js';
 import { detectDrift } from './drift-detector.js';
 import { DriftRepairs } from './drift-repairs.js';
@@ -28,6 +29,7 @@ export class DriftService {
     private readonly repairs: DriftRepairs,
     private readonly credentialCache: CredentialCache,
     private readonly logger: AppLogger,
+    private readonly metrics: Metrics,
   ) {
     logger.setContext(DriftService.name);
   }
@@ -75,7 +77,9 @@ export class DriftService {
     const aws = await this.inventory.read();
     const busySubjects = await this.records.busySubjects();
     const rows = await this.records.records();
-    return detectDrift({ prefix: this.config.resourcePrefix, aws, db: { ...rows, busySubjects }, scanStartedAt });
+    const scan = detectDrift({ prefix: this.config.resourcePrefix, aws, db: { ...rows, busySubjects }, scanStartedAt });
+    this.metrics.drift({ orphans: scan.orphans.length, ghosts: scan.ghosts.length, unattachedCertificates: scan.unattachedCertificates.length });
+    return scan;
   }
 
   private plan(scan: DriftScan, options: RepairOptions): DriftRepairDto {

@@ -5,6 +5,7 @@ import { AppLogger } from '../common/logging/app-logger.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { Operation } from '../generated/prisma/client.js';
+import { Metrics } from '../metrics/metrics.js';
 import type { OperationDefinition, StepContext, StepOutput, StepRecord } from './operation.types.js';
 import { LeaseLostError, OperationsRepository } from './operations.repository.js';
 
@@ -26,6 +27,7 @@ export class OperationRunner implements OnModuleDestroy {
     private readonly operations: OperationsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly logger: AppLogger,
+    private readonly metrics: Metrics,
   ) {
     logger.setContext(OperationRunner.name);
   }
@@ -58,6 +60,7 @@ export class OperationRunner implements OnModuleDestroy {
     const lease = this.hold(await this.operations.start(definition.kind, subject, params, this.config.operations.leaseMs, owner), owner);
     const context: StepContext<P, S, E> = { params, state: {}, ephemeral: { ...ephemeral } };
     const records: StepRecord[] = [];
+    this.metrics.operation(definition.kind, 'started');
     try {
       try {
         await this.forward(lease, definition, context, records);
@@ -67,6 +70,7 @@ export class OperationRunner implements OnModuleDestroy {
         throw error;
       }
       await this.operations.finish(lease.id, 'COMPLETED', undefined, lease.owner);
+      this.metrics.operation(definition.kind, 'succeeded');
     } finally {
       this.release(lease);
     }
@@ -99,6 +103,7 @@ export class OperationRunner implements OnModuleDestroy {
         await this.undo(lease, definition, context, records);
         await this.operations.finish(operation.id, 'UNDONE', { code: 'RECOVERED', message: 'The process stopped mid-way; undone' }, lease.owner);
       }
+      this.metrics.operation(operation.kind, 'recovered');
     } catch (error) {
       // The lease runs out again and a later pass retries; a failure here is never final.
       this.logger.warn({ operationId: operation.id, code: toDomainError(error).code }, 'recovery attempt failed');
@@ -167,10 +172,12 @@ export class OperationRunner implements OnModuleDestroy {
       if (definition.onFailure === 'undo') {
         await this.undo(lease, definition, context, records);
         await this.operations.finish(lease.id, 'UNDONE', { code, message }, lease.owner);
+        this.metrics.operation(definition.kind, 'undone');
       } else {
         if (current?.status === 'started') current.status = 'failed';
         await this.operations.recordSteps(lease.id, lease.owner, records, this.config.operations.leaseMs);
         await this.operations.finish(lease.id, 'FAILED', { code, message }, lease.owner);
+        this.metrics.operation(definition.kind, 'failed');
       }
     } catch (undoError) {
       // Left UNDOING (or RUNNING) with its subject held: recovery completes it once AWS or the database answers.

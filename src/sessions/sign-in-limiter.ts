@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { Metrics } from '../metrics/metrics.js';
 import { SignInFailuresRepository } from './sign-in-failures.repository.js';
 
 /** One password sign-in, as the limiter counts it. */
@@ -28,6 +29,7 @@ export class SignInLimiter {
   constructor(
     private readonly failures: SignInFailuresRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   /** Throws RATE_LIMITED (with Retry-After) when the username or the address has used up its failures. */
@@ -47,6 +49,7 @@ export class SignInLimiter {
     const exhausted = counts.filter((count) => count.failures >= limitOf(count.subject));
     if (exhausted.length > 0) {
       const retryAfter = Math.max(...exhausted.map((count) => count.retryAfterSeconds));
+      this.metrics.signInRateLimited(exhausted.map((count) => (count.subject === userSubject ? 'user' : 'address')));
       throw new DomainError('RATE_LIMITED', 'Too many failed sign-ins; retry later', undefined, retryAfter);
     }
     const userHadFailures = counts.some((count) => count.subject === userSubject && count.failures > 0);
@@ -54,6 +57,7 @@ export class SignInLimiter {
   }
 
   async recordFailure(attempt: SignInAttempt): Promise<void> {
+    this.metrics.signInFailed();
     await this.failures.record([attempt.userSubject, attempt.addressSubject]);
     if (Date.now() - this.lastPrune >= PRUNE_EVERY_MS) {
       this.lastPrune = Date.now();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/app-config.js';
+import { Metrics } from '../../../src/metrics/metrics.js';
 import type { FailureCount, SignInFailuresRepository } from '../../../src/sessions/sign-in-failures.repository.js';
 import { SignInLimiter } from '../../../src/sessions/sign-in-limiter.js';
 
@@ -25,7 +26,7 @@ class StubFailures {
 }
 
 const config = loadConfig({ SIGNIN_MAX_FAILURES_PER_USER: '3', SIGNIN_MAX_FAILURES_PER_ADDRESS: '10' });
-const limiterWith = (failures: StubFailures) => new SignInLimiter(failures as unknown as SignInFailuresRepository, config);
+const limiterWith = (failures: StubFailures) => new SignInLimiter(failures as unknown as SignInFailuresRepository, config, new Metrics());
 
 describe('SignInLimiter', () => {
   it('lets an attempt through below both limits and reports the subjects it counts', async () => {
