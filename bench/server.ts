@@ -137,7 +137,7 @@ const aws = new FakeAws({ ...ids, tokens, limiter, pageSize: process.env.BENCH_I
 const counter = new CallCounter(aws);
 const rssPeak = new RssPeak();
 
-// Logs go to stdout as in production (pino's synchronous default); the parent points the child's stdout at /dev/null.
+// Logs go to stdout as in production (buffered, asynchronous writes); the parent points the child's stdout at /dev/null.
 const app = await bootApp({ config, replace: [{ provide: QuotaLimiter, useValue: limiter }, ...(aws.providers() as Replacement[])] });
 await app.listen({ host: config.host, port: config.port });
 
@@ -150,7 +150,10 @@ serveCommands(
     collectGarbage: () => globalThis.gc?.(),
     /** What the heap holds after a full collection: growth here across a run would be a leak, unlike RSS. */
     liveHeap: () => (globalThis.gc?.(), process.memoryUsage().heapUsed),
-    cpu: () => cpuMicros(),
+    /** The service's CPU time: the process's, less what the fakes' own work (AWS's, not the service's) took. */
+    cpu: () => cpuMicros() - aws.runtime.cpuMicros,
+    fakesCpu: () => aws.runtime.cpuMicros,
+    rssNow: () => process.memoryUsage.rss(),
     calls: () => counter.read(),
     resetCalls: () => counter.reset(),
     jwksRequests: () => jwks.requests,

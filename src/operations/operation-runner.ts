@@ -69,7 +69,8 @@ export class OperationRunner implements OnModuleDestroy {
         if (!(error instanceof LeaseLostError)) await this.fail(lease, definition, context, records, error);
         throw error;
       }
-      await this.operations.finish(lease.id, 'COMPLETED', undefined, lease.owner);
+      // The last step's "done" is written with the end of the operation.
+      await this.operations.finish(lease.id, 'COMPLETED', undefined, lease.owner, records);
       this.metrics.operation(definition.kind, 'succeeded');
     } finally {
       this.release(lease);
@@ -93,7 +94,7 @@ export class OperationRunner implements OnModuleDestroy {
     try {
       if (definition.onFailure === 'finish' && operation.status === 'RUNNING') {
         await this.forward(lease, definition, context, records);
-        await this.operations.finish(operation.id, 'COMPLETED', undefined, lease.owner);
+        await this.operations.finish(operation.id, 'COMPLETED', undefined, lease.owner, records);
       } else if (definition.onFailure === 'keep') {
         const stopped = records.at(-1);
         if (stopped?.status === 'started') stopped.status = 'failed';
@@ -148,7 +149,13 @@ export class OperationRunner implements OnModuleDestroy {
     this.leases.delete(lease);
   }
 
-  /** Runs every step not yet done, in order; steps already done (in a record being recovered) are skipped. */
+  /**
+   * Runs every step not yet done, in order; steps already done (in a record being recovered) are
+   * skipped. One write per step: a step's "about to" is durable before it calls AWS, and carries
+   * the previous step's "done, with these ids" with it, so nothing runs after a step before that
+   * step's outcome is recorded. A crash between a step's AWS call and that write leaves the step
+   * "started", which recovery treats as possibly done either way. The caller writes the last "done".
+   */
   private async forward(lease: Lease, definition: AnyDefinition, context: StepContext<object>, records: StepRecord[]) {
     const leaseMs = this.config.operations.leaseMs;
     for (const step of definition.steps(context.params)) {
@@ -159,7 +166,6 @@ export class OperationRunner implements OnModuleDestroy {
       const output = (await step.run(context)) ?? undefined;
       if (output) Object.assign(context.state, output);
       upsert(records, { ...record, status: 'done', output, at: new Date().toISOString() });
-      await this.operations.recordSteps(lease.id, lease.owner, records, leaseMs);
     }
   }
 
