@@ -58,13 +58,14 @@ const loadAtStart = os.loadavg().map((load) => Math.round(load * 100) / 100);
 const adminKey = randomBytes(24).toString('hex');
 
 progress('starting the service (Postgres, migrations, Nest) and the plain Fastify server');
-// --profile writes a CPU profile of the service (open it in Chrome DevTools) to bench-results/profiles.
-const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir=bench-results/profiles'] : [];
+// --profile writes a CPU profile of the service per measured window (open them in Chrome DevTools) to bench-results/profiles.
+const profileDir = values.profile ? 'bench-results/profiles' : undefined;
+if (profileDir) await mkdir(profileDir, { recursive: true });
 const nodeOptions = values['node-options'].split(' ').filter(Boolean);
-const service = await Child.start(new URL('./server.js', import.meta.url), { BENCH_ADMIN_KEY: adminKey, ...CONTAINER_ENV }, ['--expose-gc', ...nodeOptions, ...profile]);
+const service = await Child.start(new URL('./server.js', import.meta.url), { BENCH_ADMIN_KEY: adminKey, ...CONTAINER_ENV }, ['--expose-gc', ...nodeOptions]);
 const plain = await Child.start(new URL('./plain-fastify.js', import.meta.url));
 
-const context: BenchContext = { service, plain, seconds: quick ? 3 : 10, warmupSeconds: quick ? 1 : 2, scrapeMetrics: true };
+const context: BenchContext = { service, plain, seconds: quick ? 3 : 10, warmupSeconds: quick ? 1 : 2, scrapeMetrics: true, profileDir };
 const scenarios: ScenarioResult[] = [];
 let memory: Record<string, number> = {};
 let aws: { callsTotal: Record<string, number>; jwksFetches: number } = { callsTotal: {}, jwksFetches: 0 };

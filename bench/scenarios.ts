@@ -12,6 +12,8 @@ export interface BenchContext {
   warmupSeconds: number;
   /** Scrape GET /metrics every second during measured runs, as Prometheus would. */
   scrapeMetrics: boolean;
+  /** Write a CPU profile of the service for each measured window into this directory (--profile). */
+  profileDir?: string;
 }
 
 /** GET /metrics once a second until stopped; resolves to the scrapes that answered 200 and those that did not. */
@@ -92,7 +94,10 @@ export async function measure(
   const cpuBefore = await server.call<number>('cpu');
   const fakesBefore = fakes ? await server.call<number>('fakesCpu') : 0;
   const scraper = context.scrapeMetrics && fakes ? scrapeEverySecond(context.service.url) : undefined;
+  const profiling = context.profileDir !== undefined && fakes;
+  if (profiling) await server.call('profileStart');
   const result = await load({ ...options, seconds: context.seconds });
+  if (profiling) await server.call('profileStop', `${context.profileDir}/${scenario.id}-${scenario.awsLatencyMs ?? 'na'}ms.cpuprofile`);
   const scrapes = await scraper?.stop();
   const cpu = (await server.call<number>('cpu')) - cpuBefore;
   const fakesCpu = fakes ? (await server.call<number>('fakesCpu')) - fakesBefore : 0;

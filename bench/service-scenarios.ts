@@ -74,11 +74,13 @@ export async function firstSignInStorm(context: PassContext, fresh: BenchUser[])
   await context.service.call('takeThrottlesRetried');
   const cpuBefore = await context.service.call<number>('cpu');
   const fakesBefore = await context.service.call<number>('fakesCpu');
+  if (context.profileDir) await context.service.call('profileStart');
   const load = await burst(
     context.service.url,
     'POST',
     fresh.map((user) => ({ path: '/v1/sessions', body: JSON.stringify({ username: user.username, password: user.password }) })),
   );
+  if (context.profileDir) await context.service.call('profileStop', `${context.profileDir}/c-first-sign-in-storm-${context.latencyMs}ms.cpuprofile`);
   const cpu = (await context.service.call<number>('cpu')) - cpuBefore;
   const fakesCpu = (await context.service.call<number>('fakesCpu')) - fakesBefore;
   const retried = await context.service.call<Record<string, number>>('takeThrottlesRetried');
@@ -125,6 +127,7 @@ export async function deviceRegistration(context: PassContext): Promise<Scenario
     const windowOpened = sleep(warmupMs).then(async () => {
       await service.call('resetCalls');
       await service.call('takeThrottlesRetried');
+      if (context.profileDir) await service.call('profileStart');
       return { at: performance.now(), cpu: await service.call<number>('cpu'), fakesCpu: await service.call<number>('fakesCpu') };
     });
     const result = await load({
@@ -142,6 +145,7 @@ export async function deviceRegistration(context: PassContext): Promise<Scenario
       onStatus: (status) => void (status === 201 && performance.now() - started >= warmupMs && registered++),
     });
     const window = await windowOpened;
+    if (context.profileDir) await service.call('profileStop', `${context.profileDir}/d-device-registration-${context.latencyMs}ms.cpuprofile`);
     const seconds = (performance.now() - window.at) / 1000;
     const cpu = (await service.call<number>('cpu')) - window.cpu;
     const fakesCpu = (await service.call<number>('fakesCpu')) - window.fakesCpu;

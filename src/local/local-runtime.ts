@@ -35,6 +35,14 @@ export interface FaultSpec {
 export type CallHook = (input: unknown) => void | Promise<void>;
 
 /** The DomainError the adapters raise for an AWS error of this name: fakes reuse the adapters' translation. */
+const threadCpuUsage = (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage?.bind(process);
+
+/** This thread's CPU time where Node has it (23.9+; cheaper than the whole process's), else the process's. */
+function threadCpuMicros(): number {
+  const { user, system } = threadCpuUsage ? threadCpuUsage() : process.cpuUsage();
+  return user + system;
+}
+
 export function awsError(service: AwsService, api: string, name: string, message: string = name): DomainError {
   return translateAwsError(Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } }), { service, api });
 }
@@ -165,12 +173,11 @@ export class LocalRuntime {
 
   /** The action's synchronous part (signing tokens, issuing certificates: the costly work) on the CPU clock. */
   private timed<T>(action: () => T | Promise<T>): T | Promise<T> {
-    const before = process.cpuUsage();
+    const before = threadCpuMicros();
     try {
       return action();
     } finally {
-      const used = process.cpuUsage(before);
-      this.cpuMicros += used.user + used.system;
+      this.cpuMicros += threadCpuMicros() - before;
     }
   }
 
