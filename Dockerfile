@@ -17,7 +17,7 @@ FROM node:24-bookworm-slim
 # grows; two malloc arenas instead of one per thread. Override NODE_OPTIONS to give a bigger heap.
 ENV NODE_ENV=production \
     PORT=3000 \
-    NODE_OPTIONS="--max-old-space-size=96 --max-semi-space-size=4" \
+    NODE_OPTIONS="--max-old-space-size=96 --max-semi-space-size=2" \
     MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./

@@ -23,7 +23,7 @@ const STORM_USERS = 200;
 const CSRS = 64;
 const SOAK_DEFAULT_SECONDS = 600;
 /** The container's memory settings (Dockerfile: NODE_OPTIONS, MALLOC_ARENA_MAX), so the bench measures what ships. */
-const CONTAINER_NODE_OPTIONS = '--max-old-space-size=96 --max-semi-space-size=4';
+const CONTAINER_NODE_OPTIONS = '--max-old-space-size=96 --max-semi-space-size=2';
 const CONTAINER_ENV = { MALLOC_ARENA_MAX: '2' };
 
 // `--soak` alone means the default duration; parseArgs wants a value for a string option.
