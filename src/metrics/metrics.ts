@@ -64,7 +64,11 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  private readonly cacheHits = new Counter({ name: 'credential_cache_hits_total', help: 'Credentials served from the cache', registers: [this.registry] });
+  private readonly cacheHits = new Counter({
+    name: 'credential_cache_hits_total',
+    help: 'Credentials served from the cache',
+    registers: [this.registry],
+  });
   private readonly cacheMisses = new Counter({
     name: 'credential_cache_misses_total',
     help: 'Credential requests the cache could not answer (GetCredentialsForIdentity was called, or joined)',
@@ -78,7 +82,11 @@ export class Metrics {
     collect: () => this.cacheEntries.set(this.cacheSize?.() ?? 0),
   });
 
-  private readonly signInFailures = new Counter({ name: 'signin_failures_total', help: 'Password sign-ins refused for a wrong username or password', registers: [this.registry] });
+  private readonly signInFailures = new Counter({
+    name: 'signin_failures_total',
+    help: 'Password sign-ins refused for a wrong username or password',
+    registers: [this.registry],
+  });
   private readonly signInRefusals = new Counter({
     name: 'signin_rate_limited_total',
     help: 'Sign-ins refused with 429 before Cognito was asked, by the limit that was used up (user or address)',

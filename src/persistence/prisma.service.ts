@@ -15,13 +15,13 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     if (!config.database.url) throw new Error('database.url must be resolved before the app starts');
     // The pool is built here rather than by the adapter so its use can be read for metrics.
     const pool = new pg.Pool({
-        connectionString: config.database.url,
-        // Fail fast while Postgres is down, so requests answer 503 instead of hanging: connecting is
-        // bounded, and so is every query, for a connection that stays open while nothing comes back
-        // (a network partition that drops packets). No query of this service comes near the bound.
-        connectionTimeoutMillis: 2000,
-        query_timeout: 5000,
-        max: 10,
+      connectionString: config.database.url,
+      // Fail fast while Postgres is down, so requests answer 503 instead of hanging: connecting is
+      // bounded, and so is every query, for a connection that stays open while nothing comes back
+      // (a network partition that drops packets). No query of this service comes near the bound.
+      connectionTimeoutMillis: 2000,
+      query_timeout: 5000,
+      max: 10,
     });
     super({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
     this.pool = pool;

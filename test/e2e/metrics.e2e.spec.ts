@@ -3,7 +3,8 @@ import { QuotaLimiter } from '../../src/aws/quota-limiter.js';
 import { loadConfig } from '../../src/config/app-config.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app.js';
-import { createUser, credentials, idTokenOf, PASSWORD, readyUser, signIn } from './users.support.js';
+import { credentials, idTokenOf, signIn } from '../support/http/sessions.js';
+import { createUser, PASSWORD, readyUser } from '../support/http/users.js';
 
 const METRICS_TOKEN = 'scrape-token-0123456789abcdef';
 

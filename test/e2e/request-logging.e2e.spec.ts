@@ -31,11 +31,13 @@ describe('request logging', () => {
 
   it('names the request on lines services write while it runs', async () => {
     await t.http.post('/v1/authorizer/iot').set('x-authorizer-secret', SECRET).set('x-request-id', 'service-line-1').send({ token: 'not-a-token' });
-    const decision = t.logs.records().find((record) => record.msg === 'custom authorizer denied' && (record.req as { id?: string } | undefined)?.id === 'service-line-1');
+    const decision = t.logs
+      .records()
+      .find((record) => record.msg === 'custom authorizer denied' && (record.req as { id?: string } | undefined)?.id === 'service-line-1');
     expect(decision).toMatchObject({ context: 'AuthorizerService', outcome: 'denied' });
   });
 
-  it('does not leak one request\'s id into lines written outside any request', async () => {
+  it("does not leak one request's id into lines written outside any request", async () => {
     await t.http.get('/health/live').set('x-request-id', 'outside-1');
     t.app.get(LogRoot).logger.info('between requests');
     const line = t.logs.records().find((record) => record.msg === 'between requests');
