@@ -9,8 +9,6 @@ import { Metrics } from '../metrics/metrics.js';
 /** The one Prisma client of the process; only repositories use it. */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
-  private readonly pool: pg.Pool;
-
   constructor(@Inject(APP_CONFIG) config: AppConfig, @Optional() metrics?: Metrics) {
     if (!config.database.url) throw new Error('database.url must be resolved before the app starts');
     // The pool is built here rather than by the adapter so its use can be read for metrics.
@@ -24,18 +22,7 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
       max: 10,
     });
     super({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
-    this.pool = pool;
     metrics?.observePool(() => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }));
-  }
-
-  /**
-   * A named (prepared) statement on the driver's pool, bypassing Prisma's client: for the few
-   * queries of the sign-in path, where the client's own work cost more than the query (measured
-   * on this machine: about 230-410 µs of CPU per findUnique against 80-170 µs for the same SELECT
-   * on the pool). Columns must be aliased to the type's property names.
-   */
-  async rows<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
-    return (await this.pool.query<T & pg.QueryResultRow>({ name, text, values })).rows;
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -25,22 +25,18 @@ export class SignInFailuresRepository {
   async recent(subjects: Array<{ subject: string; limit: number }>, windowSeconds: number): Promise<FailureCount[]> {
     const names = subjects.map((entry) => entry.subject);
     const limits = subjects.map((entry) => entry.limit);
-    // On the driver's pool: it runs before every password sign-in.
-    return this.prisma.rows<FailureCount>(
-      'sign-in-failures-recent',
-      `SELECT s.subject,
-              count(f.occurred_at)::int AS failures,
-              GREATEST(1, ceil(extract(epoch FROM min(f.occurred_at) + make_interval(secs => $3::int) - now())))::int AS "retryAfterSeconds"
-       FROM unnest($1::text[], $2::int[]) AS s(subject, lim)
-       LEFT JOIN LATERAL (
-         SELECT occurred_at FROM sign_in_failures
-         WHERE subject = s.subject AND occurred_at > now() - make_interval(secs => $3::int)
-         ORDER BY occurred_at DESC
-         LIMIT s.lim
-       ) f ON true
-       GROUP BY s.subject`,
-      [names, limits, windowSeconds],
-    );
+    return this.prisma.$queryRaw<FailureCount[]>`
+      SELECT s.subject,
+             count(f.occurred_at)::int AS failures,
+             GREATEST(1, ceil(extract(epoch FROM min(f.occurred_at) + make_interval(secs => ${windowSeconds}) - now())))::int AS "retryAfterSeconds"
+      FROM unnest(${names}::text[], ${limits}::int[]) AS s(subject, lim)
+      LEFT JOIN LATERAL (
+        SELECT occurred_at FROM sign_in_failures
+        WHERE subject = s.subject AND occurred_at > now() - make_interval(secs => ${windowSeconds})
+        ORDER BY occurred_at DESC
+        LIMIT s.lim
+      ) f ON true
+      GROUP BY s.subject`;
   }
 
   /** occurred_at is left to the column default: the database's clock, as `recent` reads it. */

@@ -29,15 +29,11 @@ export class UsersRepository {
   }
 
   /** The one query on the credential hot path. */
-  async findForSession(username: string): Promise<SessionUser | null> {
-    const [user] = await this.prisma.rows<SessionUser>(
-      'users-find-for-session',
-      `SELECT id, username, cognito_sub AS "cognitoSub", status::text AS status, policy_name AS "policyName",
-              identity_id AS "identityId", policy_attached_at AS "policyAttachedAt"
-       FROM users WHERE username = $1`,
-      [username],
-    );
-    return user ?? null;
+  findForSession(username: string): Promise<SessionUser | null> {
+    return this.prisma.user.findUnique({
+      where: { username },
+      select: { id: true, username: true, cognitoSub: true, status: true, policyName: true, identityId: true, policyAttachedAt: true },
+    });
   }
 
   async getByUsername(username: string): Promise<UserRecord> {
