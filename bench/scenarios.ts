@@ -11,7 +11,7 @@ export interface BenchContext {
   seconds: number;
   warmupSeconds: number;
   /** Scrape GET /metrics every second during measured runs, as Prometheus would. */
-  scrapeMetrics: boolean;
+  scrapeMetrics?: boolean;
   /** Write a CPU profile of the service for each measured window into this directory (--profile). */
   profileDir?: string;
 }
