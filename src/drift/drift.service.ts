@@ -3,6 +3,7 @@ import { PinoLogger } from 'nestjs-pino';
 import { toDomainError } from '../common/errors/error-body.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { AwsScope } from '../aws/aws-scope.service.js';
 import { certificateIdOf } from '../aws/iot-teardown.js';
 import { CredentialCache } from '../credential-cache/credential-cache.js';
 import { AwsInventoryReader } from './aws-inventory.js';
@@ -27,6 +28,7 @@ export class DriftService {
     private readonly records: DriftRepository,
     private readonly repairs: DriftRepairs,
     private readonly credentialCache: CredentialCache,
+    private readonly awsScope: AwsScope,
     private readonly logger: PinoLogger,
   ) {
     logger.setContext(DriftService.name);
@@ -72,10 +74,11 @@ export class DriftService {
    */
   private async scan(): Promise<DriftScan> {
     const scanStartedAt = await this.records.now();
+    const scope = await this.awsScope.policyScope();
     const aws = await this.inventory.read();
     const busySubjects = await this.records.busySubjects();
     const rows = await this.records.records();
-    return detectDrift({ prefix: this.config.resourcePrefix, aws, db: { ...rows, busySubjects }, scanStartedAt });
+    return detectDrift({ prefix: this.config.resourcePrefix, aws, db: { ...rows, busySubjects }, scanStartedAt, scope });
   }
 
   private plan(scan: DriftScan, options: RepairOptions): DriftRepairDto {
