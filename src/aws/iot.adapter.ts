@@ -5,6 +5,7 @@ import {
   CreateCertificateFromCsrCommand,
   CreateKeysAndCertificateCommand,
   CreatePolicyCommand,
+  CreatePolicyVersionCommand,
   CreateThingCommand,
   DeleteCertificateCommand,
   DeletePolicyCommand,
@@ -13,6 +14,7 @@ import {
   DescribeEndpointCommand,
   DetachPolicyCommand,
   DetachThingPrincipalCommand,
+  GetPolicyCommand,
   IoTClient,
   ListAttachedPoliciesCommand,
   ListCertificatesCommand,
@@ -56,6 +58,16 @@ export class IotAdapter extends IotPort implements OnModuleDestroy {
   async createPolicy(policyName: string, document: string): Promise<{ policyArn: string }> {
     const out = await this.call('CreatePolicy', (c) => c.send(new CreatePolicyCommand({ policyName, policyDocument: document })));
     return { policyArn: required(out.policyArn, 'policyArn', 'CreatePolicy') };
+  }
+
+  async getPolicy(policyName: string): Promise<{ document: string; defaultVersionId: string }> {
+    const out = await this.call('GetPolicy', (c) => c.send(new GetPolicyCommand({ policyName })));
+    return { document: required(out.policyDocument, 'policyDocument', 'GetPolicy'), defaultVersionId: required(out.defaultVersionId, 'defaultVersionId', 'GetPolicy') };
+  }
+
+  async createPolicyVersion(policyName: string, document: string, setAsDefault: boolean): Promise<{ versionId: string }> {
+    const out = await this.call('CreatePolicyVersion', (c) => c.send(new CreatePolicyVersionCommand({ policyName, policyDocument: document, setAsDefault })));
+    return { versionId: required(out.policyVersionId, 'policyVersionId', 'CreatePolicyVersion') };
   }
 
   async listPolicyVersions(policyName: string): Promise<Array<{ versionId: string; isDefault: boolean }>> {

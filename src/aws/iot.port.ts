@@ -32,6 +32,10 @@ export abstract class IotPort {
   abstract dataEndpoint(): Promise<string>;
 
   abstract createPolicy(policyName: string, document: string): Promise<{ policyArn: string }>;
+  /** GetPolicy: the default version's document (as AWS holds it, maybe hand-edited) and that version's id. */
+  abstract getPolicy(policyName: string): Promise<{ document: string; defaultVersionId: string }>;
+  /** CreatePolicyVersion; at most 5 versions per policy (VersionsLimitExceededException → CONFLICT). */
+  abstract createPolicyVersion(policyName: string, document: string, setAsDefault: boolean): Promise<{ versionId: string }>;
   /** Non-default versions must be deleted before DeletePolicy. */
   abstract listPolicyVersions(policyName: string): Promise<Array<{ versionId: string; isDefault: boolean }>>;
   abstract deletePolicyVersion(policyName: string, versionId: string): Promise<void>;

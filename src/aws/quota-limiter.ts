@@ -79,6 +79,8 @@ export const DEFAULT_QUOTAS: Readonly<Record<string, number>> = Object.freeze({
   CreatePolicy: 10,
   DeletePolicy: 10,
   DeletePolicyVersion: 10,
+  CreatePolicyVersion: 10,
+  GetPolicy: 10,
   UpdateCertificate: 10,
   DeleteCertificate: 10,
   ListThings: 10,

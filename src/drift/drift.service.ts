@@ -3,6 +3,7 @@ import { toDomainError } from '../common/errors/error-body.js';
 import { AppLogger } from '../common/logging/app-logger.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { AwsScope } from '../aws/aws-scope.service.js';
 import { certificateIdOf } from '../aws/iot-teardown.js';
 import { CredentialCache } from '../credential-cache/credential-cache.js';
 import { Metrics } from '../metrics/metrics.js';
@@ -28,6 +29,7 @@ export class DriftService {
     private readonly records: DriftRepository,
     private readonly repairs: DriftRepairs,
     private readonly credentialCache: CredentialCache,
+    private readonly awsScope: AwsScope,
     private readonly logger: AppLogger,
     private readonly metrics: Metrics,
   ) {
@@ -74,11 +76,17 @@ export class DriftService {
    */
   private async scan(): Promise<DriftScan> {
     const scanStartedAt = await this.records.now();
+    const scope = await this.awsScope.policyScope();
     const aws = await this.inventory.read();
     const busySubjects = await this.records.busySubjects();
     const rows = await this.records.records();
-    const scan = detectDrift({ prefix: this.config.resourcePrefix, aws, db: { ...rows, busySubjects }, scanStartedAt });
-    this.metrics.drift({ orphans: scan.orphans.length, ghosts: scan.ghosts.length, unattachedCertificates: scan.unattachedCertificates.length });
+    const scan = detectDrift({ prefix: this.config.resourcePrefix, aws, db: { ...rows, busySubjects }, scanStartedAt, scope });
+    this.metrics.drift({
+      orphans: scan.orphans.length,
+      ghosts: scan.ghosts.length,
+      unattachedCertificates: scan.unattachedCertificates.length,
+      changedPolicies: scan.changedPolicies.length,
+    });
     return scan;
   }
 

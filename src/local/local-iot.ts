@@ -68,9 +68,19 @@ export class LocalIot extends IotPort {
     return this.call('CreatePolicy', { policyName, policyDocument: document }, () => this.policies.create(policyName, document));
   }
 
-  /** For tests to read what the service stored; the service itself never reads a policy back (no GetPolicy). */
+  /** For tests to read what AWS holds: the default version's document. */
   getPolicyDocument(policyName: string): Promise<string> {
     return this.call('GetPolicy', { policyName }, () => this.policies.document(policyName));
+  }
+
+  getPolicy(policyName: string): Promise<{ document: string; defaultVersionId: string }> {
+    return this.call('GetPolicy', { policyName }, () => this.policies.defaultVersion(policyName));
+  }
+
+  createPolicyVersion(policyName: string, document: string, setAsDefault: boolean): Promise<{ versionId: string }> {
+    return this.call('CreatePolicyVersion', { policyName, policyDocument: document, setAsDefault }, () => ({
+      versionId: this.policies.addVersion(policyName, document, setAsDefault),
+    }));
   }
 
   listPolicyVersions(policyName: string): Promise<Array<{ versionId: string; isDefault: boolean }>> {

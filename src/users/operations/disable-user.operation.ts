@@ -20,7 +20,9 @@ export function disableUserOperation(deps: UserOperationDeps): PersistedOperatio
     kind: 'disable-user',
     onFailure: 'finish',
     steps: () => [
-      { name: 'markDisabled', run: ({ params }) => deps.users.setStatus(params.username, 'DISABLED') },
+      // Whole seconds, as a token's iat: a token issued in this very second still passes, one issued
+      // before it never does (the global sign-out below revokes the refresh tokens that would mint more).
+      { name: 'markDisabled', run: ({ params }) => deps.users.markDisabled(params.username, new Date(Math.floor(Date.now() / 1000) * 1000)) },
       {
         name: 'detachPolicy',
         async run({ params }) {

@@ -6,6 +6,7 @@ import {
   CreateCertificateFromCsrCommand,
   CreateKeysAndCertificateCommand,
   CreatePolicyCommand,
+  CreatePolicyVersionCommand,
   CreateThingCommand,
   DeleteCertificateCommand,
   DeletePolicyCommand,
@@ -24,6 +25,7 @@ import {
   ListThingsCommand,
   ResourceAlreadyExistsException,
   UpdateCertificateCommand,
+  GetPolicyCommand,
 } from '@aws-sdk/client-iot';
 import { IotAdapter } from '../../../src/aws/iot.adapter.js';
 import { QuotaLimiter } from '../../../src/aws/quota-limiter.js';
@@ -64,6 +66,15 @@ describe('IotAdapter', () => {
         { versionId: '2', isDefault: false },
       ]);
       expect(inputOf(ListPolicyVersionsCommand)).toEqual({ policyName: 'p1' });
+    });
+
+    it('GetPolicy and CreatePolicyVersion', async () => {
+      iotMock.on(GetPolicyCommand).resolves({ policyName: 'p1', policyDocument: '{"Statement":[]}', defaultVersionId: '3' });
+      iotMock.on(CreatePolicyVersionCommand).resolves({ policyVersionId: '4', isDefaultVersion: true });
+      await expect(adapter().getPolicy('p1')).resolves.toEqual({ document: '{"Statement":[]}', defaultVersionId: '3' });
+      await expect(adapter().createPolicyVersion('p1', '{"Statement":[1]}', true)).resolves.toEqual({ versionId: '4' });
+      expect(inputOf(GetPolicyCommand)).toEqual({ policyName: 'p1' });
+      expect(inputOf(CreatePolicyVersionCommand)).toEqual({ policyName: 'p1', policyDocument: '{"Statement":[1]}', setAsDefault: true });
     });
 
     it('DeletePolicyVersion and DeletePolicy', async () => {

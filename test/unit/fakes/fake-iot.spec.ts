@@ -75,6 +75,17 @@ describe('LocalIot', () => {
     await iot.deletePolicy('p1');
   });
 
+  it('keeps at most 5 versions: CreatePolicyVersion answers CONFLICT (VersionsLimitExceededException) on the sixth; GetPolicy reads the default', async () => {
+    await iot.createPolicy('p1', DOC);
+    const wide = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}';
+    const { versionId } = await iot.createPolicyVersion('p1', wide, true);
+    expect(await iot.getPolicy('p1')).toEqual({ document: wide, defaultVersionId: versionId });
+    for (let i = 0; i < 3; i++) await iot.createPolicyVersion('p1', DOC, false);
+    await expect(iot.createPolicyVersion('p1', DOC, true)).rejects.toMatchObject({ code: 'CONFLICT', details: { awsError: 'VersionsLimitExceededException' } });
+    expect((await iot.listPolicyVersions('p1')).length).toBe(5);
+    await expect(iot.getPolicy('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
   it('answers NOT_FOUND for unknown resources, except DeleteThing which AWS lets succeed', async () => {
     await expect(iot.getPolicyDocument('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(iot.deleteCertificate('f'.repeat(64))).rejects.toMatchObject({ code: 'NOT_FOUND' });
