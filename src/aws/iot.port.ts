@@ -13,6 +13,14 @@ export interface ThingRef {
   thingArn: string;
 }
 
+/** A certificate as ListCertificates lists it. */
+export interface CertificateSummary {
+  certificateId: string;
+  certificateArn: string;
+  status: CertificateStatus;
+  createdAt: Date;
+}
+
 export interface Page<T> {
   items: T[];
   nextToken?: string;
@@ -32,6 +40,8 @@ export abstract class IotPort {
   abstract dataEndpoint(): Promise<string>;
 
   abstract createPolicy(policyName: string, document: string): Promise<{ policyArn: string }>;
+  /** GetPolicy: the ARN and the default version's document, to recognise a policy a lost answer created. */
+  abstract getPolicy(policyName: string): Promise<{ policyArn: string; document: string }>;
   /** Non-default versions must be deleted before DeletePolicy. */
   abstract listPolicyVersions(policyName: string): Promise<Array<{ versionId: string; isDefault: boolean }>>;
   abstract deletePolicyVersion(policyName: string, versionId: string): Promise<void>;
@@ -57,5 +67,8 @@ export abstract class IotPort {
   abstract updateCertificateStatus(certificateId: string, status: 'ACTIVE' | 'INACTIVE' | 'REVOKED'): Promise<void>;
   /** Fails with CONFLICT while the certificate is ACTIVE or still attached. */
   abstract deleteCertificate(certificateId: string): Promise<void>;
-  abstract listCertificates(nextToken?: string): Promise<Page<{ certificateId: string; certificateArn: string; status: CertificateStatus }>>;
+  /** Newest first (ascendingOrder false), so a search for recent creations can stop early. */
+  abstract listCertificates(nextToken?: string): Promise<Page<CertificateSummary>>;
+  /** DescribeCertificate: the PEM, to tell by its public key which request a certificate answers. */
+  abstract describeCertificate(certificateId: string): Promise<{ certificatePem: string; status: CertificateStatus }>;
 }
