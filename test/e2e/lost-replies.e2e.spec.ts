@@ -25,7 +25,8 @@ describe('lost AWS answers', () => {
   afterAll(async () => t?.close());
 
   const certificates = () => t.aws.snapshot().certificates;
-  const claimed = async () => new Set((await query<{ certificate_id: string }>(t, 'SELECT certificate_id FROM certificates')).map((row) => row.certificate_id));
+  const claimed = async () =>
+    new Set((await query<{ certificate_id: string }>(t, 'SELECT certificate_id FROM certificates')).map((row) => row.certificate_id));
 
   it('AdminCreateUser resent after its answer was lost: the user is created once and adopted, the name stays usable', async () => {
     t.aws.faults.inject({ api: 'AdminCreateUser', error: 'unavailable', lost: true, resent: true });
@@ -44,7 +45,7 @@ describe('lost AWS answers', () => {
     expect((await admin(t).delete('/v1/users/lost-u1')).status).toBe(204);
   });
 
-  it('a pool user the service did not mark stays someone else\'s: 409, and it is left alone', async () => {
+  it("a pool user the service did not mark stays someone else's: 409, and it is left alone", async () => {
     // Made outside the service between the check and the creation: the check sees no one, AdminCreateUser "already exists".
     const stop = t.aws.onCall('AdminCreateUser', () => {
       stop();
@@ -58,7 +59,7 @@ describe('lost AWS answers', () => {
     await t.aws.userPool.deleteUser('lost-u2');
   });
 
-  it('CreatePolicy resent after its answer was lost: the user\'s policy with the intended document is adopted', async () => {
+  it("CreatePolicy resent after its answer was lost: the user's policy with the intended document is adopted", async () => {
     t.aws.faults.inject({ api: 'CreatePolicy', error: 'unavailable', lost: true, resent: true });
     const created = await createUser(t, { username: 'lost-u3', temporaryPassword: PASSWORD });
 
@@ -78,8 +79,11 @@ describe('lost AWS answers', () => {
     expect(t.aws.snapshot()).toMatchObject({ things: [], certificates: [], policies: [] });
   });
 
-  it('a policy of the device\'s name with another document is not adopted: 409, and it is left for drift', async () => {
-    await t.aws.iot.createPolicy('iotp_alice_lost-p2', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] }));
+  it("a policy of the device's name with another document is not adopted: 409, and it is left for drift", async () => {
+    await t.aws.iot.createPolicy(
+      'iotp_alice_lost-p2',
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] }),
+    );
     const registered = await registerDevice(t, 'alice', { name: 'lost-p2', csr: createTestCsr().csrPem });
 
     expect(registered.status).toBe(409);
@@ -87,7 +91,7 @@ describe('lost AWS answers', () => {
     await t.aws.iot.deletePolicy('iotp_alice_lost-p2');
   });
 
-  it('CreateCertificateFromCsr\'s answer lost: the certificate is found by the CSR\'s public key and adopted', async () => {
+  it("CreateCertificateFromCsr's answer lost: the certificate is found by the CSR's public key and adopted", async () => {
     t.aws.faults.inject({ api: 'CreateCertificateFromCsr', error: 'unavailable', lost: true });
     const registered = await registerDevice(t, 'alice', { name: 'lost-c1', csr: createTestCsr().csrPem });
 
@@ -109,7 +113,7 @@ describe('lost AWS answers', () => {
     expect(await countDevices(t)).toBe(0);
   });
 
-  it('CreateKeysAndCertificate\'s answer lost: 503, and drift lists the unclaimed certificate with the reason', async () => {
+  it("CreateKeysAndCertificate's answer lost: 503, and drift lists the unclaimed certificate with the reason", async () => {
     t.aws.faults.inject({ api: 'CreateKeysAndCertificate', error: 'unavailable', lost: true });
     const registered = await registerDevice(t, 'alice', { name: 'lost-k1' });
 

@@ -1,5 +1,4 @@
-import type { IotPort } from '../../aws/iot.port.js';
-import type { IssuedCertificate } from '../../aws/iot.port.js';
+import type { IotPort, IssuedCertificate } from '../../aws/iot.port.js';
 import { csrPublicKey } from '../../certificates/csr.js';
 import { certifiesKey } from '../../certificates/pem.js';
 import type { DeviceOperationDeps } from './device-operation-deps.js';
