@@ -100,7 +100,7 @@ describe('LocalUserPool', () => {
     const second = await pool.listUsers(first.nextToken);
     expect(second).toMatchObject({ items: [{ username: 'carol' }] });
     expect(second.nextToken).toBeUndefined();
-    const bare = new FakeUserPool({ tokens: issuer, userIdAttribute: false });
+    const bare = new LocalUserPool({ tokens: issuer, userIdAttribute: false });
     await expect(bare.createUser({ username: 'dave', sendInvite: false, userId })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 });
