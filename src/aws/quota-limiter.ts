@@ -34,6 +34,7 @@ export const COGNITO_CATEGORIES: Readonly<Record<string, string>> = Object.freez
   AdminRespondToAuthChallenge: 'UserAccountRecovery',
   AdminCreateUser: 'UserCreation',
   AdminGetUser: 'UserRead',
+  ListUsers: 'UserList',
   AdminDisableUser: 'UserUpdate',
   AdminEnableUser: 'UserUpdate',
   AdminDeleteUser: 'UserUpdate',
@@ -61,7 +62,7 @@ export function quotaKey(api: string): string {
  *   other list and read APIs: 10). CreateKeysAndCertificate is not in the table; it gets the CSR
  *   variant's rate.
  * - Cognito user pools: the per-category table above (UserAuthentication 120, UserCreation 50,
- *   UserAccountRecovery 30, UserRead 120, UserUpdate 25, UserPoolRead, UserPoolUpdate,
+ *   UserAccountRecovery 30, UserRead 120, UserList 30, UserUpdate 25, UserPoolRead, UserPoolUpdate,
  *   UserPoolClientRead and UserPoolClientUpdate 15).
  * - Cognito identity pools, per operation: GetId 25, GetCredentialsForIdentity 200, DeleteIdentities 10.
  * All are adjustable per account; set AWS_QUOTAS to what Service Quotas shows for yours.
@@ -80,12 +81,13 @@ export const DEFAULT_QUOTAS: Readonly<Record<string, number>> = Object.freeze({
   DeletePolicy: 10,
   DeletePolicyVersion: 10,
   CreatePolicyVersion: 10,
-  GetPolicy: 10,
   UpdateCertificate: 10,
   DeleteCertificate: 10,
   ListThings: 10,
   ListPolicies: 10,
   ListCertificates: 10,
+  DescribeCertificate: 10,
+  GetPolicy: 15,
   ListTargetsForPolicy: 10,
   ListThingPrincipals: 10,
   ListPolicyVersions: 10,
@@ -94,6 +96,7 @@ export const DEFAULT_QUOTAS: Readonly<Record<string, number>> = Object.freeze({
   UserCreation: 50,
   UserAccountRecovery: 30,
   UserRead: 120,
+  UserList: 30,
   UserUpdate: 25,
   UserPoolRead: 15,
   UserPoolUpdate: 15,

@@ -119,6 +119,10 @@ export class DevicesRepository {
     return this.prisma.certificate.findFirst({ where: { deviceId, certificateId } });
   }
 
+  async isCertificateClaimed(certificateId: string): Promise<boolean> {
+    return (await this.prisma.certificate.count({ where: { certificateId } })) > 0;
+  }
+
   countCertificates(deviceId: string): Promise<number> {
     return this.prisma.certificate.count({ where: { deviceId } });
   }

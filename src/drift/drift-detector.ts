@@ -124,7 +124,7 @@ class Detection {
         name: id,
         certificateArn: certificate.certificateArn,
         status: certificate.status,
-        reason: 'In no certificate record and attached to none of our things or policies: a leftover of an interrupted registration, or another application\'s',
+        reason: 'In no certificate record and attached to none of our things or policies: issued by a certificate creation whose answer was lost (generated keys cannot be matched to their request), a leftover of an interrupted registration, or another application\'s',
         action: 'review',
         subject: certificateSubject(id),
       });

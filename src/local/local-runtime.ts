@@ -30,6 +30,11 @@ export interface FaultSpec {
    * connection after AWS acted), so the caller does not learn what was created.
    */
   lost?: boolean;
+  /**
+   * With lost: the SDK sends the request again after the lost answer (a timeout is transient to
+   * it), and the caller hears the second attempt's answer ("already exists", or a second creation).
+   */
+  resent?: boolean;
 }
 
 export type CallHook = (input: unknown) => void | Promise<void>;
@@ -48,11 +53,24 @@ export function awsError(service: AwsService, api: string, name: string, message
 }
 
 export class FaultInjector {
-  private rules: Array<{ api: string; error: FaultError; remaining: number; skip: number; lost: boolean }> = [];
+  private rules: Array<{ api: string; error: FaultError; remaining: number; skip: number; lost: boolean; resent: boolean }> = [];
   private lastLost = false;
+  private lastResent = false;
 
   inject(spec: FaultSpec): void {
-    this.rules.push({ api: spec.api, error: spec.error, remaining: spec.times ?? 1, skip: spec.after ?? 0, lost: spec.lost ?? false });
+    this.rules.push({
+      api: spec.api,
+      error: spec.error,
+      remaining: spec.times ?? 1,
+      skip: spec.after ?? 0,
+      lost: spec.lost ?? false,
+      resent: spec.resent ?? false,
+    });
+  }
+
+  /** Whether the lost fault take() returned last is followed by the SDK's resend. */
+  get resent(): boolean {
+    return this.lastResent;
   }
 
   /** Whether the fault take() returned last is a lost response (the call itself goes through). */
@@ -68,6 +86,7 @@ export class FaultInjector {
   take(service: AwsService, api: string): DomainError | undefined {
     let fault: FaultError | undefined;
     this.lastLost = false;
+    this.lastResent = false;
     for (const rule of this.rules) {
       if (rule.api !== api || rule.remaining <= 0) continue;
       if (rule.skip > 0) {
@@ -77,6 +96,7 @@ export class FaultInjector {
       rule.remaining -= 1;
       fault = rule.error;
       this.lastLost = rule.lost;
+      this.lastResent = rule.lost && rule.resent;
       break;
     }
     this.rules = this.rules.filter((rule) => rule.remaining > 0);
@@ -189,6 +209,11 @@ export class LocalRuntime {
       throw awsError(service, api, service === 'iot' ? 'ThrottlingException' : 'TooManyRequestsException', 'Rate exceeded');
     }
     const fault = this.faults.take(service, api);
+    if (fault && this.faults.resent) {
+      await action();
+      this.calls.push({ api, input: structuredClone(input) });
+      return action();
+    }
     if (fault && this.faults.lost) {
       await action();
       this.changed(api);

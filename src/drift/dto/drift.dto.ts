@@ -53,7 +53,7 @@ const UNATTACHED_EXAMPLES = [
     name: EXAMPLE_CERTIFICATE_ID,
     certificateArn: EXAMPLE_CERTIFICATE_ARN,
     status: 'ACTIVE',
-    reason: 'In no certificate record and attached to none of our things or policies: a leftover of an interrupted registration, or another application\'s',
+    reason: 'In no certificate record and attached to none of our things or policies: issued by a certificate creation whose answer was lost (generated keys cannot be matched to their request), a leftover of an interrupted registration, or another application\'s',
     action: 'review',
   },
 ];
