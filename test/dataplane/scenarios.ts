@@ -37,7 +37,9 @@ export function describeDataPlane(title: string, start: () => Promise<DataPlaneT
 
     afterAll(async () => {
       await closeAllClients();
-      const failures = service ? await service.cleanup() : [];
+      // On AWS a detached policy may answer DeleteConflictException for up to 5 minutes; the deletion is then asked again.
+      let failures: string[] = [];
+      if (service) await eventually(async () => (failures = await service.cleanup()).length === 0, service.target.revocationWaitMs, 30_000);
       await stop();
       if (failures.length > 0) throw new Error(`cleanup left: ${failures.join('; ')}`);
     });
