@@ -118,9 +118,11 @@ async function run(connection: Connection, filters: string[], publishes: Readonl
 
 function connected(client: MqttClient): Promise<void> {
   return new Promise((resolve, reject) => {
+    // A refused WebSocket upgrade (403) may show as an error only after the close, or not at all.
+    const errors: Error[] = [];
+    client.on('error', (error) => errors.push(error));
     client.once('connect', () => resolve());
-    client.once('error', reject);
-    client.once('close', () => reject(new Error('closed before CONNACK')));
+    client.once('close', () => setImmediate(() => reject(errors[0] ?? new Error('closed before CONNACK (a refused WebSocket upgrade or TLS handshake)'))));
   });
 }
 
