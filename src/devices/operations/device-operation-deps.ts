@@ -10,4 +10,6 @@ export interface DeviceOperationDeps {
   devices: DevicesRepository;
   scope: AwsScope;
   prefix: string;
+  /** MAX_DEVICES_PER_USER: registration refuses a device beyond it. */
+  maxDevicesPerUser: number;
 }

@@ -27,7 +27,7 @@ export class DeviceOperations {
     scope: AwsScope,
     runner: OperationRunner,
   ) {
-    const deps = { iot, teardown, devices, scope, prefix: config.resourcePrefix };
+    const deps = { iot, teardown, devices, scope, prefix: config.resourcePrefix, maxDevicesPerUser: config.devices.maxPerUser };
     this.registration = registerDeviceOperation(deps);
     this.rotation = rotateCertificateOperation(deps);
     this.revocation = revokeCertificateOperation(deps);
