@@ -33,7 +33,8 @@ export class ConnectionCutoff {
     for (const target of targets) {
       for (let attempt = 0; ; attempt++) {
         try {
-          (await this.connections.deleteConnection(target)) ? report.closed.push(target.clientId) : report.notConnected.push(target.clientId);
+          const closed = await this.connections.deleteConnection(target);
+          (closed ? report.closed : report.notConnected).push(target.clientId);
           break;
         } catch (error) {
           const wait = waits[attempt];
