@@ -68,6 +68,18 @@ export interface AppConfig {
   /** Bearer token GET /metrics requires; unset = open (scrape from a private network only). */
   metricsToken?: string;
   signIn: { maxFailuresPerUser: number; maxFailuresPerAddress: number; windowSeconds: number };
+  devices: {
+    /** Devices one user may own, whoever registers them (admin or claim). */
+    maxPerUser: number;
+  };
+  /** Self-onboarding: the app asks for a claim, the device redeems it with its CSR. */
+  deviceClaims: {
+    enabled: boolean;
+    ttlSeconds: number;
+    /** Failed redemptions per client address per window before 429. */
+    maxFailuresPerAddress: number;
+    windowSeconds: number;
+  };
   operations: {
     /** How long a running operation may go without progress before recovery takes it over. */
     leaseMs: number;
@@ -208,6 +220,15 @@ export function loadConfig(env: Env): AppConfig {
       maxFailuresPerUser: read.int('SIGNIN_MAX_FAILURES_PER_USER', 5, 1, 1000),
       maxFailuresPerAddress: read.int('SIGNIN_MAX_FAILURES_PER_ADDRESS', 20, 1, 100000),
       windowSeconds: read.int('SIGNIN_WINDOW_SECONDS', 900, 10, 86400),
+    },
+    devices: {
+      maxPerUser: read.int('MAX_DEVICES_PER_USER', 50, 1, 100000),
+    },
+    deviceClaims: {
+      enabled: read.bool('DEVICE_CLAIMS_ENABLED', true),
+      ttlSeconds: read.int('DEVICE_CLAIM_TTL_SECONDS', 600, 30, 86400),
+      maxFailuresPerAddress: read.int('DEVICE_CLAIM_MAX_FAILURES_PER_ADDRESS', 10, 1, 100000),
+      windowSeconds: read.int('DEVICE_CLAIM_WINDOW_SECONDS', 900, 10, 86400),
     },
     operations: {
       leaseMs: read.int('OPERATION_LEASE_MS', 60000, 500, 3600000),

@@ -9,10 +9,13 @@ import { userSubject } from '../operations/subjects.js';
 export type CertificateRecord = Certificate;
 export type DeviceRecord = Device & { owner: string; certificates: CertificateRecord[] };
 
+export type ExpiringCertificate = CertificateRecord & { thingName: string; deviceName: string; owner: string };
+
 export interface DeviceOwner {
   id: string;
   username: string;
   status: UserStatus;
+  cognitoSub: string | null;
 }
 
 export interface NewCertificate {
@@ -46,7 +49,7 @@ export class DevicesRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   findOwner(username: string): Promise<DeviceOwner | null> {
-    return this.prisma.user.findUnique({ where: { username }, select: { id: true, username: true, status: true } });
+    return this.prisma.user.findUnique({ where: { username }, select: { id: true, username: true, status: true, cognitoSub: true } });
   }
 
   async findByThingName(thingName: string): Promise<DeviceRecord | null> {
@@ -74,6 +77,29 @@ export class DevicesRepository {
   async thingNamesOfOwner(userId: string): Promise<string[]> {
     const rows = await this.prisma.device.findMany({ where: { userId }, orderBy: { name: 'asc' }, select: { thingName: true } });
     return rows.map((row) => row.thingName);
+  }
+
+  countOfOwner(userId: string): Promise<number> {
+    return this.prisma.device.count({ where: { userId } });
+  }
+
+  /**
+   * Certificates of every device whose notAfter is before `before`, oldest first; `after` is the
+   * (notAfter, certificateId) of the previous page's last row. Served by the (not_after, certificate_id) index.
+   */
+  async listCertificatesExpiringBefore(before: Date, limit: number, after?: { notAfter: Date; certificateId: string }): Promise<ExpiringCertificate[]> {
+    const rows = await this.prisma.certificate.findMany({
+      where: {
+        notAfter: { lt: before },
+        ...(after === undefined
+          ? {}
+          : { OR: [{ notAfter: { gt: after.notAfter } }, { notAfter: after.notAfter, certificateId: { gt: after.certificateId } }] }),
+      },
+      orderBy: [{ notAfter: 'asc' }, { certificateId: 'asc' }],
+      take: limit + 1,
+      include: { device: { select: { thingName: true, name: true, user: { select: { username: true } } } } },
+    });
+    return rows.map(({ device, ...certificate }) => ({ ...certificate, thingName: device.thingName, deviceName: device.name, owner: device.user.username }));
   }
 
   async isTaken(userId: string, name: string, thingName: string): Promise<boolean> {

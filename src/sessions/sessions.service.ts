@@ -8,6 +8,7 @@ import { CredentialVendor } from './credential-vendor.js';
 import type { ChallengeAnswerDto, RefreshDto, SignInDto } from './dto/sign-in.dto.js';
 import type { CredentialsResponseDto, NewPasswordChallengeDto, SessionDto } from './dto/session.dto.js';
 import { MqttSettings } from './mqtt-settings.js';
+import { withRefreshAfter } from './refresh-after.js';
 import { usableUser } from './session-user.js';
 import { SignInLimiter } from './sign-in-limiter.js';
 import { identityOfIssuedToken } from './token-claims.js';
@@ -55,7 +56,7 @@ export class SessionsService {
       this.vendCached({ username: caller.username, sub: caller.sub, issuedAt: caller.issuedAt ?? 0 }, idToken),
       this.mqtt.forUser(caller.username),
     ]);
-    return { identityId, credentials, mqtt };
+    return { identityId, credentials: withRefreshAfter(credentials), mqtt };
   }
 
   private async complete(outcome: AuthOutcome): Promise<SessionDto | NewPasswordChallengeDto> {
@@ -69,7 +70,7 @@ export class SessionsService {
     const user = usableUser(await this.users.findForSession(username), sub);
     const owner = { username, sub, identityId: user.identityId && user.policyAttachedAt ? user.identityId : null };
     const [{ identityId, credentials }, mqtt] = await Promise.all([this.vendCached(owner, tokens.idToken), this.mqtt.forUser(username)]);
-    return { tokens, identityId, credentials, mqtt };
+    return { tokens, identityId, credentials: withRefreshAfter(credentials), mqtt };
   }
 
   /**

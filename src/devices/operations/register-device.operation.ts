@@ -58,6 +58,16 @@ export function registerDeviceOperation(
               name: params.name,
             });
           }
+          // The same limit for an admin's registration and a claim's; read under the device's lock, so two
+          // registrations of different names at the same moment may overshoot it by one each.
+          const limit = deps.maxDevicesPerUser;
+          if ((await deps.devices.countOfOwner(params.userId)) >= limit) {
+            throw DomainError.conflict(`User ${params.username} already has ${limit} devices, the most one user may have`, {
+              username: params.username,
+              reason: 'DEVICE_LIMIT',
+              limit,
+            });
+          }
         },
       },
       {
