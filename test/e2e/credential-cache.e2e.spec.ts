@@ -62,19 +62,21 @@ describe('credential cache over HTTP', () => {
     expect(whileDisabled.body.details).toMatchObject({ reason: 'USER_DISABLED' });
 
     expect((await admin(t).post('/v1/users/carol/enable')).status).toBe(204);
-    // Disabling signed the user out everywhere: the identity pool's server-side token check refuses the old ID token
-    // (the policy is attached again first; the refusal comes from GetCredentialsForIdentity).
+    // Disabling signed the user out everywhere. The service refuses a token issued in an earlier second than the
+    // disable before asking AWS (iat has whole seconds); one of the same second reaches the identity pool, whose
+    // server-side token check refuses it after the policy is attached again.
     t.aws.resetCalls();
     const oldToken = await credentials(t, token);
     expect(oldToken.status).toBe(401);
     expect(oldToken.body.details).toMatchObject({ reason: 'SIGN_IN_AGAIN' });
-    expect(apis(t.aws)).toEqual(['AttachPolicy', 'GetCredentialsForIdentity']);
+    const refusal = apis(t.aws);
+    expect([[], ['AttachPolicy', 'GetCredentialsForIdentity']]).toContainEqual(refusal);
     t.aws.resetCalls();
     const after = await credentials(t, idTokenOf(t.aws, 'carol'));
     expect(after.status).toBe(200);
     expect(after.body.identityId).toBe(before.identityId);
     expect(after.body.credentials.accessKeyId).not.toBe(before.credentials.accessKeyId);
-    expect(apis(t.aws)).toEqual(['GetCredentialsForIdentity']);
+    expect(apis(t.aws)).toEqual(refusal.length ? ['GetCredentialsForIdentity'] : ['AttachPolicy', 'GetCredentialsForIdentity']);
     expect(t.aws.snapshot().policyAttachments).toContainEqual({ policyName: 'iotp_carol', target: before.identityId });
   });
 
