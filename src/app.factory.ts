@@ -4,7 +4,7 @@ import { RequestMethod, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
-import { answerFrameworkError } from './common/errors/framework-errors.js';
+import { answerClientError, answerFrameworkError } from './common/errors/framework-errors.js';
 import { useJsonBodies } from './common/http/json-body.js';
 import { setupSwagger } from './common/http/swagger.js';
 import type { AppConfig } from './config/app-config.js';
@@ -26,6 +26,7 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
     genReqId: requestId,
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
 }
 
