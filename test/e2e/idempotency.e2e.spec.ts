@@ -94,4 +94,19 @@ describe('Idempotency-Key on creating routes', () => {
     expect(fresh.status).toBe(201);
     expect(fresh.body.username).toBe('idem-j');
   });
+
+  it('scopes a key by route and decoded parameters: a percent-encoded path is the same request', async () => {
+    expect((await createUser(t, { username: 'race-u' })).status).toBe(201);
+    const register = (path: string) => t.http.post(path).set('x-api-key', ADMIN_KEY).set('idempotency-key', 'k-8').send({ name: 'probe' });
+    const first = await register('/v1/users/race-u/devices');
+    expect(first.status).toBe(201);
+    t.aws.resetCalls();
+    const encoded = await register('/v1/users/%72ace-u/devices');
+    expect(encoded.status).toBe(201);
+    expect(encoded.headers['idempotent-replayed']).toBe('true');
+    expect(encoded.body.thingName).toBe(first.body.thingName);
+    expect(t.aws.calls).toEqual([]);
+    const rows = await query<{ count: string }>(t, `SELECT count(*) FROM devices WHERE name = 'probe'`);
+    expect(rows[0]!.count).toBe('1');
+  });
 });
