@@ -13,6 +13,7 @@ export interface DeviceOwner {
   id: string;
   username: string;
   status: UserStatus;
+  cognitoSub: string | null;
 }
 
 export interface NewCertificate {
@@ -46,7 +47,7 @@ export class DevicesRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   findOwner(username: string): Promise<DeviceOwner | null> {
-    return this.prisma.user.findUnique({ where: { username }, select: { id: true, username: true, status: true } });
+    return this.prisma.user.findUnique({ where: { username }, select: { id: true, username: true, status: true, cognitoSub: true } });
   }
 
   async findByThingName(thingName: string): Promise<DeviceRecord | null> {

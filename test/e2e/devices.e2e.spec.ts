@@ -255,6 +255,14 @@ describe('devices over HTTP', () => {
       ]);
     });
 
+    it('lists nothing for a token of another Cognito user under the same username (deleted and created again)', async () => {
+      const successor = t.aws.tokens.idToken({ sub: 'sub-alice-the-second', username: 'alice' });
+      const response = await t.http.get('/v1/me/devices').set('authorization', `Bearer ${successor}`);
+
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ items: [], nextCursor: null });
+    });
+
     it('gives a signed-in user without devices an empty list, and refuses a caller without a token', async () => {
       const token = t.aws.tokens.idToken({ sub: 'sub-dave', username: 'dave' });
       const empty = await t.http.get('/v1/me/devices').set('authorization', `Bearer ${token}`);
