@@ -6,6 +6,7 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { answerClientError, answerFrameworkError } from './common/errors/framework-errors.js';
 import { useJsonBodies } from './common/http/json-body.js';
+import { warnOfUntrustedProxy } from './common/http/proxy-warning.js';
 import { setupSwagger } from './common/http/swagger.js';
 import type { AppConfig } from './config/app-config.js';
 
@@ -42,7 +43,8 @@ export function setApiPrefix(app: INestApplication): void {
 
 /** Everything main.ts and the tests both need on top of the module graph. */
 export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<NestFastifyApplication> {
-  app.useLogger(app.get(Logger));
+  const logger = app.get(Logger);
+  app.useLogger(logger);
   setApiPrefix(app);
   useJsonBodies(app, config.http.bodyLimitBytes);
   // Built once: @fastify/helmet rebuilt every helmet middleware, CSP parsing included, on each request.
@@ -61,6 +63,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     void reply.header('x-request-id', request.id);
     securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
   });
+  warnOfUntrustedProxy(fastify, config, (message) => logger.warn(message, 'TrustProxy'));
   if (config.http.corsOrigins.length > 0) {
     app.enableCors({ origin: [...config.http.corsOrigins], exposedHeaders: ['x-request-id', 'retry-after'] });
   }

@@ -65,7 +65,18 @@ export interface AppConfig {
   /** Where the deployed authorizer Lambda asks this service whether a user is active. */
   authorizerServiceUrl?: string;
   credentialCache: { enabled: boolean; maxEntries: number };
-  signIn: { maxFailuresPerUser: number; maxFailuresPerAddress: number; windowSeconds: number };
+  signIn: {
+    windowSeconds: number;
+    /** Failures of one username from one address before each further attempt waits (1 s, 2 s, 4 s, ...). */
+    freeFailuresPerPair: number;
+    delayBaseSeconds: number;
+    delayMaxSeconds: number;
+    /** Ceilings for pairs that never signed in successfully: a known (username, address) pair is exempt. */
+    maxFailuresPerUser: number;
+    maxFailuresPerAddress: number;
+    /** How long a successful (username, address) pair is remembered. */
+    knownPairDays: number;
+  };
   operations: {
     /** How long a running operation may go without progress before recovery takes it over. */
     leaseMs: number;
@@ -202,9 +213,13 @@ export function loadConfig(env: Env): AppConfig {
       maxEntries: read.int('CREDENTIAL_CACHE_MAX_ENTRIES', 10000, 1, 1_000_000),
     },
     signIn: {
-      maxFailuresPerUser: read.int('SIGNIN_MAX_FAILURES_PER_USER', 5, 1, 1000),
-      maxFailuresPerAddress: read.int('SIGNIN_MAX_FAILURES_PER_ADDRESS', 20, 1, 100000),
       windowSeconds: read.int('SIGNIN_WINDOW_SECONDS', 900, 10, 86400),
+      freeFailuresPerPair: read.int('SIGNIN_FREE_FAILURES_PER_PAIR', 3, 1, 100),
+      delayBaseSeconds: read.int('SIGNIN_DELAY_BASE_SECONDS', 1, 1, 3600),
+      delayMaxSeconds: read.int('SIGNIN_DELAY_MAX_SECONDS', 300, 1, 86400),
+      maxFailuresPerUser: read.int('SIGNIN_MAX_FAILURES_PER_USER', 100, 1, 100000),
+      maxFailuresPerAddress: read.int('SIGNIN_MAX_FAILURES_PER_ADDRESS', 20, 1, 100000),
+      knownPairDays: read.int('SIGNIN_KNOWN_PAIR_DAYS', 30, 1, 3650),
     },
     operations: {
       leaseMs: read.int('OPERATION_LEASE_MS', 60000, 500, 3600000),
