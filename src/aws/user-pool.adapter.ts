@@ -6,6 +6,7 @@ import {
   AdminEnableUserCommand,
   AdminGetUserCommand,
   AdminInitiateAuthCommand,
+  AdminListGroupsForUserCommand,
   AdminRespondToAuthChallengeCommand,
   AdminUserGlobalSignOutCommand,
   CognitoIdentityProviderClient,
@@ -24,9 +25,9 @@ import { awsClientOptions, withRetryRules } from './aws-client-options.js';
 import { callAws, missingRegion, onlyMatch, required } from './aws-call.js';
 import { QuotaLimiter } from './quota-limiter.js';
 import { cognitoSecretHash } from './secret-hash.js';
-import { UserPoolPort, type AuthOutcome, type CreatedPoolUser, type UserPoolRef } from './user-pool.port.js';
+import { UserPoolPort, type AuthOutcome, type CreatedPoolUser, type PoolUserStanding, type UserPoolRef } from './user-pool.port.js';
 
-/** The largest page ListUserPools and ListUserPoolClients allow. */
+/** The largest page ListUserPools, ListUserPoolClients and AdminListGroupsForUser allow. */
 const MAX_PAGE = 60;
 
 @Injectable()
@@ -74,6 +75,27 @@ export class UserPoolAdapter extends UserPoolPort implements OnModuleDestroy {
       if (isDomainError(error, 'NOT_FOUND')) return false;
       throw error;
     }
+  }
+
+  async standingOf(username: string): Promise<PoolUserStanding | undefined> {
+    let user;
+    try {
+      user = await this.call('AdminGetUser', (c) => c.send(new AdminGetUserCommand(this.userKey(username))));
+    } catch (error) {
+      if (isDomainError(error, 'NOT_FOUND')) return undefined;
+      throw error;
+    }
+    const groups: string[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.call('AdminListGroupsForUser', (c) =>
+        c.send(new AdminListGroupsForUserCommand({ ...this.userKey(username), Limit: MAX_PAGE, NextToken: token })),
+      );
+      for (const group of out.Groups ?? []) if (group.GroupName) groups.push(group.GroupName);
+      token = out.NextToken;
+    } while (token);
+    const sub = user.UserAttributes?.find((attribute) => attribute.Name === 'sub')?.Value;
+    return { sub: required(sub, 'UserAttributes.sub', 'AdminGetUser'), enabled: user.Enabled ?? false, groups };
   }
 
   async disableUser(username: string): Promise<void> {

@@ -23,6 +23,13 @@ export interface CreatedPoolUser {
   status: string;
 }
 
+/** What Cognito says of a user now, whatever its tokens claimed when they were issued. */
+export interface PoolUserStanding {
+  sub: string;
+  enabled: boolean;
+  groups: string[];
+}
+
 /**
  * The Cognito user pool, as the service uses it. Errors arrive as DomainError:
  * UsernameExistsException → CONFLICT, UserNotFoundException → NOT_FOUND,
@@ -40,6 +47,8 @@ export abstract class UserPoolPort {
   }): Promise<CreatedPoolUser>;
   /** AdminGetUser: whether the pool has a user of this name (UserNotFoundException → false). */
   abstract userExists(username: string): Promise<boolean>;
+  /** AdminGetUser and AdminListGroupsForUser (every page); undefined when the pool has no such user. */
+  abstract standingOf(username: string): Promise<PoolUserStanding | undefined>;
   abstract disableUser(username: string): Promise<void>;
   abstract enableUser(username: string): Promise<void>;
   /** AdminUserGlobalSignOut: invalidates the user's refresh tokens. */

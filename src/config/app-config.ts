@@ -54,6 +54,8 @@ export interface AppConfig {
   admin: {
     apiKeys: string[];
     group: string;
+    /** How long Cognito's word on an admin token's user (enabled, in the group) is trusted before it is asked again. */
+    recheckSeconds: number;
   };
   aws: AwsConfig;
   cognito: CognitoConfig;
@@ -173,6 +175,7 @@ export function loadConfig(env: Env): AppConfig {
         key.length >= 24 ? undefined : 'entries must be at least 24 characters (generate with: openssl rand -hex 24)',
       ),
       group: read.string('ADMIN_GROUP', { pattern: /^[\w.@+=,-]{1,128}$/, rule: 'must be a Cognito group name' }) ?? 'admins',
+      recheckSeconds: read.int('ADMIN_RECHECK_SECONDS', 60, 0, 3600),
     },
     aws: {
       mode,
