@@ -1,11 +1,13 @@
 import { DomainError } from '../common/errors/domain-error.js';
 import { missingAwsSettings, type AppConfig } from '../config/app-config.js';
+import { withinDeadline } from './aws-deadline.js';
 import { translateAwsError, type AwsCallContext } from './aws-errors.js';
 import type { QuotaLimiter } from './quota-limiter.js';
 
 /**
  * The path every adapter call takes: refuse early when AWS settings are missing (naming them),
- * wait for a rate-limit slot, then translate whatever AWS throws into a DomainError.
+ * wait for a rate-limit slot, then translate whatever AWS throws into a DomainError. Waiting and
+ * calling both count against the request's AWS deadline.
  */
 export async function callAws<T>(
   config: AppConfig,
@@ -19,7 +21,7 @@ export async function callAws<T>(
     throw new DomainError('AWS_NOT_CONFIGURED', `AWS is not configured: set ${missing.join(', ')}`, { missing });
   }
   try {
-    return await limiter.run(context.api, call);
+    return await withinDeadline(context.api, () => limiter.run(context.api, call));
   } catch (error) {
     throw translateAwsError(error, context);
   }

@@ -18,6 +18,8 @@ export interface AwsConfig {
   requestTimeoutMs: number;
   /** Attempts per call, throttling retries included (AwsRetryStrategy). */
   maxAttempts: number;
+  /** Upper bound for all AWS calls of one request together, attempts and rate-limit waits included. */
+  operationTimeoutMs: number;
   /** Replicas sharing the account's quotas: each replica takes quota / replicas. */
   replicas: number;
   /** Per-API overrides of the client-side rate limits, calls per second. */
@@ -185,6 +187,7 @@ export function loadConfig(env: Env): AppConfig {
       accountId: read.string('AWS_ACCOUNT_ID', { pattern: /^\d{12}$/, rule: 'must be 12 digits' }),
       requestTimeoutMs: read.int('AWS_TIMEOUT_MS', 5000, 100, 60000),
       maxAttempts: read.int('AWS_MAX_ATTEMPTS', 4, 1, 10),
+      operationTimeoutMs: read.int('AWS_OPERATION_TIMEOUT_MS', 30000, 100, 600000),
       replicas: read.int('REPLICAS', 1, 1, 1000),
       quotaOverrides: read.numberMap('AWS_QUOTAS', 0.1, 100000),
       queueLimit: read.int('AWS_QUEUE_LIMIT', 1000, 0, 100000),
