@@ -31,7 +31,7 @@ export class DevicesService extends UserDeviceCleanup {
 
   async register(username: string, input: CreateDeviceDto): Promise<RegisteredDeviceDto> {
     // Checks that need no AWS call come first: a bad request or an unknown owner costs AWS nothing.
-    if (input.csr !== undefined) validateCsr(input.csr);
+    if (input.csr !== undefined) await this.devices.assertPublicKeyUnused(validateCsr(input.csr).fingerprint);
     const owner = await this.ownerOf(username);
     const thingName = composeThingName(this.config.resourcePrefix, owner.username, input.name);
     // Read before anything is created: once the device exists, its response (and any private key) must not fail.

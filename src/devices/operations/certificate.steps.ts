@@ -1,5 +1,5 @@
 import type { IssuedCertificate } from '../../aws/iot.port.js';
-import { certificateNotAfter } from '../../certificates/pem.js';
+import { certificateKeyFingerprint, certificateNotAfter } from '../../certificates/pem.js';
 import { recorded, type StepDefinition } from '../../operations/operation.types.js';
 import type { NewCertificate } from '../devices.repository.js';
 import type { DeviceOperationDeps } from './device-operation-deps.js';
@@ -24,7 +24,7 @@ export interface CertificateEphemeral {
 
 export function newCertificateRow(issued: IssuedCertificate): NewCertificate {
   const { certificateId, certificateArn, certificatePem } = issued;
-  return { certificateId, certificateArn, certificatePem, notAfter: certificateNotAfter(certificatePem) };
+  return { certificateId, certificateArn, certificatePem, notAfter: certificateNotAfter(certificatePem), publicKeySha256: certificateKeyFingerprint(certificatePem) };
 }
 
 /**
