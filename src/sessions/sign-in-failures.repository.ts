@@ -40,11 +40,14 @@ export class SignInFailuresRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /**
-   * Decides and records an attempt atomically, before Cognito is asked: under transaction-scoped
-   * advisory locks on the username and the address (taken in one order, so two attempts never
-   * deadlock), reads the counts, asks `decide`, and when it allows the attempt inserts its failure
-   * rows at once. Concurrent attempts for one username or address therefore queue here, and each
-   * sees every attempt before it: a burst cannot overshoot a limit.
+   * Decides and records an attempt atomically per username, before Cognito is asked: under a
+   * transaction-scoped advisory lock on the username, reads the counts, asks `decide`, and when it
+   * allows the attempt inserts its failure rows at once. Concurrent attempts for one username
+   * therefore queue here and each sees every attempt before it: a burst cannot overshoot the
+   * username's or the pair's limits. The address is not locked, so that sign-ins of many users
+   * behind one address do not queue behind each other: concurrent attempts for different usernames
+   * may pass the per-address ceiling by their number, once, and the address counts an attempt
+   * only once Cognito has refused it.
    */
   async reserve(
     subjects: AttemptSubjects,
@@ -53,9 +56,7 @@ export class SignInFailuresRepository {
     decide: (state: SignInState) => number | undefined,
   ): Promise<{ reservation: Reservation } | { waitSeconds: number }> {
     return this.prisma.$transaction(async (tx) => {
-      for (const key of [`sign-in ${subjects.user}`, `sign-in ${subjects.address}`].sort()) {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
-      }
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`sign-in ${subjects.user}`}, 0))`;
       const names = [subjects.user, subjects.address, subjects.pair];
       const rows = await tx.$queryRaw<CountRow[]>`
         SELECT s.subject,
@@ -85,10 +86,17 @@ export class SignInFailuresRepository {
         knownPair: known?.known ?? false,
       });
       if (waitSeconds !== undefined) return { waitSeconds };
+      // The address's row waits for Cognito's answer: attempts in flight count for the username and
+      // the pair, not for the address, so many users signing in at once behind one address are not refused.
       const inserted = await tx.$queryRaw<Array<{ id: bigint }>>`
-        INSERT INTO sign_in_failures (subject, occurred_at) SELECT unnest(${names}::text[]), clock_timestamp() RETURNING id`;
+        INSERT INTO sign_in_failures (subject, occurred_at) SELECT unnest(${[subjects.user, subjects.pair]}::text[]), clock_timestamp() RETURNING id`;
       return { reservation: inserted.map((row) => row.id) };
     }, TRANSACTION_OPTIONS);
+  }
+
+  /** A wrong password (or unknown user): the reservation stays as the username's and the pair's failure, and the address gets its own. */
+  async recordFailure(subjects: AttemptSubjects): Promise<void> {
+    await this.prisma.$executeRaw`INSERT INTO sign_in_failures (subject) VALUES (${subjects.address})`;
   }
 
   /** The attempt was not a failure after all (Cognito did not answer, or the user is disabled). */

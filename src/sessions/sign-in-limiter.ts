@@ -21,7 +21,7 @@ export class SignInLimiter {
   private lastPrune = 0;
   /** Whole attempts, per pair. */
   private readonly pairs = new KeyedSerializer();
-  /** Reservations, per username and per address: queued here rather than on pooled connections. */
+  /** Reservations, per username: queued here rather than on pooled connections. */
   private readonly counts = new KeyedSerializer();
 
   constructor(
@@ -43,7 +43,7 @@ export class SignInLimiter {
       try {
         outcome = await check();
       } catch (error) {
-        if (isDomainError(error, 'INVALID_CREDENTIALS')) await this.afterFailure();
+        if (isDomainError(error, 'INVALID_CREDENTIALS')) await this.afterFailure(subjects);
         else await this.failures.release(reservation).catch(() => undefined);
         throw error;
       }
@@ -54,7 +54,7 @@ export class SignInLimiter {
 
   private async reserve(subjects: AttemptSubjects): Promise<Reservation> {
     const limits = this.config.signIn;
-    const outcome = await this.counts.run([subjects.user, subjects.address], () =>
+    const outcome = await this.counts.run([subjects.user], () =>
       this.failures.reserve(
         subjects,
         { user: limits.maxFailuresPerUser, address: limits.maxFailuresPerAddress, pair: pairCountLimit(limits) },
@@ -68,8 +68,9 @@ export class SignInLimiter {
     return outcome.reservation;
   }
 
-  /** A wrong password: the reservation stays, as the failure. Now and then, forget what no window counts. */
-  private async afterFailure(): Promise<void> {
+  /** A wrong password: the reservation stays, as the failure, and the address counts it. Now and then, forget what no window counts. */
+  private async afterFailure(subjects: AttemptSubjects): Promise<void> {
+    await this.failures.recordFailure(subjects);
     if (Date.now() - this.lastPrune < PRUNE_EVERY_MS) return;
     this.lastPrune = Date.now();
     await this.failures.prune(this.config.signIn.windowSeconds);
