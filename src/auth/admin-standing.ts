@@ -34,7 +34,8 @@ export class AdminStanding {
   async assertAdmin(user: VerifiedUser): Promise<void> {
     const standing = await this.lookup(user.username);
     const group = this.config.admin.group;
-    if (!standing || standing.sub !== user.sub) throw new DomainError('FORBIDDEN', 'The user of this token no longer exists in Cognito', { reason: 'USER_GONE' });
+    if (!standing || standing.sub !== user.sub)
+      throw new DomainError('FORBIDDEN', 'The user of this token no longer exists in Cognito', { reason: 'USER_GONE' });
     if (!standing.enabled) throw new DomainError('FORBIDDEN', 'The user of this token is disabled', { reason: 'USER_DISABLED' });
     if (!standing.groups.includes(group)) {
       throw new DomainError('FORBIDDEN', `The user of this token is no longer a member of the ${group} group`, { reason: 'NOT_IN_GROUP' });

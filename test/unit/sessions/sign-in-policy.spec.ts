@@ -33,7 +33,7 @@ describe('sign-in policy', () => {
     expect(signInWait(state({ pair: { failures, newestAt: ago(delay), oldestAt: ago(100) } }), limits)).toBeUndefined();
   });
 
-  it('counts enough of a pair\'s failures to reach the largest delay', () => {
+  it("counts enough of a pair's failures to reach the largest delay", () => {
     expect(pairDelaySeconds(pairCountLimit(limits), limits)).toBe(60);
   });
 
@@ -43,7 +43,11 @@ describe('sign-in policy', () => {
   });
 
   it('spares a pair that signed in before from both ceilings, but not from its own delays', () => {
-    const attacked = { address: { failures: 500, newestAt: ago(1), oldestAt: ago(10) }, user: { failures: 500, newestAt: ago(1), oldestAt: ago(10) }, knownPair: true };
+    const attacked = {
+      address: { failures: 500, newestAt: ago(1), oldestAt: ago(10) },
+      user: { failures: 500, newestAt: ago(1), oldestAt: ago(10) },
+      knownPair: true,
+    };
     expect(signInWait(state(attacked), limits)).toBeUndefined();
     expect(signInWait(state({ ...attacked, pair: { failures: 3, newestAt: ago(1), oldestAt: ago(3) } }), limits)).toBe(1);
   });
