@@ -23,7 +23,7 @@ function pad(cells: string[], widths: number[]): string {
 
 /** The human-readable summary, written to stderr so stdout holds only the JSON document. */
 export function renderTable(scenarios: ScenarioResult[], targets: Target[], memory: Record<string, number>): string {
-  const header = ['scenario', 'aws ms', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'cpu us/req', 'non-2xx', 'sock err', 'AWS calls / request'];
+  const header = ['scenario', 'aws ms', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'cpu us/req', 'fakes us/req', 'non-2xx', 'sock err', 'AWS calls / request'];
   const rows = scenarios.map((s) => [
     s.id,
     s.awsLatencyMs === null ? '-' : String(s.awsLatencyMs),
@@ -32,6 +32,7 @@ export function renderTable(scenarios: ScenarioResult[], targets: Target[], memo
     String(round(s.load.latencyMs.p99, 1)),
     String(round(s.load.latencyMs.max, 1)),
     String(Math.round(s.serverCpuMicrosPerRequest)),
+    s.fakesCpuMicrosPerRequest === undefined ? '-' : String(Math.round(s.fakesCpuMicrosPerRequest)),
     String(s.load.non2xx),
     String(s.load.socketErrors),
     callsText(s.awsCallsPerRequest),
@@ -59,6 +60,7 @@ export function summarise(result: ScenarioResult): ScenarioResult {
       latencyMs: { p50: round(result.load.latencyMs.p50), p99: round(result.load.latencyMs.p99), max: round(result.load.latencyMs.max) },
     },
     serverCpuMicrosPerRequest: Math.round(result.serverCpuMicrosPerRequest),
+    ...(result.fakesCpuMicrosPerRequest === undefined ? {} : { fakesCpuMicrosPerRequest: Math.round(result.fakesCpuMicrosPerRequest) }),
     awsCallsPerRequest: Object.fromEntries(Object.entries(result.awsCallsPerRequest).map(([api, value]) => [api, round(value, 4)])),
   };
 }

@@ -5,13 +5,14 @@ import { parseArgs } from 'node:util';
 import { createTestCsr } from '../test/support/csr.js';
 import { Child } from './ipc.js';
 import { mb, renderTable, summarise } from './report.js';
-import { ceilings, CONNECTIONS, type BenchContext, type ScenarioResult } from './scenarios.js';
+import { ceilings, CONNECTIONS, scrapeCost, type BenchContext, type ScenarioResult } from './scenarios.js';
 import type { BenchUser } from './seed.js';
+import { soak, type SoakResult } from './soak.js';
 import { bearerVend, deviceRegistration, firstSignInStorm, passwordSignIn, type PassContext } from './service-scenarios.js';
 import { evaluateTargets } from './targets.js';
 
 /**
- * npm run bench [-- --quick] [-- --latency=20] [-- --profile] [-- --node-options="--max-old-space-size=128"]
+ * npm run bench [-- --quick] [-- --latency=20] [-- --profile] [-- --soak[=seconds]] [-- --node-options="--max-old-space-size=128"]
  * npm run bench -- --scale[=0.1]: fleet-sized scenarios, see bench/scale/scale-bench.ts
  * The service and a plain Fastify server run in child processes; this process only generates load.
  * Prints one JSON document to stdout (also written to bench-results/latest.json) and a table to stderr.
@@ -20,6 +21,13 @@ import { evaluateTargets } from './targets.js';
 const RETURNING_USERS = 1000;
 const STORM_USERS = 200;
 const CSRS = 64;
+const SOAK_DEFAULT_SECONDS = 600;
+/** The container's memory settings (Dockerfile: NODE_OPTIONS, MALLOC_ARENA_MAX), so the bench measures what ships. */
+const CONTAINER_NODE_OPTIONS = '--max-old-space-size=96 --max-semi-space-size=2';
+const CONTAINER_ENV = { MALLOC_ARENA_MAX: '2' };
+
+// `--soak` alone means the default duration; parseArgs wants a value for a string option.
+const argv = process.argv.slice(2).map((arg) => (arg === '--soak' ? `--soak=${SOAK_DEFAULT_SECONDS}` : arg));
 
 // --scale[=factor] is its own run: a fleet-sized database and fakes, measured at two sizes (bench/scale).
 if (process.argv.some((arg) => arg === '--scale' || arg.startsWith('--scale='))) {
@@ -28,13 +36,17 @@ if (process.argv.some((arg) => arg === '--scale' || arg.startsWith('--scale=')))
 }
 
 const { values } = parseArgs({
+  args: argv,
   options: {
     quick: { type: 'boolean', default: false },
     latency: { type: 'string' },
     profile: { type: 'boolean', default: false },
-    'node-options': { type: 'string', default: '' },
+    'node-options': { type: 'string', default: CONTAINER_NODE_OPTIONS },
+    soak: { type: 'string' },
   },
 });
+const soakSeconds = values.soak === undefined ? undefined : Number(values.soak);
+if (soakSeconds !== undefined && (!Number.isInteger(soakSeconds) || soakSeconds < 30)) throw new Error('--soak takes whole seconds, at least 30');
 const quick = values.quick;
 const latencies = values.latency !== undefined ? [Number(values.latency)] : quick ? [0] : [0, 20];
 if (latencies.some((ms) => !Number.isInteger(ms) || ms < 0 || ms > 5000)) throw new Error('--latency must be whole milliseconds, 0-5000');
@@ -46,20 +58,24 @@ const loadAtStart = os.loadavg().map((load) => Math.round(load * 100) / 100);
 const adminKey = randomBytes(24).toString('hex');
 
 progress('starting the service (Postgres, migrations, Nest) and the plain Fastify server');
-// --profile writes a CPU profile of the service (open it in Chrome DevTools) to bench-results/profiles.
-const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir=bench-results/profiles'] : [];
+// --profile writes a CPU profile of the service per measured window (open them in Chrome DevTools) to bench-results/profiles.
+const profileDir = values.profile ? 'bench-results/profiles' : undefined;
+if (profileDir) await mkdir(profileDir, { recursive: true });
 const nodeOptions = values['node-options'].split(' ').filter(Boolean);
-const service = await Child.start(new URL('./server.js', import.meta.url), { BENCH_ADMIN_KEY: adminKey }, ['--expose-gc', ...nodeOptions, ...profile]);
+const service = await Child.start(new URL('./server.js', import.meta.url), { BENCH_ADMIN_KEY: adminKey, ...CONTAINER_ENV }, ['--expose-gc', ...nodeOptions]);
 const plain = await Child.start(new URL('./plain-fastify.js', import.meta.url));
 
-const context: BenchContext = { service, plain, seconds: quick ? 3 : 10, warmupSeconds: quick ? 1 : 2 };
+const context: BenchContext = { service, plain, seconds: quick ? 3 : 10, warmupSeconds: quick ? 1 : 2, scrapeMetrics: true, profileDir };
 const scenarios: ScenarioResult[] = [];
 let memory: Record<string, number> = {};
 let aws: { callsTotal: Record<string, number>; jwksFetches: number } = { callsTotal: {}, jwksFetches: 0 };
+let metricsScrapeCpuMicros = 0;
+let soakResult: SoakResult | undefined;
 try {
   await service.call('takeRssPeak');
   progress('(e) ceilings');
   scenarios.push(...(await ceilings(context)));
+  metricsScrapeCpuMicros = await scrapeCost(context);
   const ceilingsRss = await service.call<number>('takeRssPeak');
   progress(`seeding ${RETURNING_USERS} returning users and ${STORM_USERS} new ones per pass`);
   const returning = await service.call<BenchUser[]>('seedUsers', { prefix: 'r', count: RETURNING_USERS, signedIn: true });
@@ -82,10 +98,15 @@ try {
     scenarios.push(await deviceRegistration(pass));
     await service.call('setLatency', 0);
   }
+  const scenariosRss = await service.call<number>('takeRssPeak');
+  if (soakSeconds !== undefined) {
+    progress(`soak: ${soakSeconds} s of bearer vends and password sign-ins, RSS sampled every second`);
+    soakResult = await soak(context, returning, soakSeconds);
+  }
   const calls = await service.call<{ total: Record<string, number> }>('calls');
   aws = { callsTotal: calls.total, jwksFetches: await service.call<number>('jwksRequests') };
   memory = {
-    serviceDuringScenarios: Math.max(ceilingsRss, await service.call<number>('takeRssPeak')),
+    serviceDuringScenarios: Math.max(ceilingsRss, scenariosRss),
     serviceLifetimeWithSetup: await service.call<number>('rss'),
     serviceLiveHeapAtEnd: await service.call<number>('liveHeap'),
     plainFastify: await plain.call<number>('rss'),
@@ -94,7 +115,7 @@ try {
   await Promise.all([service.stop(), plain.stop()]);
 }
 
-const targets = evaluateTargets(scenarios, aws, memory.serviceDuringScenarios ?? 0);
+const targets = evaluateTargets(scenarios, aws, memory.serviceDuringScenarios ?? 0, { metricsScrapeCpuMicros, soak: soakResult });
 const document = {
   startedAt: startedAt.toISOString(),
   durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
@@ -116,7 +137,11 @@ const document = {
     database: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded',
     credentialCache: process.env.CREDENTIAL_CACHE_ENABLED ?? 'true',
     serviceNodeOptions: nodeOptions,
+    serviceEnv: CONTAINER_ENV,
+    soakSeconds: soakSeconds ?? null,
   },
+  metricsScrapeCpuMicros: Math.round(metricsScrapeCpuMicros),
+  soak: soakResult ?? null,
   scenarios: scenarios.map(summarise),
   aws,
   memoryMB: Object.fromEntries(Object.entries(memory).map(([name, bytes]) => [name, mb(bytes)])),

@@ -10,6 +10,40 @@ export interface BenchContext {
   /** Measured seconds per scenario, and unmeasured warm-up before it. */
   seconds: number;
   warmupSeconds: number;
+  /** Scrape GET /metrics every second during measured runs, as Prometheus would. */
+  scrapeMetrics?: boolean;
+  /** Write a CPU profile of the service for each measured window into this directory (--profile). */
+  profileDir?: string;
+}
+
+/** GET /metrics once a second until stopped; resolves to the scrapes that answered 200 and those that did not. */
+export function scrapeEverySecond(url: string): { stop(): Promise<{ ok: number; failed: number }> } {
+  const counts = { ok: 0, failed: 0 };
+  const inFlight = new Set<Promise<void>>();
+  const timer = setInterval(() => {
+    const scrape = fetch(`${url}/metrics`)
+      .then(async (response) => {
+        await response.text();
+        counts[response.ok ? 'ok' : 'failed']++;
+      })
+      .catch(() => void counts.failed++)
+      .finally(() => inFlight.delete(scrape));
+    inFlight.add(scrape);
+  }, 1000);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await Promise.all(inFlight);
+      return counts;
+    },
+  };
+}
+
+/** Service CPU per GET /metrics, from `count` scrapes one after another while nothing else runs. */
+export async function scrapeCost(context: BenchContext, count = 20): Promise<number> {
+  const before = await context.service.call<number>('cpu');
+  for (let n = 0; n < count; n++) await (await fetch(`${context.service.url}/metrics`)).text();
+  return ((await context.service.call<number>('cpu')) - before) / count;
 }
 
 export interface ScenarioResult {
@@ -18,8 +52,10 @@ export interface ScenarioResult {
   /** Latency the AWS fakes add to every call; null where no AWS call is involved. */
   awsLatencyMs: number | null;
   load: LoadResult;
-  /** CPU time the server process spent per response during the measured window (load-generator independent). */
+  /** CPU time the server process spent per response during the measured window (load-generator independent), the fakes' own work excluded. */
   serverCpuMicrosPerRequest: number;
+  /** CPU time the AWS fakes' own work took per response (signing tokens, issuing certificates), reported apart. */
+  fakesCpuMicrosPerRequest?: number;
   /** Calls the fakes received during the measured window, divided by the responses. */
   awsCallsPerRequest: Record<string, number>;
   extra?: Record<string, unknown>;
@@ -54,12 +90,28 @@ export async function measure(
   if (context.warmupSeconds > 0) await load({ ...options, seconds: context.warmupSeconds });
   if (settleAfterWarmup) await settle(scenario.awsLatencyMs);
   await context.service.call('resetCalls');
+  const fakes = server === context.service;
   const cpuBefore = await server.call<number>('cpu');
+  const fakesBefore = fakes ? await server.call<number>('fakesCpu') : 0;
+  const scraper = context.scrapeMetrics && fakes ? scrapeEverySecond(context.service.url) : undefined;
+  const profiling = context.profileDir !== undefined && fakes;
+  if (profiling) await server.call('profileStart');
   const result = await load({ ...options, seconds: context.seconds });
+  if (profiling) await server.call('profileStop', `${context.profileDir}/${scenario.id}-${scenario.awsLatencyMs ?? 'na'}ms.cpuprofile`);
+  const scrapes = await scraper?.stop();
   const cpu = (await server.call<number>('cpu')) - cpuBefore;
+  const fakesCpu = fakes ? (await server.call<number>('fakesCpu')) - fakesBefore : 0;
   await settle(scenario.awsLatencyMs);
   const { window } = await context.service.call<CallCounts>('calls');
-  return { ...scenario, load: result, serverCpuMicrosPerRequest: cpu / Math.max(1, result.requests), awsCallsPerRequest: perRequest(window, result.sent) };
+  const requests = Math.max(1, result.requests);
+  return {
+    ...scenario,
+    load: result,
+    serverCpuMicrosPerRequest: cpu / requests,
+    ...(fakes ? { fakesCpuMicrosPerRequest: fakesCpu / requests } : {}),
+    awsCallsPerRequest: perRequest(window, result.sent),
+    ...(scrapes ? { extra: { metricsScrapes: scrapes } } : {}),
+  };
 }
 
 export function perRequest(counts: Record<string, number>, requests: number): Record<string, number> {

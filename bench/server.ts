@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QuotaLimiter } from '../src/aws/quota-limiter.js';
 import { isDomainError } from '../src/common/errors/domain-error.js';
@@ -82,12 +84,12 @@ class CallCounter {
   }
 }
 
-/** The highest RSS sampled (every 50 ms) since the last take: the peak of a phase, without the set-up before it. */
+/** The highest RSS sampled (every 250 ms: reading it costs a /proc read) since the last take: the peak of a phase, without the set-up before it. */
 class RssPeak {
   private peak = 0;
 
   constructor() {
-    setInterval(() => this.sample(), 50).unref();
+    setInterval(() => this.sample(), 250).unref();
   }
 
   take(): number {
@@ -132,12 +134,13 @@ const config = loadConfig({
   CREDENTIAL_CACHE_MAX_ENTRIES: process.env.CREDENTIAL_CACHE_MAX_ENTRIES,
 });
 const limiter = new SwitchableLimiter(config);
+let profiler: Session | undefined;
 // The scale run pages at AWS's largest page size (250); the other scenarios list nothing.
 const aws = new FakeAws({ ...ids, tokens, limiter, pageSize: process.env.BENCH_IOT_PAGE_SIZE ? Number(process.env.BENCH_IOT_PAGE_SIZE) : undefined });
 const counter = new CallCounter(aws);
 const rssPeak = new RssPeak();
 
-// Logs go to stdout as in production (pino's synchronous default); the parent points the child's stdout at /dev/null.
+// Logs go to stdout as in production (buffered, asynchronous writes); the parent points the child's stdout at /dev/null.
 const app = await bootApp({ config, replace: [{ provide: QuotaLimiter, useValue: limiter }, ...(aws.providers() as Replacement[])] });
 await app.listen({ host: config.host, port: config.port });
 
@@ -150,7 +153,22 @@ serveCommands(
     collectGarbage: () => globalThis.gc?.(),
     /** What the heap holds after a full collection: growth here across a run would be a leak, unlike RSS. */
     liveHeap: () => (globalThis.gc?.(), process.memoryUsage().heapUsed),
-    cpu: () => cpuMicros(),
+    /** The service's CPU time: the process's, less what the fakes' own work (AWS's, not the service's) took. */
+    cpu: () => cpuMicros() - aws.runtime.cpuMicros,
+    fakesCpu: () => aws.runtime.cpuMicros,
+    rssNow: () => process.memoryUsage.rss(),
+    /** A CPU profile of one measured window (--profile), written where the parent says. */
+    profileStart: async () => {
+      profiler ??= new Session();
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+    },
+    profileStop: async (file: string) => {
+      const { profile } = await profiler!.post('Profiler.stop');
+      profiler!.disconnect();
+      await writeFile(file, JSON.stringify(profile));
+    },
     calls: () => counter.read(),
     resetCalls: () => counter.reset(),
     jwksRequests: () => jwks.requests,

@@ -41,7 +41,7 @@ export async function bearerVend(context: PassContext): Promise<ScenarioResult> 
     { id: 'a-bearer-vend', title: `Credential vend with bearer ID tokens of ${returning.length} users`, awsLatencyMs: context.latencyMs },
     options,
   );
-  return { ...result, extra: { users: returning.length, cacheHitRate: hitRate(result.awsCallsPerRequest) } };
+  return { ...result, extra: { ...result.extra, users: returning.length, cacheHitRate: hitRate(result.awsCallsPerRequest) } };
 }
 
 /** (b) POST /v1/sessions with username and password of the returning users, round robin. */
@@ -61,7 +61,7 @@ export async function passwordSignIn(context: PassContext): Promise<ScenarioResu
       },
     },
   );
-  return { ...result, extra: { users: returning.length, cacheHitRate: hitRate(result.awsCallsPerRequest) } };
+  return { ...result, extra: { ...result.extra, users: returning.length, cacheHitRate: hitRate(result.awsCallsPerRequest) } };
 }
 
 /**
@@ -73,12 +73,16 @@ export async function firstSignInStorm(context: PassContext, fresh: BenchUser[])
   await context.service.call('resetCalls');
   await context.service.call('takeThrottlesRetried');
   const cpuBefore = await context.service.call<number>('cpu');
+  const fakesBefore = await context.service.call<number>('fakesCpu');
+  if (context.profileDir) await context.service.call('profileStart');
   const load = await burst(
     context.service.url,
     'POST',
     fresh.map((user) => ({ path: '/v1/sessions', body: JSON.stringify({ username: user.username, password: user.password }) })),
   );
+  if (context.profileDir) await context.service.call('profileStop', `${context.profileDir}/c-first-sign-in-storm-${context.latencyMs}ms.cpuprofile`);
   const cpu = (await context.service.call<number>('cpu')) - cpuBefore;
+  const fakesCpu = (await context.service.call<number>('fakesCpu')) - fakesBefore;
   const retried = await context.service.call<Record<string, number>>('takeThrottlesRetried');
   // The fakes log every attempt; a throttled one that was retried is not a second call by the service.
   const window = withoutRetried((await context.service.call<{ window: Record<string, number> }>('calls')).window, retried);
@@ -92,6 +96,7 @@ export async function firstSignInStorm(context: PassContext, fresh: BenchUser[])
     awsLatencyMs: context.latencyMs,
     load,
     serverCpuMicrosPerRequest: cpu / Math.max(1, load.requests),
+    fakesCpuMicrosPerRequest: fakesCpu / Math.max(1, load.requests),
     awsCallsPerRequest: perRequest(window, load.requests),
     extra: {
       users: fresh.length,
@@ -122,7 +127,8 @@ export async function deviceRegistration(context: PassContext): Promise<Scenario
     const windowOpened = sleep(warmupMs).then(async () => {
       await service.call('resetCalls');
       await service.call('takeThrottlesRetried');
-      return { at: performance.now(), cpu: await service.call<number>('cpu') };
+      if (context.profileDir) await service.call('profileStart');
+      return { at: performance.now(), cpu: await service.call<number>('cpu'), fakesCpu: await service.call<number>('fakesCpu') };
     });
     const result = await load({
       url: service.url,
@@ -139,8 +145,10 @@ export async function deviceRegistration(context: PassContext): Promise<Scenario
       onStatus: (status) => void (status === 201 && performance.now() - started >= warmupMs && registered++),
     });
     const window = await windowOpened;
+    if (context.profileDir) await service.call('profileStop', `${context.profileDir}/d-device-registration-${context.latencyMs}ms.cpuprofile`);
     const seconds = (performance.now() - window.at) / 1000;
     const cpu = (await service.call<number>('cpu')) - window.cpu;
+    const fakesCpu = (await service.call<number>('fakesCpu')) - window.fakesCpu;
     const retried = await service.call<Record<string, number>>('takeThrottlesRetried');
     const calls = withoutRetried((await service.call<{ window: Record<string, number> }>('calls')).window, retried);
     const rates = await service.call<Record<string, number>>('quotaRates', REGISTRATION_APIS);
@@ -157,6 +165,7 @@ export async function deviceRegistration(context: PassContext): Promise<Scenario
       awsLatencyMs: context.latencyMs,
       load: { ...result, requests: registered, seconds, rps: sustained },
       serverCpuMicrosPerRequest: cpu / Math.max(1, registered),
+      fakesCpuMicrosPerRequest: fakesCpu / Math.max(1, registered),
       awsCallsPerRequest: perRequest(calls, registered),
       extra: {
         registrationsPerSecond: sustained,

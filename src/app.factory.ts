@@ -3,12 +3,16 @@ import type { IncomingMessage } from 'node:http';
 import { RequestMethod, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
 import { answerClientError, answerFrameworkError } from './common/errors/framework-errors.js';
 import { useJsonBodies } from './common/http/json-body.js';
 import { warnOfUntrustedProxy } from './common/http/proxy-warning.js';
 import { setupSwagger } from './common/http/swagger.js';
+import { LogRoot } from './common/logging/log-root.js';
+import { NestLogger } from './common/logging/nest-logger.js';
+import { useRequestLogging } from './common/logging/request-logging.js';
 import type { AppConfig } from './config/app-config.js';
+import { useHttpMetrics } from './metrics/http-metrics.js';
+import { Metrics } from './metrics/metrics.js';
 
 const INCOMING_ID = /^[\w.:-]{1,128}$/;
 /** AWS allows thing names of 128 characters, so `/devices/{thingName}` must too (Fastify's default is 100). */
@@ -31,19 +35,20 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
   });
 }
 
-/** The API lives under /v1; health probes stay at the root where orchestrators expect them. */
+/** The API lives under /v1; health probes and the metrics scrape stay at the root where orchestrators expect them. */
 export function setApiPrefix(app: INestApplication): void {
   app.setGlobalPrefix('v1', {
     exclude: [
       { path: 'health/live', method: RequestMethod.GET },
       { path: 'health/ready', method: RequestMethod.GET },
+      { path: 'metrics', method: RequestMethod.GET },
     ],
   });
 }
 
 /** Everything main.ts and the tests both need on top of the module graph. */
 export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<NestFastifyApplication> {
-  const logger = app.get(Logger);
+  const logger = app.get(NestLogger);
   app.useLogger(logger);
   setApiPrefix(app);
   useJsonBodies(app, config.http.bodyLimitBytes);
@@ -59,6 +64,8 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     },
   });
   const fastify = app.getHttpAdapter().getInstance();
+  useRequestLogging(fastify, app.get(LogRoot));
+  useHttpMetrics(fastify, app.get(Metrics));
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));

@@ -18,6 +18,7 @@ import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { LocalAwsModule } from './local/local-aws.module.js';
 import { LocalIotCoreModule } from './local/local-iot-core.module.js';
 import { LocalMqttModule } from './local/live-connections.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { OperationsModule } from './operations/operations.module.js';
 import { PersistenceModule } from './persistence/persistence.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
@@ -40,7 +41,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggingModule.forRoot(config, logStream),
+        LoggingModule.forRoot(logStream),
+        MetricsModule,
         PersistenceModule,
         local ? AwsModule.forRoot(LocalAwsModule.forRoot()) : AwsModule.forRoot(),
         AuthModule,

@@ -3,6 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { configureApp, createFastifyAdapter } from './app.factory.js';
 import { AppModule } from './app.module.js';
+import { exitOnFatalErrors } from './common/logging/fatal-errors.js';
+import { LogRoot } from './common/logging/log-root.js';
 import { loadConfig } from './config/app-config.js';
 import { ConfigError } from './config/env-parsers.js';
 import { localModeBanner } from './local/banner.js';
@@ -20,6 +22,7 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createFastifyAdapter(config), {
     bufferLogs: true,
   });
+  exitOnFatalErrors(app.get(LogRoot));
   await configureApp(app, config);
   app.getHttpServer().on('close', () => void database.stop());
   await app.listen(config.port, config.host);

@@ -20,6 +20,8 @@ export interface VerifiedUser {
   tokenUse: TokenUse;
   /** Seconds since the epoch. */
   expiresAt: number;
+  /** When Cognito issued the token (`iat`), seconds since the epoch; 0 when the token says not. */
+  issuedAt?: number;
 }
 
 /**
@@ -76,6 +78,7 @@ export class TokenVerifier {
       groups: Array.isArray(groups) ? groups.filter((group): group is string => typeof group === 'string') : [],
       tokenUse: use,
       expiresAt: payload.exp as number,
+      issuedAt: typeof payload.iat === 'number' ? payload.iat : 0,
     });
     this.remember(token, user);
     return user;

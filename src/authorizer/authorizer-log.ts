@@ -1,7 +1,7 @@
 import { isDomainError } from '../common/errors/domain-error.js';
 import type { AuthorizerLogEntry } from './authorizer.core.js';
 
-/** The two methods both pino and nestjs-pino's PinoLogger have. */
+/** The two methods both pino and the service's AppLogger have. */
 export interface DecisionLogger {
   info(fields: object, message: string): void;
   warn(fields: object, message: string): void;

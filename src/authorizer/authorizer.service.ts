@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { PinoLogger } from 'nestjs-pino';
 import { TokenVerifier } from '../auth/token-verifier.js';
 import { AwsScope } from '../aws/aws-scope.service.js';
 import { PrincipalsRepository } from '../authz/principals.repository.js';
+import { AppLogger } from '../common/logging/app-logger.js';
 import { userPolicyDocument } from '../policy/documents.js';
 import { NAME_PATTERN } from '../policy/names.js';
 import { authorize, type AuthorizerDeps, type AuthorizerResponse } from './authorizer.core.js';
@@ -17,7 +17,7 @@ export class AuthorizerService {
     tokens: TokenVerifier,
     private readonly principals: PrincipalsRepository,
     awsScope: AwsScope,
-    logger: PinoLogger,
+    logger: AppLogger,
   ) {
     logger.setContext(AuthorizerService.name);
     this.deps = {

@@ -1,10 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AwsScope } from '../aws/aws-scope.service.js';
+import { IotPort } from '../aws/iot.port.js';
+import { allPages } from '../aws/pages.js';
+import { ignoreNotFound } from '../common/errors/ignore-not-found.js';
+import type { NamedPolicy } from '../policy/evaluator.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { evaluate } from '../policy/evaluator.js';
-import { deviceSubject, evaluationRequest, userSubject } from './check-request.js';
+import { deviceSubject, evaluationRequest, userSubject, type CheckSubject } from './check-request.js';
 import type { AuthzCheckDto, AuthzCheckResponseDto, PrincipalRefDto } from './dto/authz-check.dto.js';
 import { PrincipalsRepository, type DevicePrincipal, type UserPrincipal } from './principals.repository.js';
 
@@ -16,6 +20,7 @@ export class AuthzService {
   constructor(
     private readonly principals: PrincipalsRepository,
     private readonly awsScope: AwsScope,
+    private readonly iot: IotPort,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -25,14 +30,39 @@ export class AuthzService {
     const scope = await this.awsScope.policyScope();
     const subject =
       found.type === 'user' ? userSubject(scope, found.user) : deviceSubject(scope, this.config.resourcePrefix, found.device);
-    const result = evaluate(subject.policies, evaluationRequest(scope, subject, input));
+    const source = input.source ?? 'expected';
+    const policies = source === 'aws' ? await this.heldByAws(found, subject) : subject.policies;
+    const result = evaluate(policies, evaluationRequest(scope, subject, input));
     return {
+      source,
+      ...(source === 'aws' ? { evaluatedPolicies: policies.map((policy) => policy.policyName) } : {}),
       allowed: result.allowed,
       decision: result.decision,
       policyName: subject.policyName,
       ...(result.statementIndex === undefined ? {} : { statementIndex: result.statementIndex }),
       explanation: result.explanation,
     };
+  }
+
+  /**
+   * The default version of each policy AWS has attached to the user's identity (every policy, not
+   * only ours: AWS evaluates them all), or of the device's policy, which registration attaches to
+   * each of its certificates. A user who never signed in has no identity, so nothing attached.
+   */
+  private async heldByAws(found: Found, subject: CheckSubject): Promise<NamedPolicy[]> {
+    let names: string[];
+    if (found.type === 'user') {
+      names = found.user.identityId ? await allPages((token) => this.iot.listAttachedPolicies(found.user.identityId!, token)) : [];
+    } else {
+      names = [subject.policyName];
+    }
+    const held = await Promise.all(
+      names.map(async (policyName) => {
+        const policy = await ignoreNotFound(this.iot.getPolicy(policyName));
+        return policy ? [{ policyName, document: policy.document }] : [];
+      }),
+    );
+    return held.flat();
   }
 
   private async find(principal: PrincipalRefDto): Promise<Found> {

@@ -20,6 +20,9 @@ export const CHECK_ACTIONS = ['connect', 'publish', 'receive', 'subscribe'] as c
 export type CheckAction = (typeof CHECK_ACTIONS)[number];
 
 export const PRINCIPAL_TYPES = ['user', 'device'] as const;
+
+export const POLICY_SOURCES = ['expected', 'aws'] as const;
+export type PolicySource = (typeof POLICY_SOURCES)[number];
 export type PrincipalType = (typeof PRINCIPAL_TYPES)[number];
 
 const IOT_ACTIONS: Record<CheckAction, IotAction> = {

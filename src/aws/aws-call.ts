@@ -20,11 +20,17 @@ export async function callAws<T>(
   if (missing.length > 0) {
     throw new DomainError('AWS_NOT_CONFIGURED', `AWS is not configured: set ${missing.join(', ')}`, { missing });
   }
-  try {
-    return await withinDeadline(context.api, () => limiter.run(context.api, call));
-  } catch (error) {
-    throw translateAwsError(error, context);
-  }
+  // Translated inside the limiter's slot, so the limiter counts each call's outcome by its error code;
+  // the rate-limit wait and the call both count against the request's AWS deadline.
+  return withinDeadline(context.api, () =>
+    limiter.run(context.api, async () => {
+      try {
+        return await call();
+      } catch (error) {
+        throw translateAwsError(error, context);
+      }
+    }),
+  );
 }
 
 /** For the calls that create the pools (npm run bootstrap): the pool ids do not exist yet, only the region is needed. */

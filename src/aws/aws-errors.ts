@@ -15,7 +15,8 @@ const THROTTLE_RETRY_SECONDS = 1;
 
 const THROTTLED = new Set(['ThrottlingException', 'TooManyRequestsException', 'LimitExceededException', 'RequestLimitExceeded']);
 const UNAVAILABLE = new Set(['ServiceUnavailableException', 'InternalFailureException', 'InternalErrorException', 'InternalServerError']);
-const DENIED = new Set(['UnauthorizedException', 'AccessDeniedException', 'AccessDenied']);
+// ForbiddenException: the IoT data plane's (DeleteConnection) name for a missing permission.
+const DENIED = new Set(['UnauthorizedException', 'AccessDeniedException', 'AccessDenied', 'ForbiddenException']);
 const INVALID = new Set(['InvalidRequestException', 'InvalidParameterException', 'InvalidPasswordException', 'MalformedPolicyException']);
 const STATE_CONFLICT = new Set(['DeleteConflictException', 'CertificateStateException', 'VersionsLimitExceededException', 'ResourceConflictException']);
 const NETWORK = new Set(['TimeoutError', 'AbortError', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);

@@ -1,5 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { AwsScope } from './aws-scope.service.js';
+import { ConnectionCutoff } from './connection-cutoff.js';
+import { IotConnectionsAdapter } from './iot-connections.adapter.js';
+import { IotConnectionsPort } from './iot-connections.port.js';
 import { IotEndpoint } from './iot-endpoint.js';
 import { IotTeardown } from './iot-teardown.js';
 import { IdentityPoolAdapter } from './identity-pool.adapter.js';
@@ -13,17 +16,18 @@ import { UserPoolPort } from './user-pool.port.js';
 
 /**
  * Binds the AWS ports to their SDK adapters, or (local mode) takes them from the module given,
- * which must provide and export IotPort, UserPoolPort, IdentityPoolPort and MqttServerCa.
+ * which must provide and export IotPort, IotConnectionsPort, UserPoolPort, IdentityPoolPort and MqttServerCa.
  * Tests override the ports with the local implementations in src/local.
  */
 @Module({})
 export class AwsModule {
   static forRoot(ports?: DynamicModule): DynamicModule {
-    const shared = [QuotaLimiter, AwsScope, IotEndpoint, IotTeardown];
+    const shared = [QuotaLimiter, AwsScope, IotEndpoint, IotTeardown, ConnectionCutoff];
     const adapters = [
       { provide: UserPoolPort, useClass: UserPoolAdapter },
       { provide: IdentityPoolPort, useClass: IdentityPoolAdapter },
       { provide: IotPort, useClass: IotAdapter },
+      { provide: IotConnectionsPort, useClass: IotConnectionsAdapter },
       { provide: MqttServerCa, useClass: AmazonRootCa },
     ];
     return {
@@ -31,7 +35,7 @@ export class AwsModule {
       global: true,
       imports: ports ? [ports] : [],
       providers: ports ? shared : [...shared, ...adapters],
-      exports: ports ? [...shared, ports] : [...shared, UserPoolPort, IdentityPoolPort, IotPort, MqttServerCa],
+      exports: ports ? [...shared, ports] : [...shared, UserPoolPort, IdentityPoolPort, IotPort, IotConnectionsPort, MqttServerCa],
     };
   }
 }

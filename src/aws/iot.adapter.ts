@@ -5,14 +5,17 @@ import {
   CreateCertificateFromCsrCommand,
   CreateKeysAndCertificateCommand,
   CreatePolicyCommand,
+  CreatePolicyVersionCommand,
   CreateThingCommand,
   DeleteCertificateCommand,
   DeletePolicyCommand,
   DeletePolicyVersionCommand,
   DeleteThingCommand,
+  DescribeCertificateCommand,
   DescribeEndpointCommand,
   DetachPolicyCommand,
   DetachThingPrincipalCommand,
+  GetPolicyCommand,
   IoTClient,
   ListAttachedPoliciesCommand,
   ListCertificatesCommand,
@@ -27,7 +30,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { awsClientOptions, withRetryRules } from './aws-client-options.js';
 import { callAws, required } from './aws-call.js';
-import { IotPort, type CertificateStatus, type IssuedCertificate, type Page, type ThingRef } from './iot.port.js';
+import { IotPort, type CertificateStatus, type CertificateSummary, type IssuedCertificate, type Page, type ThingRef } from './iot.port.js';
 import { QuotaLimiter } from './quota-limiter.js';
 
 /** The largest page the list APIs that take a pageSize accept. */
@@ -56,6 +59,20 @@ export class IotAdapter extends IotPort implements OnModuleDestroy {
   async createPolicy(policyName: string, document: string): Promise<{ policyArn: string }> {
     const out = await this.call('CreatePolicy', (c) => c.send(new CreatePolicyCommand({ policyName, policyDocument: document })));
     return { policyArn: required(out.policyArn, 'policyArn', 'CreatePolicy') };
+  }
+
+  async getPolicy(policyName: string): Promise<{ policyArn: string; document: string; defaultVersionId: string }> {
+    const out = await this.call('GetPolicy', (c) => c.send(new GetPolicyCommand({ policyName })));
+    return {
+      policyArn: required(out.policyArn, 'policyArn', 'GetPolicy'),
+      document: required(out.policyDocument, 'policyDocument', 'GetPolicy'),
+      defaultVersionId: required(out.defaultVersionId, 'defaultVersionId', 'GetPolicy'),
+    };
+  }
+
+  async createPolicyVersion(policyName: string, document: string, setAsDefault: boolean): Promise<{ versionId: string }> {
+    const out = await this.call('CreatePolicyVersion', (c) => c.send(new CreatePolicyVersionCommand({ policyName, policyDocument: document, setAsDefault })));
+    return { versionId: required(out.policyVersionId, 'policyVersionId', 'CreatePolicyVersion') };
   }
 
   async listPolicyVersions(policyName: string): Promise<Array<{ versionId: string; isDefault: boolean }>> {
@@ -159,17 +176,25 @@ export class IotAdapter extends IotPort implements OnModuleDestroy {
     await this.call('DeleteCertificate', (c) => c.send(new DeleteCertificateCommand({ certificateId, forceDelete: false })));
   }
 
-  async listCertificates(
-    nextToken?: string,
-  ): Promise<Page<{ certificateId: string; certificateArn: string; status: CertificateStatus }>> {
+  async listCertificates(nextToken?: string): Promise<Page<CertificateSummary>> {
     const api = 'ListCertificates';
-    const out = await this.call(api, (c) => c.send(new ListCertificatesCommand({ marker: nextToken, pageSize: PAGE_SIZE })));
+    const out = await this.call(api, (c) => c.send(new ListCertificatesCommand({ marker: nextToken, pageSize: PAGE_SIZE, ascendingOrder: false })));
     const items = (out.certificates ?? []).map((cert) => ({
       certificateId: required(cert.certificateId, 'certificateId', api),
       certificateArn: required(cert.certificateArn, 'certificateArn', api),
       status: required(cert.status, 'status', api) as CertificateStatus,
+      createdAt: required(cert.creationDate, 'creationDate', api),
     }));
     return { items, nextToken: out.nextMarker };
+  }
+
+  async describeCertificate(certificateId: string): Promise<{ certificatePem: string; status: CertificateStatus }> {
+    const api = 'DescribeCertificate';
+    const out = await this.call(api, (c) => c.send(new DescribeCertificateCommand({ certificateId })));
+    return {
+      certificatePem: required(out.certificateDescription?.certificatePem, 'certificateDescription.certificatePem', api),
+      status: required(out.certificateDescription?.status, 'certificateDescription.status', api) as CertificateStatus,
+    };
   }
 
   private call<T>(api: string, send: (client: IoTClient) => Promise<T>): Promise<T> {

@@ -13,6 +13,14 @@ export interface ThingRef {
   thingArn: string;
 }
 
+/** A certificate as ListCertificates lists it. */
+export interface CertificateSummary {
+  certificateId: string;
+  certificateArn: string;
+  status: CertificateStatus;
+  createdAt: Date;
+}
+
 export interface Page<T> {
   items: T[];
   nextToken?: string;
@@ -32,6 +40,13 @@ export abstract class IotPort {
   abstract dataEndpoint(): Promise<string>;
 
   abstract createPolicy(policyName: string, document: string): Promise<{ policyArn: string }>;
+  /**
+   * GetPolicy: the ARN, the default version's document (as AWS holds it, maybe hand-edited) and that version's id;
+   * also how a policy that a lost answer created is recognised.
+   */
+  abstract getPolicy(policyName: string): Promise<{ policyArn: string; document: string; defaultVersionId: string }>;
+  /** CreatePolicyVersion; at most 5 versions per policy (VersionsLimitExceededException → CONFLICT). */
+  abstract createPolicyVersion(policyName: string, document: string, setAsDefault: boolean): Promise<{ versionId: string }>;
   /** Non-default versions must be deleted before DeletePolicy. */
   abstract listPolicyVersions(policyName: string): Promise<Array<{ versionId: string; isDefault: boolean }>>;
   abstract deletePolicyVersion(policyName: string, versionId: string): Promise<void>;
@@ -57,5 +72,8 @@ export abstract class IotPort {
   abstract updateCertificateStatus(certificateId: string, status: 'ACTIVE' | 'INACTIVE' | 'REVOKED'): Promise<void>;
   /** Fails with CONFLICT while the certificate is ACTIVE or still attached. */
   abstract deleteCertificate(certificateId: string): Promise<void>;
-  abstract listCertificates(nextToken?: string): Promise<Page<{ certificateId: string; certificateArn: string; status: CertificateStatus }>>;
+  /** Newest first (ascendingOrder false), so a search for recent creations can stop early. */
+  abstract listCertificates(nextToken?: string): Promise<Page<CertificateSummary>>;
+  /** DescribeCertificate: the PEM, to tell by its public key which request a certificate answers. */
+  abstract describeCertificate(certificateId: string): Promise<{ certificatePem: string; status: CertificateStatus }>;
 }

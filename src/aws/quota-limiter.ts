@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { DomainError } from '../common/errors/domain-error.js';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { DomainError, isDomainError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { Metrics } from '../metrics/metrics.js';
 
 /*
  * Client-side rate limits, one token bucket per AWS quota.
@@ -34,6 +35,7 @@ export const COGNITO_CATEGORIES: Readonly<Record<string, string>> = Object.freez
   AdminCreateUser: 'UserCreation',
   AdminGetUser: 'UserRead',
   AdminListGroupsForUser: 'UserResourceRead',
+  ListUsers: 'UserList',
   AdminDisableUser: 'UserUpdate',
   AdminEnableUser: 'UserUpdate',
   AdminDeleteUser: 'UserUpdate',
@@ -61,8 +63,8 @@ export function quotaKey(api: string): string {
  *   other list and read APIs: 10). CreateKeysAndCertificate is not in the table; it gets the CSR
  *   variant's rate.
  * - Cognito user pools: the per-category table above (UserAuthentication 120, UserCreation 50,
- *   UserAccountRecovery 30, UserRead 120, UserResourceRead 50, UserUpdate 25, UserPoolRead, UserPoolUpdate,
- *   UserPoolClientRead and UserPoolClientUpdate 15).
+ *   UserAccountRecovery 30, UserRead 120, UserResourceRead 50, UserList 30, UserUpdate 25, UserPoolRead,
+ *   UserPoolUpdate, UserPoolClientRead and UserPoolClientUpdate 15).
  * - Cognito identity pools, per operation: GetId 25, GetCredentialsForIdentity 200, DeleteIdentities 10.
  * All are adjustable per account; set AWS_QUOTAS to what Service Quotas shows for yours.
  */
@@ -79,11 +81,14 @@ export const DEFAULT_QUOTAS: Readonly<Record<string, number>> = Object.freeze({
   CreatePolicy: 10,
   DeletePolicy: 10,
   DeletePolicyVersion: 10,
+  CreatePolicyVersion: 10,
   UpdateCertificate: 10,
   DeleteCertificate: 10,
   ListThings: 10,
   ListPolicies: 10,
   ListCertificates: 10,
+  DescribeCertificate: 10,
+  GetPolicy: 15,
   ListTargetsForPolicy: 10,
   ListThingPrincipals: 10,
   ListPolicyVersions: 10,
@@ -93,6 +98,7 @@ export const DEFAULT_QUOTAS: Readonly<Record<string, number>> = Object.freeze({
   UserAccountRecovery: 30,
   UserRead: 120,
   UserResourceRead: 50,
+  UserList: 30,
   UserUpdate: 25,
   UserPoolRead: 15,
   UserPoolUpdate: 15,
@@ -173,7 +179,10 @@ class TokenBucket {
 export class QuotaLimiter {
   private readonly buckets = new Map<string, TokenBucket>();
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() private readonly metrics?: Metrics,
+  ) {
     // An override on one operation of a Cognito category would silently limit nothing: say which key to use.
     for (const name of Object.keys(config.aws.quotaOverrides)) {
       const category = COGNITO_CATEGORIES[name];
@@ -188,10 +197,12 @@ export class QuotaLimiter {
     return quota / this.config.aws.replicas;
   }
 
+  /** Every AWS call passes here, so this is where calls, waits and refusals are counted; `call` throws DomainErrors. */
   async run<T>(api: string, call: () => Promise<T>): Promise<T> {
     const bucket = this.bucketFor(api);
-    if (bucket.tryTake()) return call();
+    if (bucket.tryTake()) return this.measured(api, call);
     if (bucket.queued >= this.config.aws.queueLimit) {
+      this.metrics?.awsQueueRefused(api);
       const retryAfterSeconds = Math.max(1, Math.ceil((bucket.queued + 1) / bucket.ratePerSecond));
       throw new DomainError(
         'AWS_THROTTLED',
@@ -200,8 +211,23 @@ export class QuotaLimiter {
         retryAfterSeconds,
       );
     }
+    const queuedAt = performance.now();
     await bucket.wait();
-    return call();
+    this.metrics?.awsQueued(api, (performance.now() - queuedAt) / 1000);
+    return this.measured(api, call);
+  }
+
+  private async measured<T>(api: string, call: () => Promise<T>): Promise<T> {
+    if (!this.metrics) return call();
+    const startedAt = performance.now();
+    try {
+      const result = await call();
+      this.metrics.awsCall(api, 'ok', (performance.now() - startedAt) / 1000);
+      return result;
+    } catch (error) {
+      this.metrics.awsCall(api, isDomainError(error) ? error.code : 'INTERNAL', (performance.now() - startedAt) / 1000);
+      throw error;
+    }
   }
 
   private bucketFor(api: string): TokenBucket {

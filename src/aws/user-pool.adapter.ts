@@ -12,10 +12,12 @@ import {
   CognitoIdentityProviderClient,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
+  ListUsersCommand,
   DescribeUserPoolCommand,
   ListUserPoolClientsCommand,
   ListUserPoolsCommand,
   type AdminCreateUserCommandInput,
+  type AttributeType,
   type AdminInitiateAuthCommandOutput,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { DomainError, isDomainError } from '../common/errors/domain-error.js';
@@ -25,10 +27,19 @@ import { awsClientOptions, withRetryRules } from './aws-client-options.js';
 import { callAws, missingRegion, onlyMatch, required } from './aws-call.js';
 import { QuotaLimiter } from './quota-limiter.js';
 import { cognitoSecretHash } from './secret-hash.js';
-import { UserPoolPort, type AuthOutcome, type CreatedPoolUser, type PoolUserStanding, type UserPoolRef } from './user-pool.port.js';
+import type { Page } from './iot.port.js';
+import { USER_ID_ATTRIBUTE, UserPoolPort, type AuthOutcome, type CreatedPoolUser, type PoolUser, type PoolUserStanding, type UserPoolRef } from './user-pool.port.js';
 
-/** The largest page ListUserPools, ListUserPoolClients and AdminListGroupsForUser allow. */
+/** The largest page ListUserPools, ListUserPoolClients, ListUsers and AdminListGroupsForUser allow. */
 const MAX_PAGE = 60;
+
+/** USER_ID_ATTRIBUTE as CreateUserPool declares it (Name without the custom: prefix): a row id, a UUID, set once. */
+const USER_ID_SCHEMA = {
+  Name: USER_ID_ATTRIBUTE.slice('custom:'.length),
+  AttributeDataType: 'String' as const,
+  Mutable: false,
+  StringAttributeConstraints: { MinLength: '36', MaxLength: '36' },
+};
 
 @Injectable()
 export class UserPoolAdapter extends UserPoolPort implements OnModuleDestroy {
@@ -45,15 +56,13 @@ export class UserPoolAdapter extends UserPoolPort implements OnModuleDestroy {
     this.sdk?.destroy();
   }
 
-  async createUser(input: { username: string; email?: string; temporaryPassword?: string; sendInvite: boolean }): Promise<CreatedPoolUser> {
+  async createUser(input: { username: string; email?: string; temporaryPassword?: string; sendInvite: boolean; userId?: string }): Promise<CreatedPoolUser> {
     const request: AdminCreateUserCommandInput = { UserPoolId: this.config.cognito.userPoolId, Username: input.username };
     if (!input.sendInvite) request.MessageAction = 'SUPPRESS';
-    if (input.email) {
-      request.UserAttributes = [
-        { Name: 'email', Value: input.email },
-        { Name: 'email_verified', Value: 'true' },
-      ];
-    }
+    const attributes: AttributeType[] = [];
+    if (input.email) attributes.push({ Name: 'email', Value: input.email }, { Name: 'email_verified', Value: 'true' });
+    if (input.userId) attributes.push({ Name: USER_ID_ATTRIBUTE, Value: input.userId });
+    if (attributes.length > 0) request.UserAttributes = attributes;
     if (input.temporaryPassword) request.TemporaryPassword = input.temporaryPassword;
     if (input.sendInvite && input.email) request.DesiredDeliveryMediums = ['EMAIL'];
 
@@ -75,6 +84,25 @@ export class UserPoolAdapter extends UserPoolPort implements OnModuleDestroy {
       if (isDomainError(error, 'NOT_FOUND')) return false;
       throw error;
     }
+  }
+
+  async findUser(username: string): Promise<PoolUser | undefined> {
+    const api = 'AdminGetUser';
+    try {
+      const out = await this.call(api, (c) => c.send(new AdminGetUserCommand(this.userKey(username))));
+      return poolUser({ ...out, Attributes: out.UserAttributes }, api);
+    } catch (error) {
+      if (isDomainError(error, 'NOT_FOUND')) return undefined;
+      throw error;
+    }
+  }
+
+  async listUsers(nextToken?: string): Promise<Page<PoolUser>> {
+    const api = 'ListUsers';
+    const out = await this.call(api, (c) =>
+      c.send(new ListUsersCommand({ UserPoolId: this.config.cognito.userPoolId, Limit: MAX_PAGE, PaginationToken: nextToken })),
+    );
+    return { items: (out.Users ?? []).map((user) => poolUser(user, api)), nextToken: out.PaginationToken };
   }
 
   async standingOf(username: string): Promise<PoolUserStanding | undefined> {
@@ -180,6 +208,7 @@ export class UserPoolAdapter extends UserPoolPort implements OnModuleDestroy {
           PoolName: name,
           AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
           UsernameConfiguration: { CaseSensitive: false },
+          Schema: [USER_ID_SCHEMA],
         }),
       ),
     );
@@ -243,6 +272,27 @@ export class UserPoolAdapter extends UserPoolPort implements OnModuleDestroy {
     this.sdk ??= withRetryRules(new CognitoIdentityProviderClient(awsClientOptions(this.config)));
     return this.sdk;
   }
+}
+
+interface UserShape {
+  Username?: string;
+  Attributes?: AttributeType[];
+  UserStatus?: string;
+  Enabled?: boolean;
+  UserCreateDate?: Date;
+}
+
+function poolUser(user: UserShape, api: string): PoolUser {
+  const attribute = (name: string) => user.Attributes?.find((a) => a.Name === name)?.Value;
+  const userId = attribute(USER_ID_ATTRIBUTE);
+  return {
+    username: required(user.Username, 'Username', api),
+    sub: required(attribute('sub'), 'sub', api),
+    status: user.UserStatus ?? 'UNKNOWN',
+    enabled: user.Enabled !== false,
+    ...(userId ? { userId } : {}),
+    createdAt: user.UserCreateDate ?? new Date(0),
+  };
 }
 
 type AuthResponse = Pick<AdminInitiateAuthCommandOutput, 'AuthenticationResult' | 'ChallengeName' | 'Session'>;

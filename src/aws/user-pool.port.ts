@@ -1,3 +1,5 @@
+import type { Page } from './iot.port.js';
+
 /** Tokens Cognito returns on a successful authentication. */
 export interface CognitoTokens {
   idToken: string;
@@ -15,6 +17,26 @@ export type AuthOutcome =
 export interface UserPoolRef {
   userPoolId: string;
   arn: string;
+}
+
+/**
+ * The custom attribute that marks a pool user as this service's: it holds the id of the user row
+ * the creating operation inserts (chosen before AdminCreateUser). Immutable in the pool's schema
+ * (`npm run bootstrap` declares it), so neither the user nor an admin can change it after creation.
+ * It tells a user whose AdminCreateUser answer was lost from someone else's, and lets drift find
+ * the service's pool users that no row claims.
+ */
+export const USER_ID_ATTRIBUTE = 'custom:iotp_user_id';
+
+/** A pool user as AdminGetUser and ListUsers describe it. */
+export interface PoolUser {
+  username: string;
+  sub: string;
+  status: string;
+  enabled: boolean;
+  /** USER_ID_ATTRIBUTE: absent on users the service did not create. */
+  userId?: string;
+  createdAt: Date;
 }
 
 export interface CreatedPoolUser {
@@ -38,17 +60,22 @@ export interface PoolUserStanding {
  * TooManyRequestsException → AWS_THROTTLED.
  */
 export abstract class UserPoolPort {
-  /** AdminCreateUser; the invitation message is suppressed unless sendInvite. */
+  /** AdminCreateUser; the invitation message is suppressed unless sendInvite; userId goes into USER_ID_ATTRIBUTE. */
   abstract createUser(input: {
     username: string;
     email?: string;
     temporaryPassword?: string;
     sendInvite: boolean;
+    userId?: string;
   }): Promise<CreatedPoolUser>;
   /** AdminGetUser: whether the pool has a user of this name (UserNotFoundException → false). */
   abstract userExists(username: string): Promise<boolean>;
   /** AdminGetUser and AdminListGroupsForUser (every page); undefined when the pool has no such user. */
   abstract standingOf(username: string): Promise<PoolUserStanding | undefined>;
+  /** AdminGetUser: the user, or undefined (UserNotFoundException). */
+  abstract findUser(username: string): Promise<PoolUser | undefined>;
+  /** ListUsers, one page (at most 60 users; PaginationToken). */
+  abstract listUsers(nextToken?: string): Promise<Page<PoolUser>>;
   abstract disableUser(username: string): Promise<void>;
   abstract enableUser(username: string): Promise<void>;
   /** AdminUserGlobalSignOut: invalidates the user's refresh tokens. */
@@ -67,7 +94,7 @@ export abstract class UserPoolPort {
 
   /** ListUserPools (every page), then DescribeUserPool for the ARN. CONFLICT when several pools carry the name. */
   abstract findUserPool(name: string): Promise<UserPoolRef | undefined>;
-  /** CreateUserPool: only admins create users (no self sign-up); usernames are case-insensitive. */
+  /** CreateUserPool: only admins create users (no self sign-up); usernames are case-insensitive; USER_ID_ATTRIBUTE in the schema. */
   abstract createUserPool(name: string): Promise<UserPoolRef>;
   /** ListUserPoolClients (every page): the id of the app client with this name. CONFLICT when several carry it. */
   abstract findAppClient(userPoolId: string, name: string): Promise<string | undefined>;

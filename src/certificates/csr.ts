@@ -51,6 +51,14 @@ export function validateCsr(pem: string): CsrKey {
   return { ...summary, fingerprint: publicKeyFingerprint(key) };
 }
 
+/** The request's public key, to find the certificate AWS issued for it (certifiesKey in pem.ts). */
+export function csrPublicKey(pem: string): KeyObject {
+  const match = PEM.exec(pem);
+  if (!match) throw invalid('it is not one PEM block between -----BEGIN CERTIFICATE REQUEST----- and -----END CERTIFICATE REQUEST-----');
+  const der = Buffer.from(match[1]!.replace(/\s+/g, ''), 'base64');
+  return publicKey(bytesOf(der, structure(der).spki));
+}
+
 interface CsrParts {
   info: DerNode;
   spki: DerNode;

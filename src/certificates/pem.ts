@@ -17,3 +17,9 @@ export function publicKeyFingerprint(key: KeyObject): string {
 export function certificateKeyFingerprint(certificatePem: string): string {
   return publicKeyFingerprint(new X509Certificate(certificatePem).publicKey);
 }
+
+/** Whether the certificate certifies this public key (their SubjectPublicKeyInfo are equal). */
+export function certifiesKey(certificatePem: string, key: KeyObject): boolean {
+  const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
+  return spki(new X509Certificate(certificatePem).publicKey).equals(spki(key));
+}

@@ -69,6 +69,8 @@ export interface AppConfig {
   /** Where the deployed authorizer Lambda asks this service whether a user is active. */
   authorizerServiceUrl?: string;
   credentialCache: { enabled: boolean; maxEntries: number };
+  /** Bearer token GET /metrics requires; unset = open (scrape from a private network only). */
+  metricsToken?: string;
   signIn: {
     windowSeconds: number;
     /** Failures of one username from one address before each further attempt waits (1 s, 2 s, 4 s, ...). */
@@ -80,6 +82,18 @@ export interface AppConfig {
     maxFailuresPerAddress: number;
     /** How long a successful (username, address) pair is remembered. */
     knownPairDays: number;
+  };
+  devices: {
+    /** Devices one user may own, whoever registers them (admin or claim). */
+    maxPerUser: number;
+  };
+  /** Self-onboarding: the app asks for a claim, the device redeems it with its CSR. */
+  deviceClaims: {
+    enabled: boolean;
+    ttlSeconds: number;
+    /** Failed redemptions per client address per window before 429. */
+    maxFailuresPerAddress: number;
+    windowSeconds: number;
   };
   operations: {
     /** How long a running operation may go without progress before recovery takes it over. */
@@ -218,6 +232,7 @@ export function loadConfig(env: Env): AppConfig {
       enabled: read.bool('CREDENTIAL_CACHE_ENABLED', true),
       maxEntries: read.int('CREDENTIAL_CACHE_MAX_ENTRIES', 10000, 1, 1_000_000),
     },
+    metricsToken: read.string('METRICS_TOKEN', { pattern: /^[\x21-\x7e]{24,256}$/, rule: 'must be 24-256 printable characters without spaces' }),
     signIn: {
       windowSeconds: read.int('SIGNIN_WINDOW_SECONDS', 900, 10, 86400),
       freeFailuresPerPair: read.int('SIGNIN_FREE_FAILURES_PER_PAIR', 3, 1, 100),
@@ -226,6 +241,15 @@ export function loadConfig(env: Env): AppConfig {
       maxFailuresPerUser: read.int('SIGNIN_MAX_FAILURES_PER_USER', 100, 1, 100000),
       maxFailuresPerAddress: read.int('SIGNIN_MAX_FAILURES_PER_ADDRESS', 20, 1, 100000),
       knownPairDays: read.int('SIGNIN_KNOWN_PAIR_DAYS', 30, 1, 3650),
+    },
+    devices: {
+      maxPerUser: read.int('MAX_DEVICES_PER_USER', 50, 1, 100000),
+    },
+    deviceClaims: {
+      enabled: read.bool('DEVICE_CLAIMS_ENABLED', true),
+      ttlSeconds: read.int('DEVICE_CLAIM_TTL_SECONDS', 600, 30, 86400),
+      maxFailuresPerAddress: read.int('DEVICE_CLAIM_MAX_FAILURES_PER_ADDRESS', 10, 1, 100000),
+      windowSeconds: read.int('DEVICE_CLAIM_WINDOW_SECONDS', 900, 10, 86400),
     },
     operations: {
       leaseMs: read.int('OPERATION_LEASE_MS', 60000, 500, 3600000),

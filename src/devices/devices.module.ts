@@ -1,22 +1,38 @@
 import { Module } from '@nestjs/common';
 import { MqttModule } from '../mqtt/mqtt.module.js';
+import { ClaimRedeemLimiter } from './claims/claim-redeem-limiter.js';
+import { DeviceClaimsController } from './claims/device-claims.controller.js';
+import { DeviceClaimsRepository } from './claims/device-claims.repository.js';
+import { DeviceClaimsService } from './claims/device-claims.service.js';
 import { DeviceCertificatesController } from './device-certificates.controller.js';
 import { DeviceCertificatesService } from './device-certificates.service.js';
 import { DevicesController } from './devices.controller.js';
 import { DevicesRepository } from './devices.repository.js';
 import { DevicesService } from './devices.service.js';
+import { ExpiringCertificatesController } from './expiring-certificates.controller.js';
+import { MyDeviceCertificatesController } from './my-device-certificates.controller.js';
 import { MyDevicesController } from './my-devices.controller.js';
 import { DeviceOperations } from './operations/device-operations.js';
 import { UserDeviceCleanup } from './user-device-cleanup.js';
 
 @Module({
   imports: [MqttModule],
-  controllers: [DevicesController, DeviceCertificatesController, MyDevicesController],
+  controllers: [
+    DevicesController,
+    DeviceCertificatesController,
+    MyDevicesController,
+    MyDeviceCertificatesController,
+    ExpiringCertificatesController,
+    DeviceClaimsController,
+  ],
   providers: [
     DevicesRepository,
     DeviceOperations,
     DevicesService,
     DeviceCertificatesService,
+    DeviceClaimsRepository,
+    ClaimRedeemLimiter,
+    DeviceClaimsService,
     { provide: UserDeviceCleanup, useExisting: DevicesService },
   ],
   exports: [UserDeviceCleanup],

@@ -9,6 +9,8 @@ import { userSubject } from '../operations/subjects.js';
 export type CertificateRecord = Certificate;
 export type DeviceRecord = Device & { owner: string; certificates: CertificateRecord[] };
 
+export type ExpiringCertificate = CertificateRecord & { thingName: string; deviceName: string; owner: string };
+
 export interface DeviceOwner {
   id: string;
   username: string;
@@ -78,6 +80,29 @@ export class DevicesRepository {
     return rows.map((row) => row.thingName);
   }
 
+  countOfOwner(userId: string): Promise<number> {
+    return this.prisma.device.count({ where: { userId } });
+  }
+
+  /**
+   * Certificates of every device whose notAfter is before `before`, oldest first; `after` is the
+   * (notAfter, certificateId) of the previous page's last row. Served by the (not_after, certificate_id) index.
+   */
+  async listCertificatesExpiringBefore(before: Date, limit: number, after?: { notAfter: Date; certificateId: string }): Promise<ExpiringCertificate[]> {
+    const rows = await this.prisma.certificate.findMany({
+      where: {
+        notAfter: { lt: before },
+        ...(after === undefined
+          ? {}
+          : { OR: [{ notAfter: { gt: after.notAfter } }, { notAfter: after.notAfter, certificateId: { gt: after.certificateId } }] }),
+      },
+      orderBy: [{ notAfter: 'asc' }, { certificateId: 'asc' }],
+      take: limit + 1,
+      include: { device: { select: { thingName: true, name: true, user: { select: { username: true } } } } },
+    });
+    return rows.map(({ device, ...certificate }) => ({ ...certificate, thingName: device.thingName, deviceName: device.name, owner: device.user.username }));
+  }
+
   async isTaken(userId: string, name: string, thingName: string): Promise<boolean> {
     const row = await this.prisma.device.findFirst({ where: { OR: [{ userId, name }, { thingName }] }, select: { id: true } });
     return row !== null;
@@ -126,6 +151,10 @@ export class DevicesRepository {
 
   findCertificate(deviceId: string, certificateId: string): Promise<CertificateRecord | null> {
     return this.prisma.certificate.findFirst({ where: { deviceId, certificateId } });
+  }
+
+  async isCertificateClaimed(certificateId: string): Promise<boolean> {
+    return (await this.prisma.certificate.count({ where: { certificateId } })) > 0;
   }
 
   countCertificates(deviceId: string): Promise<number> {

@@ -32,7 +32,11 @@ export class DevicesService extends UserDeviceCleanup {
   async register(username: string, input: CreateDeviceDto): Promise<RegisteredDeviceDto> {
     // Checks that need no AWS call come first: a bad request or an unknown owner costs AWS nothing.
     if (input.csr !== undefined) await this.devices.assertPublicKeyUnused(validateCsr(input.csr).fingerprint);
-    const owner = await this.ownerOf(username);
+    return this.registerFor(await this.ownerOf(username), input);
+  }
+
+  /** The one registration, for an admin's request and a redeemed claim alike; the CSR, if any, was validated. */
+  async registerFor(owner: DeviceOwner, input: CreateDeviceDto): Promise<RegisteredDeviceDto> {
     const thingName = composeThingName(this.config.resourcePrefix, owner.username, input.name);
     // Read before anything is created: once the device exists, its response (and any private key) must not fail.
     const endpoint = await this.mqtt.endpoint();

@@ -6,7 +6,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { parsePolicyName, parseThingName } from '../policy/names.js';
 import { mapLimit } from './map-limit.js';
-import type { AwsCertificate, AwsInventory } from './drift.types.js';
+import type { AwsCertificate, AwsInventory, AwsPolicyDocument } from './drift.types.js';
 
 /**
  * Per-resource list calls in flight at once. The QuotaLimiter paces them to this replica's share
@@ -17,7 +17,8 @@ const PARALLEL_CALLS = 4;
 /**
  * The AWS side of drift: the account's things, policies and certificates (the List APIs,
  * every page), then one ListThingPrincipals per thing and one ListTargetsForPolicy per policy
- * of ours. No per-certificate calls: attachments are read from the thing and policy side.
+ * of ours, and one GetPolicy and one ListPolicyVersions per policy of ours (a version may have been
+ * edited by hand). No per-certificate calls: attachments are read from the thing and policy side.
  */
 @Injectable()
 export class AwsInventoryReader {
@@ -35,15 +36,38 @@ export class AwsInventoryReader {
     ]);
     // Only names in the shapes this service composes are ours; `<prefix>_Other` or three-part
     // names carry the prefix but were never created here, so they are left alone.
-    const things = await this.attachments(
-      thingNames.filter((name) => parseThingName(prefix, name)),
-      (name, token) => this.iot.listThingPrincipals(name, token),
-    );
-    const policies = await this.attachments(
-      policyNames.filter((name) => parsePolicyName(prefix, name)),
-      (name, token) => this.iot.listPolicyTargets(name, token),
-    );
-    return { things, policies, certificates: new Map(certificates.map((c: AwsCertificate) => [c.certificateId, c])) };
+    // The per-resource calls of each kind have quotas of their own, so the three run side by side
+    // (PARALLEL_CALLS each): the scan then lasts as long as its longest kind, not their sum.
+    const ours = policyNames.filter((name) => parsePolicyName(prefix, name));
+    const [things, policies, documents] = await Promise.all([
+      this.attachments(
+        thingNames.filter((name) => parseThingName(prefix, name)),
+        (name, token) => this.iot.listThingPrincipals(name, token),
+      ),
+      this.attachments(ours, (name, token) => this.iot.listPolicyTargets(name, token)),
+      this.documents(ours),
+    ]);
+    return { things, policies, certificates: new Map(certificates.map((c: AwsCertificate) => [c.certificateId, c])), documents };
+  }
+
+  /** GetPolicy and ListPolicyVersions per policy of ours; a policy deleted since it was listed is left out. */
+  private async documents(names: string[]): Promise<Map<string, AwsPolicyDocument>> {
+    const read = await mapLimit(names, PARALLEL_CALLS, async (name) => {
+      const policy = await ignoreNotFound(this.iot.getPolicy(name));
+      if (!policy) return undefined;
+      const versions = await ignoreNotFound(this.iot.listPolicyVersions(name), []);
+      const otherVersionIds = versions
+        .filter((version) => !version.isDefault)
+        .map((version) => version.versionId)
+        .sort((a, b) => Number(a) - Number(b));
+      return { ...policy, otherVersionIds };
+    });
+    const result = new Map<string, AwsPolicyDocument>();
+    names.forEach((name, index) => {
+      const document = read[index];
+      if (document) result.set(name, document);
+    });
+    return result;
   }
 
   /** Name → attached principals; a resource deleted since it was listed is left out. */

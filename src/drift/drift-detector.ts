@@ -1,4 +1,6 @@
+import { isDeepStrictEqual } from 'node:util';
 import { certificateIdOf } from '../aws/iot-teardown.js';
+import { devicePolicyDocument, renderPolicy, userPolicyDocument, type PolicyScope } from '../policy/documents.js';
 import { certificateSubject } from '../operations/subjects.js';
 import { ownerOf, subjectsOf, unclaimedPolicyTarget, unclaimedThingPrincipal, type PolicyClaim } from './drift-rules.js';
 import type { AwsInventory, CertificateRow, DatabaseRecords, DeviceRow, DriftScan, Finding, RecordRef, UserRow } from './drift.types.js';
@@ -12,10 +14,12 @@ export interface DetectionInput {
    * later may name a resource created after its list page was read. Every row counts as a claim.
    */
   scanStartedAt: Date;
+  /** The account and region the expected policy documents name; without it documents are not compared. */
+  scope?: PolicyScope;
 }
 
 /** Findings are listed, and orphans repaired, in AWS's delete order: links first, then certificates, policies, things. */
-const KIND_ORDER = ['policy-attachment', 'thing-principal', 'certificate', 'policy', 'thing'];
+const KIND_ORDER = ['policy-attachment', 'thing-principal', 'certificate', 'policy', 'thing', 'policy-document'];
 
 /** Compares the two sides; pure, so every rule is tested without AWS or a database. */
 export function detectDrift(input: DetectionInput): DriftScan {
@@ -26,6 +30,7 @@ class Detection {
   private readonly orphans: Finding[] = [];
   private readonly ghosts: Finding[] = [];
   private readonly unattached: Finding[] = [];
+  private readonly changed: Finding[] = [];
   private readonly inProgress = new Set<string>();
   private readonly ghostRows = new Set<string>();
   private readonly devicesByThing: Map<string, DeviceRow>;
@@ -48,6 +53,7 @@ class Detection {
     db.devices.forEach((device) => this.deviceGhosts(device));
     db.certificates.forEach((row) => this.certificateGhosts(row));
     db.users.forEach((user) => this.userGhosts(user));
+    this.changedDocuments();
     return {
       scannedAt: scanStartedAt,
       prefix,
@@ -55,6 +61,7 @@ class Detection {
       orphans: sorted(this.orphans),
       ghosts: sorted(this.ghosts),
       unattachedCertificates: sorted(this.unattached),
+      changedPolicies: sorted(this.changed),
       inProgress: [...this.inProgress].sort(),
       staleMarks: this.staleMarks(),
     };
@@ -117,7 +124,7 @@ class Detection {
         name: id,
         certificateArn: certificate.certificateArn,
         status: certificate.status,
-        reason: 'In no certificate record and attached to none of our things or policies: a leftover of an interrupted registration, or another application\'s',
+        reason: 'In no certificate record and attached to none of our things or policies: issued by a certificate creation whose answer was lost (generated keys cannot be matched to their request), a leftover of an interrupted registration, or another application\'s',
         action: 'review',
         subject: certificateSubject(id),
       });
@@ -197,6 +204,50 @@ class Detection {
     }
   }
 
+  /**
+   * Each claimed policy's default version against the document this service would write, as
+   * parsed JSON (AWS may reformat whitespace; key order does not matter). A version set as default
+   * by hand, `iot:*` on `*` say, grants what the service never meant to.
+   */
+  private changedDocuments(): void {
+    const { scope, aws, prefix } = this.input;
+    if (!scope || !aws.documents) return;
+    const expected: Array<{ policyName: string; owner: string; device?: string; row: { createdAt: Date }; document: () => string }> = [
+      ...this.input.db.users.map((user) => ({
+        policyName: user.policyName,
+        owner: user.username,
+        row: user,
+        document: () => renderPolicy(userPolicyDocument(scope, user.username)),
+      })),
+      ...this.input.db.devices.map((device) => ({
+        policyName: device.policyName,
+        owner: device.owner,
+        device: device.name,
+        row: device,
+        document: () => renderPolicy(devicePolicyDocument(scope, prefix, device.owner, device.name)),
+      })),
+    ];
+    for (const { policyName, owner, device, row, document } of expected) {
+      const held = aws.documents.get(policyName);
+      if (!held || !this.judged(row) || this.busy(policyName)) continue;
+      const wanted = document();
+      if (sameDocument(held.document, wanted)) continue;
+      this.changed.push({
+        kind: 'policy-document',
+        name: policyName,
+        owner,
+        ...(device ? { device } : {}),
+        reason: `policy document differs: the default version (${held.defaultVersionId}) is not the document this service generates`,
+        action: 'restore',
+        awsDocument: held.document,
+        defaultVersionId: held.defaultVersionId,
+        expectedDocument: wanted,
+        otherVersionIds: held.otherVersionIds,
+        subject: subjectsOf(prefix, policyName)[0],
+      });
+    }
+  }
+
   private staleMarks(): RecordRef[] {
     const { users, devices, certificates } = this.input.db;
     const rows = [
@@ -247,4 +298,12 @@ function sorted(findings: Finding[]): Finding[] {
     const [ka, kb] = [key(a), key(b)];
     return ka[0] - kb[0] || ka[1].localeCompare(kb[1]) || ka[2].localeCompare(kb[2]);
   });
+}
+
+function sameDocument(held: string, wanted: string): boolean {
+  try {
+    return isDeepStrictEqual(JSON.parse(held), JSON.parse(wanted));
+  } catch {
+    return false; // AWS holds only valid JSON; text that does not parse is not ours
+  }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { DomainError } from '../common/errors/domain-error.js';
 import { OperationRunner } from '../operations/operation-runner.js';
 import { certificateSubject, driftSubject } from '../operations/subjects.js';
 import type { Finding } from './drift.types.js';
@@ -40,6 +41,9 @@ export class DriftRepairs {
           name: finding.name,
           target: finding.target!,
         });
+      case 'policy-document':
+        // Reported for an administrator to review; a changed document is never an orphan.
+        throw DomainError.validation('A changed policy document is not removed as an orphan', { policyName: finding.name });
     }
   }
 

@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PinoLogger } from 'nestjs-pino';
 import { toDomainError } from '../common/errors/error-body.js';
+import { AppLogger } from '../common/logging/app-logger.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { AwsScope } from '../aws/aws-scope.service.js';
 import { certificateIdOf } from '../aws/iot-teardown.js';
 import { CredentialCache } from '../credential-cache/credential-cache.js';
+import { Metrics } from '../metrics/metrics.js';
 import { AwsInventoryReader } from './aws-inventory.js';
 import { detectDrift } from './drift-detector.js';
 import { DriftRepairs } from './drift-repairs.js';
@@ -27,7 +29,9 @@ export class DriftService {
     private readonly records: DriftRepository,
     private readonly repairs: DriftRepairs,
     private readonly credentialCache: CredentialCache,
-    private readonly logger: PinoLogger,
+    private readonly awsScope: AwsScope,
+    private readonly logger: AppLogger,
+    private readonly metrics: Metrics,
   ) {
     logger.setContext(DriftService.name);
   }
@@ -72,10 +76,18 @@ export class DriftService {
    */
   private async scan(): Promise<DriftScan> {
     const scanStartedAt = await this.records.now();
+    const scope = await this.awsScope.policyScope();
     const aws = await this.inventory.read();
     const busySubjects = await this.records.busySubjects();
     const rows = await this.records.records();
-    return detectDrift({ prefix: this.config.resourcePrefix, aws, db: { ...rows, busySubjects }, scanStartedAt });
+    const scan = detectDrift({ prefix: this.config.resourcePrefix, aws, db: { ...rows, busySubjects }, scanStartedAt, scope });
+    this.metrics.drift({
+      orphans: scan.orphans.length,
+      ghosts: scan.ghosts.length,
+      unattachedCertificates: scan.unattachedCertificates.length,
+      changedPolicies: scan.changedPolicies.length,
+    });
+    return scan;
   }
 
   private plan(scan: DriftScan, options: RepairOptions): DriftRepairDto {

@@ -18,6 +18,15 @@ export interface AwsInventory {
   policies: Map<string, Set<string>>;
   /** Every certificate of the account and region, by id: AWS cannot list only ours. */
   certificates: Map<string, AwsCertificate>;
+  /** Our policies' default versions (GetPolicy) and their other versions (ListPolicyVersions). */
+  documents?: Map<string, AwsPolicyDocument>;
+}
+
+export interface AwsPolicyDocument {
+  document: string;
+  defaultVersionId: string;
+  /** Non-default version ids, oldest first. */
+  otherVersionIds: string[];
 }
 
 export interface UserRow {
@@ -63,14 +72,15 @@ export interface DatabaseRecords {
   busySubjects: Set<string>;
 }
 
-export type FindingKind = 'thing' | 'certificate' | 'policy' | 'policy-attachment' | 'thing-principal';
+export type FindingKind = 'thing' | 'certificate' | 'policy' | 'policy-attachment' | 'thing-principal' | 'policy-document';
 
 /**
  * delete: an orphan, removed in AWS's delete order. detach: an attachment no record accounts for.
  * mark: a ghost; the row gets drift_detected_at. reset: a ghost attachment; the row is marked and
  * its attachment record cleared so the next sign-in attaches again. review: never automatic.
+ * restore: a policy whose default version differs from the document this service generates.
  */
-export type FindingAction = 'delete' | 'detach' | 'mark' | 'reset' | 'review';
+export type FindingAction = 'delete' | 'detach' | 'mark' | 'reset' | 'review' | 'restore';
 
 export type RecordTable = 'user' | 'device' | 'certificate';
 
@@ -100,6 +110,11 @@ export interface Finding {
   record?: RecordRef & { markedAt: Date | null };
   /** Orphans: the operation subject a repair holds, so it cannot interleave with provisioning. */
   subject?: string;
+  /** Changed policies: the default version's document in AWS, its version id, the document expected, and the other versions. */
+  awsDocument?: string;
+  defaultVersionId?: string;
+  expectedDocument?: string;
+  otherVersionIds?: string[];
 }
 
 export interface DriftScan {
@@ -109,6 +124,8 @@ export interface DriftScan {
   orphans: Finding[];
   ghosts: Finding[];
   unattachedCertificates: Finding[];
+  /** Policies of ours whose default version is not the document this service generates (edited by hand, or widened). */
+  changedPolicies: Finding[];
   /** Names not judged because an operation on them was running. */
   inProgress: string[];
   /** Rows marked by an earlier repair that are no longer ghosts. */

@@ -20,7 +20,7 @@ export class IotPolicies {
     return { policyArn };
   }
 
-  /** Test control standing in for CreatePolicyVersion, which the service never calls. */
+  /** CreatePolicyVersion: at most 5 versions (VersionsLimitExceededException, botocore iot 2015-05-28). */
   addVersion(policyName: string, document: string, setAsDefault = false): string {
     const api = 'CreatePolicyVersion';
     const policy = this.state.policy(api, policyName);
@@ -35,6 +35,11 @@ export class IotPolicies {
   document(policyName: string): string {
     const policy = this.state.policy('GetPolicy', policyName);
     return policy.versions.find((v) => v.isDefault)!.document;
+  }
+
+  defaultVersion(policyName: string): { document: string; defaultVersionId: string } {
+    const version = this.state.policy('GetPolicy', policyName).versions.find((v) => v.isDefault)!;
+    return { document: version.document, defaultVersionId: version.versionId };
   }
 
   versions(policyName: string): Array<{ versionId: string; isDefault: boolean }> {

@@ -1,4 +1,4 @@
-import type { CertificateStatus, IssuedCertificate, Page, ThingRef } from '../aws/iot.port.js';
+import type { CertificateStatus, CertificateSummary, IssuedCertificate, Page, ThingRef } from '../aws/iot.port.js';
 import type { IotState } from './iot-state.js';
 import { parseCsr, type CertificateAuthority, type IssuedX509 } from './x509.js';
 
@@ -9,6 +9,8 @@ const ATTRIBUTE_VALUE = /^[a-zA-Z0-9_.,@/:#=[\]-]{0,800}$/;
 /** A thing without a thing type may carry at most three attributes. */
 const MAX_UNTYPED_ATTRIBUTES = 3;
 const STATUSES = new Set(['ACTIVE', 'INACTIVE', 'REVOKED']);
+/** Later than any clock the tests use, for keys that sort newest first. */
+const NEWEST = 9e15;
 
 export class IotRegistry {
   constructor(
@@ -110,15 +112,19 @@ export class IotRegistry {
     this.state.certificates.delete(certificateId);
   }
 
-  listCertificates(token?: string): Page<{ certificateId: string; certificateArn: string; status: CertificateStatus }> {
-    const items = [...this.state.certificates.values()].map(({ certificateId, certificateArn, status }) => ({ certificateId, certificateArn, status }));
-    return this.state.page('ListCertificates', items, (c) => c.certificateId, token);
+  /** Newest first, as ListCertificates with ascendingOrder false answers. */
+  listCertificates(token?: string): Page<CertificateSummary> {
+    const items = [...this.state.certificates.values()]
+      .map(({ certificateId, certificateArn, status, createdAt }) => ({ certificateId, certificateArn, status, createdAt: new Date(createdAt) }));
+    // Keyed newest first: the later the creation, the smaller the key.
+    const newestFirst = (c: CertificateSummary) => `${String(NEWEST - c.createdAt.getTime()).padStart(16, '0')}:${c.certificateId}`;
+    return this.state.page('ListCertificates', items, newestFirst, token);
   }
 
   private register(issued: IssuedX509): IssuedCertificate {
     const { certificateId, certificatePem } = issued;
     const certificateArn = this.state.arn('cert', certificateId);
-    this.state.certificates.set(certificateId, { certificateId, certificateArn, certificatePem, status: 'ACTIVE' });
+    this.state.certificates.set(certificateId, { certificateId, certificateArn, certificatePem, status: 'ACTIVE', createdAt: this.clock() });
     return { certificateId, certificateArn, certificatePem };
   }
 

@@ -23,6 +23,8 @@ export interface IotCertificateRecord {
   certificateArn: string;
   certificatePem: string;
   status: CertificateStatus;
+  /** Milliseconds since the epoch (the state file holds JSON). */
+  createdAt: number;
 }
 
 export interface IotSnapshot {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { IotPort, type CertificateStatus, type IssuedCertificate, type Page, type ThingRef } from '../aws/iot.port.js';
+import { IotPort, type CertificateStatus, type CertificateSummary, type IssuedCertificate, type Page, type ThingRef } from '../aws/iot.port.js';
 import { IotPolicies } from './iot-policies.js';
 import { IotRegistry } from './iot-registry.js';
 import { IotState, type IotSnapshot } from './iot-state.js';
@@ -68,9 +68,22 @@ export class LocalIot extends IotPort {
     return this.call('CreatePolicy', { policyName, policyDocument: document }, () => this.policies.create(policyName, document));
   }
 
-  /** For tests to read what the service stored; the service itself never reads a policy back (no GetPolicy). */
-  getPolicyDocument(policyName: string): Promise<string> {
-    return this.call('GetPolicy', { policyName }, () => this.policies.document(policyName));
+  /** For tests to read what AWS holds: the default version's document. */
+  async getPolicyDocument(policyName: string): Promise<string> {
+    return (await this.getPolicy(policyName)).document;
+  }
+
+  getPolicy(policyName: string): Promise<{ policyArn: string; document: string; defaultVersionId: string }> {
+    return this.call('GetPolicy', { policyName }, () => ({
+      policyArn: this.state.policy('GetPolicy', policyName).policyArn,
+      ...this.policies.defaultVersion(policyName),
+    }));
+  }
+
+  createPolicyVersion(policyName: string, document: string, setAsDefault: boolean): Promise<{ versionId: string }> {
+    return this.call('CreatePolicyVersion', { policyName, policyDocument: document, setAsDefault }, () => ({
+      versionId: this.policies.addVersion(policyName, document, setAsDefault),
+    }));
   }
 
   listPolicyVersions(policyName: string): Promise<Array<{ versionId: string; isDefault: boolean }>> {
@@ -151,8 +164,15 @@ export class LocalIot extends IotPort {
     await this.call('DeleteCertificate', { certificateId, forceDelete: false }, () => this.registry.deleteCertificate(certificateId));
   }
 
-  listCertificates(nextToken?: string): Promise<Page<{ certificateId: string; certificateArn: string; status: CertificateStatus }>> {
-    return this.call('ListCertificates', { marker: nextToken }, () => this.registry.listCertificates(nextToken));
+  listCertificates(nextToken?: string): Promise<Page<CertificateSummary>> {
+    return this.call('ListCertificates', { marker: nextToken, ascendingOrder: false }, () => this.registry.listCertificates(nextToken));
+  }
+
+  describeCertificate(certificateId: string): Promise<{ certificatePem: string; status: CertificateStatus }> {
+    return this.call('DescribeCertificate', { certificateId }, () => {
+      const { certificatePem, status } = this.state.certificate('DescribeCertificate', certificateId);
+      return { certificatePem, status };
+    });
   }
 
   private call<T>(api: string, input: Record<string, unknown>, action: () => T): Promise<T> {

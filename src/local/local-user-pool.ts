@@ -1,9 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { onlyMatch } from '../aws/aws-call.js';
-import { UserPoolPort, type AuthOutcome, type CognitoTokens, type CreatedPoolUser, type PoolUserStanding, type UserPoolRef } from '../aws/user-pool.port.js';
+import type { Page } from '../aws/iot.port.js';
+import { USER_ID_ATTRIBUTE, UserPoolPort, type AuthOutcome, type CognitoTokens, type CreatedPoolUser, type PoolUser as DescribedUser, type PoolUserStanding, type UserPoolRef } from '../aws/user-pool.port.js';
 import type { DomainError } from '../common/errors/domain-error.js';
 import { LocalRuntime, awsError } from './local-runtime.js';
 import { DEFAULT_SCRYPT_COST, hashPassword, hashPasswordSync, verifyPassword } from './password-hash.js';
+import { InvalidTokenError, paginate } from './pagination.js';
 
 export interface TokenClaims {
   sub: string;
@@ -27,6 +29,10 @@ export interface PoolUser {
   /** scrypt hash with salt (password-hash.ts); never the clear text. */
   passwordHash: string;
   groups: Set<string>;
+  /** USER_ID_ATTRIBUTE, immutable once set. */
+  userId?: string;
+  /** Milliseconds since the epoch (the state file holds JSON). */
+  createdAt: number;
 }
 
 /** What a token check looks at: the claims of an ID token. */
@@ -63,6 +69,10 @@ export interface LocalUserPoolOptions {
   minPasswordLength?: number;
   /** scrypt's N for password hashes; tests lower it to stay fast. */
   passwordHashCost?: number;
+  /** Whether the service's pool declares USER_ID_ATTRIBUTE (as `npm run bootstrap` makes it); default true. */
+  userIdAttribute?: boolean;
+  /** Users per ListUsers page; small so that callers' pagination is exercised. */
+  pageSize?: number;
 }
 
 /** A pool created through the bootstrap calls; the pool the service uses (userPoolId) is implicit. */
@@ -102,6 +112,8 @@ export class LocalUserPool extends UserPoolPort {
   /** When each user last signed out everywhere, and when deleted users were deleted, for tokens the pool did not sign itself. */
   private readonly signedOutAt = new Map<string, number>();
   private readonly deletedAt = new Map<string, number>();
+  private readonly userIdAttribute: boolean;
+  private readonly pageSize: number;
 
   constructor(options: LocalUserPoolOptions) {
     super();
@@ -113,6 +125,8 @@ export class LocalUserPool extends UserPoolPort {
     this.arn = `arn:aws:cognito-idp:${this.region}:${this.accountId}:userpool/${this.userPoolId}`;
     this.minPasswordLength = options.minPasswordLength ?? 8;
     this.passwordHashCost = options.passwordHashCost ?? DEFAULT_SCRYPT_COST;
+    this.userIdAttribute = options.userIdAttribute ?? true;
+    this.pageSize = options.pageSize ?? 2;
   }
 
   // ---- test controls (not AWS calls, not logged) ----
@@ -136,6 +150,7 @@ export class LocalUserPool extends UserPoolPort {
       enabled: true,
       passwordHash: hashPasswordSync(input.password, this.passwordHashCost),
       groups: new Set(input.groups ?? []),
+      createdAt: this.runtime.clock(),
     };
     this.users.set(user.username, user);
     return user;
@@ -209,17 +224,37 @@ export class LocalUserPool extends UserPoolPort {
 
   // ---- UserPoolPort ----
 
-  createUser(input: { username: string; email?: string; temporaryPassword?: string; sendInvite: boolean }): Promise<CreatedPoolUser> {
+  createUser(input: { username: string; email?: string; temporaryPassword?: string; sendInvite: boolean; userId?: string }): Promise<CreatedPoolUser> {
     const api = 'AdminCreateUser';
-    const logged = { UserPoolId: this.userPoolId, Username: input.username, email: input.email, sendInvite: input.sendInvite, TemporaryPassword: input.temporaryPassword ? '***' : undefined };
+    const logged = {
+      UserPoolId: this.userPoolId,
+      Username: input.username,
+      email: input.email,
+      sendInvite: input.sendInvite,
+      TemporaryPassword: input.temporaryPassword ? '***' : undefined,
+      ...(input.userId ? { [USER_ID_ATTRIBUTE]: input.userId } : {}),
+    };
     return this.call(api, logged, async () => {
       if (!/^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u.test(input.username)) throw this.fail(api, 'InvalidParameterException', 'Invalid username');
+      // Cognito refuses a custom attribute the pool's schema does not declare.
+      if (input.userId !== undefined && !this.userIdAttribute) throw this.fail(api, 'InvalidParameterException', 'Attributes did not conform to the schema: Type for attribute {custom:iotp_user_id} could not be determined');
+      if (input.userId !== undefined && input.userId.length !== 36) throw this.fail(api, 'InvalidParameterException', 'Attributes did not conform to the schema: custom:iotp_user_id must be 36 characters');
       if (this.users.has(input.username)) throw this.fail(api, 'UsernameExistsException', 'User account already exists');
       const password = input.temporaryPassword ?? randomBytes(12).toString('base64url');
       this.checkPassword(api, password);
       const passwordHash = await hashPassword(password, this.passwordHashCost);
       if (this.users.has(input.username)) throw this.fail(api, 'UsernameExistsException', 'User account already exists');
-      const user: PoolUser = { username: input.username, sub: randomUUID(), email: input.email, status: 'FORCE_CHANGE_PASSWORD', enabled: true, passwordHash, groups: new Set() };
+      const user: PoolUser = {
+        username: input.username,
+        sub: randomUUID(),
+        email: input.email,
+        status: 'FORCE_CHANGE_PASSWORD',
+        enabled: true,
+        passwordHash,
+        groups: new Set(),
+        ...(input.userId ? { userId: input.userId } : {}),
+        createdAt: this.runtime.clock(),
+      };
       this.users.set(user.username, user);
       return { username: user.username, sub: user.sub, status: user.status };
     });
@@ -235,6 +270,25 @@ export class LocalUserPool extends UserPoolPort {
     if (!user) return undefined;
     const groups = await this.call('AdminListGroupsForUser', { UserPoolId: this.userPoolId, Username: username, Limit: 60 }, () => [...user.groups]);
     return { sub: user.sub, enabled: user.enabled, groups };
+  }
+
+  findUser(username: string): Promise<DescribedUser | undefined> {
+    return this.call('AdminGetUser', { UserPoolId: this.userPoolId, Username: username }, () => {
+      const user = this.users.get(username);
+      return user ? describe(user) : undefined;
+    });
+  }
+
+  listUsers(nextToken?: string): Promise<Page<DescribedUser>> {
+    const api = 'ListUsers';
+    return this.call(api, { UserPoolId: this.userPoolId, Limit: 60, PaginationToken: nextToken }, () => {
+      try {
+        return paginate([...this.users.values()].map(describe), (user) => user.username, nextToken, this.pageSize);
+      } catch (error) {
+        if (error instanceof InvalidTokenError) throw this.fail(api, 'InvalidParameterException', 'Invalid pagination token');
+        throw error;
+      }
+    });
   }
 
   async disableUser(username: string): Promise<void> {
@@ -321,7 +375,12 @@ export class LocalUserPool extends UserPoolPort {
   }
 
   createUserPool(name: string): Promise<UserPoolRef> {
-    const input = { PoolName: name, AdminCreateUserConfig: { AllowAdminCreateUserOnly: true }, UsernameConfiguration: { CaseSensitive: false } };
+    const input = {
+      PoolName: name,
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      UsernameConfiguration: { CaseSensitive: false },
+      Schema: [{ Name: 'iotp_user_id', AttributeDataType: 'String', Mutable: false, StringAttributeConstraints: { MinLength: '36', MaxLength: '36' } }],
+    };
     return this.call('CreateUserPool', input, () => {
       const userPoolId = `${this.region}_${randomBytes(6).toString('hex')}`;
       const pool: UserPoolRecord = { userPoolId, arn: `arn:aws:cognito-idp:${this.region}:${this.accountId}:userpool/${userPoolId}`, name, clients: [] };
@@ -417,4 +476,15 @@ function payloadOf(token: string): { jti?: unknown; exp?: unknown } {
   } catch {
     return {};
   }
+}
+
+function describe(user: PoolUser): DescribedUser {
+  return {
+    username: user.username,
+    sub: user.sub,
+    status: user.status,
+    enabled: user.enabled,
+    ...(user.userId ? { userId: user.userId } : {}),
+    createdAt: new Date(user.createdAt),
+  };
 }

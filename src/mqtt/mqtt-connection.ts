@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { IotEndpoint } from '../aws/iot-endpoint.js';
 import { localMqttClientHost, type AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { LocalMqttPorts } from './local-mqtt-ports.js';
 
 /** Where an MQTT client connects, besides its client id and topics. */
 export interface MqttEndpoint {
@@ -20,20 +21,24 @@ const HTTPS_PORT = 443;
 
 /**
  * The connection facts every `mqtt` block of the API carries. Against AWS: the account's ATS
- * data endpoint. In local mode: the local broker's host and ports (LOCAL_MQTT_*).
+ * data endpoint. In local mode: the local broker's host and the ports it
+ * listens on (LOCAL_MQTT_*, or the ones it was given for 0).
  */
 @Injectable()
 export class MqttConnection {
   constructor(
     private readonly iotEndpoint: IotEndpoint,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly localPorts: LocalMqttPorts,
   ) {}
 
   async endpoint(): Promise<MqttEndpoint> {
     const region = this.config.aws.region!;
     const endpoint = await this.iotEndpoint.get();
     if (this.config.aws.mode === 'local') {
-      const { mqttsPort, wssPort } = this.config.localMqtt;
+      const bound = this.localPorts.bound();
+      const mqttsPort = bound?.mqttsPort ?? this.config.localMqtt.mqttsPort;
+      const wssPort = bound?.wssPort ?? this.config.localMqtt.wssPort;
       const host = localMqttClientHost(this.config.localMqtt.host);
       return { endpoint: host, websocketUrl: `wss://${withPort(host, wssPort)}/mqtt`, mqttsUrl: `mqtts://${host}:${mqttsPort}`, region };
     }

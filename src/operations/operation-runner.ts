@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { PinoLogger } from 'nestjs-pino';
 import { toDomainError } from '../common/errors/error-body.js';
+import { AppLogger } from '../common/logging/app-logger.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { Operation } from '../generated/prisma/client.js';
+import { Metrics } from '../metrics/metrics.js';
 import type { OperationDefinition, StepContext, StepOutput, StepRecord } from './operation.types.js';
 import { LeaseLostError, OperationsRepository } from './operations.repository.js';
 
@@ -25,7 +26,8 @@ export class OperationRunner implements OnModuleDestroy {
   constructor(
     private readonly operations: OperationsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly logger: PinoLogger,
+    private readonly logger: AppLogger,
+    private readonly metrics: Metrics,
   ) {
     logger.setContext(OperationRunner.name);
   }
@@ -58,6 +60,7 @@ export class OperationRunner implements OnModuleDestroy {
     const lease = this.hold(await this.operations.start(definition.kind, subject, params, this.config.operations.leaseMs, owner), owner);
     const context: StepContext<P, S, E> = { params, state: {}, ephemeral: { ...ephemeral } };
     const records: StepRecord[] = [];
+    this.metrics.operation(definition.kind, 'started');
     try {
       try {
         await this.forward(lease, definition, context, records);
@@ -66,7 +69,9 @@ export class OperationRunner implements OnModuleDestroy {
         if (!(error instanceof LeaseLostError)) await this.fail(lease, definition, context, records, error);
         throw error;
       }
-      await this.operations.finish(lease.id, 'COMPLETED', undefined, lease.owner);
+      // The last step's "done" is written with the end of the operation.
+      await this.operations.finish(lease.id, 'COMPLETED', undefined, lease.owner, records);
+      this.metrics.operation(definition.kind, 'succeeded');
     } finally {
       this.release(lease);
     }
@@ -89,7 +94,7 @@ export class OperationRunner implements OnModuleDestroy {
     try {
       if (definition.onFailure === 'finish' && operation.status === 'RUNNING') {
         await this.forward(lease, definition, context, records);
-        await this.operations.finish(operation.id, 'COMPLETED', undefined, lease.owner);
+        await this.operations.finish(operation.id, 'COMPLETED', undefined, lease.owner, records);
       } else if (definition.onFailure === 'keep') {
         const stopped = records.at(-1);
         if (stopped?.status === 'started') stopped.status = 'failed';
@@ -99,6 +104,7 @@ export class OperationRunner implements OnModuleDestroy {
         await this.undo(lease, definition, context, records);
         await this.operations.finish(operation.id, 'UNDONE', { code: 'RECOVERED', message: 'The process stopped mid-way; undone' }, lease.owner);
       }
+      this.metrics.operation(operation.kind, 'recovered');
     } catch (error) {
       // The lease runs out again and a later pass retries; a failure here is never final.
       this.logger.warn({ operationId: operation.id, code: toDomainError(error).code }, 'recovery attempt failed');
@@ -143,7 +149,13 @@ export class OperationRunner implements OnModuleDestroy {
     this.leases.delete(lease);
   }
 
-  /** Runs every step not yet done, in order; steps already done (in a record being recovered) are skipped. */
+  /**
+   * Runs every step not yet done, in order; steps already done (in a record being recovered) are
+   * skipped. One write per step: a step's "about to" is durable before it calls AWS, and carries
+   * the previous step's "done, with these ids" with it, so nothing runs after a step before that
+   * step's outcome is recorded. A crash between a step's AWS call and that write leaves the step
+   * "started", which recovery treats as possibly done either way. The caller writes the last "done".
+   */
   private async forward(lease: Lease, definition: AnyDefinition, context: StepContext<object>, records: StepRecord[]) {
     const leaseMs = this.config.operations.leaseMs;
     for (const step of definition.steps(context.params)) {
@@ -154,7 +166,6 @@ export class OperationRunner implements OnModuleDestroy {
       const output = (await step.run(context)) ?? undefined;
       if (output) Object.assign(context.state, output);
       upsert(records, { ...record, status: 'done', output, at: new Date().toISOString() });
-      await this.operations.recordSteps(lease.id, lease.owner, records, leaseMs);
     }
   }
 
@@ -167,10 +178,12 @@ export class OperationRunner implements OnModuleDestroy {
       if (definition.onFailure === 'undo') {
         await this.undo(lease, definition, context, records);
         await this.operations.finish(lease.id, 'UNDONE', { code, message }, lease.owner);
+        this.metrics.operation(definition.kind, 'undone');
       } else {
         if (current?.status === 'started') current.status = 'failed';
         await this.operations.recordSteps(lease.id, lease.owner, records, this.config.operations.leaseMs);
         await this.operations.finish(lease.id, 'FAILED', { code, message }, lease.owner);
+        this.metrics.operation(definition.kind, 'failed');
       }
     } catch (undoError) {
       // Left UNDOING (or RUNNING) with its subject held: recovery completes it once AWS or the database answers.

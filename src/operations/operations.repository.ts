@@ -67,11 +67,12 @@ export class OperationsRepository {
   /**
    * Ends an operation and frees its subject for the next one. With `owner`, only while that run
    * still holds the lease (LeaseLostError otherwise); without, unconditionally (tests, tools).
+   * `steps`, when given, are recorded in the same write.
    */
-  async finish(id: string, status: OperationStatus, error?: { code: string; message: string }, owner?: string): Promise<void> {
+  async finish(id: string, status: OperationStatus, error?: { code: string; message: string }, owner?: string, steps?: StepRecord[]): Promise<void> {
     const { count } = await this.prisma.operation.updateMany({
       where: { id, ...(owner === undefined ? {} : { leaseOwner: owner }) },
-      data: { status, activeSubject: null, error: error ?? Prisma.DbNull },
+      data: { status, activeSubject: null, error: error ?? Prisma.DbNull, ...(steps ? { steps: steps as unknown as Prisma.InputJsonValue } : {}) },
     });
     if (count === 0 && owner !== undefined) throw new LeaseLostError(id);
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { PinoLogger } from 'nestjs-pino';
 import { toDomainError } from '../common/errors/error-body.js';
+import { AppLogger } from '../common/logging/app-logger.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { OperationRunner } from './operation-runner.js';
@@ -28,7 +28,7 @@ export class RecoveryService implements OnApplicationBootstrap, OnApplicationShu
     private readonly operations: OperationsRepository,
     private readonly runner: OperationRunner,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly logger: PinoLogger,
+    private readonly logger: AppLogger,
   ) {
     logger.setContext(RecoveryService.name);
   }

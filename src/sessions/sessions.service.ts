@@ -3,11 +3,12 @@ import { UserPoolPort, type AuthOutcome, type CognitoTokens } from '../aws/user-
 import type { VerifiedUser } from '../auth/token-verifier.js';
 import { DomainError, isDomainError } from '../common/errors/domain-error.js';
 import { UsersRepository } from '../users/users.repository.js';
-import { CredentialCache, type CredentialOwner, type VendedCredentials } from '../credential-cache/credential-cache.js';
+import { CredentialCache, refuseTokenIssuedBefore, type CredentialOwner, type VendedCredentials } from '../credential-cache/credential-cache.js';
 import { CredentialVendor } from './credential-vendor.js';
 import type { ChallengeAnswerDto, RefreshDto, SignInDto } from './dto/sign-in.dto.js';
 import type { CredentialsResponseDto, NewPasswordChallengeDto, SessionDto } from './dto/session.dto.js';
 import { MqttSettings } from './mqtt-settings.js';
+import { withRefreshAfter } from './refresh-after.js';
 import { usableUser } from './session-user.js';
 import { SignInLimiter } from './sign-in-limiter.js';
 import { identityOfIssuedToken } from './token-claims.js';
@@ -49,10 +50,10 @@ export class SessionsService {
   /** The hot path: the token is verified already. From the cache: no database read, no AWS call; otherwise one of each for a linked user. */
   async credentials(caller: VerifiedUser, idToken: string): Promise<CredentialsResponseDto> {
     const [{ identityId, credentials }, mqtt] = await Promise.all([
-      this.vendCached({ username: caller.username, sub: caller.sub }, idToken),
+      this.vendCached({ username: caller.username, sub: caller.sub, issuedAt: caller.issuedAt ?? 0 }, idToken),
       this.mqtt.forUser(caller.username),
     ]);
-    return { identityId, credentials, mqtt };
+    return { identityId, credentials: withRefreshAfter(credentials), mqtt };
   }
 
   private async complete(outcome: AuthOutcome): Promise<SessionDto | NewPasswordChallengeDto> {
@@ -66,7 +67,7 @@ export class SessionsService {
     const user = usableUser(await this.users.findForSession(username), sub);
     const owner = { username, sub, identityId: user.identityId && user.policyAttachedAt ? user.identityId : null };
     const [{ identityId, credentials }, mqtt] = await Promise.all([this.vendCached(owner, tokens.idToken), this.mqtt.forUser(username)]);
-    return { tokens, identityId, credentials, mqtt };
+    return { tokens, identityId, credentials: withRefreshAfter(credentials), mqtt };
   }
 
   /**
@@ -74,6 +75,11 @@ export class SessionsService {
    * or delete that forgets the user meanwhile makes the cache drop what that load returns.
    */
   private vendCached(owner: CredentialOwner, idToken: string): Promise<VendedCredentials> {
-    return this.cache.get(owner, async () => this.vendor.vend(usableUser(await this.users.findForSession(owner.username), owner.sub), idToken));
+    return this.cache.get(owner, async () => {
+      const user = usableUser(await this.users.findForSession(owner.username), owner.sub);
+      // Before any AWS call: the identity pool would refuse the old token too, after a GetCredentialsForIdentity.
+      refuseTokenIssuedBefore(user.tokensValidAfter, owner.issuedAt);
+      return { ...(await this.vendor.vend(user, idToken)), tokensValidAfter: user.tokensValidAfter };
+    });
   }
 }

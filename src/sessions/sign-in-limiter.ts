@@ -3,9 +3,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, isDomainError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { Metrics } from '../metrics/metrics.js';
 import { KeyedSerializer } from './keyed-serializer.js';
 import { SignInFailuresRepository, type AttemptSubjects, type Reservation } from './sign-in-failures.repository.js';
-import { pairCountLimit, signInWait } from './sign-in-policy.js';
+import { pairCountLimit, signInWait, signInWaits, type SignInLimitScope } from './sign-in-policy.js';
 
 /** Pruning is housekeeping: once a minute per replica is plenty. */
 const PRUNE_EVERY_MS = 60_000;
@@ -27,6 +28,7 @@ export class SignInLimiter {
   constructor(
     private readonly failures: SignInFailuresRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -54,15 +56,20 @@ export class SignInLimiter {
 
   private async reserve(subjects: AttemptSubjects): Promise<Reservation> {
     const limits = this.config.signIn;
+    let heldBy: SignInLimitScope[] = [];
     const outcome = await this.counts.run([subjects.user], () =>
       this.failures.reserve(
         subjects,
         { user: limits.maxFailuresPerUser, address: limits.maxFailuresPerAddress, pair: pairCountLimit(limits) },
         limits.windowSeconds,
-        (state) => signInWait(state, limits),
+        (state) => {
+          heldBy = signInWaits(state, limits).map((wait) => wait.scope);
+          return signInWait(state, limits);
+        },
       ),
     );
     if ('waitSeconds' in outcome) {
+      this.metrics.signInRateLimited(heldBy);
       throw new DomainError('RATE_LIMITED', 'Too many failed sign-ins; retry later', undefined, outcome.waitSeconds);
     }
     return outcome.reservation;
@@ -70,6 +77,7 @@ export class SignInLimiter {
 
   /** A wrong password: the reservation stays, as the failure, and the address counts it. Now and then, forget what no window counts. */
   private async afterFailure(subjects: AttemptSubjects): Promise<void> {
+    this.metrics.signInFailed();
     await this.failures.recordFailure(subjects);
     if (Date.now() - this.lastPrune < PRUNE_EVERY_MS) return;
     this.lastPrune = Date.now();

@@ -2,6 +2,9 @@ import type { AppConfig } from '../config/app-config.js';
 
 export type SignInLimits = AppConfig['signIn'];
 
+/** Which limit holds an attempt back: the pair's delay, the address's or the username's ceiling. */
+export type SignInLimitScope = 'pair' | 'address' | 'user';
+
 /** Failures of one subject inside the window, as the database counted them (times are the database's). */
 export interface SubjectFailures {
   /** Counted up to the subject's limit only: enough to decide. */
@@ -31,25 +34,31 @@ export interface SignInState {
  * Returns the seconds the caller must wait, or undefined when the attempt may go to Cognito.
  */
 export function signInWait(state: SignInState, limits: SignInLimits): number | undefined {
-  const waits: number[] = [];
+  const waits = signInWaits(state, limits);
+  if (waits.length === 0) return undefined;
+  return Math.max(1, Math.ceil(Math.max(...waits.map((wait) => wait.ms)) / 1000));
+}
+
+/** The limits that hold the attempt back, each with how long (ms) it still does; empty when the attempt may go ahead. */
+export function signInWaits(state: SignInState, limits: SignInLimits): Array<{ scope: SignInLimitScope; ms: number }> {
+  const waits: Array<{ scope: SignInLimitScope; ms: number }> = [];
   const { pair } = state;
   if (pair.failures >= limits.freeFailuresPerPair && pair.newestAt !== undefined) {
     const delay = pairDelaySeconds(pair.failures, limits);
     const until = pair.newestAt + delay * 1000;
-    if (until > state.now) waits.push(until - state.now);
+    if (until > state.now) waits.push({ scope: 'pair', ms: until - state.now });
   }
   if (!state.knownPair) {
-    for (const [counted, limit] of [
-      [state.address, limits.maxFailuresPerAddress],
-      [state.user, limits.maxFailuresPerUser],
+    for (const [scope, counted, limit] of [
+      ['address', state.address, limits.maxFailuresPerAddress],
+      ['user', state.user, limits.maxFailuresPerUser],
     ] as const) {
       if (counted.failures >= limit && counted.oldestAt !== undefined) {
-        waits.push(counted.oldestAt + limits.windowSeconds * 1000 - state.now);
+        waits.push({ scope, ms: counted.oldestAt + limits.windowSeconds * 1000 - state.now });
       }
     }
   }
-  if (waits.length === 0) return undefined;
-  return Math.max(1, Math.ceil(Math.max(...waits) / 1000));
+  return waits;
 }
 
 /** After the free failures: base, 2 × base, 4 × base, ... up to the maximum. */

@@ -7,7 +7,7 @@ import { PrismaService } from '../persistence/prisma.service.js';
 export type UserRecord = User;
 export type UserWithDeviceCount = User & { deviceCount: number };
 /** The columns a sign-in and credential vending read. */
-export type SessionUser = Pick<User, 'id' | 'username' | 'cognitoSub' | 'status' | 'policyName' | 'identityId' | 'policyAttachedAt'>;
+export type SessionUser = Pick<User, 'id' | 'username' | 'cognitoSub' | 'status' | 'policyName' | 'identityId' | 'policyAttachedAt' | 'tokensValidAfter'>;
 
 /** The only place that reads and writes the users table. */
 @Injectable()
@@ -32,7 +32,7 @@ export class UsersRepository {
   findForSession(username: string): Promise<SessionUser | null> {
     return this.prisma.user.findUnique({
       where: { username },
-      select: { id: true, username: true, cognitoSub: true, status: true, policyName: true, identityId: true, policyAttachedAt: true },
+      select: { id: true, username: true, cognitoSub: true, status: true, policyName: true, identityId: true, policyAttachedAt: true, tokensValidAfter: true },
     });
   }
 
@@ -71,6 +71,11 @@ export class UsersRepository {
 
   async setStatus(username: string, status: UserStatus): Promise<void> {
     await this.prisma.user.update({ where: { username }, data: { status } }).catch(notFoundAs(username));
+  }
+
+  /** Disabled, and no ID token issued before `tokensValidAfter` gets credentials again. */
+  async markDisabled(username: string, tokensValidAfter: Date): Promise<void> {
+    await this.prisma.user.update({ where: { username }, data: { status: 'DISABLED', tokensValidAfter } }).catch(notFoundAs(username));
   }
 
   /**

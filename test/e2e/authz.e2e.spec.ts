@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrincipalFactory, type SeededDevice } from '../support/principal-factory.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app.js';
 import type { TestTokenIssuer } from '../support/token-issuer.js';
+import { credentials, idTokenOf } from '../support/http/sessions.js';
+import { readyUser } from '../support/http/users.js';
 
 describe('POST /v1/authz/check (dry run)', () => {
   let t: TestApp;
@@ -50,6 +52,7 @@ describe('POST /v1/authz/check (dry run)', () => {
     it('names the deciding statement of an allow', async () => {
       const response = await check({ principal: user('alice'), action: 'connect', resource: 'alice' });
       expect(response.body).toEqual({
+        source: 'expected',
         allowed: true,
         decision: 'ALLOW',
         policyName: 'iotp_alice',
@@ -61,6 +64,7 @@ describe('POST /v1/authz/check (dry run)', () => {
     it('still names the policy on an implicit deny, without a statement', async () => {
       const response = await check({ principal: user('alice'), action: 'publish', resource: 'bob/x' });
       expect(response.body).toEqual({
+        source: 'expected',
         allowed: false,
         decision: 'IMPLICIT_DENY',
         policyName: 'iotp_alice',
@@ -154,5 +158,45 @@ describe('POST /v1/authz/check (dry run)', () => {
       expect(response.status).toBe(200);
       expect(response.body.allowed).toBe(true);
     });
+  });
+});
+
+describe('POST /v1/authz/check against what AWS holds (source aws)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+    await readyUser(t, 'hana');
+    expect((await credentials(t, idTokenOf(t.aws, 'hana'))).status).toBe(200); // links the identity, attaches the policy
+  });
+  afterAll(async () => t?.close());
+
+  const check = (body: object) => t.http.post('/v1/authz/check').set('x-api-key', ADMIN_KEY).send(body);
+  const wide = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] });
+
+  it('sees a policy version widened by hand to iot:* on *, which the generated document does not; each answer says which it used', async () => {
+    const question = { principal: { type: 'user', name: 'hana' }, action: 'publish', resource: 'someone-else/x' };
+    const before = await check({ ...question, source: 'aws' });
+    expect(before.body).toMatchObject({ allowed: false, source: 'aws', evaluatedPolicies: ['iotp_hana'] });
+
+    t.aws.iot.addPolicyVersion('iotp_hana', wide, true);
+    const held = await check({ ...question, source: 'aws' });
+    expect(held.status).toBe(200);
+    expect(held.body).toMatchObject({ allowed: true, decision: 'ALLOW', source: 'aws', evaluatedPolicies: ['iotp_hana'] });
+
+    const expected = await check(question);
+    expect(expected.body).toMatchObject({ allowed: false, decision: 'IMPLICIT_DENY', source: 'expected' });
+    expect(expected.body).not.toHaveProperty('evaluatedPolicies');
+  });
+
+  it('finds nothing attached in AWS for a user who never signed in: an implicit deny', async () => {
+    await readyUser(t, 'ivo');
+    const response = await check({ principal: { type: 'user', name: 'ivo' }, action: 'publish', resource: 'ivo/x', source: 'aws' });
+    expect(response.body).toMatchObject({ allowed: false, decision: 'IMPLICIT_DENY', source: 'aws', evaluatedPolicies: [] });
+    expect((await check({ principal: { type: 'user', name: 'ivo' }, action: 'publish', resource: 'ivo/x' })).body).toMatchObject({ allowed: true, source: 'expected' });
+  });
+
+  it('refuses an unknown source', async () => {
+    const response = await check({ principal: { type: 'user', name: 'hana' }, action: 'publish', resource: 'hana/x', source: 'db' });
+    expect(response.status).toBe(400);
   });
 });

@@ -6,6 +6,7 @@ import { apis } from '../support/aws-calls.js';
 import { admin } from '../support/http/admin.js';
 import { credentials, idTokenOf, signIn } from '../support/http/sessions.js';
 import { readyUser } from '../support/http/users.js';
+import type { TestTokenIssuer } from '../support/token-issuer.js';
 
 describe('credential cache over HTTP', () => {
   let t: TestApp;
@@ -87,6 +88,42 @@ describe('credential cache over HTTP', () => {
     expect(renewed.status).toBe(200);
     expect(renewed.body.identityId).not.toBe(old.identityId);
     expect(apis(t.aws)).toEqual(['GetId', 'AttachPolicy', 'GetCredentialsForIdentity']);
+  });
+
+  it('refuses an ID token issued before a disable, after enable and a fresh sign-in filled the cache, and on a cold cache, before any AWS call', async () => {
+    await readyUser(t, 'fay');
+    const user = t.aws.userPool.user('fay')!;
+    // Issued a minute ago, as the token of a lost phone is; the verifier alone still accepts it.
+    const oldToken = (t.aws.tokens as TestTokenIssuer).idToken(
+      { sub: user.sub, username: 'fay', groups: [] },
+      { claims: { iat: Math.floor(Date.now() / 1000) - 60 } },
+    );
+    expect((await credentials(t, oldToken)).status).toBe(200);
+
+    expect((await admin(t).post('/v1/users/fay/disable')).status).toBe(204);
+    expect((await admin(t).post('/v1/users/fay/enable')).status).toBe(204);
+    const fresh = await signIn(t, 'fay');
+    expect(fresh.status).toBe(200);
+
+    t.aws.resetCalls();
+    const refused = await credentials(t, oldToken);
+    expect(refused.status).toBe(401);
+    expect(refused.body).toMatchObject({ code: 'UNAUTHENTICATED', details: { reason: 'SIGN_IN_AGAIN' } });
+    expect(JSON.stringify(refused.body)).not.toContain(fresh.body.credentials.accessKeyId);
+    expect(apis(t.aws)).toEqual([]);
+
+    // The new token gets the very credentials the sign-in cached.
+    const current = await credentials(t, fresh.body.tokens.idToken);
+    expect(current.status).toBe(200);
+    expect(current.body.credentials).toEqual(fresh.body.credentials);
+
+    // Cold cache (another replica, or a restart): the row's timestamp refuses it before GetCredentialsForIdentity.
+    t.app.get(CredentialCache).forget('fay');
+    t.aws.resetCalls();
+    const cold = await credentials(t, oldToken);
+    expect(cold.status).toBe(401);
+    expect(cold.body.details).toMatchObject({ reason: 'SIGN_IN_AGAIN' });
+    expect(apis(t.aws)).toEqual([]);
   });
 });
 

@@ -116,6 +116,38 @@ describe('drift detection and repair', () => {
     expect(t.aws.countCalls('ListAttachedPolicies')).toBe(0);
   });
 
+  it('reports a policy whose default version was widened by hand to iot:* on *, with both documents and the other versions', async () => {
+    const { scanner } = await provision();
+    const untouched = await detect();
+    expect((untouched as unknown as { changedPolicies: unknown[] }).changedPolicies).toEqual([]);
+
+    // Same document with other whitespace and key order: not drift.
+    const original = JSON.parse(await t.aws.iot.getPolicyDocument('iotp_bob')) as Record<string, unknown>;
+    t.aws.iot.addPolicyVersion('iotp_bob', JSON.stringify({ Statement: original.Statement, Version: original.Version }, null, 2), true);
+
+    const wide = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] });
+    const expected = await t.aws.iot.getPolicyDocument('iotp_alice_scanner');
+    const versionId = t.aws.iot.addPolicyVersion('iotp_alice_scanner', wide, true);
+    const report = (await detect()) as unknown as { changedPolicies: Array<Item & Record<string, unknown>>; orphans: Item[]; ghosts: Item[] };
+    expect(report.changedPolicies).toEqual([
+      {
+        kind: 'policy-document',
+        name: 'iotp_alice_scanner',
+        owner: 'alice',
+        device: 'scanner',
+        reason: `policy document differs: the default version (${versionId}) is not the document this service generates`,
+        action: 'restore',
+        awsDocument: wide,
+        defaultVersionId: versionId,
+        expectedDocument: expected,
+        otherVersionIds: ['1'],
+      },
+    ]);
+    expect(JSON.parse(report.changedPolicies[0]!.expectedDocument as string)).toEqual(JSON.parse(expected));
+    expect([...report.orphans, ...report.ghosts]).toEqual([]);
+    expect(scanner.thingName).toBe('iotp_alice_scanner');
+  });
+
   it('reports orphans and ghosts, lists unattached certificates apart, and ignores what is not ours', async () => {
     const { devices, orphanCertificate, unattached } = await drift();
 

@@ -82,15 +82,18 @@ export interface Scenario {
    * known gaps, asserted exactly so they cannot grow. `settles`: the repeated request accounts for it.
    */
   lostAnswer?: Record<string, { leaves: RegExp; settles: boolean }>;
+  /** APIs whose lost answer the operation recognises (it finds what the call made): the request succeeds. */
+  lostAnswerRecognised?: string[];
   /** Creations: the AWS calls of the undo that follows a failure of the last call, in order. */
   undoCalls?: string[];
 }
 
 /**
- * CreateCertificateFromCsr and CreateKeysAndCertificate are not idempotent and return the only
- * handle on what they made: when the answer is lost, the new certificate (ACTIVE, attached to
- * nothing, so usable for nothing) cannot be told apart from another application's. Drift
- * detection lists it under unattachedCertificates for review; here it is removed by hand.
+ * CreateKeysAndCertificate is not idempotent and returns the only handle on what it made: when
+ * the answer is lost, the new certificate (ACTIVE, attached to nothing, so usable for nothing)
+ * cannot be told apart from another application's. Drift detection lists it under
+ * unattachedCertificates for review; here it is removed by hand. (A CSR's certificate is found by
+ * its public key, so CreateCertificateFromCsr has no such gap.)
  */
 const LOST_CERTIFICATE = { leaves: /^orphan certificate [0-9a-f]{64} \(ACTIVE\)$/, settles: false };
 
@@ -218,6 +221,13 @@ export async function failureCase(rig: Rig, scenario: Scenario, point: CallPoint
     response = await scenario.request(rig.main, subject);
   } finally {
     rig.aws.faults.clear();
+  }
+  if (lost && scenario.lostAnswerRecognised?.includes(point.api)) {
+    expect(response.status, JSON.stringify(response.body)).toBe(scenario.success);
+    await scenario.done(rig, subject);
+    expect(await consistency(rig.aws, rig.databaseUrl)).toEqual([]);
+    await cleanUp(rig, subject);
+    return;
   }
   expect(response.status, JSON.stringify(response.body)).toBe(503);
   expect(response.body.code).toBe(FAULT_CODES[fault]);
@@ -438,7 +448,7 @@ export const SCENARIOS: Record<string, Scenario> = {
     kind: 'create-user',
     onFailure: 'undo',
     calls: ['AdminGetUser', 'AdminCreateUser', 'CreatePolicy'],
-    undoCalls: ['DeletePolicy', 'AdminDeleteUser'],
+    undoCalls: ['DeletePolicy', 'AdminGetUser', 'AdminDeleteUser'],
     setup: async (_app, username) => ({ username }),
     request: (app, { username }) => createUser(app, { username, temporaryPassword: PASSWORD }),
     success: 201,
@@ -499,7 +509,7 @@ export const SCENARIOS: Record<string, Scenario> = {
     kind: 'register-device',
     onFailure: 'undo',
     calls: ['CreatePolicy', 'CreateThing', 'CreateCertificateFromCsr', 'AttachPolicy', 'AttachThingPrincipal'],
-    lostAnswer: { CreateCertificateFromCsr: LOST_CERTIFICATE },
+    lostAnswerRecognised: ['CreateCertificateFromCsr'],
     undoCalls: ['DetachThingPrincipal', 'DetachPolicy', 'UpdateCertificate', 'DeleteCertificate', 'DeleteThing', 'ListPolicyVersions', 'DeletePolicy'],
     setup: (app, username) => provisionedUser(app, username),
     request: (app, { username }) => registerDevice(app, username, { name: 'dev', csr: createTestCsr().csrPem }),
@@ -527,7 +537,7 @@ export const SCENARIOS: Record<string, Scenario> = {
     kind: 'rotate-certificate',
     onFailure: 'undo',
     calls: ['CreateCertificateFromCsr', 'AttachPolicy', 'AttachThingPrincipal'],
-    lostAnswer: { CreateCertificateFromCsr: LOST_CERTIFICATE },
+    lostAnswerRecognised: ['CreateCertificateFromCsr'],
     undoCalls: ['DetachThingPrincipal', 'DetachPolicy', 'UpdateCertificate', 'DeleteCertificate'],
     setup: (app, username) => provisionedUser(app, username, { device: true }),
     request: (app, { thingName }) => admin(app).post(`/v1/devices/${thingName}/certificates`).send({ csr: createTestCsr().csrPem }),

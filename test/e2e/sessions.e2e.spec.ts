@@ -29,10 +29,11 @@ describe('sessions over HTTP', () => {
 
     const done = await t.http.post('/v1/sessions/challenge').send({ username: 'alice', session: challenge.body.session, newPassword: PASSWORD });
     expect(done.status).toBe(200);
+    expect(refreshLead(done.body.credentials)).toBe(5 * 60_000);
     expect(done.body).toEqual({
       tokens: { idToken: expect.any(String), accessToken: expect.any(String), refreshToken: expect.any(String), expiresIn: 3600 },
       identityId: expect.stringMatching(/^eu-west-1:[0-9a-f-]{36}$/),
-      credentials: { accessKeyId: expect.stringMatching(/^ASIA/), secretAccessKey: expect.any(String), sessionToken: expect.any(String), expiration: expect.any(String) },
+      credentials: { accessKeyId: expect.stringMatching(/^ASIA/), secretAccessKey: expect.any(String), sessionToken: expect.any(String), expiration: expect.any(String), refreshAfter: expect.any(String) },
       mqtt: { ...awsMqttUrls(t.aws.iot.endpoint), region: 'eu-west-1', clientId: 'alice', topicPrefix: 'alice/' },
     });
     expect(t.aws.snapshot().policyAttachments).toEqual([{ policyName: 'iotp_alice', target: done.body.identityId }]);
@@ -103,6 +104,7 @@ describe('sessions over HTTP', () => {
     expect(response.body).toMatchObject({ identityId: session.identityId, mqtt: { clientId: 'gina' }, credentials: { accessKeyId: expect.any(String) } });
     expect(response.body.tokens).toEqual({ idToken: expect.any(String), accessToken: expect.any(String), expiresIn: 3600 });
     expect(response.body.tokens.idToken).not.toBe(session.tokens.idToken);
+    expect(refreshLead(response.body.credentials)).toBe(5 * 60_000);
     // The credentials of the sign-in are still cached.
     expect(apis(t.aws)).toEqual(['AdminInitiateAuth']);
     expect((await t.http.post('/v1/sessions/refresh').send({ username: 'gina', refreshToken: 'forged' })).status).toBe(401);
@@ -152,9 +154,10 @@ describe('credentials for apps that sign in with Cognito themselves', () => {
 
     const first = await credentials(t, token);
     expect(first.status).toBe(200);
+    expect(refreshLead(first.body.credentials)).toBe(5 * 60_000);
     expect(first.body).toEqual({
       identityId: expect.any(String),
-      credentials: { accessKeyId: expect.any(String), secretAccessKey: expect.any(String), sessionToken: expect.any(String), expiration: expect.any(String) },
+      credentials: { accessKeyId: expect.any(String), secretAccessKey: expect.any(String), sessionToken: expect.any(String), expiration: expect.any(String), refreshAfter: expect.any(String) },
       mqtt: { ...awsMqttUrls(t.aws.iot.endpoint), region: 'eu-west-1', clientId: 'kate', topicPrefix: 'kate/' },
     });
     expect(apis(t.aws)).toEqual(['DescribeEndpoint', 'GetId', 'AttachPolicy', 'GetCredentialsForIdentity']);
@@ -188,3 +191,8 @@ describe('credentials for apps that sign in with Cognito themselves', () => {
     expect(response.body.details).toEqual({ reason: 'USER_DISABLED' });
   });
 });
+
+/** How long before expiration an answer tells the app to refresh (credentials of an hour: 5 minutes). */
+function refreshLead(credentials: { expiration: string; refreshAfter: string }): number {
+  return Date.parse(credentials.expiration) - Date.parse(credentials.refreshAfter);
+}

@@ -1,8 +1,10 @@
 import type { Provider } from '@nestjs/common';
 import { IdentityPoolPort } from '../../src/aws/identity-pool.port.js';
+import { IotConnectionsPort } from '../../src/aws/iot-connections.port.js';
 import { IotPort } from '../../src/aws/iot.port.js';
 import { UserPoolPort } from '../../src/aws/user-pool.port.js';
 import { TestTokenIssuer } from '../support/token-issuer.js';
+import { FakeIotConnections } from './fake-iot-connections.js';
 import { LocalIdentityPool } from '../../src/local/local-identity-pool.js';
 import { LocalIot } from '../../src/local/local-iot.js';
 import type { IotSnapshot } from '../../src/local/iot-state.js';
@@ -38,6 +40,8 @@ const TEST_SCRYPT_COST = 16;
 export class FakeAws {
   readonly runtime: LocalRuntime;
   readonly iot: LocalIot;
+  /** The IoT data plane's DeleteConnection. */
+  readonly connections: FakeIotConnections;
   readonly userPool: LocalUserPool;
   readonly identityPool: LocalIdentityPool;
   readonly tokens: TokenIssuer;
@@ -59,6 +63,7 @@ export class FakeAws {
       new TestTokenIssuer({ issuer: `https://cognito-idp.${this.region}.amazonaws.com/${this.userPoolId}`, clientId: this.clientId, clock: this.runtime.clock });
     const shared = { runtime: this.runtime, region: this.region, accountId: this.accountId };
     this.iot = new LocalIot({ ...shared, pageSize: options.pageSize });
+    this.connections = new FakeIotConnections(this.runtime);
     this.userPool = new LocalUserPool({
       ...shared,
       tokens: this.tokens,
@@ -131,6 +136,7 @@ export class FakeAws {
   providers(): Provider[] {
     return [
       { provide: IotPort, useValue: this.iot },
+      { provide: IotConnectionsPort, useValue: this.connections },
       { provide: UserPoolPort, useValue: this.userPool },
       { provide: IdentityPoolPort, useValue: this.identityPool },
     ];

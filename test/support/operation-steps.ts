@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PinoLogger } from 'nestjs-pino';
 import { DomainError } from '../../src/common/errors/domain-error.js';
+import type { AppLogger } from '../../src/common/logging/app-logger.js';
+import { Metrics } from '../../src/metrics/metrics.js';
 import { OperationRunner } from '../../src/operations/operation-runner.js';
 import type { OperationDefinition } from '../../src/operations/operation.types.js';
 import { OperationsRepository } from '../../src/operations/operations.repository.js';
@@ -30,7 +31,7 @@ export interface OperationCase<P extends object> {
   irreversible?: string[];
 }
 
-const quiet = { setContext() {}, info() {}, warn() {}, error() {} } as unknown as PinoLogger;
+const quiet = { setContext() {}, info() {}, warn() {}, error() {} } as unknown as AppLogger;
 
 function normalized(snapshot: FakeAwsSnapshot): Record<string, string[]> {
   return Object.fromEntries(Object.entries(snapshot).map(([key, items]) => [key, (items as unknown[]).map((item) => JSON.stringify(item)).sort()]));
@@ -85,7 +86,7 @@ export function describeFailureAtEachStep<P extends object>(title: string, opera
           ),
       };
       // A runner of its own: the app's holds the real definition under the same kind.
-      const runner = new OperationRunner(t.app.get(OperationsRepository), t.config, quiet);
+      const runner = new OperationRunner(t.app.get(OperationsRepository), t.config, quiet, new Metrics());
       runner.register(failing);
       await expect(runner.run(failing, start.subject, start.params, start.ephemeral)).rejects.toMatchObject({ code: 'AWS_UNAVAILABLE' });
 

@@ -126,6 +126,12 @@ export class ServiceProcess {
     await this.exited;
   }
 
+  /** SIGTERM, as an orchestrator stops a container: the service shuts down cleanly. */
+  async terminate(): Promise<void> {
+    if (this.alive) this.child.kill('SIGTERM');
+    await this.exited;
+  }
+
   async kill(): Promise<void> {
     if (this.alive) this.child.kill('SIGKILL');
     await this.exited;

@@ -1,12 +1,11 @@
 /**
- * A throwaway certificate authority for broker tests: a CA certificate, a server certificate for
- * localhost/127.0.0.1, and client certificates, all real X.509 v3 (EC P-256, ECDSA-SHA256) that
- * node's TLS verifies. Built with the DER helpers, because node:crypto cannot issue certificates.
+ * A throwaway certificate authority for broker tests: the sandbox's own CertificateAuthority
+ * (src/local/x509.ts), so the tests trust exactly the certificates local mode issues: a server
+ * certificate for localhost/127.0.0.1 and device certificates with their keys.
  */
-import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { OID, bitString, distinguishedName, explicit, integer, objectId, sequence, tlv, toPem, utcTime } from '../../src/local/der-writer.js';
-
-const OIDS = { basicConstraints: '2.5.29.19', subjectAltName: '2.5.29.17' };
+import { generateKeyPairSync } from 'node:crypto';
+import { OID, distinguishedName } from '../../src/local/der-writer.js';
+import { CertificateAuthority } from '../../src/local/x509.js';
 
 export interface IssuedCertificate {
   certificatePem: string;
@@ -16,55 +15,19 @@ export interface IssuedCertificate {
 }
 
 export class TestCa {
-  private readonly key: KeyObject;
-  private readonly subject: Buffer;
-  readonly certificatePem: string;
-
-  constructor(name = 'Local IoT Test CA') {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    this.key = privateKey;
-    this.subject = distinguishedName([[OID.commonName, name]]);
-    const ca = extension(OIDS.basicConstraints, true, sequence(tlv(0x01, Buffer.from([0xff]))));
-    this.certificatePem = this.sign(this.subject, publicKey, [ca]).certificatePem;
-  }
+  private readonly ca = CertificateAuthority.create();
+  readonly certificatePem = this.ca.certificatePem;
 
   /** A TLS server certificate valid for localhost and 127.0.0.1. */
   issueServer(): IssuedCertificate {
-    const san = sequence(tlv(0x82, Buffer.from('localhost')), tlv(0x87, Buffer.from([127, 0, 0, 1])));
-    return this.issueLeaf('localhost', [extension(OIDS.subjectAltName, false, san)]);
+    const { key, cert } = this.ca.issueServer(['localhost', '127.0.0.1'], new Date(Date.now() - 60_000));
+    return { certificatePem: cert, keyPem: key, certificateId: '' };
   }
 
-  /** A device certificate, as the sandbox would issue it. */
+  /** A device certificate, as the sandbox issues it from a device's CSR. */
   issueClient(commonName = 'AWS IoT Certificate'): IssuedCertificate {
-    return this.issueLeaf(commonName, []);
-  }
-
-  private issueLeaf(commonName: string, extensions: Buffer[]): IssuedCertificate {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const issued = this.sign(distinguishedName([[OID.commonName, commonName]]), publicKey, extensions);
+    const issued = this.ca.issue(distinguishedName([[OID.commonName, commonName]]), publicKey.export({ type: 'spki', format: 'der' }), new Date(Date.now() - 60_000));
     return { ...issued, keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
   }
-
-  private sign(subject: Buffer, publicKey: KeyObject, extensions: Buffer[]): { certificatePem: string; certificateId: string } {
-    const serial = randomBytes(16);
-    serial[0] = (serial[0]! & 0x7f) | 0x01;
-    const algorithm = sequence(objectId(OID.ecdsaWithSha256));
-    const now = Date.now();
-    const tbs = sequence(
-      explicit(0, integer(Buffer.from([2]))),
-      integer(serial),
-      algorithm,
-      this.subject,
-      sequence(utcTime(new Date(now - 3600_000)), utcTime(new Date(now + 24 * 3600_000))),
-      subject,
-      publicKey.export({ type: 'spki', format: 'der' }),
-      ...(extensions.length > 0 ? [explicit(3, sequence(...extensions))] : []),
-    );
-    const der = sequence(tbs, algorithm, bitString(sign('sha256', tbs, this.key)));
-    return { certificatePem: toPem('CERTIFICATE', der), certificateId: createHash('sha256').update(der).digest('hex') };
-  }
-}
-
-function extension(oid: string, critical: boolean, value: Buffer): Buffer {
-  return sequence(objectId(oid), ...(critical ? [tlv(0x01, Buffer.from([0xff]))] : []), tlv(0x04, value));
 }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsObject, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
-import { CHECK_ACTIONS, PRINCIPAL_TYPES, type CheckAction, type PrincipalType } from '../check-request.js';
+import { CHECK_ACTIONS, POLICY_SOURCES, PRINCIPAL_TYPES, type CheckAction, type PolicySource, type PrincipalType } from '../check-request.js';
 
 export class PrincipalRefDto {
   @ApiProperty({ enum: PRINCIPAL_TYPES, description: 'An app user or a device', example: 'user' })
@@ -54,6 +54,17 @@ export class AuthzCheckDto {
   @IsString()
   @Length(1, 2048)
   resource!: string;
+
+  @ApiPropertyOptional({
+    enum: POLICY_SOURCES,
+    default: 'expected',
+    description:
+      "expected: the documents this service generates for the principal. aws: what AWS holds, the default version of each policy " +
+      "attached to the user's Cognito identity (ListAttachedPolicies, GetPolicy), or of the device's policy (GetPolicy), which may have been edited by hand",
+  })
+  @IsOptional()
+  @IsIn(POLICY_SOURCES)
+  source?: PolicySource;
 }
 
 export class AuthzCheckResponseDto {
@@ -74,4 +85,10 @@ export class AuthzCheckResponseDto {
     example: 'Allowed by Statement[1] of policy iotp_alice: iot:Publish on arn:aws:iot:eu-west-1:123456789012:topic/alice/telemetry.',
   })
   explanation!: string;
+
+  @ApiProperty({ enum: POLICY_SOURCES, description: 'Which documents were evaluated: the generated ones, or those AWS holds', example: 'expected' })
+  source!: PolicySource;
+
+  @ApiPropertyOptional({ type: [String], description: 'source aws: the policies read from AWS and evaluated', example: ['iotp_alice'] })
+  evaluatedPolicies?: string[];
 }

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PinoLogger } from 'nestjs-pino';
+import { AppLogger } from '../logging/app-logger.js';
 import { errorBody, toDomainError } from './error-body.js';
 
 /** The one place errors become HTTP responses: `{ code, message, details?, requestId }`. */
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
-  constructor(private readonly logger: PinoLogger) {
+  constructor(private readonly logger: AppLogger) {
     logger.setContext(ErrorFilter.name);
   }
 
@@ -26,6 +26,5 @@ export class ErrorFilter implements ExceptionFilter {
 }
 
 export function requestIdOf(request: FastifyRequest): string {
-  const raw = request.raw as { id?: unknown };
-  return typeof raw.id === 'string' ? raw.id : randomUUID();
+  return typeof request.id === 'string' ? request.id : randomUUID();
 }

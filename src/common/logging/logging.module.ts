@@ -1,33 +1,18 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
+import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
-import type { AppConfig } from '../../config/app-config.js';
-import { censorSecrets } from './redact.js';
+import { AppLogger } from './app-logger.js';
+import { LOG_STREAM, LogRoot } from './log-root.js';
+import { NestLogger } from './nest-logger.js';
 
+@Global()
 @Module({})
 export class LoggingModule {
-  static forRoot(config: AppConfig, stream?: DestinationStream): DynamicModule {
+  /** `stream` replaces stdout (tests capture lines with it). */
+  static forRoot(stream?: DestinationStream): DynamicModule {
     return {
       module: LoggingModule,
-      imports: [
-        LoggerModule.forRoot({
-          pinoHttp: [
-            {
-              level: config.logLevel,
-              // Fastify assigns the id (see app.factory.ts); pino-http reuses it from req.id.
-              // Secrets are censored by censorSecrets rather than pino's `redact` paths, which cost ~40 µs a request.
-              formatters: { log: censorSecrets, bindings: censorSecrets },
-              customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
-              serializers: {
-                req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-                res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-              },
-            },
-            stream as DestinationStream,
-          ],
-          forRoutes: ['*path'],
-        }),
-      ],
+      providers: [LogRoot, AppLogger, NestLogger, ...(stream ? [{ provide: LOG_STREAM, useValue: stream }] : [])],
+      exports: [LogRoot, AppLogger, NestLogger],
     };
   }
 }

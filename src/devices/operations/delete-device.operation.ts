@@ -1,4 +1,6 @@
+import type { CutoffReport } from '../../aws/connection-cutoff.js';
 import { certificateIdOf } from '../../aws/iot-teardown.js';
+import { deviceClientId } from '../../policy/names.js';
 import type { PersistedOperation } from '../../operations/kinds.js';
 import type { DeviceOperationDeps } from './device-operation-deps.js';
 
@@ -9,6 +11,7 @@ export interface DeletionParams {
 }
 
 export type DeletionState = {
+  connections: CutoffReport;
   /** Every certificate the rows and AWS named when the thing was detached. */
   certificateArns: string[];
 };
@@ -57,6 +60,11 @@ export function deleteDeviceOperation(deps: DeviceOperationDeps): PersistedOpera
       },
       { name: 'deletePolicy', run: ({ params }) => deps.teardown.deletePolicy(params.policyName) },
       { name: 'deleteThing', run: ({ params }) => deps.teardown.deleteThing(params.thingName) },
+      {
+        // Its certificates are gone, so it cannot reconnect; the open connection would otherwise last until AWS notices.
+        name: 'closeConnections',
+        run: async ({ params }) => ({ connections: await deps.cutoff.close([{ clientId: deviceClientId(params.thingName), cleanSession: true }]) }),
+      },
       { name: 'deleteRows', run: ({ params }) => deps.devices.deleteDevice(params.deviceId) },
     ],
     result: () => undefined,

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AwsScope } from '../../aws/aws-scope.service.js';
+import { ConnectionCutoff } from '../../aws/connection-cutoff.js';
 import { IotTeardown } from '../../aws/iot-teardown.js';
 import { IotPort } from '../../aws/iot.port.js';
 import type { AppConfig } from '../../config/app-config.js';
@@ -23,11 +24,12 @@ export class DeviceOperations {
     @Inject(APP_CONFIG) config: AppConfig,
     iot: IotPort,
     teardown: IotTeardown,
+    cutoff: ConnectionCutoff,
     devices: DevicesRepository,
     scope: AwsScope,
     runner: OperationRunner,
   ) {
-    const deps = { iot, teardown, devices, scope, prefix: config.resourcePrefix };
+    const deps = { iot, teardown, cutoff, devices, scope, prefix: config.resourcePrefix, maxDevicesPerUser: config.devices.maxPerUser };
     this.registration = registerDeviceOperation(deps);
     this.rotation = rotateCertificateOperation(deps);
     this.revocation = revokeCertificateOperation(deps);

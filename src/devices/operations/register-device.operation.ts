@@ -1,3 +1,4 @@
+import { createOrAdoptPolicy } from '../../aws/iot-policy-creation.js';
 import { DomainError, isDomainError } from '../../common/errors/domain-error.js';
 import type { PersistedOperation } from '../../operations/kinds.js';
 import { recorded } from '../../operations/operation.types.js';
@@ -57,6 +58,16 @@ export function registerDeviceOperation(
               name: params.name,
             });
           }
+          // The same limit for an admin's registration and a claim's; read under the device's lock, so two
+          // registrations of different names at the same moment may overshoot it by one each.
+          const limit = deps.maxDevicesPerUser;
+          if ((await deps.devices.countOfOwner(params.userId)) >= limit) {
+            throw DomainError.conflict(`User ${params.username} already has ${limit} devices, the most one user may have`, {
+              username: params.username,
+              reason: 'DEVICE_LIMIT',
+              limit,
+            });
+          }
         },
       },
       {
@@ -64,7 +75,8 @@ export function registerDeviceOperation(
         async run({ params, ephemeral }) {
           const { username, name, policyName } = params;
           const document = renderPolicy(devicePolicyDocument(await deps.scope.policyScope(), deps.prefix, username, name));
-          const { policyArn } = await deps.iot.createPolicy(policyName, document).catch(
+          // A policy with the intended document is this operation's own, made by an attempt whose answer was lost.
+          const { policyArn } = await createOrAdoptPolicy(deps.iot, policyName, document).catch(
             claimedElsewhere('policy', policyName, () => (ephemeral.keepPolicy = true)),
           );
           return { policyArn };
@@ -108,7 +120,7 @@ export function registerDeviceOperation(
 }
 
 /**
- * A policy or thing of this name that AWS already holds (with other content) belongs to no
+ * A policy or thing of this name that AWS already holds with other content belongs to no
  * device row: it is drift, not ours to delete, so the undo leaves it and the caller hears why.
  */
 function claimedElsewhere(kind: 'policy' | 'thing', name: string, keep: () => void) {

@@ -1,6 +1,8 @@
+import type { CutoffReport } from '../../aws/connection-cutoff.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import type { PersistedOperation } from '../../operations/kinds.js';
 import { recorded } from '../../operations/operation.types.js';
+import { deviceClientId } from '../../policy/names.js';
 import type { DeviceOperationDeps } from './device-operation-deps.js';
 
 export interface RevocationParams {
@@ -14,6 +16,7 @@ export interface RevocationParams {
 
 export type RevocationState = {
   certificateArn: string;
+  connections: CutoffReport;
 };
 
 /**
@@ -51,6 +54,14 @@ export function revokeCertificateOperation(deps: DeviceOperationDeps): Persisted
           await deps.teardown.setNotActive(params.certificateId, 'REVOKED');
           await deps.devices.setCertificateStatus(params.certificateId, 'REVOKED');
         },
+      },
+      {
+        // The device's connection made with this certificate goes now, not when AWS's cache expires. AWS closes by
+        // client id, so a device already on its newer certificate is disconnected too and reconnects with it.
+        name: 'closeConnections',
+        run: async ({ params }) => ({
+          connections: await deps.cutoff.close([{ clientId: deviceClientId(params.thingName), cleanSession: false, certificateId: params.certificateId }]),
+        }),
       },
       {
         name: 'deleteCertificate',

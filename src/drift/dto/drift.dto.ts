@@ -3,8 +3,8 @@ import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional } from 'class-validator';
 import type { DriftScan, Finding } from '../drift.types.js';
 
-const KINDS = ['thing', 'certificate', 'policy', 'policy-attachment', 'thing-principal'] as const;
-const ACTIONS = ['delete', 'detach', 'mark', 'reset', 'review'] as const;
+const KINDS = ['thing', 'certificate', 'policy', 'policy-attachment', 'thing-principal', 'policy-document'] as const;
+const ACTIONS = ['delete', 'detach', 'mark', 'reset', 'review', 'restore'] as const;
 const RESULTS = ['planned', 'done', 'skipped', 'failed', 'not-requested'] as const;
 const CERTIFICATE_STATUSES = ['ACTIVE', 'INACTIVE', 'REVOKED', 'PENDING_TRANSFER', 'REGISTER_INACTIVE', 'PENDING_ACTIVATION'] as const;
 const EXAMPLE_CERTIFICATE_ID = '4f1c0e6a2b9d8c7e5f3a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e';
@@ -17,6 +17,7 @@ const ACTION_DESCRIPTION = [
   '`mark`: a ghost; its row gets `driftDetectedAt`.',
   '`reset`: the user row says its policy is attached to its identity and AWS disagrees; the row is marked and the claim cleared, so the next sign-in attaches the policy again.',
   '`review`: a certificate attached to none of ours and in no record; removed only with `includeUnattachedCertificates=true`.',
+  '`restore`: a policy whose default version differs from the generated document; reported for review (repair does not yet rewrite it).',
 ].join(' ');
 
 const ORPHAN_EXAMPLES = [
@@ -52,7 +53,7 @@ const UNATTACHED_EXAMPLES = [
     name: EXAMPLE_CERTIFICATE_ID,
     certificateArn: EXAMPLE_CERTIFICATE_ARN,
     status: 'ACTIVE',
-    reason: 'In no certificate record and attached to none of our things or policies: a leftover of an interrupted registration, or another application\'s',
+    reason: 'In no certificate record and attached to none of our things or policies: issued by a certificate creation whose answer was lost (generated keys cannot be matched to their request), a leftover of an interrupted registration, or another application\'s',
     action: 'review',
   },
 ];
@@ -103,6 +104,18 @@ export class DriftFindingDto {
   })
   markedAt?: Date | null;
 
+  @ApiPropertyOptional({ description: 'Changed policies: the default version\'s document as AWS holds it', example: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}' })
+  awsDocument?: string;
+
+  @ApiPropertyOptional({ description: 'Changed policies: the id of that default version', example: '2' })
+  defaultVersionId?: string;
+
+  @ApiPropertyOptional({ description: 'Changed policies: the document this service generates for the user or device' })
+  expectedDocument?: string;
+
+  @ApiPropertyOptional({ type: [String], description: 'Changed policies: the non-default versions AWS also keeps, oldest first', example: ['1'] })
+  otherVersionIds?: string[];
+
   static from(finding: Finding): DriftFindingDto {
     // Record ids and operation subjects are internal; undefined fields are left out of the JSON.
     const { record, subject: _subject, ...rest } = finding;
@@ -139,6 +152,12 @@ export class DriftReportDto {
   })
   unattachedCertificates!: DriftFindingDto[];
 
+  @ApiProperty({
+    type: [DriftFindingDto],
+    description: 'Policies of ours whose default version (GetPolicy) is not, as parsed JSON, the document this service generates: edited or widened by hand in AWS',
+  })
+  changedPolicies!: DriftFindingDto[];
+
   @ApiProperty({ type: [String], description: 'Names not judged because an operation on them was running; run again later', example: ['iotp_carol_gateway'] })
   inProgress!: string[];
 
@@ -150,6 +169,7 @@ export class DriftReportDto {
       orphans: scan.orphans.map(DriftFindingDto.from),
       ghosts: scan.ghosts.map(DriftFindingDto.from),
       unattachedCertificates: scan.unattachedCertificates.map(DriftFindingDto.from),
+      changedPolicies: scan.changedPolicies.map(DriftFindingDto.from),
       inProgress: scan.inProgress,
     };
   }

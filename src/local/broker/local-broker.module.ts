@@ -5,11 +5,12 @@
  * application bootstrap and stops on shutdown (enableShutdownHooks makes SIGTERM count).
  */
 import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
+import { LocalMqttPortsModule } from '../../mqtt/local-mqtt-ports.js';
 import { LocalBrokerService } from './local-broker.service.js';
 
 @Module({})
 export class LocalBrokerModule {
   static forRoot(imports: NonNullable<ModuleMetadata['imports']>): DynamicModule {
-    return { module: LocalBrokerModule, imports, providers: [LocalBrokerService], exports: [LocalBrokerService] };
+    return { module: LocalBrokerModule, imports: [...imports, LocalMqttPortsModule], providers: [LocalBrokerService], exports: [LocalBrokerService] };
   }
 }

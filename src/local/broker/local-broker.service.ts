@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
+import { LocalMqttPorts } from '../../mqtt/local-mqtt-ports.js';
 import { BrokerTls, DataPlaneAuthority } from '../data-plane.js';
 import { LocalBroker, type BrokerAddresses, type ConnectionMatch } from './local-broker.js';
 
@@ -15,6 +16,7 @@ export class LocalBrokerService implements OnApplicationBootstrap, OnApplication
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     authority: DataPlaneAuthority,
     private readonly tls: BrokerTls,
+    private readonly ports: LocalMqttPorts,
   ) {
     this.broker = new LocalBroker(authority);
   }
@@ -29,6 +31,7 @@ export class LocalBrokerService implements OnApplicationBootstrap, OnApplication
       tls: this.tls.serverTls(),
       log: (entry) => this.logger.debug(entry),
     });
+    this.ports.report(this.bound);
     const { mqttsPort: mqtts, wsPort: ws, wssPort: wss } = this.bound;
     this.logger.log(`Local MQTT broker on ${host}: mqtts://:${mqtts}, ws://:${ws}/mqtt, wss://:${wss}/mqtt`);
   }
@@ -36,6 +39,7 @@ export class LocalBrokerService implements OnApplicationBootstrap, OnApplication
   async onApplicationShutdown(): Promise<void> {
     await this.broker.stop();
     this.bound = undefined;
+    this.ports.report(undefined);
   }
 
   /** The ports actually bound (differs from the config when it asked for 0); undefined before start. */

@@ -14,6 +14,13 @@ export class AwsCredentialsDto {
   @ApiProperty({ example: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }) secretAccessKey!: string;
   @ApiProperty({ example: 'IQoJb3JpZ2luX2VjE...' }) sessionToken!: string;
   @ApiProperty({ description: 'When the credentials expire (AWS: one hour)', example: '2026-11-22T11:00:00.000Z' }) expiration!: Date;
+  @ApiProperty({
+    description:
+      'When to fetch new credentials (POST /v1/sessions/refresh or GET /v1/sessions/credentials) and reconnect with a newly signed URL: ' +
+      '5 minutes before expiration, but never earlier than halfway between now and expiration',
+    example: '2026-11-22T10:55:00.000Z',
+  })
+  refreshAfter!: Date;
 }
 
 export class MqttDto extends MqttEndpointDto {

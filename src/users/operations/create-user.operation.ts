@@ -1,3 +1,4 @@
+import { createOrAdoptPolicy } from '../../aws/iot-policy-creation.js';
 import { DomainError, isDomainError } from '../../common/errors/domain-error.js';
 import { ignoreNotFound } from '../../common/errors/ignore-not-found.js';
 import type { PersistedOperation } from '../../operations/kinds.js';
@@ -32,9 +33,11 @@ export interface CreateUserSecrets {
 
 /**
  * The pool user, then its IoT policy, then the row; a failure undoes what was done, in reverse.
- * The pool is asked first whether the name is free, and the answer recorded: when AdminCreateUser
- * then fails without saying what happened (a timeout after Cognito acted, a process killed
- * mid-call), the undo knows that a pool user of that name can only be this run's.
+ * The pool is asked first whether the name is free, and the answer recorded. The pool user is
+ * marked with the row id chosen up front (USER_ID_ATTRIBUTE), so when AdminCreateUser's answer is
+ * lost (a timeout after Cognito acted, the SDK resending, a process killed mid-call) the run that
+ * hears "already exists" and the undo both recognise the user as this run's. A policy with the
+ * intended document is recognised the same way.
  */
 export function createUserOperation(deps: UserOperationDeps): PersistedOperation<CreateUserParams, UserRecord, CreateUserState, CreateUserSecrets> {
   return {
@@ -57,19 +60,26 @@ export function createUserOperation(deps: UserOperationDeps): PersistedOperation
       {
         name: 'createPoolUser',
         async run({ params, ephemeral }) {
-          const { username, email, sendInvite } = params;
+          const { userId, username, email, sendInvite } = params;
           try {
-            const created = await deps.userPool.createUser({ username, email, temporaryPassword: ephemeral.temporaryPassword, sendInvite });
+            const created = await deps.userPool.createUser({ username, email, temporaryPassword: ephemeral.temporaryPassword, sendInvite, userId });
             return { sub: created.sub };
           } catch (error) {
+            if (!isDomainError(error, 'CONFLICT')) throw error;
+            // An earlier attempt whose answer was lost (the SDK resent it) made this user: it carries our row id.
+            const existing = await deps.userPool.findUser(username);
+            if (existing?.userId === userId) return { sub: existing.sub };
             // Created by someone else since the check: theirs, never to be undone.
-            if (isDomainError(error, 'CONFLICT')) ephemeral.poolUserTaken = true;
+            ephemeral.poolUserTaken = true;
             throw error;
           }
         },
         async undo({ params, state, ephemeral }) {
           // Created by this run (sub recorded), or possibly (no answer), the name having been free before it.
           if (ephemeral.poolUserTaken || !(state.sub || state.poolUserAbsent)) return;
+          const existing = await deps.userPool.findUser(params.username);
+          // Another row id in the marker: another's user, made after this run's attempt failed for good.
+          if (!existing || (existing.userId !== undefined && existing.userId !== params.userId)) return;
           await ignoreNotFound(deps.userPool.deleteUser(params.username));
         },
       },
@@ -77,7 +87,8 @@ export function createUserOperation(deps: UserOperationDeps): PersistedOperation
         name: 'createPolicy',
         async run({ params }) {
           const document = renderPolicy(userPolicyDocument(await deps.scope.policyScope(), params.username));
-          const { policyArn } = await deps.iot.createPolicy(params.policyName, document);
+          // A policy with the intended document is this operation's own, made by an attempt whose answer was lost.
+          const { policyArn } = await createOrAdoptPolicy(deps.iot, params.policyName, document);
           return { policyArn };
         },
         async undo({ params }) {

@@ -1,5 +1,6 @@
 import { ignoreNotFound } from '../../common/errors/ignore-not-found.js';
 import type { PersistedOperation } from '../../operations/kinds.js';
+import type { CutoffState } from './disable-user.operation.js';
 import type { UserOperationDeps } from './user-operation-deps.js';
 
 export interface DeleteUserParams {
@@ -14,7 +15,7 @@ export interface DeleteUserParams {
  * delete still has a row to find and re-running it finishes the job. Every step treats "already
  * gone" as done.
  */
-export function deleteUserOperation(deps: UserOperationDeps): PersistedOperation<DeleteUserParams, void> {
+export function deleteUserOperation(deps: UserOperationDeps): PersistedOperation<DeleteUserParams, void, CutoffState> {
   const { users, teardown } = deps;
   return {
     kind: 'delete-user',
@@ -26,6 +27,15 @@ export function deleteUserOperation(deps: UserOperationDeps): PersistedOperation
       // Every target AWS lists, not only the recorded identity: an attach whose record was lost still goes.
       { name: 'detachPolicy', run: ({ params }) => teardown.detachPolicyFromAll(params.policyName) },
       { name: 'deletePolicy', run: ({ params }) => teardown.deletePolicy(params.policyName) },
+      {
+        // With the policy gone nothing can reconnect; the devices' connections were closed by their own deletions.
+        name: 'closeConnections',
+        async run({ params }) {
+          const user = await users.findByUsername(params.username);
+          const target = { clientId: params.username, cleanSession: true, ...(user?.identityId ? { identityId: user.identityId } : {}) };
+          return { connections: await deps.cutoff.close([target]) };
+        },
+      },
       {
         name: 'deleteIdentity',
         async run({ params }) {

@@ -1,6 +1,11 @@
 import { ignoreNotFound } from '../../common/errors/ignore-not-found.js';
+import type { CutoffReport } from '../../aws/connection-cutoff.js';
 import type { PersistedOperation } from '../../operations/kinds.js';
+
 import type { UserOperationDeps } from './user-operation-deps.js';
+
+/** What a closeConnections step records: which client ids were closed, not connected, or failed. */
+export type CutoffState = { connections: CutoffReport };
 
 export interface UserAccessParams {
   username: string;
@@ -12,15 +17,17 @@ export interface UserAccessParams {
  * server-side token check, no new credentials for the old ID tokens either). Detaching the policy
  * does not cut MQTT at once: AWS IoT caches policies, and "changes made to a policy can take
  * anywhere between 6 and 8 minutes to become effective" (IoT developer guide, "AWS IoT Core
- * policies"), so a connected app keeps its access for minutes. Every step is idempotent, so a
- * failed disable is finished by repeating it.
+ * policies"), so the last step closes the user's live connection (DeleteConnection, best effort,
+ * reported in its output). Every step is idempotent, so a failed disable is finished by repeating it.
  */
-export function disableUserOperation(deps: UserOperationDeps): PersistedOperation<UserAccessParams, void> {
+export function disableUserOperation(deps: UserOperationDeps): PersistedOperation<UserAccessParams, void, CutoffState> {
   return {
     kind: 'disable-user',
     onFailure: 'finish',
     steps: () => [
-      { name: 'markDisabled', run: ({ params }) => deps.users.setStatus(params.username, 'DISABLED') },
+      // Whole seconds, as a token's iat: a token issued in this very second still passes, one issued
+      // before it never does (the global sign-out below revokes the refresh tokens that would mint more).
+      { name: 'markDisabled', run: ({ params }) => deps.users.markDisabled(params.username, new Date(Math.floor(Date.now() / 1000) * 1000)) },
       {
         name: 'detachPolicy',
         async run({ params }) {
@@ -32,6 +39,16 @@ export function disableUserOperation(deps: UserOperationDeps): PersistedOperatio
       },
       { name: 'disablePoolUser', run: ({ params }) => ignoreNotFound(deps.userPool.disableUser(params.username)) },
       { name: 'signOutEverywhere', run: ({ params }) => ignoreNotFound(deps.userPool.signOutEverywhere(params.username)) },
+      {
+        // Last, once nothing can hand out access again: the open connection would otherwise keep it for AWS's policy-cache minutes.
+        // AWS closes by client id: `<user>`, the one the service knows; `<user>.<suffix>` ones it cannot list.
+        name: 'closeConnections',
+        async run({ params }) {
+          const user = await deps.users.getByUsername(params.username);
+          const target = { clientId: params.username, cleanSession: false, ...(user.identityId ? { identityId: user.identityId } : {}) };
+          return { connections: await deps.cutoff.close([target]) };
+        },
+      },
     ],
     result: () => undefined,
   };

@@ -1,4 +1,5 @@
 import type { AwsScope } from '../../aws/aws-scope.service.js';
+import type { ConnectionCutoff } from '../../aws/connection-cutoff.js';
 import type { IdentityPoolPort } from '../../aws/identity-pool.port.js';
 import type { IotTeardown } from '../../aws/iot-teardown.js';
 import type { IotPort } from '../../aws/iot.port.js';
@@ -13,6 +14,8 @@ export interface UserOperationDeps {
   identityPool: IdentityPoolPort;
   iot: IotPort;
   teardown: IotTeardown;
+  /** Closes the live connections of a principal whose access was just taken away. */
+  cutoff: ConnectionCutoff;
   scope: AwsScope;
   devices: UserDeviceCleanup;
 }

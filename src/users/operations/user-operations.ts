@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AwsScope } from '../../aws/aws-scope.service.js';
+import { ConnectionCutoff } from '../../aws/connection-cutoff.js';
 import { IdentityPoolPort } from '../../aws/identity-pool.port.js';
 import { IotTeardown } from '../../aws/iot-teardown.js';
 import { IotPort } from '../../aws/iot.port.js';
@@ -26,11 +27,12 @@ export class UserOperations {
     identityPool: IdentityPoolPort,
     iot: IotPort,
     teardown: IotTeardown,
+    cutoff: ConnectionCutoff,
     scope: AwsScope,
     devices: UserDeviceCleanup,
     runner: OperationRunner,
   ) {
-    const deps = { users, userPool, identityPool, iot, teardown, scope, devices };
+    const deps = { users, userPool, identityPool, iot, teardown, cutoff, scope, devices };
     this.createUser = createUserOperation(deps);
     this.disableUser = disableUserOperation(deps);
     this.enableUser = enableUserOperation(deps);

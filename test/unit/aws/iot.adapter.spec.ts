@@ -6,6 +6,7 @@ import {
   CreateCertificateFromCsrCommand,
   CreateKeysAndCertificateCommand,
   CreatePolicyCommand,
+  CreatePolicyVersionCommand,
   CreateThingCommand,
   DeleteCertificateCommand,
   DeletePolicyCommand,
@@ -17,6 +18,8 @@ import {
   IoTClient,
   ListAttachedPoliciesCommand,
   ListCertificatesCommand,
+  DescribeCertificateCommand,
+  GetPolicyCommand,
   ListPoliciesCommand,
   ListPolicyVersionsCommand,
   ListTargetsForPolicyCommand,
@@ -64,6 +67,19 @@ describe('IotAdapter', () => {
         { versionId: '2', isDefault: false },
       ]);
       expect(inputOf(ListPolicyVersionsCommand)).toEqual({ policyName: 'p1' });
+    });
+
+    it('GetPolicy and CreatePolicyVersion', async () => {
+      iotMock.on(GetPolicyCommand).resolves({ policyName: 'p1', policyArn: 'arn:aws:iot:eu-west-1:123456789012:policy/p1', policyDocument: '{"Statement":[]}', defaultVersionId: '3' });
+      iotMock.on(CreatePolicyVersionCommand).resolves({ policyVersionId: '4', isDefaultVersion: true });
+      await expect(adapter().getPolicy('p1')).resolves.toEqual({
+        policyArn: 'arn:aws:iot:eu-west-1:123456789012:policy/p1',
+        document: '{"Statement":[]}',
+        defaultVersionId: '3',
+      });
+      await expect(adapter().createPolicyVersion('p1', '{"Statement":[1]}', true)).resolves.toEqual({ versionId: '4' });
+      expect(inputOf(GetPolicyCommand)).toEqual({ policyName: 'p1' });
+      expect(inputOf(CreatePolicyVersionCommand)).toEqual({ policyName: 'p1', policyDocument: '{"Statement":[1]}', setAsDefault: true });
     });
 
     it('DeletePolicyVersion and DeletePolicy', async () => {
@@ -160,13 +176,32 @@ describe('IotAdapter', () => {
       expect(inputOf(DeleteCertificateCommand)).toEqual({ certificateId: CERT_ID, forceDelete: false });
     });
 
-    it('ListCertificates pages with marker/nextMarker', async () => {
-      iotMock.on(ListCertificatesCommand).resolves({ certificates: [{ certificateId: CERT_ID, certificateArn: CERT_ARN, status: 'ACTIVE' }], nextMarker: 'm2' });
+    it('ListCertificates pages with marker/nextMarker, newest first, with creation dates', async () => {
+      const creationDate = new Date('2026-01-02T03:04:05Z');
+      iotMock.on(ListCertificatesCommand).resolves({ certificates: [{ certificateId: CERT_ID, certificateArn: CERT_ARN, status: 'ACTIVE', creationDate }], nextMarker: 'm2' });
       await expect(adapter().listCertificates()).resolves.toEqual({
-        items: [{ certificateId: CERT_ID, certificateArn: CERT_ARN, status: 'ACTIVE' }],
+        items: [{ certificateId: CERT_ID, certificateArn: CERT_ARN, status: 'ACTIVE', createdAt: creationDate }],
         nextToken: 'm2',
       });
-      expect(inputOf(ListCertificatesCommand)).toEqual({ pageSize: 250 });
+      expect(inputOf(ListCertificatesCommand)).toEqual({ pageSize: 250, ascendingOrder: false });
+    });
+
+    it('DescribeCertificate returns the PEM and status', async () => {
+      iotMock.on(DescribeCertificateCommand).resolves({ certificateDescription: { certificateId: CERT_ID, certificatePem: 'PEM', status: 'ACTIVE' } });
+      await expect(adapter().describeCertificate(CERT_ID)).resolves.toEqual({ certificatePem: 'PEM', status: 'ACTIVE' });
+      expect(inputOf(DescribeCertificateCommand)).toEqual({ certificateId: CERT_ID });
+    });
+  });
+
+  describe('policies read back', () => {
+    it('GetPolicy returns the ARN and the default document', async () => {
+      iotMock.on(GetPolicyCommand).resolves({ policyName: 'p', policyArn: 'arn:aws:iot:eu-west-1:123456789012:policy/p', policyDocument: '{"Statement":[]}', defaultVersionId: '2' });
+      await expect(adapter().getPolicy('p')).resolves.toEqual({
+        policyArn: 'arn:aws:iot:eu-west-1:123456789012:policy/p',
+        document: '{"Statement":[]}',
+        defaultVersionId: '2',
+      });
+      expect(inputOf(GetPolicyCommand)).toEqual({ policyName: 'p' });
     });
   });
 

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { QuotaLimiter } from '../../../src/aws/quota-limiter.js';
 import { DomainError } from '../../../src/common/errors/domain-error.js';
 import { loadConfig } from '../../../src/config/app-config.js';
+import { Metrics } from '../../../src/metrics/metrics.js';
 
 function limiter(env: Record<string, string> = {}): QuotaLimiter {
   return new QuotaLimiter(loadConfig(env));
@@ -139,5 +140,24 @@ describe('QuotaLimiter', () => {
     const timer = spy.mock.results.at(-1)?.value as { hasRef(): boolean };
     expect(timer.hasRef()).toBe(false);
     spy.mockRestore();
+  });
+});
+
+describe('QuotaLimiter metrics', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('counts queue waits and refusals by API', async () => {
+    const metrics = new Metrics();
+    const subject = new QuotaLimiter(loadConfig({ AWS_QUOTAS: 'CreatePolicy=1', AWS_QUEUE_LIMIT: '1' }), metrics);
+    const first = subject.run('CreatePolicy', async () => 'first');
+    const waiting = subject.run('CreatePolicy', async () => 'second');
+    await expect(subject.run('CreatePolicy', async () => 'third')).rejects.toMatchObject({ code: 'AWS_THROTTLED' });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(await Promise.all([first, waiting])).toEqual(['first', 'second']);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('aws_quota_refusals_total{api="CreatePolicy"} 1');
+    expect(text).toContain('aws_quota_wait_seconds_count{api="CreatePolicy"} 1');
+    expect(text).toContain('aws_call_duration_seconds_count{api="CreatePolicy",outcome="ok"} 2');
   });
 });

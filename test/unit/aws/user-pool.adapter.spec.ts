@@ -18,6 +18,7 @@ import {
   InvalidPasswordException,
   ListUserPoolClientsCommand,
   ListUserPoolsCommand,
+  ListUsersCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { QuotaLimiter } from '../../../src/aws/quota-limiter.js';
 import { cognitoSecretHash } from '../../../src/aws/secret-hash.js';
@@ -145,6 +146,51 @@ describe('UserPoolAdapter', () => {
     await expect(adapter().standingOf('root')).resolves.toEqual({ sub: 'sub-root', enabled: false, groups: [] });
     await expect(adapter().standingOf('ghost')).resolves.toBeUndefined();
     expect(cognito.commandCalls(AdminListGroupsForUserCommand)).toHaveLength(1);
+  });
+
+  it('marks the user with the row id in custom:iotp_user_id', async () => {
+    cognito.on(AdminCreateUserCommand).resolves({ User: { Username: 'alice', Attributes: [{ Name: 'sub', Value: 'sub-1' }] } });
+    const userId = '0b3c2a4e-6f1d-4a52-9a0e-5d1c7e2b9f10';
+    await adapter().createUser({ username: 'alice', sendInvite: false, userId });
+    expect(inputOf(AdminCreateUserCommand)).toEqual({
+      UserPoolId: POOL,
+      Username: 'alice',
+      MessageAction: 'SUPPRESS',
+      UserAttributes: [{ Name: 'custom:iotp_user_id', Value: userId }],
+    });
+  });
+
+  it('findUser reads AdminGetUser, its marker included; UserNotFoundException is undefined', async () => {
+    const createdAt = new Date('2026-01-02T03:04:05Z');
+    cognito
+      .on(AdminGetUserCommand)
+      .resolvesOnce({
+        Username: 'alice',
+        UserStatus: 'FORCE_CHANGE_PASSWORD',
+        Enabled: true,
+        UserCreateDate: createdAt,
+        UserAttributes: [
+          { Name: 'sub', Value: 'sub-1' },
+          { Name: 'custom:iotp_user_id', Value: 'row-1' },
+        ],
+      })
+      .rejectsOnce(awsFailure('UserNotFoundException'));
+    await expect(adapter().findUser('alice')).resolves.toEqual({ username: 'alice', sub: 'sub-1', status: 'FORCE_CHANGE_PASSWORD', enabled: true, userId: 'row-1', createdAt });
+    await expect(adapter().findUser('ghost')).resolves.toBeUndefined();
+    expect(inputOf(AdminGetUserCommand, 1)).toEqual({ UserPoolId: POOL, Username: 'ghost' });
+  });
+
+  it('listUsers pages ListUsers with PaginationToken, 60 at a time', async () => {
+    const createdAt = new Date('2026-01-02T03:04:05Z');
+    cognito.on(ListUsersCommand).resolves({
+      Users: [{ Username: 'bob', UserStatus: 'CONFIRMED', Enabled: false, UserCreateDate: createdAt, Attributes: [{ Name: 'sub', Value: 'sub-2' }] }],
+      PaginationToken: 'p2',
+    });
+    await expect(adapter().listUsers('p1')).resolves.toEqual({
+      items: [{ username: 'bob', sub: 'sub-2', status: 'CONFIRMED', enabled: false, createdAt }],
+      nextToken: 'p2',
+    });
+    expect(inputOf(ListUsersCommand)).toEqual({ UserPoolId: POOL, Limit: 60, PaginationToken: 'p1' });
   });
 
   it('maps UserNotFoundException to NOT_FOUND outside sign-in', async () => {
@@ -292,6 +338,7 @@ describe('UserPoolAdapter: bootstrap calls', () => {
       PoolName: 'iotp-users',
       AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
       UsernameConfiguration: { CaseSensitive: false },
+      Schema: [{ Name: 'iotp_user_id', AttributeDataType: 'String', Mutable: false, StringAttributeConstraints: { MinLength: '36', MaxLength: '36' } }],
     });
   });
 

@@ -166,3 +166,45 @@ describe('CredentialCache', () => {
     expect(cache.size).toBe(0);
   });
 });
+
+describe('CredentialCache and tokens issued before the last disable', () => {
+  const disabledAt = new Date(Date.UTC(2026, 0, 1, 12));
+  const before = disabledAt.getTime() / 1000 - 1;
+  const after = disabledAt.getTime() / 1000;
+
+  function vendedAfterDisable(clock: { now(): number }): VendedCredentials {
+    return {
+      identityId: 'eu-west-1:0f0f0f0f-0000-4000-8000-000000000001',
+      credentials: { accessKeyId: 'AKIANEW', secretAccessKey: 'secret', sessionToken: 'token', expiration: new Date(clock.now() + HOUR) },
+      tokensValidAfter: disabledAt,
+    };
+  }
+
+  it('refuses the cached entry to an older token and serves it to a newer one', async () => {
+    const clock = manualClock(disabledAt.getTime());
+    const cache = cacheWith(clock);
+    await cache.get({ ...alice, issuedAt: after }, async () => vendedAfterDisable(clock));
+    let loads = 0;
+    const reload = async () => (loads++, vendedAfterDisable(clock));
+    await expect(cache.get({ ...alice, issuedAt: before }, reload)).rejects.toMatchObject({ code: 'UNAUTHENTICATED', details: { reason: 'SIGN_IN_AGAIN' } });
+    expect((await cache.get({ ...alice, issuedAt: after }, reload)).credentials.accessKeyId).toBe('AKIANEW');
+    expect(loads).toBe(0);
+  });
+
+  it('refuses an older token that joins a load a newer token started', async () => {
+    const clock = manualClock(disabledAt.getTime());
+    const cache = cacheWith(clock);
+    const gate = deferred<VendedCredentials>();
+    const newer = cache.get({ ...alice, issuedAt: after }, () => gate.promise);
+    const older = cache.get({ ...alice, issuedAt: before }, () => gate.promise);
+    gate.resolve(vendedAfterDisable(clock));
+    await expect(newer).resolves.toMatchObject({ tokensValidAfter: disabledAt });
+    await expect(older).rejects.toMatchObject({ details: { reason: 'SIGN_IN_AGAIN' } });
+  });
+
+  it('refuses it with the cache switched off too', async () => {
+    const clock = manualClock(disabledAt.getTime());
+    const cache = cacheWith(clock, { enabled: false });
+    await expect(cache.get({ ...alice, issuedAt: before }, async () => vendedAfterDisable(clock))).rejects.toMatchObject({ details: { reason: 'SIGN_IN_AGAIN' } });
+  });
+});

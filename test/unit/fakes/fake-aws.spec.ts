@@ -63,6 +63,17 @@ describe('FakeAws', () => {
     expect(aws.snapshot().things.map((t) => t.thingName)).toEqual(['a', 'b']);
   });
 
+  it('a lost answer the SDK resends: the first attempt acts, the caller hears the second', async () => {
+    const aws = new FakeAws();
+    aws.faults.inject({ api: 'AdminCreateUser', error: 'unavailable', lost: true, resent: true });
+    await expect(aws.userPool.createUser({ username: 'u', sendInvite: false })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(aws.userPool.snapshot().map((user) => user.username)).toEqual(['u']);
+    expect(aws.countCalls('AdminCreateUser')).toBe(2);
+    aws.faults.inject({ api: 'CreateKeysAndCertificate', error: 'unavailable', lost: true, resent: true });
+    await aws.iot.createKeysAndCertificate();
+    expect(aws.snapshot().certificates).toHaveLength(2);
+  });
+
   it('runs hooks before a call: a throw stops it before AWS, a promise pauses it', async () => {
     const aws = new FakeAws();
     const stop = aws.onCall('CreateThing', () => {
@@ -137,7 +148,7 @@ describe('FakeAws', () => {
 
   it('provides Nest overrides and a matching environment', () => {
     const aws = new FakeAws();
-    expect(aws.providers()).toHaveLength(3);
+    expect(aws.providers().map((provider) => (provider as { provide: { name: string } }).provide.name)).toEqual(['IotPort', 'IotConnectionsPort', 'UserPoolPort', 'IdentityPoolPort']);
     const config = loadConfig(aws.env());
     expect(config.cognito.userPoolId).toBe(aws.userPoolId);
     expect(config.aws.accountId).toBe('123456789012');

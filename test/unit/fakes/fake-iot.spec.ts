@@ -2,6 +2,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { allPages } from '../../../src/aws/pages.js';
 import { LocalIot } from '../../../src/local/local-iot.js';
+import { LocalRuntime } from '../../../src/local/local-runtime.js';
 import { createTestCsr } from '../../support/csr.js';
 
 const DOC = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: '*' }] });
@@ -33,6 +34,25 @@ describe('LocalIot', () => {
     await iot.deletePolicy('dev-1-policy');
     await iot.deleteThing('dev-1');
     expect(iot.snapshot()).toEqual({ things: [], certificates: [], policies: [], policyAttachments: [], thingPrincipals: [] });
+  });
+
+  it('GetPolicy returns the default version; ListCertificates lists newest first with creation dates; DescribeCertificate gives the PEM', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const timed = new LocalIot({ runtime: new LocalRuntime({ clock: () => now }) });
+    const { policyArn } = await timed.createPolicy('p', DOC);
+    await expect(timed.getPolicy('p')).resolves.toEqual({ policyArn, document: DOC });
+    await expect(timed.getPolicy('missing')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push((await timed.createKeysAndCertificate()).certificateId);
+      now += 1000;
+    }
+    const listed = await allPages((token) => timed.listCertificates(token));
+    expect(listed.map((c) => c.certificateId)).toEqual([...ids].reverse());
+    expect(listed[0]!.createdAt).toEqual(new Date('2026-01-01T00:00:02Z'));
+    const described = await timed.describeCertificate(ids[0]!);
+    expect(described.status).toBe('ACTIVE');
+    expect(new X509Certificate(described.certificatePem).subject).toBeDefined();
   });
 
   it('CreateThing is idempotent for the same attributes and a conflict for different ones', async () => {
@@ -73,6 +93,17 @@ describe('LocalIot', () => {
     ]);
     await iot.deletePolicyVersion('p1', version);
     await iot.deletePolicy('p1');
+  });
+
+  it('keeps at most 5 versions: CreatePolicyVersion answers CONFLICT (VersionsLimitExceededException) on the sixth; GetPolicy reads the default', async () => {
+    await iot.createPolicy('p1', DOC);
+    const wide = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}';
+    const { versionId } = await iot.createPolicyVersion('p1', wide, true);
+    expect(await iot.getPolicy('p1')).toEqual({ document: wide, defaultVersionId: versionId });
+    for (let i = 0; i < 3; i++) await iot.createPolicyVersion('p1', DOC, false);
+    await expect(iot.createPolicyVersion('p1', DOC, true)).rejects.toMatchObject({ code: 'CONFLICT', details: { awsError: 'VersionsLimitExceededException' } });
+    expect((await iot.listPolicyVersions('p1')).length).toBe(5);
+    await expect(iot.getPolicy('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('answers NOT_FOUND for unknown resources, except DeleteThing which AWS lets succeed', async () => {

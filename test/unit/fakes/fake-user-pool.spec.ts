@@ -86,4 +86,21 @@ describe('LocalUserPool', () => {
     expect(issuer.idToken(claims, { unsigned: true }).endsWith('.')).toBe(true);
     expect(issuer.jwks().keys[0]).toMatchObject({ kid: issuer.kid, alg: 'RS256', use: 'sig', kty: 'RSA' });
   });
+
+  it('keeps the custom:iotp_user_id marker, lists users page by page, and refuses the marker when the schema lacks it', async () => {
+    const userId = '0b3c2a4e-6f1d-4a52-9a0e-5d1c7e2b9f10';
+    await pool.createUser({ username: 'alice', sendInvite: false, userId });
+    await pool.createUser({ username: 'bob', sendInvite: false });
+    pool.seedUser({ username: 'carol', password: 'Passw0rd!' });
+    await expect(pool.findUser('alice')).resolves.toMatchObject({ username: 'alice', userId, enabled: true, status: 'FORCE_CHANGE_PASSWORD' });
+    expect((await pool.findUser('bob'))?.userId).toBeUndefined();
+    await expect(pool.findUser('ghost')).resolves.toBeUndefined();
+    const first = await pool.listUsers();
+    expect(first.items.map((user) => user.username)).toEqual(['alice', 'bob']);
+    const second = await pool.listUsers(first.nextToken);
+    expect(second).toMatchObject({ items: [{ username: 'carol' }] });
+    expect(second.nextToken).toBeUndefined();
+    const bare = new LocalUserPool({ tokens: issuer, userIdAttribute: false });
+    await expect(bare.createUser({ username: 'dave', sendInvite: false, userId })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
 });

@@ -4,6 +4,7 @@ import { IotEndpoint } from '../../../src/aws/iot-endpoint.js';
 import type { IotPort } from '../../../src/aws/iot.port.js';
 import { AmazonRootCa } from '../../../src/aws/mqtt-server-ca.js';
 import { loadConfig } from '../../../src/config/app-config.js';
+import { LocalMqttPorts } from '../../../src/mqtt/local-mqtt-ports.js';
 import { MqttConnection } from '../../../src/mqtt/mqtt-connection.js';
 import { MqttController } from '../../../src/mqtt/mqtt.controller.js';
 
@@ -14,10 +15,10 @@ const AWS = {
   COGNITO_IDENTITY_POOL_ID: 'eu-west-1:1234',
 };
 
-function connection(env: Record<string, string>, described = 'a1b2-ats.iot.eu-west-1.amazonaws.com'): MqttConnection {
+function connection(env: Record<string, string>, described = 'a1b2-ats.iot.eu-west-1.amazonaws.com', ports = new LocalMqttPorts()): MqttConnection {
   const config = loadConfig(env);
   const iot = { dataEndpoint: () => Promise.resolve(described) } as unknown as IotPort;
-  return new MqttConnection(new IotEndpoint(iot, config), config);
+  return new MqttConnection(new IotEndpoint(iot, config), config, ports);
 }
 
 describe('MQTT connection facts', () => {
@@ -45,6 +46,13 @@ describe('MQTT connection facts', () => {
       mqttsUrl: 'mqtts://localhost:18883',
       region: 'us-east-1',
     });
+  });
+
+  it('in local mode with ports 0: the ports the broker reported once it listens', async () => {
+    const ports = new LocalMqttPorts();
+    const local = connection({ LOCAL_MQTT_PORT: '0', LOCAL_MQTT_WS_PORT: '0', LOCAL_MQTT_WSS_PORT: '0' }, undefined, ports);
+    ports.report({ mqttsPort: 41883, wsPort: 41080, wssPort: 41443 });
+    expect(await local.endpoint()).toMatchObject({ websocketUrl: 'wss://127.0.0.1:41443/mqtt', mqttsUrl: 'mqtts://127.0.0.1:41883' });
   });
 
   it('serves Amazon Root CA 1 as the CA to trust against AWS', () => {

@@ -13,6 +13,7 @@ const linked: SessionUser = {
   policyName: 'iotp_alice',
   identityId: 'eu-west-1:0f0f0f0f-0000-4000-8000-000000000001',
   policyAttachedAt: new Date(),
+  tokensValidAfter: null,
 };
 
 /** A runner whose run() is controlled by the test; counts runs and what each was given. */

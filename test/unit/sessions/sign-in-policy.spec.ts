@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/app-config.js';
-import { pairCountLimit, pairDelaySeconds, signInWait, type SignInState } from '../../../src/sessions/sign-in-policy.js';
+import { pairCountLimit, pairDelaySeconds, signInWait, signInWaits, type SignInState } from '../../../src/sessions/sign-in-policy.js';
 import { subjectsOf } from '../../../src/sessions/sign-in-limiter.js';
 
 const limits = loadConfig({
@@ -31,6 +31,13 @@ describe('sign-in policy', () => {
     expect(pairDelaySeconds(failures, limits)).toBe(delay);
     expect(signInWait(state({ pair: { failures, newestAt: ago(0), oldestAt: ago(100) } }), limits)).toBe(delay);
     expect(signInWait(state({ pair: { failures, newestAt: ago(delay), oldestAt: ago(100) } }), limits)).toBeUndefined();
+  });
+
+  it('names every limit that holds an attempt back, for the refusal metric', () => {
+    const full = { failures: 50, newestAt: ago(0), oldestAt: ago(100) };
+    expect(signInWaits(state({ pair: { failures: 3, newestAt: ago(0), oldestAt: ago(5) }, user: full, address: full }), limits).map((wait) => wait.scope)).toEqual(['pair', 'address', 'user']);
+    expect(signInWaits(state({ user: full, address: full, knownPair: true }), limits)).toEqual([]);
+    expect(signInWaits(state({ address: full }), limits).map((wait) => wait.scope)).toEqual(['address']);
   });
 
   it("counts enough of a pair's failures to reach the largest delay", () => {

@@ -7,7 +7,7 @@ import { certificatesOf, deviceOf } from './device-cases.js';
 
 describeFailureAtEachStep('revoke-certificate', {
   definition: (t) => t.app.get(DeviceOperations).revocation,
-  steps: ['checkRevocable', 'detach', 'revoke', 'deleteCertificate', 'deleteRow'],
+  steps: ['checkRevocable', 'detach', 'revoke', 'closeConnections', 'deleteCertificate', 'deleteRow'],
   async setup(t, n) {
     const { thingName, deviceId, policyName, certificateId } = await deviceOf(t, `rev-${n}`);
     // A second certificate, so the first is not the last.

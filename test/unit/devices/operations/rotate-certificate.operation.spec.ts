@@ -7,7 +7,7 @@ import { certificatesOf, deviceOf } from './device-cases.js';
 describeFailureAtEachStep('rotate-certificate', {
   definition: (t) => t.app.get(DeviceOperations).rotation,
   // Without a CSR: AWS generates the keys, and the private key never leaves this process's memory.
-  steps: ['createCertificate', 'attachPolicy', 'attachThingPrincipal', 'insertCertificate'],
+  steps: ['noteCertificateRequest', 'createCertificate', 'attachPolicy', 'attachThingPrincipal', 'insertCertificate'],
   async setup(t, n) {
     const { thingName, deviceId, policyName } = await deviceOf(t, `rot-${n}`);
     return { subject: deviceSubject(thingName), params: { deviceId, thingName, policyName } };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AwsScope } from '../../../../src/aws/aws-scope.service.js';
+import { ConnectionCutoff } from '../../../../src/aws/connection-cutoff.js';
 import { IotTeardown } from '../../../../src/aws/iot-teardown.js';
 import type { UserDeviceCleanup } from '../../../../src/devices/user-device-cleanup.js';
 import type { StepContext } from '../../../../src/operations/operation.types.js';
@@ -36,7 +37,7 @@ function operationOver(aws: FakeAws, row: { identityId: string } | null) {
     delete: async (id: string) => void removed.push(id),
   } as unknown as UsersRepository;
   const devices: UserDeviceCleanup = { deleteAllOfUser: async () => undefined };
-  const definition = deleteUserOperation({ users, userPool: aws.userPool, identityPool: aws.identityPool, iot: aws.iot, teardown: new IotTeardown(aws.iot), scope: {} as AwsScope, devices });
+  const definition = deleteUserOperation({ users, userPool: aws.userPool, identityPool: aws.identityPool, iot: aws.iot, teardown: new IotTeardown(aws.iot), cutoff: new ConnectionCutoff(aws.connections), scope: {} as AwsScope, devices });
   const params: DeleteUserParams = { userId: 'u1', username: 'alice', policyName: 'iotp_alice' };
   const runAll = async () => {
     const context: StepContext<DeleteUserParams> = { params, state: {}, ephemeral: {} };
@@ -66,7 +67,7 @@ describe('deleteUserOperation', () => {
 
 describeFailureAtEachStep('delete-user', {
   definition: (t) => t.app.get(UserOperations).deleteUser,
-  steps: ['markDisabled', 'deleteDevices', 'detachPolicy', 'deletePolicy', 'deleteIdentity', 'deletePoolUser', 'deleteRow'],
+  steps: ['markDisabled', 'deleteDevices', 'detachPolicy', 'deletePolicy', 'closeConnections', 'deleteIdentity', 'deletePoolUser', 'deleteRow'],
   async setup(t, n) {
     const username = `del-${n}`;
     await readyUser(t, username);

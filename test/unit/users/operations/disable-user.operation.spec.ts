@@ -8,7 +8,7 @@ import { describeFailureAtEachStep } from '../../../support/operation-steps.js';
 
 describeFailureAtEachStep('disable-user', {
   definition: (t) => t.app.get(UserOperations).disableUser,
-  steps: ['markDisabled', 'detachPolicy', 'disablePoolUser', 'signOutEverywhere'],
+  steps: ['markDisabled', 'detachPolicy', 'disablePoolUser', 'signOutEverywhere', 'closeConnections'],
   async setup(t, n) {
     const username = `dis-${n}`;
     await readyUser(t, username);
