@@ -108,7 +108,7 @@ describe('the bootstrap command line', () => {
     const { command, environment } = compose.services.bootstrap!;
     const args = command.slice(command.indexOf('dist/cli/bootstrap.js') + 1);
     const path = optionValue(args, '--write-env');
-    expect(compose.services.service!.command.join(' ')).toContain(`. ${path} `);
+    expect(compose.services['service-moto']!.command.join(' ')).toContain(`. ${path} `);
     const settings = serviceSettings({ userPoolId: 'eu-west-1_Abc123', userPoolArn: '', clientId: 'c', identityPoolId: 'eu-west-1:1', created: [] }, environment.AWS_REGION!, optionValue(args, '--emulator-base'));
     expect(settings.COGNITO_JWKS_URI).toBe('http://aws:5000/eu-west-1_Abc123/.well-known/jwks.json');
   });

@@ -40,7 +40,7 @@ describe('LocalIot', () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
     const timed = new LocalIot({ runtime: new LocalRuntime({ clock: () => now }) });
     const { policyArn } = await timed.createPolicy('p', DOC);
-    await expect(timed.getPolicy('p')).resolves.toEqual({ policyArn, document: DOC });
+    await expect(timed.getPolicy('p')).resolves.toEqual({ policyArn, document: DOC, defaultVersionId: '1' });
     await expect(timed.getPolicy('missing')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
@@ -96,10 +96,10 @@ describe('LocalIot', () => {
   });
 
   it('keeps at most 5 versions: CreatePolicyVersion answers CONFLICT (VersionsLimitExceededException) on the sixth; GetPolicy reads the default', async () => {
-    await iot.createPolicy('p1', DOC);
+    const { policyArn } = await iot.createPolicy('p1', DOC);
     const wide = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}';
     const { versionId } = await iot.createPolicyVersion('p1', wide, true);
-    expect(await iot.getPolicy('p1')).toEqual({ document: wide, defaultVersionId: versionId });
+    expect(await iot.getPolicy('p1')).toEqual({ policyArn, document: wide, defaultVersionId: versionId });
     for (let i = 0; i < 3; i++) await iot.createPolicyVersion('p1', DOC, false);
     await expect(iot.createPolicyVersion('p1', DOC, true)).rejects.toMatchObject({ code: 'CONFLICT', details: { awsError: 'VersionsLimitExceededException' } });
     expect((await iot.listPolicyVersions('p1')).length).toBe(5);
