@@ -3,8 +3,9 @@ import type { IncomingMessage } from 'node:http';
 import { RequestMethod, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import helmet from 'helmet';
-import { answerFrameworkError } from './common/errors/framework-errors.js';
+import { answerClientError, answerFrameworkError } from './common/errors/framework-errors.js';
 import { useJsonBodies } from './common/http/json-body.js';
+import { warnOfUntrustedProxy } from './common/http/proxy-warning.js';
 import { setupSwagger } from './common/http/swagger.js';
 import { LogRoot } from './common/logging/log-root.js';
 import { NestLogger } from './common/logging/nest-logger.js';
@@ -30,6 +31,7 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
     genReqId: requestId,
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
 }
 
@@ -46,7 +48,8 @@ export function setApiPrefix(app: INestApplication): void {
 
 /** Everything main.ts and the tests both need on top of the module graph. */
 export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<NestFastifyApplication> {
-  app.useLogger(app.get(NestLogger));
+  const logger = app.get(NestLogger);
+  app.useLogger(logger);
   setApiPrefix(app);
   useJsonBodies(app, config.http.bodyLimitBytes);
   // Built once: @fastify/helmet rebuilt every helmet middleware, CSP parsing included, on each request.
@@ -67,6 +70,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     void reply.header('x-request-id', request.id);
     securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
   });
+  warnOfUntrustedProxy(fastify, config, (message) => logger.warn(message, 'TrustProxy'));
   if (config.http.corsOrigins.length > 0) {
     app.enableCors({ origin: [...config.http.corsOrigins], exposedHeaders: ['x-request-id', 'retry-after'] });
   }

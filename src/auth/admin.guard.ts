@@ -3,12 +3,13 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { DomainError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { AdminStanding } from './admin-standing.js';
 import { bearerToken, type AuthenticatedRequest } from './bearer.js';
 import { TokenVerifier } from './token-verifier.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-/** Admin routes: one of ADMIN_API_KEYS in x-api-key, or a Cognito token of the admin group. */
+/** Admin routes: one of ADMIN_API_KEYS in x-api-key, or a Cognito token of the admin group whose user Cognito still holds an admin. */
 @Injectable()
 export class AdminGuard implements CanActivate {
   private readonly keyDigests: Buffer[];
@@ -16,6 +17,7 @@ export class AdminGuard implements CanActivate {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly tokens: TokenVerifier,
+    private readonly standing: AdminStanding,
   ) {
     this.keyDigests = config.admin.apiKeys.map(digest);
   }
@@ -34,6 +36,8 @@ export class AdminGuard implements CanActivate {
     if (!user.groups.includes(this.config.admin.group)) {
       throw new DomainError('FORBIDDEN', `This route needs membership of the ${this.config.admin.group} group`);
     }
+    // The token's groups are as old as the token: Cognito is asked whether they still hold.
+    await this.standing.assertAdmin(user);
     request.caller = { kind: 'user', user };
     return true;
   }

@@ -1,11 +1,13 @@
 import { DomainError } from '../common/errors/domain-error.js';
 import { missingAwsSettings, type AppConfig } from '../config/app-config.js';
+import { withinDeadline } from './aws-deadline.js';
 import { translateAwsError, type AwsCallContext } from './aws-errors.js';
 import type { QuotaLimiter } from './quota-limiter.js';
 
 /**
  * The path every adapter call takes: refuse early when AWS settings are missing (naming them),
- * wait for a rate-limit slot, then translate whatever AWS throws into a DomainError.
+ * wait for a rate-limit slot, then translate whatever AWS throws into a DomainError. Waiting and
+ * calling both count against the request's AWS deadline.
  */
 export async function callAws<T>(
   config: AppConfig,
@@ -18,14 +20,17 @@ export async function callAws<T>(
   if (missing.length > 0) {
     throw new DomainError('AWS_NOT_CONFIGURED', `AWS is not configured: set ${missing.join(', ')}`, { missing });
   }
-  // Translated inside the limiter's slot, so the limiter counts each call's outcome by its error code.
-  return limiter.run(context.api, async () => {
-    try {
-      return await call();
-    } catch (error) {
-      throw translateAwsError(error, context);
-    }
-  });
+  // Translated inside the limiter's slot, so the limiter counts each call's outcome by its error code;
+  // the rate-limit wait and the call both count against the request's AWS deadline.
+  return withinDeadline(context.api, () =>
+    limiter.run(context.api, async () => {
+      try {
+        return await call();
+      } catch (error) {
+        throw translateAwsError(error, context);
+      }
+    }),
+  );
 }
 
 /** For the calls that create the pools (npm run bootstrap): the pool ids do not exist yet, only the region is needed. */

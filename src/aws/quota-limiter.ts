@@ -34,6 +34,7 @@ export const COGNITO_CATEGORIES: Readonly<Record<string, string>> = Object.freez
   AdminRespondToAuthChallenge: 'UserAccountRecovery',
   AdminCreateUser: 'UserCreation',
   AdminGetUser: 'UserRead',
+  AdminListGroupsForUser: 'UserResourceRead',
   ListUsers: 'UserList',
   AdminDisableUser: 'UserUpdate',
   AdminEnableUser: 'UserUpdate',
@@ -62,8 +63,8 @@ export function quotaKey(api: string): string {
  *   other list and read APIs: 10). CreateKeysAndCertificate is not in the table; it gets the CSR
  *   variant's rate.
  * - Cognito user pools: the per-category table above (UserAuthentication 120, UserCreation 50,
- *   UserAccountRecovery 30, UserRead 120, UserList 30, UserUpdate 25, UserPoolRead, UserPoolUpdate,
- *   UserPoolClientRead and UserPoolClientUpdate 15).
+ *   UserAccountRecovery 30, UserRead 120, UserResourceRead 50, UserList 30, UserUpdate 25, UserPoolRead,
+ *   UserPoolUpdate, UserPoolClientRead and UserPoolClientUpdate 15).
  * - Cognito identity pools, per operation: GetId 25, GetCredentialsForIdentity 200, DeleteIdentities 10.
  * All are adjustable per account; set AWS_QUOTAS to what Service Quotas shows for yours.
  */
@@ -96,6 +97,7 @@ export const DEFAULT_QUOTAS: Readonly<Record<string, number>> = Object.freeze({
   UserCreation: 50,
   UserAccountRecovery: 30,
   UserRead: 120,
+  UserResourceRead: 50,
   UserList: 30,
   UserUpdate: 25,
   UserPoolRead: 15,

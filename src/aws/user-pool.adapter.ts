@@ -6,6 +6,7 @@ import {
   AdminEnableUserCommand,
   AdminGetUserCommand,
   AdminInitiateAuthCommand,
+  AdminListGroupsForUserCommand,
   AdminRespondToAuthChallengeCommand,
   AdminUserGlobalSignOutCommand,
   CognitoIdentityProviderClient,
@@ -27,9 +28,9 @@ import { callAws, missingRegion, onlyMatch, required } from './aws-call.js';
 import { QuotaLimiter } from './quota-limiter.js';
 import { cognitoSecretHash } from './secret-hash.js';
 import type { Page } from './iot.port.js';
-import { USER_ID_ATTRIBUTE, UserPoolPort, type AuthOutcome, type CreatedPoolUser, type PoolUser, type UserPoolRef } from './user-pool.port.js';
+import { USER_ID_ATTRIBUTE, UserPoolPort, type AuthOutcome, type CreatedPoolUser, type PoolUser, type PoolUserStanding, type UserPoolRef } from './user-pool.port.js';
 
-/** The largest page ListUserPools, ListUserPoolClients and ListUsers allow. */
+/** The largest page ListUserPools, ListUserPoolClients, ListUsers and AdminListGroupsForUser allow. */
 const MAX_PAGE = 60;
 
 /** USER_ID_ATTRIBUTE as CreateUserPool declares it (Name without the custom: prefix): a row id, a UUID, set once. */
@@ -102,6 +103,27 @@ export class UserPoolAdapter extends UserPoolPort implements OnModuleDestroy {
       c.send(new ListUsersCommand({ UserPoolId: this.config.cognito.userPoolId, Limit: MAX_PAGE, PaginationToken: nextToken })),
     );
     return { items: (out.Users ?? []).map((user) => poolUser(user, api)), nextToken: out.PaginationToken };
+  }
+
+  async standingOf(username: string): Promise<PoolUserStanding | undefined> {
+    let user;
+    try {
+      user = await this.call('AdminGetUser', (c) => c.send(new AdminGetUserCommand(this.userKey(username))));
+    } catch (error) {
+      if (isDomainError(error, 'NOT_FOUND')) return undefined;
+      throw error;
+    }
+    const groups: string[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.call('AdminListGroupsForUser', (c) =>
+        c.send(new AdminListGroupsForUserCommand({ ...this.userKey(username), Limit: MAX_PAGE, NextToken: token })),
+      );
+      for (const group of out.Groups ?? []) if (group.GroupName) groups.push(group.GroupName);
+      token = out.NextToken;
+    } while (token);
+    const sub = user.UserAttributes?.find((attribute) => attribute.Name === 'sub')?.Value;
+    return { sub: required(sub, 'UserAttributes.sub', 'AdminGetUser'), enabled: user.Enabled ?? false, groups };
   }
 
   async disableUser(username: string): Promise<void> {

@@ -45,6 +45,13 @@ export interface CreatedPoolUser {
   status: string;
 }
 
+/** What Cognito says of a user now, whatever its tokens claimed when they were issued. */
+export interface PoolUserStanding {
+  sub: string;
+  enabled: boolean;
+  groups: string[];
+}
+
 /**
  * The Cognito user pool, as the service uses it. Errors arrive as DomainError:
  * UsernameExistsException → CONFLICT, UserNotFoundException → NOT_FOUND,
@@ -63,6 +70,8 @@ export abstract class UserPoolPort {
   }): Promise<CreatedPoolUser>;
   /** AdminGetUser: whether the pool has a user of this name (UserNotFoundException → false). */
   abstract userExists(username: string): Promise<boolean>;
+  /** AdminGetUser and AdminListGroupsForUser (every page); undefined when the pool has no such user. */
+  abstract standingOf(username: string): Promise<PoolUserStanding | undefined>;
   /** AdminGetUser: the user, or undefined (UserNotFoundException). */
   abstract findUser(username: string): Promise<PoolUser | undefined>;
   /** ListUsers, one page (at most 60 users; PaginationToken). */

@@ -1,5 +1,6 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { DomainError } from '../common/errors/domain-error.js';
+import { publicKeyFingerprint } from './pem.js';
 import { TAG, bytesOf, childrenOf, contentOf, readNode, readObjectId, type DerNode } from './der.js';
 
 /** Signature algorithms a device may sign its request with, by OID: the hash, and the key type that signs. */
@@ -23,6 +24,8 @@ export interface CsrKey {
   keyType: 'ec' | 'rsa';
   /** RSA modulus bits or EC curve, e.g. 2048 or 'P-256'. */
   size: number | string;
+  /** SHA-256 of the key's SubjectPublicKeyInfo (see publicKeyFingerprint). */
+  fingerprint: string;
 }
 
 /**
@@ -45,7 +48,7 @@ export function validateCsr(pem: string): CsrKey {
   if (!verify(algorithm.hash, bytesOf(der, parts.info), key, bits.subarray(1))) {
     throw invalid('its signature does not verify: the request was altered or not signed by its key');
   }
-  return summary;
+  return { ...summary, fingerprint: publicKeyFingerprint(key) };
 }
 
 /** The request's public key, to find the certificate AWS issued for it (certifiesKey in pem.ts). */
@@ -89,7 +92,7 @@ function publicKey(spki: Buffer): KeyObject {
   }
 }
 
-function checkKey(key: KeyObject): CsrKey {
+function checkKey(key: KeyObject): Omit<CsrKey, 'fingerprint'> {
   const details = key.asymmetricKeyDetails ?? {};
   if (key.asymmetricKeyType === 'rsa') {
     const bits = details.modulusLength ?? 0;

@@ -18,6 +18,8 @@ export interface AwsConfig {
   requestTimeoutMs: number;
   /** Attempts per call, throttling retries included (AwsRetryStrategy). */
   maxAttempts: number;
+  /** Upper bound for all AWS calls of one request together, attempts and rate-limit waits included. */
+  operationTimeoutMs: number;
   /** Replicas sharing the account's quotas: each replica takes quota / replicas. */
   replicas: number;
   /** Per-API overrides of the client-side rate limits, calls per second. */
@@ -54,6 +56,8 @@ export interface AppConfig {
   admin: {
     apiKeys: string[];
     group: string;
+    /** How long Cognito's word on an admin token's user (enabled, in the group) is trusted before it is asked again. */
+    recheckSeconds: number;
   };
   aws: AwsConfig;
   cognito: CognitoConfig;
@@ -67,7 +71,18 @@ export interface AppConfig {
   credentialCache: { enabled: boolean; maxEntries: number };
   /** Bearer token GET /metrics requires; unset = open (scrape from a private network only). */
   metricsToken?: string;
-  signIn: { maxFailuresPerUser: number; maxFailuresPerAddress: number; windowSeconds: number };
+  signIn: {
+    windowSeconds: number;
+    /** Failures of one username from one address before each further attempt waits (1 s, 2 s, 4 s, ...). */
+    freeFailuresPerPair: number;
+    delayBaseSeconds: number;
+    delayMaxSeconds: number;
+    /** Ceilings for pairs that never signed in successfully: a known (username, address) pair is exempt. */
+    maxFailuresPerUser: number;
+    maxFailuresPerAddress: number;
+    /** How long a successful (username, address) pair is remembered. */
+    knownPairDays: number;
+  };
   devices: {
     /** Devices one user may own, whoever registers them (admin or claim). */
     maxPerUser: number;
@@ -176,6 +191,7 @@ export function loadConfig(env: Env): AppConfig {
         key.length >= 24 ? undefined : 'entries must be at least 24 characters (generate with: openssl rand -hex 24)',
       ),
       group: read.string('ADMIN_GROUP', { pattern: /^[\w.@+=,-]{1,128}$/, rule: 'must be a Cognito group name' }) ?? 'admins',
+      recheckSeconds: read.int('ADMIN_RECHECK_SECONDS', 60, 0, 3600),
     },
     aws: {
       mode,
@@ -185,6 +201,7 @@ export function loadConfig(env: Env): AppConfig {
       accountId: read.string('AWS_ACCOUNT_ID', { pattern: /^\d{12}$/, rule: 'must be 12 digits' }),
       requestTimeoutMs: read.int('AWS_TIMEOUT_MS', 5000, 100, 60000),
       maxAttempts: read.int('AWS_MAX_ATTEMPTS', 4, 1, 10),
+      operationTimeoutMs: read.int('AWS_OPERATION_TIMEOUT_MS', 30000, 100, 600000),
       replicas: read.int('REPLICAS', 1, 1, 1000),
       quotaOverrides: read.numberMap('AWS_QUOTAS', 0.1, 100000),
       queueLimit: read.int('AWS_QUEUE_LIMIT', 1000, 0, 100000),
@@ -217,9 +234,13 @@ export function loadConfig(env: Env): AppConfig {
     },
     metricsToken: read.string('METRICS_TOKEN', { pattern: /^[\x21-\x7e]{24,256}$/, rule: 'must be 24-256 printable characters without spaces' }),
     signIn: {
-      maxFailuresPerUser: read.int('SIGNIN_MAX_FAILURES_PER_USER', 5, 1, 1000),
-      maxFailuresPerAddress: read.int('SIGNIN_MAX_FAILURES_PER_ADDRESS', 20, 1, 100000),
       windowSeconds: read.int('SIGNIN_WINDOW_SECONDS', 900, 10, 86400),
+      freeFailuresPerPair: read.int('SIGNIN_FREE_FAILURES_PER_PAIR', 3, 1, 100),
+      delayBaseSeconds: read.int('SIGNIN_DELAY_BASE_SECONDS', 1, 1, 3600),
+      delayMaxSeconds: read.int('SIGNIN_DELAY_MAX_SECONDS', 300, 1, 86400),
+      maxFailuresPerUser: read.int('SIGNIN_MAX_FAILURES_PER_USER', 100, 1, 100000),
+      maxFailuresPerAddress: read.int('SIGNIN_MAX_FAILURES_PER_ADDRESS', 20, 1, 100000),
+      knownPairDays: read.int('SIGNIN_KNOWN_PAIR_DAYS', 30, 1, 3650),
     },
     devices: {
       maxPerUser: read.int('MAX_DEVICES_PER_USER', 50, 1, 100000),

@@ -36,7 +36,7 @@ export class DeviceCertificatesService {
   ) {}
 
   async issue(thingName: string, csr: string | undefined): Promise<IssuedCertificateDto> {
-    if (csr !== undefined) validateCsr(csr);
+    if (csr !== undefined) await this.devices.assertPublicKeyUnused(validateCsr(csr).fingerprint);
     const device = await this.devices.getByThingName(thingName);
     const { certificate, privateKey } = await this.runner.run(this.operations.rotation, deviceSubject(thingName), {
       deviceId: device.id,

@@ -23,6 +23,7 @@ export interface NewCertificate {
   certificateArn: string;
   certificatePem: string;
   notAfter: Date;
+  publicKeySha256: string;
 }
 
 export interface NewDevice {
@@ -126,6 +127,7 @@ export class DevicesRepository {
       return toRecord(row);
     } catch (error) {
       if (error instanceof DomainError) throw error;
+      if (isUniqueViolation(error, 'public_key_sha256')) throw publicKeyInUse();
       if (isUniqueViolation(error)) throw DomainError.conflict(`Device ${input.name} already exists`, { name: input.name, thingName: input.thingName });
       if (isForeignKeyViolation(error)) throw DomainError.notFound('User', { userId: input.userId });
       throw error;
@@ -136,9 +138,15 @@ export class DevicesRepository {
     try {
       return await this.prisma.certificate.create({ data: { ...certificate, deviceId } });
     } catch (error) {
+      if (isUniqueViolation(error, 'public_key_sha256')) throw publicKeyInUse();
       if (isForeignKeyViolation(error)) throw DomainError.notFound('Device', { deviceId });
       throw error;
     }
+  }
+
+  /** Refuses a public key some certificate of the service already has (CONFLICT, reason PUBLIC_KEY_IN_USE). */
+  async assertPublicKeyUnused(publicKeySha256: string): Promise<void> {
+    if (await this.prisma.certificate.findUnique({ where: { publicKeySha256 }, select: { id: true } })) throw publicKeyInUse();
   }
 
   findCertificate(deviceId: string, certificateId: string): Promise<CertificateRecord | null> {
@@ -171,4 +179,8 @@ export class DevicesRepository {
 function toRecord(row: DeviceRow): DeviceRecord {
   const { user, ...device } = row;
   return { ...device, owner: user.username };
+}
+
+function publicKeyInUse(): DomainError {
+  return DomainError.conflict('This public key is already registered for a device: each device needs its own key pair', { reason: 'PUBLIC_KEY_IN_USE' });
 }

@@ -31,7 +31,7 @@ export class DevicesService extends UserDeviceCleanup {
 
   async register(username: string, input: CreateDeviceDto): Promise<RegisteredDeviceDto> {
     // Checks that need no AWS call come first: a bad request or an unknown owner costs AWS nothing.
-    if (input.csr !== undefined) validateCsr(input.csr);
+    if (input.csr !== undefined) await this.devices.assertPublicKeyUnused(validateCsr(input.csr).fingerprint);
     return this.registerFor(await this.ownerOf(username), input);
   }
 
@@ -62,10 +62,13 @@ export class DevicesService extends UserDeviceCleanup {
     return this.page(await this.ownerOf(username), query);
   }
 
-  /** The signed-in user's devices; a user the service has no row for has none. */
-  async listMine(username: string, query: PageQueryDto): Promise<DevicePageDto> {
-    const owner = await this.devices.findOwner(username);
-    return owner ? this.page(owner, query) : { items: [], nextCursor: null };
+  /**
+   * The signed-in user's devices; a user the service has no row for has none. The row must be this
+   * very Cognito user's (`sub`): a username deleted and created again in Cognito is another person.
+   */
+  async listMine(caller: { username: string; sub: string }, query: PageQueryDto): Promise<DevicePageDto> {
+    const owner = await this.devices.findOwner(caller.username);
+    return owner && owner.cognitoSub === caller.sub ? this.page(owner, query) : { items: [], nextCursor: null };
   }
 
   async delete(thingName: string): Promise<void> {

@@ -19,6 +19,6 @@ export class MyDevicesController {
   })
   @ApiOkResponse({ type: DevicePageDto })
   list(@CurrentUser() user: VerifiedUser, @Query() query: PageQueryDto): Promise<DevicePageDto> {
-    return this.devices.listMine(user.username, query);
+    return this.devices.listMine(user, query);
   }
 }

@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, HttpStatus, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/decorators.js';
+import { WithoutAwsDeadline } from '../aws/aws-deadline.js';
 import { DriftService } from './drift.service.js';
 import { DriftRepairDto, DriftRepairQueryDto, DriftReportDto } from './dto/drift.dto.js';
 
@@ -30,6 +31,7 @@ const REPAIR_DESCRIPTION = [
 
 @ApiTags('drift')
 @AdminOnly()
+@WithoutAwsDeadline()
 @Controller('admin/drift')
 export class DriftController {
   constructor(private readonly drift: DriftService) {}

@@ -42,7 +42,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   private async handle(request: AuthenticatedRequest, reply: FastifyReply, key: string, status: number, next: CallHandler): Promise<unknown> {
     this.pruneNowAndThen();
-    const scope = `${callerOf(request)} ${request.method} ${request.url.split('?')[0]}`;
+    const scope = `${callerOf(request)} ${request.method} ${routeOf(request)}`;
     const requestHash = createHash('sha256').update(canonical(request.body ?? null)).digest('hex');
     const existing = await this.keys.claim(scope, key, requestHash, TTL_MS);
     if (existing) {
@@ -78,6 +78,15 @@ function callerOf(request: AuthenticatedRequest): string {
   if (caller?.kind === 'user') return `user:${caller.user.sub}`;
   const apiKey = request.headers['x-api-key'];
   return `key:${createHash('sha256').update(String(apiKey ?? '')).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * The route template with its decoded parameters, not the raw URL: `/v1/users/%72ace-u/devices`
+ * and `/v1/users/race-u/devices` are the same request, so they must share one scope.
+ */
+function routeOf(request: AuthenticatedRequest): string {
+  const params = (request.params ?? {}) as Record<string, unknown>;
+  return `${request.routeOptions.url ?? request.url.split('?')[0]} ${canonical(params)}`;
 }
 
 /** Same JSON regardless of key order, so a client re-serialising its body still matches. */

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { withinDeadline } from '../aws/aws-deadline.js';
 import { translateAwsError, type AwsService } from '../aws/aws-errors.js';
 import { DEFAULT_QUOTAS, FALLBACK_QUOTA, quotaKey, type QuotaLimiter } from '../aws/quota-limiter.js';
 import type { DomainError } from '../common/errors/domain-error.js';
@@ -186,9 +187,10 @@ export class LocalRuntime {
     this.calls.length = 0;
   }
 
+  /** As callAws does for the adapters: the rate-limit wait and the call both count against the request's AWS deadline. */
   invoke<T>(service: AwsService, api: string, input: unknown, action: () => T | Promise<T>): Promise<T> {
     const run = () => this.execute(service, api, input, () => this.timed(action));
-    return this.limiter ? this.limiter.run(api, run) : run();
+    return withinDeadline(api, () => (this.limiter ? this.limiter.run(api, run) : run()));
   }
 
   /** The action's synchronous part (signing tokens, issuing certificates: the costly work) on the CPU clock. */

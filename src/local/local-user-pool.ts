@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { onlyMatch } from '../aws/aws-call.js';
 import type { Page } from '../aws/iot.port.js';
-import { USER_ID_ATTRIBUTE, UserPoolPort, type AuthOutcome, type CognitoTokens, type CreatedPoolUser, type PoolUser as DescribedUser, type UserPoolRef } from '../aws/user-pool.port.js';
+import { USER_ID_ATTRIBUTE, UserPoolPort, type AuthOutcome, type CognitoTokens, type CreatedPoolUser, type PoolUser as DescribedUser, type PoolUserStanding, type UserPoolRef } from '../aws/user-pool.port.js';
 import type { DomainError } from '../common/errors/domain-error.js';
 import { LocalRuntime, awsError } from './local-runtime.js';
 import { DEFAULT_SCRYPT_COST, hashPassword, hashPasswordSync, verifyPassword } from './password-hash.js';
@@ -140,11 +140,11 @@ export class LocalUserPool extends UserPoolPort {
   }
 
   /** A CONFIRMED user that can sign in straight away. */
-  seedUser(input: { username: string; password: string; email?: string; groups?: string[] }): PoolUser {
+  seedUser(input: { username: string; password: string; email?: string; groups?: string[]; sub?: string }): PoolUser {
     this.runtime.secrets.add(input.password);
     const user: PoolUser = {
       username: input.username,
-      sub: randomUUID(),
+      sub: input.sub ?? randomUUID(),
       email: input.email,
       status: 'CONFIRMED',
       enabled: true,
@@ -262,6 +262,14 @@ export class LocalUserPool extends UserPoolPort {
 
   userExists(username: string): Promise<boolean> {
     return this.call('AdminGetUser', { UserPoolId: this.userPoolId, Username: username }, () => this.users.has(username));
+  }
+
+  /** AdminGetUser, then AdminListGroupsForUser (one page: a local user has few groups). */
+  async standingOf(username: string): Promise<PoolUserStanding | undefined> {
+    const user = await this.call('AdminGetUser', { UserPoolId: this.userPoolId, Username: username }, () => this.users.get(username));
+    if (!user) return undefined;
+    const groups = await this.call('AdminListGroupsForUser', { UserPoolId: this.userPoolId, Username: username, Limit: 60 }, () => [...user.groups]);
+    return { sub: user.sub, enabled: user.enabled, groups };
   }
 
   findUser(username: string): Promise<DescribedUser | undefined> {

@@ -9,7 +9,7 @@ const AWS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
 export const UNMATCHED_ROUTE = 'unmatched';
 
 export type OperationOutcome = 'started' | 'succeeded' | 'undone' | 'failed' | 'recovered';
-export type RateLimitScope = 'user' | 'address';
+export type RateLimitScope = 'user' | 'address' | 'pair';
 
 export interface PoolStats {
   total: number;
@@ -89,7 +89,7 @@ export class Metrics {
   });
   private readonly signInRefusals = new Counter({
     name: 'signin_rate_limited_total',
-    help: 'Sign-ins refused with 429 before Cognito was asked, by the limit that was used up (user or address)',
+    help: 'Sign-ins refused with 429 before Cognito was asked, by the limit that held them back (pair, user or address)',
     labelNames: ['scope'] as const,
     registers: [this.registry],
   });

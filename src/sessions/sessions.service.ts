@@ -26,17 +26,14 @@ export class SessionsService {
   ) {}
 
   async signIn(dto: SignInDto, address: string): Promise<SessionDto | NewPasswordChallengeDto> {
-    const attempt = await this.limiter.check(dto.username, address);
     let outcome: AuthOutcome;
     try {
-      outcome = await this.userPool.signIn(dto.username, dto.password);
+      outcome = await this.limiter.guard(dto.username, address, () => this.userPool.signIn(dto.username, dto.password));
     } catch (error) {
-      if (!isDomainError(error, 'INVALID_CREDENTIALS')) throw error;
-      await this.limiter.recordFailure(attempt);
       // One answer, without AWS's details, whether the user is unknown or the password wrong.
-      throw new DomainError('INVALID_CREDENTIALS', 'Incorrect username or password');
+      if (isDomainError(error, 'INVALID_CREDENTIALS')) throw new DomainError('INVALID_CREDENTIALS', 'Incorrect username or password');
+      throw error;
     }
-    await this.limiter.recordSuccess(attempt);
     return this.complete(outcome);
   }
 

@@ -1,30 +1,29 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError } from '../common/errors/domain-error.js';
+import { DomainError, isDomainError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { Metrics } from '../metrics/metrics.js';
-import { SignInFailuresRepository } from './sign-in-failures.repository.js';
-
-/** One password sign-in, as the limiter counts it. */
-export interface SignInAttempt {
-  userSubject: string;
-  addressSubject: string;
-  /** Whether the username had failures in the window: only then does a success clear them. */
-  userHadFailures: boolean;
-}
+import { KeyedSerializer } from './keyed-serializer.js';
+import { SignInFailuresRepository, type AttemptSubjects, type Reservation } from './sign-in-failures.repository.js';
+import { pairCountLimit, signInWait, signInWaits, type SignInLimitScope } from './sign-in-policy.js';
 
 /** Pruning is housekeeping: once a minute per replica is plenty. */
 const PRUNE_EVERY_MS = 60_000;
 
 /**
- * Limits failed password sign-ins per username and per client address over a sliding window,
- * counted in Postgres so the limits hold across replicas. The check runs before Cognito is asked,
- * so a limited caller costs one indexed query and no AWS call. Concurrent attempts that pass the
- * check together are all counted afterwards: a burst can overshoot a limit by its own size, once.
+ * Throttles password sign-ins per (username, address) pair with growing delays, with ceilings per
+ * address and per username that spare pairs which signed in before (see sign-in-policy.ts).
+ * Every attempt is reserved in Postgres before Cognito is asked, so the limits hold across
+ * replicas and under any burst; a reservation counts as a failure until the answer releases it.
  */
 @Injectable()
 export class SignInLimiter {
   private lastPrune = 0;
+  /** Whole attempts, per pair. */
+  private readonly pairs = new KeyedSerializer();
+  /** Reservations, per username: queued here rather than on pooled connections. */
+  private readonly counts = new KeyedSerializer();
 
   constructor(
     private readonly failures: SignInFailuresRepository,
@@ -32,41 +31,67 @@ export class SignInLimiter {
     private readonly metrics: Metrics,
   ) {}
 
-  /** Throws RATE_LIMITED (with Retry-After) when the username or the address has used up its failures. */
-  async check(username: string, address: string): Promise<SignInAttempt> {
-    const { maxFailuresPerUser, maxFailuresPerAddress, windowSeconds } = this.config.signIn;
-    // Lowercased: a case-insensitive pool signs "Alice" in as "alice", so both must share one count.
-    const userSubject = `user:${username.toLowerCase()}`;
-    const addressSubject = `address:${address}`;
-    const counts = await this.failures.recent(
-      [
-        { subject: userSubject, limit: maxFailuresPerUser },
-        { subject: addressSubject, limit: maxFailuresPerAddress },
-      ],
-      windowSeconds,
+  /**
+   * Runs one password check under the limits: reserves the attempt (or throws RATE_LIMITED with
+   * Retry-After), asks Cognito, then records what Cognito said. Attempts of one (username, address)
+   * pair run one after another in this process, so an app signing in on several connections at
+   * once waits behind its own first attempt instead of being counted as a burst of failures.
+   */
+  async guard<T>(username: string, address: string, check: () => Promise<T>): Promise<T> {
+    const subjects = subjectsOf(username, address);
+    return this.pairs.run([subjects.pair], async () => {
+      const reservation = await this.reserve(subjects);
+      let outcome: T;
+      try {
+        outcome = await check();
+      } catch (error) {
+        if (isDomainError(error, 'INVALID_CREDENTIALS')) await this.afterFailure(subjects);
+        else await this.failures.release(reservation).catch(() => undefined);
+        throw error;
+      }
+      await this.failures.recordSuccess(reservation, subjects, this.config.signIn.knownPairDays);
+      return outcome;
+    });
+  }
+
+  private async reserve(subjects: AttemptSubjects): Promise<Reservation> {
+    const limits = this.config.signIn;
+    let heldBy: SignInLimitScope[] = [];
+    const outcome = await this.counts.run([subjects.user], () =>
+      this.failures.reserve(
+        subjects,
+        { user: limits.maxFailuresPerUser, address: limits.maxFailuresPerAddress, pair: pairCountLimit(limits) },
+        limits.windowSeconds,
+        (state) => {
+          heldBy = signInWaits(state, limits).map((wait) => wait.scope);
+          return signInWait(state, limits);
+        },
+      ),
     );
-    const limitOf = (subject: string) => (subject === userSubject ? maxFailuresPerUser : maxFailuresPerAddress);
-    const exhausted = counts.filter((count) => count.failures >= limitOf(count.subject));
-    if (exhausted.length > 0) {
-      const retryAfter = Math.max(...exhausted.map((count) => count.retryAfterSeconds));
-      this.metrics.signInRateLimited(exhausted.map((count) => (count.subject === userSubject ? 'user' : 'address')));
-      throw new DomainError('RATE_LIMITED', 'Too many failed sign-ins; retry later', undefined, retryAfter);
+    if ('waitSeconds' in outcome) {
+      this.metrics.signInRateLimited(heldBy);
+      throw new DomainError('RATE_LIMITED', 'Too many failed sign-ins; retry later', undefined, outcome.waitSeconds);
     }
-    const userHadFailures = counts.some((count) => count.subject === userSubject && count.failures > 0);
-    return { userSubject, addressSubject, userHadFailures };
+    return outcome.reservation;
   }
 
-  async recordFailure(attempt: SignInAttempt): Promise<void> {
+  /** A wrong password: the reservation stays, as the failure, and the address counts it. Now and then, forget what no window counts. */
+  private async afterFailure(subjects: AttemptSubjects): Promise<void> {
     this.metrics.signInFailed();
-    await this.failures.record([attempt.userSubject, attempt.addressSubject]);
-    if (Date.now() - this.lastPrune >= PRUNE_EVERY_MS) {
-      this.lastPrune = Date.now();
-      await this.failures.pruneOlderThan(this.config.signIn.windowSeconds);
-    }
+    await this.failures.recordFailure(subjects);
+    if (Date.now() - this.lastPrune < PRUNE_EVERY_MS) return;
+    this.lastPrune = Date.now();
+    await this.failures.prune(this.config.signIn.windowSeconds);
   }
+}
 
-  /** The right password ends a run of typos for the username; the address keeps its count. */
-  async recordSuccess(attempt: SignInAttempt): Promise<void> {
-    if (attempt.userHadFailures) await this.failures.clear(attempt.userSubject);
-  }
+/**
+ * Lowercased: a case-insensitive pool signs "Alice" in as "alice", so both must share one count.
+ * The pair is stored only as a hash: the table of known pairs says who signs in from where to
+ * nobody who reads it, unless they already know both.
+ */
+export function subjectsOf(username: string, address: string): AttemptSubjects {
+  const name = username.toLowerCase();
+  const pairHash = createHash('sha256').update(`${name}\n${address}`).digest('hex');
+  return { user: `user:${name}`, address: `address:${address}`, pair: `pair:${pairHash}`, pairHash };
 }

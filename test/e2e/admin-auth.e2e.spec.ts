@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TestTokenIssuer } from '../support/token-issuer.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app.js';
+
+const ROOT_SUB = 'a1b2c3d4-0000-4000-8000-00000000beef';
 
 interface Operation {
   method: string;
@@ -35,6 +37,7 @@ describe('every admin route refuses what is not an admin', () => {
     t = await startTestApp();
     tokens = t.aws.tokens as TestTokenIssuer;
     operations = await adminOperations(t);
+    t.aws.userPool.seedUser({ username: 'root', password: 'Root-Password-1', groups: ['admins'], sub: ROOT_SUB });
   });
   afterAll(async () => t?.close());
 
@@ -53,7 +56,7 @@ describe('every admin route refuses what is not an admin', () => {
     );
   });
 
-  const admin = () => ({ sub: randomUUID(), username: 'root', groups: ['admins'] });
+  const admin = () => ({ sub: ROOT_SUB, username: 'root', groups: ['admins'] });
   const cases: Array<[string, number, () => Record<string, string>]> = [
     ['no credentials', 401, () => ({})],
     ['a wrong API key', 401, () => ({ 'x-api-key': 'wrong-key-0123456789abcdefghij' })],
@@ -76,5 +79,68 @@ describe('every admin route refuses what is not an admin', () => {
     const answers = await Promise.all(operations.map(async (operation) => [operation, (await send(t, operation).set(headers())).status] as const));
     const refused = answers.filter(([, answer]) => answer === 401 || answer === 403).map(([operation, answer]) => `${operation.method} ${operation.path}: ${answer}`);
     expect(refused).toEqual([]);
+  });
+});
+
+describe('admin tokens outlive neither the admin group nor the admin', () => {
+  const RECHECK_SECONDS = 60;
+  let t: TestApp;
+  let tokens: TestTokenIssuer;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { ADMIN_RECHECK_SECONDS: String(RECHECK_SECONDS) } });
+    tokens = t.aws.tokens as TestTokenIssuer;
+  });
+  afterAll(async () => {
+    vi.useRealTimers();
+    await t?.close();
+  });
+
+  const seedAdmin = (username: string) => {
+    const user = t.aws.userPool.seedUser({ username, password: 'Admin-Password-1', groups: ['admins'] });
+    return { id: tokens.idToken({ sub: user.sub, username, groups: ['admins'] }), access: tokens.accessToken({ sub: user.sub, username, groups: ['admins'] }) };
+  };
+  const listUsers = (token: string) => t.http.get('/v1/users').set('authorization', `Bearer ${token}`);
+
+  it.each([
+    ['removed from the admin group', (username: string) => t.aws.userPool.removeFromGroup(username, 'admins'), 'NOT_IN_GROUP'],
+    ['disabled in Cognito', (username: string) => void (t.aws.userPool.user(username)!.enabled = false), 'USER_DISABLED'],
+    ['deleted from Cognito', (username: string) => t.aws.userPool.deleteUser(username), 'USER_GONE'],
+  ])('refuses the tokens of an admin %s once the recheck interval has passed', async (_, change, reason) => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    const username = `admin-${reason.toLowerCase().replace(/_/g, '-')}`;
+    const held = seedAdmin(username);
+    expect((await listUsers(held.id)).status).toBe(200);
+    t.aws.resetCalls();
+
+    await change(username);
+    // Within the interval Cognito is not asked again: the window the README documents.
+    vi.setSystemTime(Date.now() + (RECHECK_SECONDS - 1) * 1000);
+    expect((await listUsers(held.access)).status).toBe(200);
+    expect(t.aws.countCalls('AdminGetUser')).toBe(0);
+
+    vi.setSystemTime(Date.now() + 2000);
+    for (const token of [held.id, held.access]) {
+      const refused = await listUsers(token);
+      expect(refused.status).toBe(403);
+      expect(refused.body).toMatchObject({ code: 'FORBIDDEN', details: { reason } });
+    }
+    expect(t.aws.countCalls('AdminGetUser')).toBe(1);
+    vi.useRealTimers();
+  });
+
+  it('refuses an admin token of a username deleted and created again in the group', async () => {
+    const held = seedAdmin('admin-reborn');
+    await t.aws.userPool.deleteUser('admin-reborn');
+    t.aws.userPool.seedUser({ username: 'admin-reborn', password: 'Admin-Password-2', groups: ['admins'] });
+    expect((await listUsers(held.id)).body.details).toEqual({ reason: 'USER_GONE' });
+  });
+
+  it('answers 503 while Cognito cannot say, and asks again on the next request', async () => {
+    const held = seedAdmin('admin-unsure');
+    t.aws.faults.inject({ api: 'AdminGetUser', error: 'unavailable' });
+    const unsure = await listUsers(held.id);
+    expect(unsure.status).toBe(503);
+    expect(unsure.body.code).toBe('AWS_UNAVAILABLE');
+    expect((await listUsers(held.id)).status).toBe(200);
   });
 });

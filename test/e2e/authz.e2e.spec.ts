@@ -152,6 +152,7 @@ describe('POST /v1/authz/check (dry run)', () => {
     });
 
     it('accepts a member of the admin group', async () => {
+      t.aws.userPool.seedUser({ username: 'root', password: 'Root-Password-1', groups: ['admins'], sub: 'a1b2c3d4-0000-4000-8000-000000000002' });
       const token = (t.aws.tokens as TestTokenIssuer).idToken({ sub: 'a1b2c3d4-0000-4000-8000-000000000002', username: 'root', groups: ['admins'] });
       const response = await t.http.post('/v1/authz/check').set('authorization', `Bearer ${token}`).send(body);
       expect(response.status).toBe(200);

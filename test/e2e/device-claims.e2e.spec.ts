@@ -136,6 +136,22 @@ describe('device claims: self-onboarding through the owner\'s app', () => {
     expect(good.body.thingName).toBe('iotp_bob_clock');
   });
 
+  it('refuses a CSR whose public key another device has, before any AWS call, and leaves the claim unspent', async () => {
+    const hank = await appUser(t, 'hank');
+    const csr = createTestCsr().csrPem;
+    expect((await registerDevice(t, 'hank', { name: 'lamp', csr })).status).toBe(201);
+    const claim = await claimFor(hank, 'fan');
+    const calls = t.aws.calls.length;
+
+    const reused = await redeem(claim, csr);
+    expect(reused.status).toBe(409);
+    expect(reused.body).toMatchObject({ code: 'CONFLICT', details: { reason: 'PUBLIC_KEY_IN_USE' } });
+    expect(t.aws.calls.length).toBe(calls);
+    const fresh = await redeem(claim);
+    expect(fresh.status).toBe(201);
+    expect(fresh.body.thingName).toBe('iotp_hank_fan');
+  });
+
   it('leaves the claim unspent when the registration fails, and undoes what it created', async () => {
     const dave = await appUser(t, 'dave');
     const claim = await claimFor(dave, 'kettle');

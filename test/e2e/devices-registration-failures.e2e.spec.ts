@@ -189,3 +189,39 @@ describe('device registration whose process stops part-way', () => {
     }
   });
 });
+
+describe('device registration while AWS hangs', () => {
+  const OPERATION_TIMEOUT_MS = 1000;
+  /** Far above the request's AWS budget, far below "hangs": without the budget the request would never answer. */
+  const BOUND_MS = 20_000;
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { AWS_OPERATION_TIMEOUT_MS: String(OPERATION_TIMEOUT_MS) } });
+    await insertUser(t, 'alice');
+    await t.app.get(IotEndpoint).get();
+  });
+  afterAll(async () => t?.close());
+
+  it('answers 503 AWS_UNAVAILABLE with Retry-After once the request has used up its AWS budget, and recovery undoes what it began', async () => {
+    let release!: () => void;
+    const hanging = new Promise<void>((resolve) => (release = resolve));
+    const stop = t.aws.onCall('CreateThing', () => hanging);
+    try {
+      const response = await registerDevice(t, 'alice', { name: 'stuck', csr: createTestCsr().csrPem }).timeout(BOUND_MS);
+      expect(response.status).toBe(503);
+      expect(response.body).toMatchObject({ code: 'AWS_UNAVAILABLE', details: { api: 'CreateThing', reason: 'DEADLINE_EXCEEDED' } });
+      expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      stop();
+      release();
+    }
+    // The undo ran out of the same budget; recovery, outside any request, finishes it.
+    await query(t, `UPDATE operations SET lease_expires_at = now() - interval '1 second' WHERE status IN ('RUNNING', 'UNDOING')`);
+    await t.app.get(RecoveryService).recoverAll();
+    const operations = await query<{ status: string }>(t, `SELECT status FROM operations WHERE subject = 'device:iotp_alice_stuck'`);
+    expect(operations.map((row) => row.status)).toEqual(['UNDONE']);
+    expect(await countDevices(t)).toBe(0);
+    expect(t.aws.snapshot().policies).not.toContain('iotp_alice_stuck');
+    expect(t.aws.snapshot().things).toEqual([]);
+  });
+});

@@ -207,6 +207,35 @@ describe('devices over HTTP', () => {
       expect(t.aws.calls).toEqual([]);
     });
 
+    it('refuses a public key already registered, for another user or the same device, with 409 before any AWS call', async () => {
+      const shared = createTestCsr().csrPem;
+      const first = await registerDevice(t, 'carol', { name: 'shared-key', csr: shared });
+      expect(first.status).toBe(201);
+      t.aws.resetCalls();
+
+      const other = await registerDevice(t, 'dave', { name: 'copycat', csr: shared });
+      expect(other.status).toBe(409);
+      expect(other.body).toMatchObject({ code: 'CONFLICT', details: { reason: 'PUBLIC_KEY_IN_USE' } });
+      const rotation = await t.http.post('/v1/devices/iotp_carol_shared-key/certificates').set('x-api-key', ADMIN_KEY).send({ csr: shared });
+      expect(rotation.status).toBe(409);
+      expect(rotation.body.details).toEqual({ reason: 'PUBLIC_KEY_IN_USE' });
+      expect(t.aws.calls).toEqual([]);
+      expect((await t.http.get('/v1/users/dave/devices').set('x-api-key', ADMIN_KEY)).body.items.map((d: { name: string }) => d.name)).not.toContain('copycat');
+      expect((await t.http.delete('/v1/devices/iotp_carol_shared-key').set('x-api-key', ADMIN_KEY)).status).toBe(204);
+    });
+
+    it('lets the unique index decide when two registrations with one key race, and undoes the loser', async () => {
+      const shared = createTestCsr().csrPem;
+      const [a, b] = await Promise.all([registerDevice(t, 'carol', { name: 'race-a', csr: shared }), registerDevice(t, 'dave', { name: 'race-b', csr: shared })]);
+      expect([a.status, b.status].sort()).toEqual([201, 409]);
+      const loser = a.status === 409 ? a : b;
+      expect(loser.body.details).toEqual({ reason: 'PUBLIC_KEY_IN_USE' });
+      const things = t.aws.snapshot().things.map((thing) => thing.thingName);
+      expect(things.filter((name) => /race-[ab]$/.test(name))).toHaveLength(1);
+      const winner = a.status === 201 ? a : b;
+      expect((await t.http.delete(`/v1/devices/${winner.body.thingName}`).set('x-api-key', ADMIN_KEY)).status).toBe(204);
+    });
+
     it('needs admin credentials', async () => {
       const anonymous = await t.http.post('/v1/users/dave/devices').send({ name: 'x' });
       const appUser = await t.http
@@ -253,6 +282,14 @@ describe('devices over HTTP', () => {
         ['alice', 'alice/rsa-1/'],
         ['alice', 'alice/scanner-1/'],
       ]);
+    });
+
+    it('lists nothing for a token of another Cognito user under the same username (deleted and created again)', async () => {
+      const successor = t.aws.tokens.idToken({ sub: 'sub-alice-the-second', username: 'alice' });
+      const response = await t.http.get('/v1/me/devices').set('authorization', `Bearer ${successor}`);
+
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ items: [], nextCursor: null });
     });
 
     it('gives a signed-in user without devices an empty list, and refuses a caller without a token', async () => {

@@ -60,7 +60,7 @@ describe('Idempotency-Key on creating routes', () => {
 
   it('keys are per caller: another admin credential does not see the first one\'s key', async () => {
     await postUser('k-5', { username: 'idem-f' });
-    t.aws.userPool.seedUser({ username: 'console-admin', password: 'Admin-Password-1', groups: ['admins'] });
+    t.aws.userPool.seedUser({ username: 'console-admin', password: 'Admin-Password-1', groups: ['admins'], sub: '00000000-0000-4000-8000-00000000a0a0' });
     const token = t.aws.tokens.idToken({ sub: '00000000-0000-4000-8000-00000000a0a0', username: 'console-admin', groups: ['admins'] });
     const other = await t.http.post('/v1/users').set('authorization', `Bearer ${token}`).set('idempotency-key', 'k-5').send({ username: 'idem-g' });
     expect(other.status).toBe(201);
@@ -93,5 +93,20 @@ describe('Idempotency-Key on creating routes', () => {
     const fresh = await postUser('k-7', { username: 'idem-j' });
     expect(fresh.status).toBe(201);
     expect(fresh.body.username).toBe('idem-j');
+  });
+
+  it('scopes a key by route and decoded parameters: a percent-encoded path is the same request', async () => {
+    expect((await createUser(t, { username: 'race-u' })).status).toBe(201);
+    const register = (path: string) => t.http.post(path).set('x-api-key', ADMIN_KEY).set('idempotency-key', 'k-8').send({ name: 'probe' });
+    const first = await register('/v1/users/race-u/devices');
+    expect(first.status).toBe(201);
+    t.aws.resetCalls();
+    const encoded = await register('/v1/users/%72ace-u/devices');
+    expect(encoded.status).toBe(201);
+    expect(encoded.headers['idempotent-replayed']).toBe('true');
+    expect(encoded.body.thingName).toBe(first.body.thingName);
+    expect(t.aws.calls).toEqual([]);
+    const rows = await query<{ count: string }>(t, `SELECT count(*) FROM devices WHERE name = 'probe'`);
+    expect(rows[0]!.count).toBe('1');
   });
 });

@@ -64,4 +64,52 @@ describe('input at the edges', () => {
     expect(response.status).toBe(400);
     expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
   });
+
+  it('refuses bidirectional control characters in every text field, naming the field', async () => {
+    const rlo = '\u202e';
+    const email = await admin(t).post('/v1/users').send({ username: 'dora', email: `moc.liame${rlo}@example.com`, temporaryPassword: 'Temp-Passw0rd!' });
+    expectError(email);
+    expect(email.body.details).toEqual({ field: 'email' });
+    expect(email.body.message).toContain('bidirectional control characters');
+    for (const mark of ['\u061c', '\u200e', '\u200f', '\u202a', '\u202d', '\u2066', '\u2069']) {
+      const signIn = await t.http.post('/v1/sessions').send({ username: `alice${mark}`, password: 'whatever-1' });
+      expectError(signIn);
+      expect(signIn.body.details).toEqual({ field: 'username' });
+    }
+    const attribute = await admin(t).post('/v1/users/dora/devices').send({ name: 'lamp', attributes: { room: `kit${rlo}chen` } });
+    expectError(attribute);
+    expect(attribute.body.details).toEqual({ field: 'attributes.room' });
+    expectError(await admin(t).get(`/v1/users/dora${encodeURIComponent(rlo)}/devices`));
+    expect((await admin(t).post('/v1/users').send({ username: 'dora', email: 'dora@example.com', temporaryPassword: 'Temp-Passw0rd!' })).status).toBe(201);
+  });
+
+  it('accepts JSON bodies only: a form-encoded or text sign-in is 415 in the error shape, before Cognito hears of it', async () => {
+    t.aws.resetCalls();
+    for (const [type, body] of [
+      ['application/x-www-form-urlencoded', 'username=alice&password=whatever-1'],
+      ['text/plain', '{"username":"alice","password":"whatever-1"}'],
+      ['multipart/form-data; boundary=x', '--x\r\nContent-Disposition: form-data; name="username"\r\n\r\nalice\r\n--x--'],
+    ]) {
+      const response = await t.http.post('/v1/sessions').set('content-type', type).send(body);
+      expect(response.status).toBe(415);
+      expect(response.body).toEqual({ code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the request body as application/json', requestId: response.headers['x-request-id'] });
+    }
+    expect(t.aws.calls).toEqual([]);
+    expect((await t.http.post('/v1/sessions').set('content-type', 'application/json; charset=utf-8').send('{"username":"nobody","password":"whatever-1"}')).status).toBe(401);
+  });
+
+  it('answers oversized headers with 431 in the error shape, with a request id', async () => {
+    const response = await t.http.get('/health/live').set('x-padding', 'a'.repeat(20_000));
+    expect(response.status).toBe(431);
+    expect(response.body).toEqual({ code: 'HEADERS_TOO_LARGE', message: 'The request headers are too large', requestId: expect.any(String) });
+    expect(response.headers['x-request-id']).toBe(response.body.requestId);
+  });
+
+  it('tells a client when to retry after AWS was unavailable', async () => {
+    t.aws.faults.inject({ api: 'AdminInitiateAuth', error: 'unavailable' });
+    const response = await t.http.post('/v1/sessions').send({ username: 'nobody', password: 'whatever-1' });
+    expect(response.status).toBe(503);
+    expect(response.body.code).toBe('AWS_UNAVAILABLE');
+    expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+  });
 });

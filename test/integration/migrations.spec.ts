@@ -36,15 +36,25 @@ describe('migrations', () => {
     ]);
     expect(columns('devices')).toEqual(expect.arrayContaining(['user_id', 'name', 'thing_name', 'thing_arn', 'policy_name', 'status']));
     expect(columns('certificates')).toEqual(
-      expect.arrayContaining(['device_id', 'certificate_id', 'certificate_arn', 'certificate_pem', 'status', 'not_after']),
+      expect.arrayContaining(['device_id', 'certificate_id', 'certificate_arn', 'certificate_pem', 'status', 'not_after', 'public_key_sha256']),
     );
+    expect(columns('device_claims')).toEqual(['id', 'token_hash', 'user_id', 'name', 'expires_at', 'redeemed_at', 'created_at']);
+    expect(columns('device_claim_failures')).toEqual(['id', 'address', 'occurred_at']);
+    expect(columns('sign_in_known_pairs')).toEqual(['pair_hash', 'expires_at']);
     expect(columns('operations')).toEqual(expect.arrayContaining(['kind', 'status', 'steps', 'lease_expires_at']));
 
     const unique = await client.query<{ indexname: string }>(
       `SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexdef LIKE 'CREATE UNIQUE%'`,
     );
     expect(unique.rows.map((row) => row.indexname)).toEqual(
-      expect.arrayContaining(['users_username_key', 'users_identity_id_key', 'devices_thing_name_key', 'devices_user_id_name_key']),
+      expect.arrayContaining([
+        'users_username_key',
+        'users_identity_id_key',
+        'devices_thing_name_key',
+        'devices_user_id_name_key',
+        'device_claims_token_hash_key',
+        'certificates_public_key_sha256_key',
+      ]),
     );
   });
 

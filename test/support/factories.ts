@@ -13,9 +13,11 @@ export async function query<T extends pg.QueryResultRow>(t: TestApp, text: strin
 }
 
 /** A user row as the users feature would leave it, so devices have an owner. */
-export async function insertUser(t: TestApp, username: string): Promise<void> {
-  await query(t, `INSERT INTO users (id, username, policy_name, updated_at) VALUES (gen_random_uuid(), $1, $2, now())`, [
+/** A user row as creation leaves it, for the Cognito user whose `sub` is `sub-<username>` unless given. */
+export async function insertUser(t: TestApp, username: string, sub = `sub-${username}`): Promise<void> {
+  await query(t, `INSERT INTO users (id, username, cognito_sub, policy_name, updated_at) VALUES (gen_random_uuid(), $1, $2, $3, now())`, [
     username,
+    sub,
     `${t.config.resourcePrefix}_${username}`,
   ]);
 }

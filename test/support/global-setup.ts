@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import type { TestProject } from 'vitest/node';
 import { withClient, withDatabase } from './pg.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/persistence/embedded-postgres.js';
@@ -11,12 +13,12 @@ declare module 'vitest' {
   }
 }
 
-const TEMPLATE = 'iotp_test_template';
-
 /**
- * One Postgres for the whole run: DATABASE_URL's server when set, otherwise the embedded one.
- * The migrated template is copied per test file (CREATE DATABASE ... TEMPLATE), which is fast and
- * keeps files isolated while they run in parallel.
+ * One Postgres for the whole run: DATABASE_URL's server when set, otherwise the embedded one, on
+ * EMBEDDED_PG_TEST_PORT or else on a port the system reports free, so two runs on one machine do
+ * not meet. The migrated template is copied per test file (CREATE DATABASE ... TEMPLATE), which
+ * is fast and keeps files isolated while they run in parallel; its name is the run's own, so two
+ * runs against one DATABASE_URL server do not drop each other's template.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let embedded: EmbeddedDatabase | undefined;
@@ -24,17 +26,31 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (!serverUrl) {
     embedded = await startEmbeddedPostgres({
       dir: process.env.EMBEDDED_PG_TEST_DIR ?? '.data/test-postgres',
-      port: Number(process.env.EMBEDDED_PG_TEST_PORT ?? 54330),
+      port: process.env.EMBEDDED_PG_TEST_PORT ? Number(process.env.EMBEDDED_PG_TEST_PORT) : await freePort(),
     });
     serverUrl = embedded.url;
   }
-  await recreate(serverUrl, TEMPLATE);
-  await migrate(withDatabase(serverUrl, TEMPLATE));
+  const template = `iotp_test_template_${randomBytes(5).toString('hex')}`;
+  await recreate(serverUrl, template);
+  await migrate(withDatabase(serverUrl, template));
   project.provide('serverUrl', serverUrl);
-  project.provide('templateDatabase', TEMPLATE);
+  project.provide('templateDatabase', template);
   return async () => {
+    await withClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`)).catch(() => undefined);
     await embedded?.stop();
   };
+}
+
+/** A port nothing listens on right now (the system picks it); Postgres takes it a moment later. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 

@@ -1,4 +1,4 @@
-import { ERROR_STATUS, type ErrorCode } from './error-codes.js';
+import { DEFAULT_RETRY_AFTER_SECONDS, ERROR_STATUS, type ErrorCode } from './error-codes.js';
 
 export type ErrorDetails = Record<string, unknown>;
 
@@ -7,15 +7,18 @@ export type ErrorDetails = Record<string, unknown>;
  * so services and adapters never think in status codes.
  */
 export class DomainError extends Error {
+  /** Seconds a client should wait before retrying (429 and 503); some codes have a default. */
+  readonly retryAfterSeconds?: number;
+
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly details?: ErrorDetails,
-    /** Seconds a client should wait before retrying (429 and 503). */
-    readonly retryAfterSeconds?: number,
+    retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'DomainError';
+    this.retryAfterSeconds = retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS[code];
   }
 
   get status(): number {

@@ -44,6 +44,7 @@ export function toDomainError(error: unknown): DomainError {
     const status = error.getStatus();
     const code = HTTP_CODES[status];
     if (code === 'NOT_FOUND') return new DomainError(code, 'No such route');
+    if (code === 'UNSUPPORTED_MEDIA_TYPE') return new DomainError(code, FASTIFY_ERRORS.FST_ERR_CTP_INVALID_MEDIA_TYPE![1]);
     if (code) return new DomainError(code, error.message);
   }
   if (isDatabaseUnavailable(error)) return databaseUnavailable();

@@ -7,11 +7,13 @@ export const ERROR_STATUS = {
   INVALID_CREDENTIALS: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  REQUEST_TIMEOUT: 408,
   CONFLICT: 409,
   OPERATION_IN_PROGRESS: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   IDEMPOTENCY_KEY_REUSED: 422,
+  HEADERS_TOO_LARGE: 431,
   RATE_LIMITED: 429,
   INTERNAL: 500,
   AWS_THROTTLED: 503,
@@ -22,3 +24,11 @@ export const ERROR_STATUS = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/**
+ * Retry-After for codes whose cause passes by itself when the thrower names no better value.
+ * AWS_UNAVAILABLE: each call already had AWS_MAX_ATTEMPTS attempts; a few seconds lets AWS recover.
+ */
+export const DEFAULT_RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = {
+  AWS_UNAVAILABLE: 5,
+};

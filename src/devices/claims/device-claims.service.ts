@@ -58,8 +58,8 @@ export class DeviceClaimsService {
   async redeem(claim: string, csr: string, address: string): Promise<RegisteredDeviceDto> {
     this.assertEnabled();
     await this.limiter.check(address);
-    // Before the claim is touched: a CSR that does not verify leaves the claim unspent.
-    validateCsr(csr);
+    // Before the claim is touched: a CSR that does not verify, or whose key is in use, leaves the claim unspent.
+    await this.devices.assertPublicKeyUnused(validateCsr(csr).fingerprint);
     const spent = CLAIM_PATTERN.test(claim) ? await this.claims.spend(hashOf(claim), new Date()) : null;
     if (!spent) {
       await this.limiter.recordFailure(address);

@@ -1,6 +1,6 @@
 import type { IssuedCertificate } from '../../aws/iot.port.js';
 import { isDomainError } from '../../common/errors/domain-error.js';
-import { certificateNotAfter } from '../../certificates/pem.js';
+import { certificateKeyFingerprint, certificateNotAfter } from '../../certificates/pem.js';
 import { recorded, type StepDefinition } from '../../operations/operation.types.js';
 import type { NewCertificate } from '../devices.repository.js';
 import { findCertificateForCsr } from './certificate-search.js';
@@ -27,7 +27,7 @@ export interface CertificateEphemeral {
 
 export function newCertificateRow(issued: IssuedCertificate): NewCertificate {
   const { certificateId, certificateArn, certificatePem } = issued;
-  return { certificateId, certificateArn, certificatePem, notAfter: certificateNotAfter(certificatePem) };
+  return { certificateId, certificateArn, certificatePem, notAfter: certificateNotAfter(certificatePem), publicKeySha256: certificateKeyFingerprint(certificatePem) };
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   AdminEnableUserCommand,
   AdminGetUserCommand,
   AdminInitiateAuthCommand,
+  AdminListGroupsForUserCommand,
   AdminRespondToAuthChallengeCommand,
   AdminUserGlobalSignOutCommand,
   CognitoIdentityProviderClient,
@@ -125,6 +126,26 @@ describe('UserPoolAdapter', () => {
     expect(inputOf(AdminGetUserCommand, 1)).toEqual({ UserPoolId: POOL, Username: 'ghost' });
     cognito.on(AdminGetUserCommand).rejects(awsFailure('TooManyRequestsException'));
     await expect(adapter().userExists('alice')).rejects.toMatchObject({ code: 'AWS_THROTTLED' });
+  });
+
+  it("reads a user's standing with AdminGetUser and every page of AdminListGroupsForUser", async () => {
+    cognito.on(AdminGetUserCommand).resolves({ Username: 'root', Enabled: true, UserAttributes: [{ Name: 'sub', Value: 'sub-root' }] });
+    cognito
+      .on(AdminListGroupsForUserCommand)
+      .resolvesOnce({ Groups: [{ GroupName: 'admins' }], NextToken: 'page-2' })
+      .resolvesOnce({ Groups: [{ GroupName: 'operators' }] });
+    await expect(adapter().standingOf('root')).resolves.toEqual({ sub: 'sub-root', enabled: true, groups: ['admins', 'operators'] });
+    expect(inputOf(AdminGetUserCommand)).toEqual({ UserPoolId: POOL, Username: 'root' });
+    expect(inputOf(AdminListGroupsForUserCommand, 0)).toEqual({ UserPoolId: POOL, Username: 'root', Limit: 60, NextToken: undefined });
+    expect(inputOf(AdminListGroupsForUserCommand, 1)).toEqual({ UserPoolId: POOL, Username: 'root', Limit: 60, NextToken: 'page-2' });
+  });
+
+  it('reads a disabled user as not enabled, and an unknown one as no standing at all', async () => {
+    cognito.on(AdminGetUserCommand).resolvesOnce({ Username: 'root', Enabled: false, UserAttributes: [{ Name: 'sub', Value: 'sub-root' }] }).rejectsOnce(awsFailure('UserNotFoundException'));
+    cognito.on(AdminListGroupsForUserCommand).resolves({ Groups: [] });
+    await expect(adapter().standingOf('root')).resolves.toEqual({ sub: 'sub-root', enabled: false, groups: [] });
+    await expect(adapter().standingOf('ghost')).resolves.toBeUndefined();
+    expect(cognito.commandCalls(AdminListGroupsForUserCommand)).toHaveLength(1);
   });
 
   it('marks the user with the row id in custom:iotp_user_id', async () => {

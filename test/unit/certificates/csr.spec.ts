@@ -1,9 +1,9 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { validateCsr } from '../../../src/certificates/csr.js';
-import { certificateNotAfter } from '../../../src/certificates/pem.js';
+import { certificateKeyFingerprint, certificateNotAfter } from '../../../src/certificates/pem.js';
 import { isDomainError } from '../../../src/common/errors/domain-error.js';
-import { AWS_CERT_NOT_AFTER, CertificateAuthority } from '../../../src/local/x509.js';
+import { AWS_CERT_NOT_AFTER, CertificateAuthority, parseCsr } from '../../../src/local/x509.js';
 import { createTestCsr } from '../../support/csr.js';
 import { OID, bitString, distinguishedName, integer, objectId, sequence, tlv, toPem } from '../../../src/local/der-writer.js';
 import { tamperedCsr } from '../../support/factories.js';
@@ -31,7 +31,14 @@ describe('validateCsr', () => {
     ['RSA 2048', createTestCsr({ keyType: 'rsa' }), { keyType: 'rsa', size: 2048 }],
     ['RSA 3072', createTestCsr({ keyType: 'rsa', modulusLength: 3072 }), { keyType: 'rsa', size: 3072 }],
   ])('accepts %s', (_, { csrPem }, key) => {
-    expect(validateCsr(csrPem)).toEqual(key);
+    expect(validateCsr(csrPem)).toEqual({ ...key, fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+
+  it("fingerprints the key as its certificate's key, and tells two keys apart", () => {
+    const csr = createTestCsr();
+    const issued = CertificateAuthority.create().issue(parseCsr(csr.csrPem).subject, parseCsr(csr.csrPem).spki, new Date());
+    expect(validateCsr(csr.csrPem).fingerprint).toBe(certificateKeyFingerprint(issued.certificatePem));
+    expect(validateCsr(createTestCsr().csrPem).fingerprint).not.toBe(validateCsr(csr.csrPem).fingerprint);
   });
 
   it('accepts the legacy NEW CERTIFICATE REQUEST label and CRLF line ends', () => {
