@@ -87,7 +87,11 @@ export function scaleCommands(context: ScaleSeedContext): Handlers {
         fakes.identityPool.subById.set(identityId, sub);
         const policyName = userPolicyName(prefix, username);
         addPolicy(state, policyName, renderPolicy(userPolicyDocument(scope, username)), identityId);
-        users.id.push(userId), users.username.push(username), users.sub.push(sub), users.policy.push(policyName), users.identity.push(identityId);
+        users.id.push(userId);
+        users.username.push(username);
+        users.sub.push(sub);
+        users.policy.push(policyName);
+        users.identity.push(identityId);
 
         for (let d = 0; d < DEVICES_PER_USER; d++) {
           const name = scaleDeviceName(d);
@@ -97,12 +101,20 @@ export function scaleCommands(context: ScaleSeedContext): Handlers {
           const certificateArn = state.arn('cert', certificateId);
           const devicePolicy = devicePolicyName(prefix, username, name);
           state.things.set(thing, { thingName: thing, thingArn, attributes: {} });
-          state.certificates.set(certificateId, { certificateId, certificateArn, certificatePem: pem, status: 'ACTIVE' });
+          state.certificates.set(certificateId, { certificateId, certificateArn, certificatePem: pem, status: 'ACTIVE', createdAt: Date.now() });
           state.thingPrincipals.set(thing, new Set([certificateArn]));
           addPolicy(state, devicePolicy, renderPolicy(devicePolicyDocument(scope, prefix, username, name)), certificateArn);
           const deviceId = randomUUID();
-          devices.id.push(deviceId), devices.userId.push(userId), devices.name.push(name), devices.thing.push(thing), devices.arn.push(thingArn), devices.policy.push(devicePolicy);
-          certificates.id.push(randomUUID()), certificates.deviceId.push(deviceId), certificates.certificateId.push(certificateId), certificates.arn.push(certificateArn);
+          devices.id.push(deviceId);
+          devices.userId.push(userId);
+          devices.name.push(name);
+          devices.thing.push(thing);
+          devices.arn.push(thingArn);
+          devices.policy.push(devicePolicy);
+          certificates.id.push(randomUUID());
+          certificates.deviceId.push(deviceId);
+          certificates.certificateId.push(certificateId);
+          certificates.arn.push(certificateArn);
         }
       }
       await pool.query(
