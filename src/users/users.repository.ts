@@ -78,9 +78,12 @@ export class UsersRepository {
     await this.prisma.user.update({ where: { username }, data: { status: 'DISABLED', tokensValidAfter } }).catch(notFoundAs(username));
   }
 
-  /** The first step of a deletion: disabled, and marked so for good (the first mark is kept when the delete is repeated). */
+  /**
+   * The first step of a deletion: disabled, and marked so for good (the first mark is kept when the
+   * delete is repeated). A row already gone counts as marked: deletions are re-runnable.
+   */
   async markDeletionStarted(username: string): Promise<void> {
-    await this.prisma.user.update({ where: { username }, data: { status: 'DISABLED' } }).catch(notFoundAs(username));
+    await this.prisma.user.updateMany({ where: { username }, data: { status: 'DISABLED' } });
     await this.prisma.user.updateMany({ where: { username, deletionStartedAt: null }, data: { deletionStartedAt: new Date() } });
   }
 
