@@ -1,6 +1,7 @@
 import type { CutoffReport } from '../../aws/connection-cutoff.js';
 import { certificateIdOf } from '../../aws/iot-teardown.js';
 import { deviceClientId } from '../../policy/names.js';
+import { retriedLater } from '../../common/errors/retry-later.js';
 import type { PersistedOperation } from '../../operations/kinds.js';
 import type { DeviceOperationDeps } from './device-operation-deps.js';
 
@@ -67,7 +68,8 @@ export function deleteDeviceOperation(deps: DeviceOperationDeps): PersistedOpera
         run: async ({ params }) => ({ connections: await deps.cutoff.close([{ clientId: deviceClientId(params.thingName), cleanSession: true }]) }),
       },
       { name: 'deleteRows', run: ({ params }) => deps.devices.deleteDevice(params.deviceId) },
-      { name: 'deletePolicy', run: ({ params }) => deps.teardown.deletePolicy(params.policyName) },
+      // After deleteRows no request can repeat the deletion: a failure here waits for recovery too.
+      { name: 'deletePolicy', run: ({ params }) => retriedLater(deps.teardown.deletePolicy(params.policyName)) },
     ],
     result: () => undefined,
   };

@@ -1,4 +1,5 @@
 import { ignoreNotFound } from '../../common/errors/ignore-not-found.js';
+import { retriedLater } from '../../common/errors/retry-later.js';
 import type { PersistedOperation } from '../../operations/kinds.js';
 import type { CutoffState } from './disable-user.operation.js';
 import type { UserOperationDeps } from './user-operation-deps.js';
@@ -46,7 +47,8 @@ export function deleteUserOperation(deps: UserOperationDeps): PersistedOperation
       },
       { name: 'deletePoolUser', run: ({ params }) => ignoreNotFound(deps.userPool.deleteUser(params.username)) },
       { name: 'deleteRow', run: ({ params }) => users.delete(params.userId) },
-      { name: 'deletePolicy', run: ({ params }) => teardown.deletePolicy(params.policyName) },
+      // After deleteRow no request can repeat the deletion: a failure here waits for recovery too.
+      { name: 'deletePolicy', run: ({ params }) => retriedLater(teardown.deletePolicy(params.policyName)) },
     ],
     result: () => undefined,
   };

@@ -68,6 +68,7 @@ describe('deleteUserOperation', () => {
 describeFailureAtEachStep('delete-user', {
   definition: (t) => t.app.get(UserOperations).deleteUser,
   steps: ['markDeleting', 'deleteDevices', 'detachPolicy', 'closeConnections', 'deleteIdentity', 'deletePoolUser', 'deleteRow', 'deletePolicy'],
+  waitOnFailure: ['deletePolicy'],
   async setup(t, n) {
     const username = `del-${n}`;
     await readyUser(t, username);
