@@ -201,7 +201,12 @@ export class OperationRunner implements OnModuleDestroy {
     const log = { operationId: lease.id, step: record.name, attempts, retryAt };
     if (attempts > WAIT_BACKOFF_MS.length) this.logger.warn(log, 'step still refused by AWS after the documented delay; retrying at every recovery pass');
     else this.logger.info(log, 'step refused by AWS for now; waiting');
-    await this.operations.wait(lease.id, lease.owner, records, retryAt, status);
+    try {
+      await this.operations.wait(lease.id, lease.owner, records, retryAt, status);
+    } catch (parkError) {
+      // Taken over meanwhile: the new owner runs the step when due; for this run it is parked all the same.
+      if (!(parkError instanceof LeaseLostError)) throw parkError;
+    }
   }
 
   private async fail(lease: Lease, definition: AnyDefinition, context: StepContext<object>, records: StepRecord[], error: unknown) {
