@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/common/errors/domain-error.js';
+import { retriedLater } from '../../src/common/errors/retry-later.js';
 import type { AppLogger } from '../../src/common/logging/app-logger.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { OperationRunner } from '../../src/operations/operation-runner.js';
@@ -74,6 +75,7 @@ export function describeFailureAtEachStep<P extends object>(title: string, opera
       const start = await operation.setup(t, n++);
       const before = { aws: normalized(t.aws.snapshot()), rows: await readRows(url) };
       const definition = operation.definition(t);
+      const waits = operation.waitOnFailure?.includes(name) ?? false;
       const failing: typeof definition = {
         ...definition,
         steps: (params) =>
@@ -82,9 +84,13 @@ export function describeFailureAtEachStep<P extends object>(title: string, opera
               ? step
               : {
                   ...step,
-                  async run(context) {
-                    if (when === 'after') await step.run(context);
-                    throw new DomainError('AWS_UNAVAILABLE', `failure injected at ${step.name}`);
+                  run(context) {
+                    const failure = (async () => {
+                      if (when === 'after') await step.run(context);
+                      throw new DomainError('AWS_UNAVAILABLE', `failure injected at ${step.name}`);
+                    })();
+                    // A waiting step turns its AWS call's failure into a wait itself (retriedLater): so does the injected one.
+                    return waits ? retriedLater(failure) : failure;
                   },
                 },
           ),
@@ -92,7 +98,6 @@ export function describeFailureAtEachStep<P extends object>(title: string, opera
       // A runner of its own: the app's holds the real definition under the same kind.
       const runner = new OperationRunner(t.app.get(OperationsRepository), t.config, quiet, new Metrics());
       runner.register(failing);
-      const waits = operation.waitOnFailure?.includes(name) ?? false;
       if (waits) await runner.run(failing, start.subject, start.params, start.ephemeral);
       else await expect(runner.run(failing, start.subject, start.params, start.ephemeral)).rejects.toMatchObject({ code: 'AWS_UNAVAILABLE' });
 
