@@ -30,7 +30,7 @@ export function deleteUserOperation(deps: UserOperationDeps): PersistedOperation
       // Every target AWS lists, not only the recorded identity: an attach whose record was lost still goes.
       { name: 'detachPolicy', run: ({ params }) => teardown.detachPolicyFromAll(params.policyName) },
       {
-        // With the policy gone nothing can reconnect; the devices' connections were closed by their own deletions.
+        // With the policy detached from every target nothing can reconnect; the devices' connections were closed by their own deletions.
         name: 'closeConnections',
         async run({ params }) {
           const user = await users.findByUsername(params.username);
