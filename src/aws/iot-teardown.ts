@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { isDomainError, type DomainError } from '../common/errors/domain-error.js';
 import { ignoreNotFound } from '../common/errors/ignore-not-found.js';
+import { RetryLaterError } from '../common/errors/retry-later.js';
 import { IotPort } from './iot.port.js';
 import { allPages } from './pages.js';
 
@@ -65,13 +66,25 @@ export class IotTeardown {
     }
   }
 
-  /** Non-default versions first: AWS refuses DeletePolicy while they exist. */
+  /**
+   * Non-default versions first: AWS refuses DeletePolicy while they exist. Call after every target
+   * is detached. "It can take up to five minutes after a policy is detached before it's ready to be
+   * deleted": until then AWS answers DeleteConflictException, which becomes RetryLaterError so the
+   * operation waits and recovery deletes the policy when due, instead of holding a request for minutes.
+   */
   async deletePolicy(policyName: string): Promise<void> {
     const versions = await ignoreNotFound(this.iot.listPolicyVersions(policyName), []);
     for (const version of versions.filter((v) => !v.isDefault)) {
       await ignoreNotFound(this.iot.deletePolicyVersion(policyName, version.versionId));
     }
-    await ignoreNotFound(this.iot.deletePolicy(policyName));
+    try {
+      await ignoreNotFound(this.iot.deletePolicy(policyName));
+    } catch (error) {
+      if (!(isDomainError(error, 'CONFLICT') && error.details?.awsError === 'DeleteConflictException')) throw error;
+      throw new RetryLaterError(`AWS does not yet let policy ${policyName} be deleted (up to five minutes after its detachment); deletion is retried`, {
+        policyName,
+      });
+    }
   }
 
   /** Call after every principal is detached. */

@@ -16,6 +16,8 @@ export interface DeviceOwner {
   username: string;
   status: UserStatus;
   cognitoSub: string | null;
+  /** Set once a deletion of the user started: no new device for it. */
+  deletionStartedAt: Date | null;
 }
 
 export interface NewCertificate {
@@ -50,7 +52,7 @@ export class DevicesRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   findOwner(username: string): Promise<DeviceOwner | null> {
-    return this.prisma.user.findUnique({ where: { username }, select: { id: true, username: true, status: true, cognitoSub: true } });
+    return this.prisma.user.findUnique({ where: { username }, select: { id: true, username: true, status: true, cognitoSub: true, deletionStartedAt: true } });
   }
 
   async findByThingName(thingName: string): Promise<DeviceRecord | null> {

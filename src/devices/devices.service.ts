@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { validateCsr } from '../certificates/csr.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import { userBeingDeleted } from '../common/errors/user-being-deleted.js';
 import { ignoreNotFound } from '../common/errors/ignore-not-found.js';
 import { DEFAULT_PAGE_SIZE, decodeCursor, toPage, type PageQueryDto } from '../common/http/pagination.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -37,6 +38,7 @@ export class DevicesService extends UserDeviceCleanup {
 
   /** The one registration, for an admin's request and a redeemed claim alike; the CSR, if any, was validated. */
   async registerFor(owner: DeviceOwner, input: CreateDeviceDto): Promise<RegisteredDeviceDto> {
+    if (owner.deletionStartedAt) throw userBeingDeleted(owner.username);
     const thingName = composeThingName(this.config.resourcePrefix, owner.username, input.name);
     // Read before anything is created: once the device exists, its response (and any private key) must not fail.
     const endpoint = await this.mqtt.endpoint();

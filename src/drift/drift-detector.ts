@@ -32,6 +32,7 @@ class Detection {
   private readonly unattached: Finding[] = [];
   private readonly changed: Finding[] = [];
   private readonly inProgress = new Set<string>();
+  private readonly pendingDeletion = new Set<string>();
   private readonly ghostRows = new Set<string>();
   private readonly devicesByThing: Map<string, DeviceRow>;
   private readonly policyClaims = new Map<string, PolicyClaim>();
@@ -63,6 +64,7 @@ class Detection {
       unattachedCertificates: sorted(this.unattached),
       changedPolicies: sorted(this.changed),
       inProgress: [...this.inProgress].sort(),
+      pendingDeletion: [...this.pendingDeletion].sort(),
       staleMarks: this.staleMarks(),
     };
   }
@@ -73,6 +75,11 @@ class Detection {
       this.orphan({ kind: 'thing', name: thingName, reason: 'No device record has this thing name', action: 'delete' });
     }
     for (const policyName of this.input.aws.policies.keys()) {
+      // Its deletion is scheduled and recovery finishes it; a repair would only race it.
+      if (this.input.db.pendingDeletions.has(policyName)) {
+        this.pendingDeletion.add(policyName);
+        continue;
+      }
       if (this.policyClaims.has(policyName) || this.busy(policyName)) continue;
       this.orphan({ kind: 'policy', name: policyName, reason: 'No user or device record has this policy name', action: 'delete' });
     }

@@ -18,7 +18,7 @@ export class DriftRepository {
     return row!.now;
   }
 
-  async records(): Promise<Omit<DatabaseRecords, 'busySubjects'>> {
+  async records(): Promise<Omit<DatabaseRecords, 'busySubjects' | 'pendingDeletions'>> {
     const [users, devices, certificates] = await Promise.all([this.users(), this.devices(), this.certificates()]);
     return { users, devices, certificates };
   }
@@ -26,6 +26,17 @@ export class DriftRepository {
   async busySubjects(): Promise<Set<string>> {
     const rows = await this.prisma.operation.findMany({ where: { activeSubject: { not: null } }, select: { activeSubject: true } });
     return new Set(rows.flatMap((row) => row.activeSubject ?? []));
+  }
+
+  /**
+   * Policies of operations parked on a waiting step: the only step that waits is a DeletePolicy AWS
+   * refuses shortly after the detach (deletions, a registration's undo, drift's own repair).
+   */
+  async pendingPolicyDeletions(): Promise<Set<string>> {
+    const rows = await this.prisma.$queryRaw<Array<{ policy_name: string | null }>>`
+      SELECT params->>'policyName' AS policy_name FROM operations
+      WHERE active_subject IS NOT NULL AND steps @> '[{"status": "waiting"}]'::jsonb`;
+    return new Set(rows.flatMap((row) => row.policy_name ?? []));
   }
 
   /**

@@ -79,8 +79,9 @@ export class DriftService {
     const scope = await this.awsScope.policyScope();
     const aws = await this.inventory.read();
     const busySubjects = await this.records.busySubjects();
+    const pendingDeletions = await this.records.pendingPolicyDeletions();
     const rows = await this.records.records();
-    const scan = detectDrift({ prefix: this.config.resourcePrefix, aws, db: { ...rows, busySubjects }, scanStartedAt, scope });
+    const scan = detectDrift({ prefix: this.config.resourcePrefix, aws, db: { ...rows, busySubjects, pendingDeletions }, scanStartedAt, scope });
     this.metrics.drift({
       orphans: scan.orphans.length,
       ghosts: scan.ghosts.length,
@@ -164,6 +165,7 @@ function finish(
     unattachedCertificates,
     unmarked,
     inProgress: scan.inProgress,
+    pendingDeletion: scan.pendingDeletion,
     summary: { planned: count('planned'), done: count('done'), skipped: count('skipped'), failed: count('failed') },
   };
 }

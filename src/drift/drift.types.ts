@@ -70,6 +70,8 @@ export interface DatabaseRecords {
   certificates: CertificateRow[];
   /** Subjects of running operations (`device:<thing>`, `user:<name>`): their resources are mid-change. */
   busySubjects: Set<string>;
+  /** Policies an operation is deleting and waits on AWS to accept it (recently detached): not orphans. */
+  pendingDeletions: Set<string>;
 }
 
 export type FindingKind = 'thing' | 'certificate' | 'policy' | 'policy-attachment' | 'thing-principal' | 'policy-document';
@@ -128,6 +130,8 @@ export interface DriftScan {
   changedPolicies: Finding[];
   /** Names not judged because an operation on them was running. */
   inProgress: string[];
+  /** Policies whose deletion is scheduled (AWS refuses it for a while after the detach); recovery finishes it. */
+  pendingDeletion: string[];
   /** Rows marked by an earlier repair that are no longer ghosts. */
   staleMarks: RecordRef[];
 }

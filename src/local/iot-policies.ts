@@ -8,7 +8,18 @@ const MAX_POLICIES_PER_TARGET = 10;
 const MAX_VERSIONS = 5;
 
 export class IotPolicies {
-  constructor(private readonly state: IotState) {}
+  /** When each policy last lost a target, by the runtime's clock. */
+  private readonly detachedAt = new Map<string, number>();
+
+  constructor(
+    private readonly state: IotState,
+    private readonly clock: () => number = Date.now,
+    /**
+     * AWS: "it can take up to five minutes after a policy is detached before it's ready to be
+     * deleted"; until then DeletePolicy is DeleteConflictException. 0 (the default) deletes at once.
+     */
+    public deleteDelayMs = 0,
+  ) {}
 
   create(policyName: string, document: string): { policyArn: string } {
     const api = 'CreatePolicy';
@@ -64,8 +75,13 @@ export class IotPolicies {
     if (this.state.policies.get(policyName)!.versions.length > 1) {
       throw this.state.fail(api, 'DeleteConflictException', `The policy cannot be deleted as versions other than the default version exist (name=${policyName})`);
     }
+    const detachedAt = this.detachedAt.get(policyName);
+    if (detachedAt !== undefined && this.clock() - detachedAt < this.deleteDelayMs) {
+      throw this.state.fail(api, 'DeleteConflictException', `The policy cannot be deleted yet: it was detached recently (name=${policyName})`);
+    }
     this.state.policies.delete(policyName);
     this.state.policyTargets.delete(policyName);
+    this.detachedAt.delete(policyName);
   }
 
   attach(policyName: string, target: string): void {
@@ -89,7 +105,7 @@ export class IotPolicies {
   detach(policyName: string, target: string): void {
     this.state.checkPolicyName('DetachPolicy', policyName);
     const targets = this.state.policyTargets.get(policyName);
-    targets?.delete(target);
+    if (targets?.delete(target)) this.detachedAt.set(policyName, this.clock());
     if (targets?.size === 0) this.state.policyTargets.delete(policyName);
   }
 

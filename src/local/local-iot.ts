@@ -16,6 +16,8 @@ export interface LocalIotOptions {
   ca?: CertificateAuthority;
   /** The data endpoint DescribeEndpoint answers; default: an AWS-looking random one. */
   endpoint?: string;
+  /** How long after a detach AWS still refuses DeletePolicy (DeleteConflictException); default 0. */
+  policyDeleteDelayMs?: number;
 }
 
 /**
@@ -38,7 +40,7 @@ export class LocalIot extends IotPort {
     const region = options.region ?? 'eu-west-1';
     this.state = new IotState(region, options.accountId ?? '123456789012', options.pageSize ?? 2);
     this.ca = options.ca ?? CertificateAuthority.create(new Date(this.runtime.clock()));
-    this.policies = new IotPolicies(this.state);
+    this.policies = new IotPolicies(this.state, this.runtime.clock, options.policyDeleteDelayMs ?? 0);
     this.registry = new IotRegistry(this.state, this.runtime.clock, this.ca);
     this.endpoint = options.endpoint ?? `${randomBytes(7).toString('hex')}-ats.iot.${region}.amazonaws.com`;
   }
@@ -52,6 +54,11 @@ export class LocalIot extends IotPort {
   /** Adds a non-default (or default) policy version, standing in for CreatePolicyVersion. */
   addPolicyVersion(policyName: string, document: string, setAsDefault = false): string {
     return this.policies.addVersion(policyName, document, setAsDefault);
+  }
+
+  /** AWS's delay between a policy's detachment and its deletion being accepted (see FakeIotPolicies). */
+  set policyDeleteDelayMs(value: number) {
+    this.policies.deleteDelayMs = value;
   }
 
   certificateStatus(certificateId: string): CertificateStatus | undefined {

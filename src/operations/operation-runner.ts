@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { toDomainError } from '../common/errors/error-body.js';
+import { isRetryLater } from '../common/errors/retry-later.js';
 import { AppLogger } from '../common/logging/app-logger.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -62,16 +63,20 @@ export class OperationRunner implements OnModuleDestroy {
     const records: StepRecord[] = [];
     this.metrics.operation(definition.kind, 'started');
     try {
+      let progress: Progress;
       try {
-        await this.forward(lease, definition, context, records);
+        progress = await this.forward(lease, definition, context, records);
       } catch (error) {
         // Taken over: the new owner finishes or undoes it; this run touches nothing more.
         if (!(error instanceof LeaseLostError)) await this.fail(lease, definition, context, records, error);
         throw error;
       }
-      // The last step's "done" is written with the end of the operation.
-      await this.operations.finish(lease.id, 'COMPLETED', undefined, lease.owner, records);
-      this.metrics.operation(definition.kind, 'succeeded');
+      // A waiting step is one AWS will accept later: the caller has its answer, recovery finishes the rest.
+      // Otherwise the last step's "done" is written with the end of the operation.
+      if (progress === 'done') {
+        await this.operations.finish(lease.id, 'COMPLETED', undefined, lease.owner, records);
+        this.metrics.operation(definition.kind, 'succeeded');
+      }
     } finally {
       this.release(lease);
     }
@@ -92,19 +97,21 @@ export class OperationRunner implements OnModuleDestroy {
     const context: StepContext<object> = { params: operation.params as object, state: stateOf(records), ephemeral: {} };
     this.logger.info({ operationId: operation.id, kind: operation.kind }, 'recovering operation');
     try {
+      // A step still waiting parks the operation again (see `wait`): recovery comes back when due.
+      let progress: Progress = 'done';
       if (definition.onFailure === 'finish' && operation.status === 'RUNNING') {
-        await this.forward(lease, definition, context, records);
-        await this.operations.finish(operation.id, 'COMPLETED', undefined, lease.owner, records);
+        progress = await this.forward(lease, definition, context, records);
+        if (progress === 'done') await this.operations.finish(operation.id, 'COMPLETED', undefined, lease.owner, records);
       } else if (definition.onFailure === 'keep') {
         const stopped = records.at(-1);
         if (stopped?.status === 'started') stopped.status = 'failed';
         await this.operations.recordSteps(operation.id, lease.owner, records, this.config.operations.leaseMs);
         await this.operations.finish(operation.id, 'FAILED', { code: 'RECOVERED', message: 'The process stopped mid-way; what was done is kept' }, lease.owner);
       } else {
-        await this.undo(lease, definition, context, records);
-        await this.operations.finish(operation.id, 'UNDONE', { code: 'RECOVERED', message: 'The process stopped mid-way; undone' }, lease.owner);
+        progress = await this.undo(lease, definition, context, records);
+        if (progress === 'done') await this.operations.finish(operation.id, 'UNDONE', { code: 'RECOVERED', message: 'The process stopped mid-way; undone' }, lease.owner);
       }
-      this.metrics.operation(operation.kind, 'recovered');
+      if (progress === 'done') this.metrics.operation(operation.kind, 'recovered');
     } catch (error) {
       // The lease runs out again and a later pass retries; a failure here is never final.
       this.logger.warn({ operationId: operation.id, code: toDomainError(error).code }, 'recovery attempt failed');
@@ -155,17 +162,50 @@ export class OperationRunner implements OnModuleDestroy {
    * the previous step's "done, with these ids" with it, so nothing runs after a step before that
    * step's outcome is recorded. A crash between a step's AWS call and that write leaves the step
    * "started", which recovery treats as possibly done either way. The caller writes the last "done".
+   * 'waiting' when a step threw RetryLaterError: the operation is parked (see `wait`), with the
+   * steps done before it written along.
    */
-  private async forward(lease: Lease, definition: AnyDefinition, context: StepContext<object>, records: StepRecord[]) {
+  private async forward(lease: Lease, definition: AnyDefinition, context: StepContext<object>, records: StepRecord[]): Promise<Progress> {
     const leaseMs = this.config.operations.leaseMs;
     for (const step of definition.steps(context.params)) {
       if (records.some((record) => record.name === step.name && record.status === 'done')) continue;
-      const record: StepRecord = { name: step.name, status: 'started', at: new Date().toISOString() };
+      const previous = records.find((record) => record.name === step.name);
+      const record: StepRecord = { name: step.name, status: 'started', at: new Date().toISOString(), ...(previous?.attempts ? { attempts: previous.attempts } : {}) };
       upsert(records, record);
       await this.operations.recordSteps(lease.id, lease.owner, records, leaseMs);
-      const output = (await step.run(context)) ?? undefined;
+      let output: StepOutput | undefined;
+      try {
+        output = (await step.run(context)) ?? undefined;
+      } catch (error) {
+        if (!isRetryLater(error)) throw error;
+        await this.wait(lease, records, record, error);
+        return 'waiting';
+      }
       if (output) Object.assign(context.state, output);
-      upsert(records, { ...record, status: 'done', output, at: new Date().toISOString() });
+      upsert(records, { name: step.name, status: 'done', output, at: new Date().toISOString() });
+    }
+    return 'done';
+  }
+
+  /**
+   * Parks the operation with `record` waiting: retried after WAIT_BACKOFF_MS (30 s, 1, 2, 4 min:
+   * AWS's "up to five minutes"), then at every recovery pass, each refusal beyond the bound logged
+   * as a warning. The operation keeps its subject, so nothing else changes that user or device meanwhile.
+   */
+  private async wait(lease: Lease, records: StepRecord[], record: StepRecord, error: unknown, status?: 'UNDOING'): Promise<void> {
+    const { code, message } = toDomainError(error);
+    const attempts = (record.attempts ?? 0) + 1;
+    const delayMs = WAIT_BACKOFF_MS[attempts - 1] ?? this.config.operations.recoveryIntervalMs;
+    const retryAt = new Date(Date.now() + delayMs);
+    upsert(records, { ...record, status: 'waiting', error: { code, message }, attempts, retryAt: retryAt.toISOString(), at: new Date().toISOString() });
+    const log = { operationId: lease.id, step: record.name, attempts, retryAt };
+    if (attempts > WAIT_BACKOFF_MS.length) this.logger.warn(log, 'step still refused by AWS after the documented delay; retrying at every recovery pass');
+    else this.logger.info(log, 'step refused by AWS for now; waiting');
+    try {
+      await this.operations.wait(lease.id, lease.owner, records, retryAt, status);
+    } catch (parkError) {
+      // Taken over meanwhile: the new owner runs the step when due; for this run it is parked all the same.
+      if (!(parkError instanceof LeaseLostError)) throw parkError;
     }
   }
 
@@ -176,9 +216,10 @@ export class OperationRunner implements OnModuleDestroy {
     try {
       // 'finish' and 'keep' both end FAILED with the done steps as they are; they differ in recovery.
       if (definition.onFailure === 'undo') {
-        await this.undo(lease, definition, context, records);
-        await this.operations.finish(lease.id, 'UNDONE', { code, message }, lease.owner);
-        this.metrics.operation(definition.kind, 'undone');
+        if ((await this.undo(lease, definition, context, records)) === 'done') {
+          await this.operations.finish(lease.id, 'UNDONE', { code, message }, lease.owner);
+          this.metrics.operation(definition.kind, 'undone');
+        }
       } else {
         if (current?.status === 'started') current.status = 'failed';
         await this.operations.recordSteps(lease.id, lease.owner, records, this.config.operations.leaseMs);
@@ -191,19 +232,35 @@ export class OperationRunner implements OnModuleDestroy {
     }
   }
 
-  private async undo(lease: Lease, definition: AnyDefinition, context: StepContext<object>, records: StepRecord[]) {
+  /** Undoes done, started and waiting steps newest first; 'waiting' when an undo threw RetryLaterError (parked UNDOING). */
+  private async undo(lease: Lease, definition: AnyDefinition, context: StepContext<object>, records: StepRecord[]): Promise<Progress> {
     const leaseMs = this.config.operations.leaseMs;
     await this.operations.recordSteps(lease.id, lease.owner, records, leaseMs, 'UNDOING');
     const steps = new Map(definition.steps(context.params).map((step) => [step.name, step]));
     for (const record of [...records].reverse()) {
-      if (record.status !== 'done' && record.status !== 'started') continue;
-      await steps.get(record.name)?.undo?.(context);
-      record.status = 'undone';
-      record.at = new Date().toISOString();
+      if (record.status !== 'done' && record.status !== 'started' && record.status !== 'waiting') continue;
+      try {
+        await steps.get(record.name)?.undo?.(context);
+      } catch (error) {
+        if (!isRetryLater(error)) throw error;
+        await this.wait(lease, records, record, error, 'UNDOING');
+        return 'waiting';
+      }
+      const undone = records.find((existing) => existing.name === record.name)!;
+      undone.status = 'undone';
+      undone.at = new Date().toISOString();
+      delete undone.retryAt;
       await this.operations.recordSteps(lease.id, lease.owner, records, leaseMs, 'UNDOING');
     }
+    return 'done';
   }
 }
+
+/** Whether the steps ran to the end, or one waits for AWS to accept it later. */
+type Progress = 'done' | 'waiting';
+
+/** When a waiting step is tried again, by attempt; beyond these, at every recovery pass. */
+const WAIT_BACKOFF_MS = [30_000, 60_000, 120_000, 240_000];
 
 /** An operation this process works on: its id, the owner token every write names, the renewal timer. */
 interface Lease {

@@ -44,7 +44,8 @@ export interface OperationDefinition<P, R, S extends StepOutput = StepOutput, E 
   result(context: StepContext<P, S, E>): R;
 }
 
-export type StepStatus = 'started' | 'done' | 'undone' | 'failed';
+/** 'waiting': AWS refused the step (or its undo) for now (RetryLaterError); recovery runs it again at `retryAt`. */
+export type StepStatus = 'started' | 'done' | 'undone' | 'failed' | 'waiting';
 
 export interface StepRecord {
   name: string;
@@ -52,6 +53,9 @@ export interface StepRecord {
   output?: StepOutput;
   error?: { code: string; message: string };
   at: string;
+  /** Waiting steps: how many times AWS refused it so far, and when it is tried again. */
+  attempts?: number;
+  retryAt?: string;
 }
 
 /** A value an earlier step recorded (or this process holds); its absence is a bug in the step order, not a user error. */

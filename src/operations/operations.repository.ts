@@ -55,6 +55,19 @@ export class OperationsRepository {
     if (count === 0) throw new LeaseLostError(id);
   }
 
+  /**
+   * Parks an operation until `retryAt`: its subject stays held and it stays RUNNING (or UNDOING),
+   * with no lease owner, so recovery claims it once `retryAt` passes, as it claims a stale lease.
+   * Only while `owner` holds it (LeaseLostError otherwise).
+   */
+  async wait(id: string, owner: string, steps: StepRecord[], retryAt: Date, status?: OperationStatus): Promise<void> {
+    const { count } = await this.prisma.operation.updateMany({
+      where: { id, leaseOwner: owner },
+      data: { steps: steps as unknown as Prisma.InputJsonValue, leaseExpiresAt: retryAt, leaseOwner: null, status },
+    });
+    if (count === 0) throw new LeaseLostError(id);
+  }
+
   /** Extends the lease of a run that is still working; false when another process has taken the operation over. */
   async renewLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
     const { count } = await this.prisma.operation.updateMany({

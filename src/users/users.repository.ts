@@ -7,7 +7,7 @@ import { PrismaService } from '../persistence/prisma.service.js';
 export type UserRecord = User;
 export type UserWithDeviceCount = User & { deviceCount: number };
 /** The columns a sign-in and credential vending read. */
-export type SessionUser = Pick<User, 'id' | 'username' | 'cognitoSub' | 'status' | 'policyName' | 'identityId' | 'policyAttachedAt' | 'tokensValidAfter'>;
+export type SessionUser = Pick<User, 'id' | 'username' | 'cognitoSub' | 'status' | 'policyName' | 'identityId' | 'policyAttachedAt' | 'tokensValidAfter' | 'deletionStartedAt'>;
 
 /** The only place that reads and writes the users table. */
 @Injectable()
@@ -32,7 +32,7 @@ export class UsersRepository {
   findForSession(username: string): Promise<SessionUser | null> {
     return this.prisma.user.findUnique({
       where: { username },
-      select: { id: true, username: true, cognitoSub: true, status: true, policyName: true, identityId: true, policyAttachedAt: true, tokensValidAfter: true },
+      select: { id: true, username: true, cognitoSub: true, status: true, policyName: true, identityId: true, policyAttachedAt: true, tokensValidAfter: true, deletionStartedAt: true },
     });
   }
 
@@ -76,6 +76,15 @@ export class UsersRepository {
   /** Disabled, and no ID token issued before `tokensValidAfter` gets credentials again. */
   async markDisabled(username: string, tokensValidAfter: Date): Promise<void> {
     await this.prisma.user.update({ where: { username }, data: { status: 'DISABLED', tokensValidAfter } }).catch(notFoundAs(username));
+  }
+
+  /**
+   * The first step of a deletion: disabled, and marked so for good (the first mark is kept when the
+   * delete is repeated). A row already gone counts as marked: deletions are re-runnable.
+   */
+  async markDeletionStarted(username: string): Promise<void> {
+    await this.prisma.user.updateMany({ where: { username }, data: { status: 'DISABLED' } });
+    await this.prisma.user.updateMany({ where: { username, deletionStartedAt: null }, data: { deletionStartedAt: new Date() } });
   }
 
   /**

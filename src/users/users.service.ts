@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
+import { userBeingDeleted } from '../common/errors/user-being-deleted.js';
 import { DEFAULT_PAGE_SIZE, decodeCursor, toPage, type PageQueryDto } from '../common/http/pagination.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -46,7 +47,7 @@ export class UsersService {
   }
 
   async disable(username: string): Promise<void> {
-    await this.users.getByUsername(username);
+    await this.notBeingDeleted(username);
     try {
       await this.runner.run(this.operations.disableUser, userSubject(username), { username });
     } finally {
@@ -56,8 +57,14 @@ export class UsersService {
   }
 
   async enable(username: string): Promise<void> {
-    await this.users.getByUsername(username);
+    await this.notBeingDeleted(username);
     await this.runner.run(this.operations.enableUser, userSubject(username), { username });
+  }
+
+  /** A deletion that stopped mid-way left devices and policy gone: only repeating the delete is allowed. */
+  private async notBeingDeleted(username: string): Promise<void> {
+    const user = await this.users.getByUsername(username);
+    if (user.deletionStartedAt) throw userBeingDeleted(username);
   }
 
   async remove(username: string): Promise<void> {

@@ -1,5 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UserDeviceCleanup } from '../../src/devices/user-device-cleanup.js';
+import { RecoveryService } from '../../src/operations/recovery.service.js';
+import { PrismaService } from '../../src/persistence/prisma.service.js';
 import { awsError } from '../../src/local/local-runtime.js';
 import { countDevices, insertUser } from '../support/factories.js';
 import { registeredDevice } from '../support/http/devices.js';
@@ -18,7 +20,7 @@ describe('device deletion', () => {
   const deleteDevice = (thingName: string) => t.http.delete(`/v1/devices/${thingName}`).set('x-api-key', ADMIN_KEY);
   const rotate = (thingName: string) => t.http.post(`/v1/devices/${thingName}/certificates`).set('x-api-key', ADMIN_KEY).send({});
 
-  it('works in the order AWS enforces: detach, deactivate, delete certificates, policy, thing', async () => {
+  it('works in the order AWS enforces: detach, deactivate, delete certificates, thing, policy', async () => {
     const { thingName } = await registeredDevice(t, 'alice', 'ordered');
     expect((await rotate(thingName)).status).toBe(201);
     t.aws.resetCalls();
@@ -35,8 +37,8 @@ describe('device deletion', () => {
       'UpdateCertificate',
       'DeleteCertificate',
       'DeleteCertificate',
-      'DeletePolicy',
       'DeleteThing',
+      'DeletePolicy',
     ]);
     expect(t.aws.calls.filter((call) => call.api === 'UpdateCertificate').map((call) => call.input)).toEqual([
       expect.objectContaining({ newStatus: 'INACTIVE' }),
@@ -47,7 +49,7 @@ describe('device deletion', () => {
     expect((await deleteDevice(thingName)).status).toBe(404);
   });
 
-  it.each(['DetachPolicy', 'UpdateCertificate', 'DeleteCertificate', 'DeletePolicy', 'DeleteThing'])(
+  it.each(['DetachPolicy', 'UpdateCertificate', 'DeleteCertificate', 'DeleteThing'])(
     'finishes when repeated after a fault on %s, leaving AWS empty',
     async (api) => {
       const { thingName } = await registeredDevice(t, 'alice', 'flaky');
@@ -64,6 +66,27 @@ describe('device deletion', () => {
       expect(await countDevices(t)).toBe(0);
     },
   );
+
+  it('answers 204 when only DeletePolicy fails, the device being gone, and recovery deletes the policy', async () => {
+    const { thingName } = await registeredDevice(t, 'alice', 'last-step');
+    t.aws.faults.inject({ api: 'DeletePolicy', error: 'throttle' });
+
+    expect((await deleteDevice(thingName)).status).toBe(204);
+    expect((await t.http.get(`/v1/devices/${thingName}`).set('x-api-key', ADMIN_KEY)).status).toBe(404);
+    expect(t.aws.snapshot().policies).toEqual([thingName]);
+    const operation = await t.app.get(PrismaService).operation.findFirstOrThrow({ where: { subject: `device:${thingName}`, kind: 'delete-device' } });
+    expect(operation.status).toBe('RUNNING');
+    expect((operation.steps as Array<{ name: string; status: string; error?: { message: string } }>).at(-1)).toMatchObject({
+      name: 'deletePolicy',
+      status: 'waiting',
+      error: { code: 'CONFLICT' },
+    });
+
+    await t.app.get(PrismaService).operation.update({ where: { id: operation.id }, data: { leaseExpiresAt: new Date(Date.now() - 1000) } });
+    await t.app.get(RecoveryService).recoverAll();
+    expect(t.aws.isEmpty()).toBe(true);
+    expect((await t.app.get(PrismaService).operation.findUniqueOrThrow({ where: { id: operation.id } })).status).toBe('COMPLETED');
+  });
 
   it('waits out a detachment that AWS has not yet propagated (DetachThingPrincipal is asynchronous)', async () => {
     const { thingName } = await registeredDevice(t, 'alice', 'slow-detach');

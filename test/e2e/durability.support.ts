@@ -12,6 +12,7 @@ import { registerDevice } from '../support/http/devices.js';
 import { consistency, readOperations, readRows, unfinished, type BusinessRows, type OperationRow } from '../support/invariants.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { admin } from '../support/http/admin.js';
+import { withClient } from '../support/pg.js';
 import { signIn } from '../support/http/sessions.js';
 import { createUser, PASSWORD } from '../support/http/users.js';
 
@@ -86,6 +87,12 @@ export interface Scenario {
   lostAnswerRecognised?: string[];
   /** Creations: the AWS calls of the undo that follows a failure of the last call, in order. */
   undoCalls?: string[];
+  /**
+   * Calls (by index) of a step that runs once the subject is gone for the API, the policy deleted
+   * last, with the kind of the operation making them: whatever fails there parks that step
+   * `waiting`, the request answers success, and recovery finishes the step once it is due.
+   */
+  waitingAt?: Record<number, string>;
 }
 
 /**
@@ -196,6 +203,55 @@ async function expectUndone(rig: Rig, scenario: Scenario, before: Before, point:
   }
 }
 
+interface HeldOperation {
+  id: string;
+  kind: string;
+  subject: string;
+  status: string;
+  lease_owner: string | null;
+  params: { policyName?: string };
+  steps: Array<{ name: string; status: string; attempts?: number; retryAt?: string; error?: { code: string } }>;
+}
+
+function heldOperations(rig: Rig): Promise<HeldOperation[]> {
+  return withClient(
+    rig.databaseUrl,
+    async (client) =>
+      (await client.query<HeldOperation>('SELECT id, kind, subject, status, lease_owner, params, steps FROM operations WHERE active_subject IS NOT NULL ORDER BY created_at'))
+        .rows,
+  );
+}
+
+/**
+ * After a failure in a step that waits: the request took effect for the API, one operation of
+ * `kind` is parked RUNNING with its policy step waiting (the policy the only thing left in AWS,
+ * unless AWS deleted it and only the answer was lost), recovery leaves it alone until it is due,
+ * then finishes it: no orphan, no ghost, nothing held.
+ */
+async function expectWaitingThenRecovered(rig: Rig, scenario: Scenario, subject: Subject, kind: string): Promise<void> {
+  await scenario.done(rig, subject);
+  const held = await heldOperations(rig);
+  expect(held.map((operation) => `${operation.kind} ${operation.status}`)).toEqual([`${kind} RUNNING`]);
+  const [parked] = held;
+  expect(parked!.lease_owner).toBeNull();
+  const waiting = parked!.steps.filter((step) => step.status === 'waiting');
+  expect(waiting).toMatchObject([{ name: 'deletePolicy', attempts: 1, error: { code: 'CONFLICT' } }]);
+  expect(Date.parse(waiting[0]!.retryAt!)).toBeGreaterThan(Date.now());
+  const policyName = parked!.params.policyName!;
+  const left = rig.aws.snapshot().policies.includes(policyName) ? [`orphan policy ${policyName}`] : [];
+  const parkedLine = `${kind} ${parked!.subject} RUNNING`;
+  expect(await consistency(rig.aws, rig.databaseUrl)).toEqual([...left, parkedLine]);
+
+  const recovery = rig.main.app.get(RecoveryService);
+  await recovery.recoverAll();
+  expect(await consistency(rig.aws, rig.databaseUrl)).toEqual([...left, parkedLine]);
+  await withClient(rig.databaseUrl, (client) => client.query("UPDATE operations SET lease_expires_at = now() - interval '1 second' WHERE id = $1", [parked!.id]));
+  await recovery.recoverAll();
+  expect((await readOperations(rig.databaseUrl)).find((operation) => operation.id === parked!.id)).toMatchObject({ status: 'COMPLETED', active_subject: null });
+  await scenario.done(rig, subject);
+  expect(await consistency(rig.aws, rig.databaseUrl)).toEqual([]);
+}
+
 /** Stands in for a drift repair: retires the certificates no row claims. */
 async function removeUnclaimedCertificates(rig: Rig): Promise<void> {
   const claimed = new Set((await readRows(rig.databaseUrl)).certificates.map((row) => row.certificate_id));
@@ -210,7 +266,8 @@ const FAULT_CODES = { unavailable: 'AWS_UNAVAILABLE', throttle: 'AWS_THROTTLED' 
 
 /**
  * (a) AWS fails the call (or acts and the answer is lost): the client gets the mapped 503; a
- * creation leaves nothing, a deletion is finished by running the same request again.
+ * creation leaves nothing, a deletion is finished by running the same request again. A call of a
+ * waiting step (`waitingAt`) answers success instead, and recovery finishes the step once due.
  */
 export async function failureCase(rig: Rig, scenario: Scenario, point: CallPoint, fault: 'unavailable' | 'throttle', lost = false): Promise<void> {
   const subject = await scenario.setup(rig.main, freshUsername(scenario.name.slice(0, 8).replace(/[^a-z]/g, '') || 'u'));
@@ -221,6 +278,13 @@ export async function failureCase(rig: Rig, scenario: Scenario, point: CallPoint
     response = await scenario.request(rig.main, subject);
   } finally {
     rig.aws.faults.clear();
+  }
+  const waitingKind = scenario.waitingAt?.[point.index];
+  if (waitingKind) {
+    expect(response.status, JSON.stringify(response.body)).toBe(scenario.success);
+    await expectWaitingThenRecovered(rig, scenario, subject, waitingKind);
+    await cleanUp(rig, subject);
+    return;
   }
   if (lost && scenario.lostAnswerRecognised?.includes(point.api)) {
     expect(response.status, JSON.stringify(response.body)).toBe(scenario.success);
@@ -254,7 +318,8 @@ export async function failureCase(rig: Rig, scenario: Scenario, point: CallPoint
  * after AWS acted (it never hears back), and shuts down, so it stops renewing its lease; the
  * surviving process's recovery takes the operation over once the lease ran out and finishes or
  * undoes it. Then the victim "wakes up" with the call failing: it must neither write nor touch
- * AWS, the operation now belonging to recovery.
+ * AWS, the operation now belonging to recovery. (At a waiting step's call the woken request
+ * answers as a parked one would: success, or 409 when its outer operation was taken over.)
  */
 export async function crashCase(rig: Rig, scenario: Scenario, point: CallPoint, when: 'before' | 'after' = 'before'): Promise<void> {
   const subject = await scenario.setup(rig.main, freshUsername(scenario.name.slice(0, 8).replace(/[^a-z]/g, '') || 'u'));
@@ -303,7 +368,17 @@ export async function crashCase(rig: Rig, scenario: Scenario, point: CallPoint, 
     const settled = { aws: normalized(rig.aws.snapshot()), operations: await readOperations(rig.databaseUrl), calls: rig.aws.calls.length };
     wake(new DomainError('AWS_UNAVAILABLE', 'the process was killed here'));
     const zombie = await pending;
-    expect(zombie.status, JSON.stringify(zombie.body)).toBe(503);
+    const waitingKind = scenario.waitingAt?.[point.index];
+    if (waitingKind === undefined) {
+      expect(zombie.status, JSON.stringify(zombie.body)).toBe(503);
+    } else if (waitingKind === scenario.kind) {
+      // Its step would wait, and recovery has it already: the deletion took effect for the API.
+      expect(zombie.status, JSON.stringify(zombie.body)).toBe(scenario.success);
+    } else {
+      // The inner operation's step waits; the outer one, taken over, goes no further.
+      expect(zombie.status, JSON.stringify(zombie.body)).toBe(409);
+      expect(zombie.body.code).toBe('OPERATION_IN_PROGRESS');
+    }
     await closing;
     closing = undefined;
     expect(rig.aws.calls.length).toBe(settled.calls);
@@ -385,7 +460,8 @@ export async function undoFailureCase(rig: Rig, scenario: Scenario, point: CallP
 /**
  * The matrix for some scenarios, table-driven over every AWS call each makes: a failure (or a
  * throttle) answers the mapped 503 and leaves no orphan and no ghost, a creation undone, a
- * deletion finished by a re-run, kept progress completed by the next request; a kill at the call
+ * deletion finished by a re-run, kept progress completed by the next request, a waiting step's
+ * call answered with success and finished by recovery once due; a kill at the call
  * is finished or undone by recovery in another process, and the killed process, waking up,
  * changes nothing.
  */
@@ -402,13 +478,14 @@ export function describeDurability(scenarios: Scenario[]): void {
       expect(await probeCalls(rig, scenario)).toEqual(scenario.calls);
     });
 
-    const points = callPoints(scenario.calls);
+    // A call of a waiting step answers success whatever fails; the titles say which cases those are.
+    const points = callPoints(scenario.calls).map((point) => ({ ...point, answer: scenario.waitingAt?.[point.index] ? `${scenario.success}, the step waits` : '503' }));
 
-    it.each(points)('AWS unavailable at call $index ($api #$nth): 503, then consistent', (point) => failureCase(rig, scenario, point, 'unavailable'));
+    it.each(points)('AWS unavailable at call $index ($api #$nth): $answer, then consistent', (point) => failureCase(rig, scenario, point, 'unavailable'));
 
-    it.each(points)('AWS throttles call $index ($api #$nth): 503 with Retry-After, then consistent', (point) => failureCase(rig, scenario, point, 'throttle'));
+    it.each(points)('AWS throttles call $index ($api #$nth): $answer, then consistent', (point) => failureCase(rig, scenario, point, 'throttle'));
 
-    it.each(points)('AWS acts on call $index ($api #$nth) but the answer is lost: 503, then consistent', (point) =>
+    it.each(points)('AWS acts on call $index ($api #$nth) but the answer is lost: $answer, then consistent', (point) =>
       failureCase(rig, scenario, point, 'unavailable', true),
     );
 
@@ -469,17 +546,18 @@ export const SCENARIOS: Record<string, Scenario> = {
       'DetachPolicy',
       'UpdateCertificate',
       'DeleteCertificate',
+      'DeleteThing',
       'ListPolicyVersions',
       'DeletePolicy',
-      'DeleteThing',
-      // its own policy, identity and pool user
+      // its own policy's attachments, identity and pool user; the policy last
       'ListTargetsForPolicy',
       'DetachPolicy',
-      'ListPolicyVersions',
-      'DeletePolicy',
       'DeleteIdentities',
       'AdminDeleteUser',
+      'ListPolicyVersions',
+      'DeletePolicy',
     ],
+    waitingAt: { 8: 'delete-device', 9: 'delete-device', 14: 'delete-user', 15: 'delete-user' },
     setup: (app, username) => provisionedUser(app, username, { signedIn: true, device: true }),
     request: (app, { username }) => admin(app).delete(`/v1/users/${username}`),
     success: 204,
@@ -574,10 +652,11 @@ export const SCENARIOS: Record<string, Scenario> = {
       'UpdateCertificate',
       'DeleteCertificate',
       'DeleteCertificate',
+      'DeleteThing',
       'ListPolicyVersions',
       'DeletePolicy',
-      'DeleteThing',
     ],
+    waitingAt: { 12: 'delete-device', 13: 'delete-device' },
     setup: (app, username) => provisionedUser(app, username, { device: true, rotated: true }),
     request: (app, { thingName }) => admin(app).delete(`/v1/devices/${thingName}`),
     success: 204,

@@ -22,6 +22,8 @@ export interface FakeAwsOptions extends LocalRuntimeOptions {
   tokens?: TokenIssuer;
   /** Items per page for IoT list APIs; default 2. */
   pageSize?: number;
+  /** How long after a detach the fake IoT refuses DeletePolicy, as AWS does for up to five minutes; default 0. */
+  policyDeleteDelayMs?: number;
   minPasswordLength?: number;
 }
 
@@ -62,7 +64,7 @@ export class FakeAws {
       options.tokens ??
       new TestTokenIssuer({ issuer: `https://cognito-idp.${this.region}.amazonaws.com/${this.userPoolId}`, clientId: this.clientId, clock: this.runtime.clock });
     const shared = { runtime: this.runtime, region: this.region, accountId: this.accountId };
-    this.iot = new LocalIot({ ...shared, pageSize: options.pageSize });
+    this.iot = new LocalIot({ ...shared, pageSize: options.pageSize, policyDeleteDelayMs: options.policyDeleteDelayMs });
     this.connections = new FakeIotConnections(this.runtime);
     this.userPool = new LocalUserPool({
       ...shared,

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/common/errors/domain-error.js';
+import { RetryLaterError } from '../../src/common/errors/retry-later.js';
 import { OPERATION_KINDS } from '../../src/operations/kinds.js';
 import type { OperationDefinition } from '../../src/operations/operation.types.js';
 import { OperationRunner } from '../../src/operations/operation-runner.js';
@@ -150,6 +151,80 @@ describe('OperationRunner', () => {
     expect(log).toEqual(['run y']);
     const operation = await prisma.operation.findFirstOrThrow({ where: { subject: 'thing:6' } });
     expect(operation).toMatchObject({ status: 'COMPLETED', activeSubject: null });
+  });
+
+  it('parks an operation on a step AWS refuses for now, answers the caller, and lets recovery finish it when due', async () => {
+    let refusals = 2;
+    const waiting: OperationDefinition<{ who: string }, string> = {
+      kind: 'test-wait',
+      onFailure: 'finish',
+      steps: () => [
+        step('w1'),
+        {
+          name: 'w2',
+          async run() {
+            log.push('run w2');
+            if (refusals-- > 0) throw new RetryLaterError('not yet');
+            store.add('w2');
+          },
+        },
+      ],
+      result: () => 'answered',
+    };
+    runner.register(waiting);
+    await expect(runner.run(waiting, 'thing:wait', { who: 'w' })).resolves.toBe('answered');
+    const parked = await prisma.operation.findFirstOrThrow({ where: { subject: 'thing:wait' } });
+    expect(parked).toMatchObject({ status: 'RUNNING', activeSubject: 'thing:wait', leaseOwner: null });
+    const [, w2] = parked.steps as Array<{ status: string; attempts?: number; retryAt?: string; error?: { message: string } }>;
+    expect(w2).toMatchObject({ status: 'waiting', attempts: 1, error: { code: 'CONFLICT', message: 'not yet' } });
+    expect(new Date(w2!.retryAt!).getTime()).toBe(parked.leaseExpiresAt.getTime());
+    // Not due yet: recovery leaves it; another operation on the subject is refused meanwhile.
+    await expect(t.app.get(RecoveryService).recoverAll()).resolves.toBe(0);
+    await expect(runner.run(remove, 'thing:wait', { who: 'w' })).rejects.toMatchObject({ code: 'OPERATION_IN_PROGRESS' });
+    const due = async () => prisma.operation.update({ where: { id: parked.id }, data: { leaseExpiresAt: new Date(Date.now() - 1000) } });
+    await due();
+    await t.app.get(RecoveryService).recoverAll();
+    const again = await prisma.operation.findFirstOrThrow({ where: { id: parked.id } });
+    expect(again).toMatchObject({ status: 'RUNNING' });
+    const [, retried] = again.steps as Array<{ status: string; attempts?: number; retryAt?: string }>;
+    expect(retried).toMatchObject({ status: 'waiting', attempts: 2 });
+    // The second wait is longer than the first (backoff).
+    expect(new Date(retried!.retryAt!).getTime() - again.updatedAt.getTime()).toBeGreaterThan(new Date(w2!.retryAt!).getTime() - parked.updatedAt.getTime());
+    await due();
+    await t.app.get(RecoveryService).recoverAll();
+    expect(await prisma.operation.findFirstOrThrow({ where: { id: parked.id } })).toMatchObject({ status: 'COMPLETED', activeSubject: null });
+    expect(log).toEqual(['run w1', 'run w2', 'run w2', 'run w2']);
+    expect(store.has('w2')).toBe(true);
+  });
+
+  it('parks an undo AWS refuses for now as UNDOING, and recovery completes the undo', async () => {
+    let refusals = 1;
+    const creation: OperationDefinition<{ who: string }, string> = {
+      kind: 'test-undo-wait',
+      onFailure: 'undo',
+      steps: () => [
+        {
+          ...step('u1'),
+          async undo() {
+            log.push('undo u1');
+            if (refusals-- > 0) throw new RetryLaterError('not yet');
+            store.delete('u1');
+          },
+        },
+        step('u2'),
+      ],
+      result: () => 'created',
+    };
+    runner.register(creation);
+    failAt = 'u2';
+    await expect(runner.run(creation, 'thing:undo-wait', { who: 'w' })).rejects.toMatchObject({ code: 'AWS_UNAVAILABLE' });
+    const parked = await prisma.operation.findFirstOrThrow({ where: { subject: 'thing:undo-wait' } });
+    expect(parked).toMatchObject({ status: 'UNDOING', activeSubject: 'thing:undo-wait' });
+    expect((parked.steps as Array<{ name: string; status: string }>).map((record) => `${record.name} ${record.status}`)).toEqual(['u1 waiting', 'u2 undone']);
+    await prisma.operation.update({ where: { id: parked.id }, data: { leaseExpiresAt: new Date(Date.now() - 1000) } });
+    await t.app.get(RecoveryService).recoverAll();
+    expect(await prisma.operation.findFirstOrThrow({ where: { id: parked.id } })).toMatchObject({ status: 'UNDONE', activeSubject: null });
+    expect(store.has('u1')).toBe(false);
   });
 
   it('leaves operations alone while their lease is live (another replica is working on them)', async () => {

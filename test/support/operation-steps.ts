@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/common/errors/domain-error.js';
+import { retriedLater } from '../../src/common/errors/retry-later.js';
 import type { AppLogger } from '../../src/common/logging/app-logger.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { OperationRunner } from '../../src/operations/operation-runner.js';
 import type { OperationDefinition } from '../../src/operations/operation.types.js';
 import { OperationsRepository } from '../../src/operations/operations.repository.js';
+import { RecoveryService } from '../../src/operations/recovery.service.js';
+import { PrismaService } from '../../src/persistence/prisma.service.js';
 import type { FakeAwsSnapshot } from '../fakes/fake-aws.js';
 import { consistency, readOperations, readRows } from './invariants.js';
 import { startTestApp, type TestApp } from './test-app.js';
@@ -29,6 +32,8 @@ export interface OperationCase<P extends object> {
   cleanUp?(t: TestApp, start: OperationStart<P>): Promise<void>;
   /** An 'undo' step whose effect cannot be reversed once it acted (a deletion): failing after it, the operation took effect. */
   irreversible?: string[];
+  /** Steps that run after the subject is gone for the API: a failure parks the operation (waiting) for recovery instead of failing it. */
+  waitOnFailure?: string[];
 }
 
 const quiet = { setContext() {}, info() {}, warn() {}, error() {} } as unknown as AppLogger;
@@ -70,6 +75,7 @@ export function describeFailureAtEachStep<P extends object>(title: string, opera
       const start = await operation.setup(t, n++);
       const before = { aws: normalized(t.aws.snapshot()), rows: await readRows(url) };
       const definition = operation.definition(t);
+      const waits = operation.waitOnFailure?.includes(name) ?? false;
       const failing: typeof definition = {
         ...definition,
         steps: (params) =>
@@ -78,9 +84,13 @@ export function describeFailureAtEachStep<P extends object>(title: string, opera
               ? step
               : {
                   ...step,
-                  async run(context) {
-                    if (when === 'after') await step.run(context);
-                    throw new DomainError('AWS_UNAVAILABLE', `failure injected at ${step.name}`);
+                  run(context) {
+                    const failure = (async () => {
+                      if (when === 'after') await step.run(context);
+                      throw new DomainError('AWS_UNAVAILABLE', `failure injected at ${step.name}`);
+                    })();
+                    // A waiting step turns its AWS call's failure into a wait itself (retriedLater): so does the injected one.
+                    return waits ? retriedLater(failure) : failure;
                   },
                 },
           ),
@@ -88,11 +98,20 @@ export function describeFailureAtEachStep<P extends object>(title: string, opera
       // A runner of its own: the app's holds the real definition under the same kind.
       const runner = new OperationRunner(t.app.get(OperationsRepository), t.config, quiet, new Metrics());
       runner.register(failing);
-      await expect(runner.run(failing, start.subject, start.params, start.ephemeral)).rejects.toMatchObject({ code: 'AWS_UNAVAILABLE' });
+      if (waits) await runner.run(failing, start.subject, start.params, start.ephemeral);
+      else await expect(runner.run(failing, start.subject, start.params, start.ephemeral)).rejects.toMatchObject({ code: 'AWS_UNAVAILABLE' });
 
       const [row] = (await readOperations(url)).filter((candidate) => candidate.subject === start.subject).slice(-1);
       const recorded = (await t.app.get(OperationsRepository).findById(row!.id))!.steps as Array<{ name: string; status: string }>;
-      if (definition.onFailure === 'undo') {
+      if (waits) {
+        expect(row).toMatchObject({ status: 'RUNNING', active_subject: start.subject });
+        expect(recorded.map((step) => step.status)).toEqual([...operation.steps.slice(0, index).map(() => 'done'), 'waiting']);
+        // Due: recovery (with the app's own definition) runs the step again and completes the operation.
+        await t.app.get(PrismaService).operation.update({ where: { id: row!.id }, data: { leaseExpiresAt: new Date(Date.now() - 1000) } });
+        await t.app.get(RecoveryService).recoverAll();
+        expect((await t.app.get(OperationsRepository).findById(row!.id))!.status).toBe('COMPLETED');
+        await operation.done(t, start);
+      } else if (definition.onFailure === 'undo') {
         expect(row).toMatchObject({ status: 'UNDONE', active_subject: null, error: { code: 'AWS_UNAVAILABLE' } });
         expect(recorded.map((step) => step.status)).toEqual(operation.steps.slice(0, index + 1).map(() => 'undone'));
         if (when === 'after' && operation.irreversible?.includes(name)) await operation.done(t, start);

@@ -1,6 +1,7 @@
 import type { CutoffReport } from '../../aws/connection-cutoff.js';
 import { certificateIdOf } from '../../aws/iot-teardown.js';
 import { deviceClientId } from '../../policy/names.js';
+import { retriedLater } from '../../common/errors/retry-later.js';
 import type { PersistedOperation } from '../../operations/kinds.js';
 import type { DeviceOperationDeps } from './device-operation-deps.js';
 
@@ -18,9 +19,11 @@ export type DeletionState = {
 
 /**
  * Everything of a device, in the order AWS enforces: detach certificates from the thing and
- * every target from the policy; set each certificate INACTIVE, then delete it; delete the
- * policy's versions and the policy; delete the thing; delete the rows last, so a deletion
- * that stops half-way still has its rows and can be run again. What is gone counts as done.
+ * every target from the policy; set each certificate INACTIVE, then delete it; delete the thing;
+ * delete the rows, so a deletion that stops half-way still has its rows and can be run again; the
+ * policy last. AWS may refuse DeletePolicy for up to five minutes after the detach: the device is
+ * gone for the API by then (no access, no rows) and the step waits for recovery to finish it
+ * (RetryLaterError). What is gone counts as done.
  */
 export function deleteDeviceOperation(deps: DeviceOperationDeps): PersistedOperation<DeletionParams, void, DeletionState> {
   return {
@@ -58,7 +61,6 @@ export function deleteDeviceOperation(deps: DeviceOperationDeps): PersistedOpera
           for (const id of certificateIdsOf(state.certificateArns)) await deps.teardown.deleteCertificate(id);
         },
       },
-      { name: 'deletePolicy', run: ({ params }) => deps.teardown.deletePolicy(params.policyName) },
       { name: 'deleteThing', run: ({ params }) => deps.teardown.deleteThing(params.thingName) },
       {
         // Its certificates are gone, so it cannot reconnect; the open connection would otherwise last until AWS notices.
@@ -66,6 +68,8 @@ export function deleteDeviceOperation(deps: DeviceOperationDeps): PersistedOpera
         run: async ({ params }) => ({ connections: await deps.cutoff.close([{ clientId: deviceClientId(params.thingName), cleanSession: true }]) }),
       },
       { name: 'deleteRows', run: ({ params }) => deps.devices.deleteDevice(params.deviceId) },
+      // After deleteRows no request can repeat the deletion: a failure here waits for recovery too.
+      { name: 'deletePolicy', run: ({ params }) => retriedLater(deps.teardown.deletePolicy(params.policyName)) },
     ],
     result: () => undefined,
   };

@@ -161,6 +161,13 @@ export class DriftReportDto {
   @ApiProperty({ type: [String], description: 'Names not judged because an operation on them was running; run again later', example: ['iotp_carol_gateway'] })
   inProgress!: string[];
 
+  @ApiProperty({
+    type: [String],
+    description: 'Policies pending deletion: detached, and their deletion scheduled because AWS refuses DeletePolicy for up to five minutes after a detach; recovery finishes it (see /v1/operations)',
+    example: ['iotp_carol_gateway'],
+  })
+  pendingDeletion!: string[];
+
   static from(scan: DriftScan): DriftReportDto {
     return {
       scannedAt: scan.scannedAt,
@@ -171,6 +178,7 @@ export class DriftReportDto {
       unattachedCertificates: scan.unattachedCertificates.map(DriftFindingDto.from),
       changedPolicies: scan.changedPolicies.map(DriftFindingDto.from),
       inProgress: scan.inProgress,
+      pendingDeletion: scan.pendingDeletion,
     };
   }
 }
@@ -235,5 +243,6 @@ export class DriftRepairDto {
   unattachedCertificates!: RepairItemDto[];
   @ApiProperty({ type: Number, description: 'Marks cleared from rows that are no longer ghosts', example: 0 }) unmarked!: number;
   @ApiProperty({ type: [String], description: 'Names not judged because an operation on them was running', example: [] }) inProgress!: string[];
+  @ApiProperty({ type: [String], description: 'Policies pending deletion (scheduled; not repaired)', example: [] }) pendingDeletion!: string[];
   @ApiProperty({ type: RepairSummaryDto, description: 'Counts over all three lists' }) summary!: RepairSummaryDto;
 }

@@ -1,4 +1,5 @@
 import { ignoreNotFound } from '../../common/errors/ignore-not-found.js';
+import { retriedLater } from '../../common/errors/retry-later.js';
 import type { PersistedOperation } from '../../operations/kinds.js';
 import type { CutoffState } from './disable-user.operation.js';
 import type { UserOperationDeps } from './user-operation-deps.js';
@@ -11,9 +12,10 @@ export interface DeleteUserParams {
 
 /**
  * Removes everything the user owns, in the order AWS requires: devices, the policy's attachments,
- * its versions and itself, the Cognito identity, the pool user, and the row last, so a half-finished
- * delete still has a row to find and re-running it finishes the job. Every step treats "already
- * gone" as done.
+ * the Cognito identity, the pool user, the row, so a half-finished delete still has a row to find
+ * and re-running it finishes the job; the policy's versions and the policy last, as AWS may refuse
+ * DeletePolicy for up to five minutes after the detach: the user is gone for the API by then and
+ * the step waits for recovery to finish it (RetryLaterError). Every step treats "already gone" as done.
  */
 export function deleteUserOperation(deps: UserOperationDeps): PersistedOperation<DeleteUserParams, void, CutoffState> {
   const { users, teardown } = deps;
@@ -21,14 +23,14 @@ export function deleteUserOperation(deps: UserOperationDeps): PersistedOperation
     kind: 'delete-user',
     onFailure: 'finish',
     steps: () => [
-      // Sign-ins stop first, so none re-attaches the policy while the rest is taken apart.
-      { name: 'markDisabled', run: ({ params }) => users.setStatus(params.username, 'DISABLED') },
+      // Sign-ins stop first, so none re-attaches the policy while the rest is taken apart; the mark
+      // stays, so a deletion that stops mid-way can only be repeated, never undone by an enable.
+      { name: 'markDeleting', run: ({ params }) => users.markDeletionStarted(params.username) },
       { name: 'deleteDevices', run: ({ params }) => deps.devices.deleteAllOfUser(params.username) },
       // Every target AWS lists, not only the recorded identity: an attach whose record was lost still goes.
       { name: 'detachPolicy', run: ({ params }) => teardown.detachPolicyFromAll(params.policyName) },
-      { name: 'deletePolicy', run: ({ params }) => teardown.deletePolicy(params.policyName) },
       {
-        // With the policy gone nothing can reconnect; the devices' connections were closed by their own deletions.
+        // With the policy detached from every target nothing can reconnect; the devices' connections were closed by their own deletions.
         name: 'closeConnections',
         async run({ params }) {
           const user = await users.findByUsername(params.username);
@@ -45,6 +47,8 @@ export function deleteUserOperation(deps: UserOperationDeps): PersistedOperation
       },
       { name: 'deletePoolUser', run: ({ params }) => ignoreNotFound(deps.userPool.deleteUser(params.username)) },
       { name: 'deleteRow', run: ({ params }) => users.delete(params.userId) },
+      // After deleteRow no request can repeat the deletion: a failure here waits for recovery too.
+      { name: 'deletePolicy', run: ({ params }) => retriedLater(teardown.deletePolicy(params.policyName)) },
     ],
     result: () => undefined,
   };

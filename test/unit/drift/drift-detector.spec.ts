@@ -43,7 +43,7 @@ function world() {
     ]),
     certificates: new Map([[certId(1), { certificateId: certId(1), certificateArn: certArn(1), status: 'ACTIVE' as const }]]),
   };
-  const db: DatabaseRecords = { users, devices, certificates, busySubjects: new Set() };
+  const db: DatabaseRecords = { users, devices, certificates, busySubjects: new Set(), pendingDeletions: new Set() };
   return { aws, db };
 }
 
@@ -187,6 +187,18 @@ describe('detectDrift', () => {
     expect(scan.orphans).toEqual([]);
     expect(scan.ghosts).toEqual([]);
     expect(scan.inProgress).toEqual(['iotp_alice', 'iotp_alice_scanner', 'iotp_carol_probe', 'iotp_dave']);
+  });
+
+  it('reports a policy whose deletion waits on AWS as pending deletion, not as an orphan', () => {
+    const w = world();
+    w.aws.policies.set('iotp_dave', new Set());
+    w.aws.policies.set('iotp_carol_probe', new Set());
+    w.db.busySubjects.add('user:dave');
+    w.db.pendingDeletions.add('iotp_dave');
+    const scan = detect(w);
+    expect(summary(scan.orphans)).toEqual(['policy iotp_carol_probe delete']);
+    expect(scan.pendingDeletion).toEqual(['iotp_dave']);
+    expect(scan.inProgress).toEqual([]);
   });
 
   it('lists marks on rows that are no longer ghosts, so repair can clear them', () => {

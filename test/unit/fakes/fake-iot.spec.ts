@@ -55,6 +55,21 @@ describe('LocalIot', () => {
     expect(new X509Certificate(described.certificatePem).subject).toBeDefined();
   });
 
+  it('refuses DeletePolicy for the configured time after a detach, as AWS does for up to five minutes', async () => {
+    let now = 1_000_000;
+    const delayed = new LocalIot({ runtime: new LocalRuntime({ clock: () => now }), policyDeleteDelayMs: 300_000 });
+    await delayed.createPolicy('p1', DOC);
+    await delayed.deletePolicy('p1'); // never attached: no delay
+    await delayed.createPolicy('p2', DOC);
+    await delayed.attachPolicy('p2', IDENTITY);
+    await delayed.detachPolicy('p2', IDENTITY);
+    now += 299_999;
+    await expect(delayed.deletePolicy('p2')).rejects.toMatchObject({ code: 'CONFLICT', details: { awsError: 'DeleteConflictException' } });
+    now += 1;
+    await delayed.deletePolicy('p2');
+    expect(delayed.snapshot().policies).toEqual([]);
+  });
+
   it('CreateThing is idempotent for the same attributes and a conflict for different ones', async () => {
     const first = await iot.createThing('dev-1', { owner: 'u1' });
     await expect(iot.createThing('dev-1', { owner: 'u1' })).resolves.toEqual(first);

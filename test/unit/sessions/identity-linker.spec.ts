@@ -10,6 +10,7 @@ const linked: SessionUser = {
   username: 'alice',
   cognitoSub: 'sub-1',
   status: 'ACTIVE',
+  deletionStartedAt: null,
   policyName: 'iotp_alice',
   identityId: 'eu-west-1:0f0f0f0f-0000-4000-8000-000000000001',
   policyAttachedAt: new Date(),

@@ -20,4 +20,6 @@ export async function certificatesOf(t: TestApp, deviceId: string) {
 export async function expectNoDevice(t: TestApp, thingName: string) {
   expect((await readRows(t.config.database.url!)).devices.filter((row) => row.thing_name === thingName)).toEqual([]);
   expect(t.aws.iot.snapshot().things.filter((thing) => thing.thingName === thingName)).toEqual([]);
+  // A device's policy has its thing's name, and goes last.
+  expect(t.aws.iot.snapshot().policies.filter((policy) => policy === thingName)).toEqual([]);
 }

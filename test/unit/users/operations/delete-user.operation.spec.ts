@@ -32,7 +32,7 @@ async function provisioned(aws: FakeAws) {
 function operationOver(aws: FakeAws, row: { identityId: string } | null) {
   const removed: string[] = [];
   const users = {
-    setStatus: async () => undefined,
+    markDeletionStarted: async () => undefined,
     findByUsername: async () => row,
     delete: async (id: string) => void removed.push(id),
   } as unknown as UsersRepository;
@@ -67,7 +67,8 @@ describe('deleteUserOperation', () => {
 
 describeFailureAtEachStep('delete-user', {
   definition: (t) => t.app.get(UserOperations).deleteUser,
-  steps: ['markDisabled', 'deleteDevices', 'detachPolicy', 'deletePolicy', 'closeConnections', 'deleteIdentity', 'deletePoolUser', 'deleteRow'],
+  steps: ['markDeleting', 'deleteDevices', 'detachPolicy', 'closeConnections', 'deleteIdentity', 'deletePoolUser', 'deleteRow', 'deletePolicy'],
+  waitOnFailure: ['deletePolicy'],
   async setup(t, n) {
     const username = `del-${n}`;
     await readyUser(t, username);
