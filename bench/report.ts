@@ -23,7 +23,19 @@ function pad(cells: string[], widths: number[]): string {
 
 /** The human-readable summary, written to stderr so stdout holds only the JSON document. */
 export function renderTable(scenarios: ScenarioResult[], targets: Target[], memory: Record<string, number>): string {
-  const header = ['scenario', 'aws ms', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'cpu us/req', 'fakes us/req', 'non-2xx', 'sock err', 'AWS calls / request'];
+  const header = [
+    'scenario',
+    'aws ms',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'max ms',
+    'cpu us/req',
+    'fakes us/req',
+    'non-2xx',
+    'sock err',
+    'AWS calls / request',
+  ];
   const rows = scenarios.map((s) => [
     s.id,
     s.awsLatencyMs === null ? '-' : String(s.awsLatencyMs),
@@ -42,7 +54,13 @@ export function renderTable(scenarios: ScenarioResult[], targets: Target[], memo
   for (const s of scenarios) {
     if (s.extra && Object.keys(s.extra).length > 0) lines.push(`  ${s.id}: ${JSON.stringify(s.extra)}`);
   }
-  lines.push('', `memory: ${Object.entries(memory).map(([name, bytes]) => `${name} ${mb(bytes)} MB`).join(', ')}`, '');
+  lines.push(
+    '',
+    `memory: ${Object.entries(memory)
+      .map(([name, bytes]) => `${name} ${mb(bytes)} MB`)
+      .join(', ')}`,
+    '',
+  );
   for (const target of targets) {
     const measured = typeof target.measured === 'number' ? round(target.measured) : String(target.measured);
     lines.push(`${target.pass ? 'PASS' : 'FAIL'}  ${target.description}: ${measured}${target.note ? ` (${target.note})` : ''}`);

@@ -51,7 +51,8 @@ const quick = values.quick;
 const latencies = values.latency !== undefined ? [Number(values.latency)] : quick ? [0] : [0, 20];
 if (latencies.some((ms) => !Number.isInteger(ms) || ms < 0 || ms > 5000)) throw new Error('--latency must be whole milliseconds, 0-5000');
 
-const progress = (message: string) => process.stderr.write(`[bench] ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(3)}s ${message}\n`);
+const progress = (message: string) =>
+  process.stderr.write(`[bench] ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(3)}s ${message}\n`);
 const startedAt = new Date();
 // Other processes on the machine skew every figure; the load average is recorded with them.
 const loadAtStart = os.loadavg().map((load) => Math.round(load * 100) / 100);
@@ -62,7 +63,10 @@ progress('starting the service (Postgres, migrations, Nest) and the plain Fastif
 const profileDir = values.profile ? 'bench-results/profiles' : undefined;
 if (profileDir) await mkdir(profileDir, { recursive: true });
 const nodeOptions = values['node-options'].split(' ').filter(Boolean);
-const service = await Child.start(new URL('./server.js', import.meta.url), { BENCH_ADMIN_KEY: adminKey, ...CONTAINER_ENV }, ['--expose-gc', ...nodeOptions]);
+const service = await Child.start(new URL('./server.js', import.meta.url), { BENCH_ADMIN_KEY: adminKey, ...CONTAINER_ENV }, [
+  '--expose-gc',
+  ...nodeOptions,
+]);
 const plain = await Child.start(new URL('./plain-fastify.js', import.meta.url));
 
 const context: BenchContext = { service, plain, seconds: quick ? 3 : 10, warmupSeconds: quick ? 1 : 2, scrapeMetrics: true, profileDir };
@@ -80,7 +84,8 @@ try {
   progress(`seeding ${RETURNING_USERS} returning users and ${STORM_USERS} new ones per pass`);
   const returning = await service.call<BenchUser[]>('seedUsers', { prefix: 'r', count: RETURNING_USERS, signedIn: true });
   const fresh = new Map<number, BenchUser[]>();
-  for (const latencyMs of latencies) fresh.set(latencyMs, await service.call<BenchUser[]>('seedUsers', { prefix: `f${latencyMs}-`, count: STORM_USERS, signedIn: false }));
+  for (const latencyMs of latencies)
+    fresh.set(latencyMs, await service.call<BenchUser[]>('seedUsers', { prefix: `f${latencyMs}-`, count: STORM_USERS, signedIn: false }));
   const csrs = Array.from({ length: CSRS }, () => createTestCsr().csrPem);
   // Seeding ran inside the service process; its garbage is not the scenarios' memory.
   await service.call('collectGarbage');

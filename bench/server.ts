@@ -113,7 +113,9 @@ const ids = {
 };
 const adminKey = process.env.BENCH_ADMIN_KEY ?? '';
 const database = await createBenchDatabase(process.env.DATABASE_URL);
-const tokens = new ReusedTokens(new TestTokenIssuer({ issuer: `https://cognito-idp.${ids.region}.amazonaws.com/${ids.userPoolId}`, clientId: ids.clientId }));
+const tokens = new ReusedTokens(
+  new TestTokenIssuer({ issuer: `https://cognito-idp.${ids.region}.amazonaws.com/${ids.userPoolId}`, clientId: ids.clientId }),
+);
 const jwks = new JwksServer(() => tokens.issuer.jwks());
 const config = loadConfig({
   HOST: '127.0.0.1',

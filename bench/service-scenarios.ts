@@ -17,7 +17,15 @@ const REGISTRATION_CONNECTIONS = 8;
 /** The limiter's buckets start full (one second of quota); the warm-up must spend that burst before counting starts. */
 const REGISTRATION_WARMUP_SECONDS = 3;
 /** The APIs one device registration calls, to find its slowest quota. */
-const REGISTRATION_APIS = ['DescribeEndpoint', 'CreatePolicy', 'CreateThing', 'CreateCertificateFromCsr', 'CreateKeysAndCertificate', 'AttachPolicy', 'AttachThingPrincipal'];
+const REGISTRATION_APIS = [
+  'DescribeEndpoint',
+  'CreatePolicy',
+  'CreateThing',
+  'CreateCertificateFromCsr',
+  'CreateKeysAndCertificate',
+  'AttachPolicy',
+  'AttachThingPrincipal',
+];
 
 const hitRate = (calls: Record<string, number>) => 1 - Math.min(1, calls.GetCredentialsForIdentity ?? 0);
 

@@ -50,7 +50,12 @@ export function evaluateTargets(
     const cpuRatio = plain.serverCpuMicrosPerRequest / bearer.serverCpuMicrosPerRequest;
     const note = `${Math.round(bearer.load.rps)} vs ${Math.round(plain.load.rps)} req/s; by server CPU per request ${Math.round(bearer.serverCpuMicrosPerRequest)} vs ${Math.round(plain.serverCpuMicrosPerRequest)} us = ${cpuRatio.toFixed(2)}`;
     targets.push({ id: 'bearer-throughput', description: ratioText, measured: ratio, pass: ratio >= BEARER_SHARE_OF_PLAIN, note });
-    targets.push({ id: 'bearer-p99', description: 'bearer vend p99 < 10 ms at 50 connections', measured: bearer.load.latencyMs.p99, pass: bearer.load.latencyMs.p99 < 10 });
+    targets.push({
+      id: 'bearer-p99',
+      description: 'bearer vend p99 < 10 ms at 50 connections',
+      measured: bearer.load.latencyMs.p99,
+      pass: bearer.load.latencyMs.p99 < 10,
+    });
     // One scrape a second takes this share of the service's CPU while it serves vends flat out.
     const vendCpuPerSecond = bearer.serverCpuMicrosPerRequest * bearer.load.rps;
     const share = extra.metricsScrapeCpuMicros / Math.max(1, vendCpuPerSecond);
@@ -71,13 +76,31 @@ export function evaluateTargets(
     if (s.id === 'a-bearer-vend') {
       const credentialCalls = s.awsCallsPerRequest.GetCredentialsForIdentity ?? 0;
       const onlyCredentials = sumOf(s.awsCallsPerRequest) === credentialCalls && credentialCalls <= 1 + TOLERANCE;
-      targets.push({ id: `a-aws-calls-${s.awsLatencyMs}`, description: `(a) ${at}: AWS calls per bearer vend = GetCredentialsForIdentity only, 0 on a hit, 1 on a miss`, measured: JSON.stringify(s.awsCallsPerRequest), pass: onlyCredentials && errors === 0, note: errors ? `${errors} errors` : undefined });
+      targets.push({
+        id: `a-aws-calls-${s.awsLatencyMs}`,
+        description: `(a) ${at}: AWS calls per bearer vend = GetCredentialsForIdentity only, 0 on a hit, 1 on a miss`,
+        measured: JSON.stringify(s.awsCallsPerRequest),
+        pass: onlyCredentials && errors === 0,
+        note: errors ? `${errors} errors` : undefined,
+      });
     }
     if (s.id === 'b-password-sign-in' && s.awsLatencyMs === 0) {
-      targets.push({ id: 'b-cpu', description: `(b) returning password sign-in <= ${SIGN_IN_CPU_LIMIT_US} us of service CPU per request (fakes excluded)`, measured: s.serverCpuMicrosPerRequest, pass: s.serverCpuMicrosPerRequest <= SIGN_IN_CPU_LIMIT_US, note: `fakes ${Math.round(s.fakesCpuMicrosPerRequest ?? 0)} us` });
+      targets.push({
+        id: 'b-cpu',
+        description: `(b) returning password sign-in <= ${SIGN_IN_CPU_LIMIT_US} us of service CPU per request (fakes excluded)`,
+        measured: s.serverCpuMicrosPerRequest,
+        pass: s.serverCpuMicrosPerRequest <= SIGN_IN_CPU_LIMIT_US,
+        note: `fakes ${Math.round(s.fakesCpuMicrosPerRequest ?? 0)} us`,
+      });
     }
     if (s.id === 'd-device-registration' && s.awsLatencyMs === 0) {
-      targets.push({ id: 'd-cpu', description: `(d) device registration <= ${REGISTRATION_CPU_LIMIT_US} us of service CPU per registration (fakes excluded)`, measured: s.serverCpuMicrosPerRequest, pass: s.serverCpuMicrosPerRequest <= REGISTRATION_CPU_LIMIT_US, note: `fakes ${Math.round(s.fakesCpuMicrosPerRequest ?? 0)} us` });
+      targets.push({
+        id: 'd-cpu',
+        description: `(d) device registration <= ${REGISTRATION_CPU_LIMIT_US} us of service CPU per registration (fakes excluded)`,
+        measured: s.serverCpuMicrosPerRequest,
+        pass: s.serverCpuMicrosPerRequest <= REGISTRATION_CPU_LIMIT_US,
+        note: `fakes ${Math.round(s.fakesCpuMicrosPerRequest ?? 0)} us`,
+      });
     }
     if (s.id === 'b-password-sign-in') {
       const calls = s.awsCallsPerRequest;
@@ -85,14 +108,34 @@ export function evaluateTargets(
         Math.abs((calls.AdminInitiateAuth ?? 0) - 1) <= TOLERANCE &&
         (calls.GetCredentialsForIdentity ?? 0) <= 1 + TOLERANCE &&
         sumOf(calls) - (calls.AdminInitiateAuth ?? 0) - (calls.GetCredentialsForIdentity ?? 0) === 0;
-      targets.push({ id: `b-aws-calls-${s.awsLatencyMs}`, description: `(b) ${at}: AWS calls per returning sign-in = AdminInitiateAuth + GetCredentialsForIdentity (the latter 0 on a cache hit)`, measured: JSON.stringify(calls), pass: minimal && errors === 0, note: errors ? `${errors} errors` : undefined });
+      targets.push({
+        id: `b-aws-calls-${s.awsLatencyMs}`,
+        description: `(b) ${at}: AWS calls per returning sign-in = AdminInitiateAuth + GetCredentialsForIdentity (the latter 0 on a cache hit)`,
+        measured: JSON.stringify(calls),
+        pass: minimal && errors === 0,
+        note: errors ? `${errors} errors` : undefined,
+      });
     }
     if (s.id === 'c-first-sign-in-storm') {
-      const { succeeded, users, exactlyOneGetIdAndAttachPolicyPerUser } = s.extra as { succeeded: number; users: number; exactlyOneGetIdAndAttachPolicyPerUser: boolean };
-      targets.push({ id: `c-storm-${s.awsLatencyMs}`, description: `(c) ${at}: every first sign-in succeeds, exactly one GetId and one AttachPolicy per user`, measured: `${succeeded}/${users}`, pass: exactlyOneGetIdAndAttachPolicyPerUser && errors === 0, note: errors ? JSON.stringify(s.load.errorCodes) : undefined });
+      const { succeeded, users, exactlyOneGetIdAndAttachPolicyPerUser } = s.extra as {
+        succeeded: number;
+        users: number;
+        exactlyOneGetIdAndAttachPolicyPerUser: boolean;
+      };
+      targets.push({
+        id: `c-storm-${s.awsLatencyMs}`,
+        description: `(c) ${at}: every first sign-in succeeds, exactly one GetId and one AttachPolicy per user`,
+        measured: `${succeeded}/${users}`,
+        pass: exactlyOneGetIdAndAttachPolicyPerUser && errors === 0,
+        note: errors ? JSON.stringify(s.load.errorCodes) : undefined,
+      });
     }
     if (s.id === 'd-device-registration') {
-      const { shareOfQuota, awsThrottled503, slowestApi } = s.extra as { shareOfQuota: number | null; awsThrottled503: number; slowestApi: string | null };
+      const { shareOfQuota, awsThrottled503, slowestApi } = s.extra as {
+        shareOfQuota: number | null;
+        awsThrottled503: number;
+        slowestApi: string | null;
+      };
       const other = errors - awsThrottled503;
       targets.push({
         id: `d-registration-${s.awsLatencyMs}`,
@@ -104,10 +147,20 @@ export function evaluateTargets(
     }
   }
 
-  targets.push({ id: 'jwks-once', description: 'JWKS fetched once for the run (one key set)', measured: aws.jwksFetches, pass: aws.jwksFetches === 1 });
+  targets.push({
+    id: 'jwks-once',
+    description: 'JWKS fetched once for the run (one key set)',
+    measured: aws.jwksFetches,
+    pass: aws.jwksFetches === 1,
+  });
   const describes = aws.callsTotal.DescribeEndpoint ?? 0;
   targets.push({ id: 'describe-endpoint-once', description: 'DescribeEndpoint called once per process', measured: describes, pass: describes === 1 });
-  targets.push({ id: 'peak-rss', description: `peak RSS of the service through all scenarios < ${RSS_LIMIT_MB} MB`, measured: mb(peakRssBytes), pass: mb(peakRssBytes) < RSS_LIMIT_MB });
+  targets.push({
+    id: 'peak-rss',
+    description: `peak RSS of the service through all scenarios < ${RSS_LIMIT_MB} MB`,
+    measured: mb(peakRssBytes),
+    pass: mb(peakRssBytes) < RSS_LIMIT_MB,
+  });
   if (extra.soak) {
     const { rssMB, growth, flat, requests } = extra.soak;
     targets.push({

@@ -8,7 +8,15 @@ import type { ScenarioResult } from '../scenarios.js';
 import type { BenchUser } from '../seed.js';
 import { startEmbeddedPostgres } from '../../src/persistence/embedded-postgres.js';
 import { costPerRequest, renderScaleTable, scaleTargets, type SizeResult } from './scale-report.js';
-import { driftReport, measureScaled, operationsGrowth, scaleScenarios, warmCredentialCache, type ScaleContext, type ScaleScenario } from './scale-scenarios.js';
+import {
+  driftReport,
+  measureScaled,
+  operationsGrowth,
+  scaleScenarios,
+  warmCredentialCache,
+  type ScaleContext,
+  type ScaleScenario,
+} from './scale-scenarios.js';
 import { scaleUsername, type TableSize } from './scale-seed.js';
 
 /**
@@ -54,7 +62,8 @@ export async function runScaleBench(argv: string[]): Promise<number> {
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > 60) throw new Error('--seconds must be whole seconds, 1-60');
 
   const startedAt = new Date();
-  const progress = (message: string) => process.stderr.write(`[scale] ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4)}s ${message}\n`);
+  const progress = (message: string) =>
+    process.stderr.write(`[scale] ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4)}s ${message}\n`);
   const loadAtStart = os.loadavg().map((load) => Math.round(load * 100) / 100);
   const adminKey = randomBytes(24).toString('hex');
   const largeUsers = Math.max(20, Math.round(FULL_USERS * factor));
@@ -62,14 +71,20 @@ export async function runScaleBench(argv: string[]): Promise<number> {
   const csrs = Array.from({ length: 16 }, () => createTestCsr().csrPem);
 
   progress('starting Postgres and two services (migrations, Nest)');
-  const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres({ dir: EMBEDDED_DIR, port: Number(process.env.BENCH_PG_PORT ?? 54331) });
+  const embedded = process.env.DATABASE_URL
+    ? undefined
+    : await startEmbeddedPostgres({ dir: EMBEDDED_DIR, port: Number(process.env.BENCH_PG_PORT ?? 54331) });
   const serverUrl = process.env.DATABASE_URL ?? embedded!.url;
   const services: Child[] = [];
   const fleets: Fleet[] = [];
   let seedSeconds = 0;
   try {
     for (const label of ['small', 'large'] as const) {
-      const service = await Child.start(new URL('../server.js', import.meta.url), { BENCH_ADMIN_KEY: adminKey, BENCH_IOT_PAGE_SIZE: '250', DATABASE_URL: serverUrl }, ['--expose-gc', `--max-old-space-size=${HEAP_LIMIT_MB}`]);
+      const service = await Child.start(
+        new URL('../server.js', import.meta.url),
+        { BENCH_ADMIN_KEY: adminKey, BENCH_IOT_PAGE_SIZE: '250', DATABASE_URL: serverUrl },
+        ['--expose-gc', `--max-old-space-size=${HEAP_LIMIT_MB}`],
+      );
       services.push(service);
       const context: ScaleContext = {
         service,
@@ -83,7 +98,9 @@ export async function runScaleBench(argv: string[]): Promise<number> {
       };
       progress(`${label}: one operation of each kind the fleet is made of, as templates for the bulk rows`);
       const templates = await runTemplates(context);
-      progress(`${label}: templates ${JSON.stringify(templates)}; seeding ${sizesOf[label]} users and 3 devices, certificates, policies and operations each`);
+      progress(
+        `${label}: templates ${JSON.stringify(templates)}; seeding ${sizesOf[label]} users and 3 devices, certificates, policies and operations each`,
+      );
       const seedStarted = performance.now();
       for (let from = 0; from < sizesOf[label]; from += SEED_CHUNK) {
         await service.call('scaleSeed', { from, to: Math.min(sizesOf[label], from + SEED_CHUNK) });
@@ -93,7 +110,9 @@ export async function runScaleBench(argv: string[]): Promise<number> {
       await service.call('collectGarbage');
       seedSeconds += (performance.now() - seedStarted) / 1000;
       const users = sizesOf[label];
-      const names = Array.from({ length: Math.min(SAMPLE, users) }, (_, k) => scaleUsername(Math.floor(((k + 0.5) * users) / Math.min(SAMPLE, users))));
+      const names = Array.from({ length: Math.min(SAMPLE, users) }, (_, k) =>
+        scaleUsername(Math.floor(((k + 0.5) * users) / Math.min(SAMPLE, users))),
+      );
       const sample = await service.call<BenchUser[]>('scaleSessions', names);
       const tables = await service.call<Record<string, TableSize>>('scaleTableSizes');
       const scenarios = await scaleScenarios(context, users, sample, tables.operations!.rows);
@@ -120,9 +139,19 @@ export async function runScaleBench(argv: string[]): Promise<number> {
     for (const fleet of fleets) {
       progress(`${fleet.label}: drift report`);
       const drift = await driftReport(fleet.context);
-      progress(`${fleet.label}: drift took ${drift.seconds.toFixed(1)} s, peak RSS ${mb(drift.peakRssBytes)} MB; table growth over ${GROWTH_OPERATIONS} operations`);
+      progress(
+        `${fleet.label}: drift took ${drift.seconds.toFixed(1)} s, peak RSS ${mb(drift.peakRssBytes)} MB; table growth over ${GROWTH_OPERATIONS} operations`,
+      );
       const growth = await operationsGrowth(fleet.context, fleet.label, fleet.sample, GROWTH_OPERATIONS);
-      sizes.push({ label: fleet.label, users: fleet.users, devices: fleet.tables.devices!.rows, tables: fleet.tables, scenarios: [...fleet.results.values()], drift, growth });
+      sizes.push({
+        label: fleet.label,
+        users: fleet.users,
+        devices: fleet.tables.devices!.rows,
+        tables: fleet.tables,
+        scenarios: [...fleet.results.values()],
+        drift,
+        growth,
+      });
       await fleet.context.service.call('scaleClose');
     }
 
@@ -139,7 +168,14 @@ export async function runScaleBench(argv: string[]): Promise<number> {
         loadAverageAtEnd: os.loadavg().map((load) => Math.round(load * 100) / 100),
         node: process.version,
       },
-      options: { factor, secondsPerScenario: seconds, rounds: ROUNDS, sampleUsers: SAMPLE, growthOperations: GROWTH_OPERATIONS, database: embedded ? 'embedded' : 'DATABASE_URL' },
+      options: {
+        factor,
+        secondsPerScenario: seconds,
+        rounds: ROUNDS,
+        sampleUsers: SAMPLE,
+        growthOperations: GROWTH_OPERATIONS,
+        database: embedded ? 'embedded' : 'DATABASE_URL',
+      },
       sizes,
       targets,
       pass: targets.every((target) => target.pass),
@@ -163,9 +199,27 @@ async function runTemplates(context: ScaleContext): Promise<unknown> {
     const answer = await response;
     if (answer.status >= 300) throw new Error(`template request failed: ${answer.status} ${await answer.text()}`);
   };
-  await expectOk(fetch(`${service.url}/v1/users`, { method: 'POST', headers: admin, body: JSON.stringify({ username: 'template-admin-user', temporaryPassword: 'Temp-Passw0rd!' }) }));
+  await expectOk(
+    fetch(`${service.url}/v1/users`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ username: 'template-admin-user', temporaryPassword: 'Temp-Passw0rd!' }),
+    }),
+  );
   const [user] = await service.call<BenchUser[]>('seedUsers', { prefix: 'template-', count: 1, signedIn: false });
-  await expectOk(fetch(`${service.url}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user!.username, password: user!.password }) }));
-  await expectOk(fetch(`${service.url}/v1/users/${user!.username}/devices`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'template-device', csr: context.csrs[0] }) }));
+  await expectOk(
+    fetch(`${service.url}/v1/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: user!.username, password: user!.password }),
+    }),
+  );
+  await expectOk(
+    fetch(`${service.url}/v1/users/${user!.username}/devices`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ name: 'template-device', csr: context.csrs[0] }),
+    }),
+  );
   return service.call('scaleTemplates');
 }

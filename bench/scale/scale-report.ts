@@ -65,7 +65,18 @@ export function scaleTargets(sizes: SizeResult[]): Target[] {
 export function renderScaleTable(sizes: SizeResult[], targets: Target[]): string {
   const [small, large] = sizes;
   if (!small || !large) return 'scale run incomplete\n';
-  const header = ['scenario', 'req/s small', 'req/s large', 'ratio', 'p99 small', 'p99 large', 'ratio', 'svc+db us small', 'svc+db us large', 'ratio'];
+  const header = [
+    'scenario',
+    'req/s small',
+    'req/s large',
+    'ratio',
+    'p99 small',
+    'p99 large',
+    'ratio',
+    'svc+db us small',
+    'svc+db us large',
+    'ratio',
+  ];
   const rows = large.scenarios.map((scenario) => {
     const before = small.scenarios.find((s) => s.id === scenario.id)!;
     return [
@@ -81,7 +92,12 @@ export function renderScaleTable(sizes: SizeResult[], targets: Target[]): string
       String(round(ratio(costPerRequest(scenario), costPerRequest(before)))),
     ];
   });
-  const driftRow = (name: string, pick: (size: SizeResult) => number, unit = '') => [name, `${round(pick(small), 1)}${unit}`, `${round(pick(large), 1)}${unit}`, String(round(ratio(pick(large), pick(small))))];
+  const driftRow = (name: string, pick: (size: SizeResult) => number, unit = '') => [
+    name,
+    `${round(pick(small), 1)}${unit}`,
+    `${round(pick(large), 1)}${unit}`,
+    String(round(ratio(pick(large), pick(small)))),
+  ];
   const lines = [
     `fleet: small ${small.users} users / ${small.devices} devices, large ${large.users} users / ${large.devices} devices`,
     '',
@@ -112,7 +128,9 @@ export function renderScaleTable(sizes: SizeResult[], targets: Target[]): string
     '',
     `operations table at ${large.tables.operations!.rows} rows: ${mb(large.tables.operations!.bytes)} MB, ${mb((large.tables.operations!.bytes / Math.max(1, large.tables.operations!.rows)) * 1e6)} MB per million operations`,
     '',
-    ...targets.map((target) => `${target.pass ? 'PASS' : 'FAIL'}  ${target.description}: ${target.measured}${target.note ? ` (${target.note})` : ''}`),
+    ...targets.map(
+      (target) => `${target.pass ? 'PASS' : 'FAIL'}  ${target.description}: ${target.measured}${target.note ? ` (${target.note})` : ''}`,
+    ),
   ];
   return `${lines.join('\n')}\n`;
 }

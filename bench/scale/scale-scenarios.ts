@@ -59,14 +59,20 @@ const SETTLE_MS = 300;
 export async function scaleScenarios(context: ScaleContext, users: number, sample: BenchUser[], operations: number): Promise<ScaleScenario[]> {
   const { service } = context;
   const admin = { 'x-api-key': context.adminKey };
-  const deepUsers = Array.from({ length: DEEP_CURSORS }, (_, k) => encodeCursor(scaleUsername(Math.floor(users / 2 + ((k + 0.5) * users) / 2 / DEEP_CURSORS))));
+  const deepUsers = Array.from({ length: DEEP_CURSORS }, (_, k) =>
+    encodeCursor(scaleUsername(Math.floor(users / 2 + ((k + 0.5) * users) / 2 / DEEP_CURSORS))),
+  );
   const deepOperations: string[] = [];
   for (let k = 0; k < DEEP_CURSORS; k++) {
     const key = await service.call<string | null>('scaleOperationKeyAt', Math.floor(operations / 2 + ((k + 0.5) * operations) / 2 / DEEP_CURSORS));
     if (key) deepOperations.push(encodeCursor(key));
   }
   const user = (n: number) => sample[n % sample.length]!;
-  const route = (id: string, title: string, path: (n: number) => string): ScaleScenario => ({ id, title, options: { path: '/', headers: admin, vary: (n) => ({ path: path(n) }) } });
+  const route = (id: string, title: string, path: (n: number) => string): ScaleScenario => ({
+    id,
+    title,
+    options: { path: '/', headers: admin, vary: (n) => ({ path: path(n) }) },
+  });
   return [
     {
       id: 'a-bearer-vend',
@@ -76,16 +82,32 @@ export async function scaleScenarios(context: ScaleContext, users: number, sampl
     {
       id: 'b-password-sign-in',
       title: 'POST /v1/sessions (returning password sign-in)',
-      options: { method: 'POST', path: '/v1/sessions', vary: (n) => ({ body: JSON.stringify({ username: user(n).username, password: user(n).password }) }) },
+      options: {
+        method: 'POST',
+        path: '/v1/sessions',
+        vary: (n) => ({ body: JSON.stringify({ username: user(n).username, password: user(n).password }) }),
+      },
     },
     route('l1-users-first-page', 'GET /v1/users, first page', () => '/v1/users?limit=25'),
     route('l2-users-deep-page', 'GET /v1/users, pages in the second half', (n) => `/v1/users?limit=25&cursor=${deepUsers[n % deepUsers.length]}`),
     route('l3-user-detail', 'GET /v1/users/{username}', (n) => `/v1/users/${user(n).username}`),
     route('l4-user-devices', "GET /v1/users/{username}/devices, a user's devices", (n) => `/v1/users/${user(n).username}/devices`),
-    route('l5-user-devices-next-page', "GET /v1/users/{username}/devices, a user's next page", (n) => `/v1/users/${user(n).username}/devices?limit=1&cursor=${encodeCursor(scaleDeviceName(0))}`),
+    route(
+      'l5-user-devices-next-page',
+      "GET /v1/users/{username}/devices, a user's next page",
+      (n) => `/v1/users/${user(n).username}/devices?limit=1&cursor=${encodeCursor(scaleDeviceName(0))}`,
+    ),
     route('l6-operations-first-page', 'GET /v1/operations, first page', () => '/v1/operations?limit=25'),
-    route('l7-operations-deep-page', 'GET /v1/operations, pages in the second half', (n) => `/v1/operations?limit=25&cursor=${deepOperations[n % deepOperations.length]}`),
-    route('l8-operations-status-filter', 'GET /v1/operations?status=COMPLETED, pages in the second half', (n) => `/v1/operations?status=COMPLETED&limit=25&cursor=${deepOperations[n % deepOperations.length]}`),
+    route(
+      'l7-operations-deep-page',
+      'GET /v1/operations, pages in the second half',
+      (n) => `/v1/operations?limit=25&cursor=${deepOperations[n % deepOperations.length]}`,
+    ),
+    route(
+      'l8-operations-status-filter',
+      'GET /v1/operations?status=COMPLETED, pages in the second half',
+      (n) => `/v1/operations?status=COMPLETED&limit=25&cursor=${deepOperations[n % deepOperations.length]}`,
+    ),
   ];
 }
 
@@ -142,8 +164,20 @@ export async function driftReport(context: ScaleContext): Promise<DriftCost> {
   const peakRssBytes = await service.call<number>('takeRssPeak');
   const { window } = await service.call<{ window: Record<string, number> }>('calls');
   const report = JSON.parse(body) as Record<string, unknown>;
-  const findings = Object.fromEntries(Object.entries(report).filter(([, value]) => Array.isArray(value)).map(([key, value]) => [key, (value as unknown[]).length]));
-  return { seconds, status, peakRssBytes, rssBeforeBytes, awsCalls: window, findings, code: typeof report.code === 'string' ? report.code : undefined };
+  const findings = Object.fromEntries(
+    Object.entries(report)
+      .filter(([, value]) => Array.isArray(value))
+      .map(([key, value]) => [key, (value as unknown[]).length]),
+  );
+  return {
+    seconds,
+    status,
+    peakRssBytes,
+    rssBeforeBytes,
+    awsCalls: window,
+    findings,
+    code: typeof report.code === 'string' ? report.code : undefined,
+  };
 }
 
 /**

@@ -76,7 +76,14 @@ export function scaleCommands(context: ScaleSeedContext): Handlers {
       const prefix = context.resourcePrefix;
       const state = fakes.iot.state;
       const users = { id: [] as string[], username: [] as string[], sub: [] as string[], policy: [] as string[], identity: [] as string[] };
-      const devices = { id: [] as string[], userId: [] as string[], name: [] as string[], thing: [] as string[], arn: [] as string[], policy: [] as string[] };
+      const devices = {
+        id: [] as string[],
+        userId: [] as string[],
+        name: [] as string[],
+        thing: [] as string[],
+        arn: [] as string[],
+        policy: [] as string[],
+      };
       const certificates = { id: [] as string[], deviceId: [] as string[], certificateId: [] as string[], arn: [] as string[] };
       for (let index = from; index < to; index++) {
         const username = scaleUsername(index);
@@ -160,7 +167,9 @@ export function scaleCommands(context: ScaleSeedContext): Handlers {
     scaleTableSizes: async (): Promise<Record<string, TableSize>> => {
       const sizes: Record<string, TableSize> = {};
       for (const table of TABLES) {
-        const { rows } = await pool.query<{ rows: string; bytes: string }>(`SELECT count(*) AS rows, pg_total_relation_size('${table}') AS bytes FROM ${table}`);
+        const { rows } = await pool.query<{ rows: string; bytes: string }>(
+          `SELECT count(*) AS rows, pg_total_relation_size('${table}') AS bytes FROM ${table}`,
+        );
         sizes[table] = { rows: Number(rows[0]!.rows), bytes: Number(rows[0]!.bytes) };
       }
       return sizes;
@@ -168,7 +177,10 @@ export function scaleCommands(context: ScaleSeedContext): Handlers {
 
     /** The sort key of the operation at this depth of the newest-first listing (set-up only). */
     scaleOperationKeyAt: async (depth: number) => {
-      const { rows } = await pool.query<{ created_at: Date; id: string }>('SELECT created_at, id FROM operations ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1', [depth]);
+      const { rows } = await pool.query<{ created_at: Date; id: string }>(
+        'SELECT created_at, id FROM operations ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1',
+        [depth],
+      );
       return rows[0] ? `${rows[0].created_at.toISOString()} ${rows[0].id}` : null;
     },
 
@@ -180,6 +192,11 @@ export function scaleCommands(context: ScaleSeedContext): Handlers {
 }
 
 function addPolicy(state: IotState, policyName: string, document: string, target: string): void {
-  state.policies.set(policyName, { policyName, policyArn: state.arn('policy', policyName), versions: [{ versionId: '1', document, isDefault: true }], nextVersionId: 2 });
+  state.policies.set(policyName, {
+    policyName,
+    policyArn: state.arn('policy', policyName),
+    versions: [{ versionId: '1', document, isDefault: true }],
+    nextVersionId: 2,
+  });
   state.policyTargets.set(policyName, new Set([target]));
 }

@@ -35,8 +35,9 @@ export class AuthorizerController {
   @Post('iot')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'AWS IoT custom authorizer: a Cognito token in, the user\'s IoT policy out',
-    description: 'Always 200 for an authorized caller: invalid tokens, unknown or disabled users and internal failures answer { isAuthenticated: false }.',
+    summary: "AWS IoT custom authorizer: a Cognito token in, the user's IoT policy out",
+    description:
+      'Always 200 for an authorized caller: invalid tokens, unknown or disabled users and internal failures answer { isAuthenticated: false }.',
   })
   @ApiBody({ type: IotAuthorizerRequestDto })
   @ApiOkResponse({ type: IotAuthorizerResponseDto })

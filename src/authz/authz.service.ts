@@ -28,8 +28,7 @@ export class AuthzService {
     // Look the principal up first, so an unknown name is a 404 whatever the state of AWS settings.
     const found = await this.find(input.principal);
     const scope = await this.awsScope.policyScope();
-    const subject =
-      found.type === 'user' ? userSubject(scope, found.user) : deviceSubject(scope, this.config.resourcePrefix, found.device);
+    const subject = found.type === 'user' ? userSubject(scope, found.user) : deviceSubject(scope, this.config.resourcePrefix, found.device);
     const source = input.source ?? 'expected';
     const policies = source === 'aws' ? await this.heldByAws(found, subject) : subject.policies;
     const result = evaluate(policies, evaluationRequest(scope, subject, input));

@@ -4,13 +4,7 @@
  * connection. Pure: the service supplies the records and the AWS scope.
  */
 import { DomainError } from '../common/errors/domain-error.js';
-import {
-  devicePolicyDocument,
-  iotArn,
-  userPolicyDocument,
-  type IotResourceKind,
-  type PolicyScope,
-} from '../policy/documents.js';
+import { devicePolicyDocument, iotArn, userPolicyDocument, type IotResourceKind, type PolicyScope } from '../policy/documents.js';
 import { IOT_ARN_PATTERN } from '../policy/arn.js';
 import type { EvaluationContext, EvaluationRequest, IotAction, NamedPolicy } from '../policy/evaluator.js';
 import { deviceClientId } from '../policy/names.js';
@@ -73,9 +67,7 @@ export function userSubject(scope: PolicyScope, user: UserPrincipal): CheckSubje
 export function deviceSubject(scope: PolicyScope, prefix: string, device: DevicePrincipal): CheckSubject {
   return {
     policyName: device.policyName,
-    policies: [
-      { policyName: device.policyName, document: devicePolicyDocument(scope, prefix, device.owner.username, device.name) },
-    ],
+    policies: [{ policyName: device.policyName, document: devicePolicyDocument(scope, prefix, device.owner.username, device.name) }],
     ownClientId: deviceClientId(device.thingName),
     context: {},
     ...(device.certificateAttached ? { thing: { thingName: device.thingName, attributes: device.attributes } } : {}),

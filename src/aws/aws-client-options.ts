@@ -46,7 +46,9 @@ export function awsClientOptions(config: AppConfig): AwsClientOptions {
  * An SDK client built with awsClientOptions, plus the middleware that tells the retry strategy
  * which API an error came from. Runs inside the SDK's retry middleware (finalizeRequest, high).
  */
-export function withRetryRules<I extends object, O extends MetadataBearer, C extends { middlewareStack: MiddlewareStack<I, O> }>(client: C & { middlewareStack: MiddlewareStack<I, O> }): C {
+export function withRetryRules<I extends object, O extends MetadataBearer, C extends { middlewareStack: MiddlewareStack<I, O> }>(
+  client: C & { middlewareStack: MiddlewareStack<I, O> },
+): C {
   client.middlewareStack.add(apiNameMiddleware<I, O>(), { step: 'finalizeRequest', priority: 'low', name: 'apiNameOfErrors' });
   return client;
 }

@@ -18,7 +18,12 @@ const UNAVAILABLE = new Set(['ServiceUnavailableException', 'InternalFailureExce
 // ForbiddenException: the IoT data plane's (DeleteConnection) name for a missing permission.
 const DENIED = new Set(['UnauthorizedException', 'AccessDeniedException', 'AccessDenied', 'ForbiddenException']);
 const INVALID = new Set(['InvalidRequestException', 'InvalidParameterException', 'InvalidPasswordException', 'MalformedPolicyException']);
-const STATE_CONFLICT = new Set(['DeleteConflictException', 'CertificateStateException', 'VersionsLimitExceededException', 'ResourceConflictException']);
+const STATE_CONFLICT = new Set([
+  'DeleteConflictException',
+  'CertificateStateException',
+  'VersionsLimitExceededException',
+  'ResourceConflictException',
+]);
 const NETWORK = new Set(['TimeoutError', 'AbortError', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 /** Sign-in must not reveal whether a username exists (Cognito's PreventUserExistenceErrors does the same). */
 const SIGN_IN_APIS = new Set(['AdminInitiateAuth', 'AdminRespondToAuthChallenge']);
@@ -59,7 +64,11 @@ function translate(error: unknown, context: AwsCallContext): DomainError {
   if (name === 'ResourceNotFoundException') {
     // Every user-pool call targets the configured pool and app client: if AWS cannot find them, the deployment is wrong.
     if (context.service === 'cognito-idp') {
-      return new DomainError('AWS_UNAVAILABLE', 'The configured Cognito user pool or app client does not exist: check COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID', details);
+      return new DomainError(
+        'AWS_UNAVAILABLE',
+        'The configured Cognito user pool or app client does not exist: check COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID',
+        details,
+      );
     }
     return DomainError.notFound('AWS resource', details);
   }
@@ -94,7 +103,10 @@ function translate(error: unknown, context: AwsCallContext): DomainError {
   }
   if (DENIED.has(name)) {
     const permission = `${context.service}:${context.api}`;
-    return new DomainError('AWS_UNAVAILABLE', `AWS denied ${permission}: the service's IAM role is missing this permission`, { ...details, permission });
+    return new DomainError('AWS_UNAVAILABLE', `AWS denied ${permission}: the service's IAM role is missing this permission`, {
+      ...details,
+      permission,
+    });
   }
   if (UNAVAILABLE.has(name)) return new DomainError('AWS_UNAVAILABLE', `AWS is temporarily unavailable (${context.api})`, details);
   if (isNetworkError(error, name)) {
@@ -110,10 +122,14 @@ function notAuthorized(context: AwsCallContext, awsMessage: string | undefined, 
   // CognitoIdentityProvider.ServerSideTokenCheck). The app can do one thing about any of these:
   // sign in again for a fresh token. 401 like any rejected token, with a reason that says so.
   if (context.service === 'cognito-identity') {
-    return new DomainError('UNAUTHENTICATED', 'The identity pool refused the ID token (expired, or the user was signed out or deleted): sign in again', {
-      ...details,
-      reason: 'SIGN_IN_AGAIN',
-    });
+    return new DomainError(
+      'UNAUTHENTICATED',
+      'The identity pool refused the ID token (expired, or the user was signed out or deleted): sign in again',
+      {
+        ...details,
+        reason: 'SIGN_IN_AGAIN',
+      },
+    );
   }
   if (awsMessage === 'User is disabled.') {
     return new DomainError('FORBIDDEN', 'The user is disabled', { ...details, reason: 'USER_DISABLED' });

@@ -23,7 +23,13 @@ const THROTTLING = new Set([
   'SlowDown',
 ]);
 /** AWS-side faults: the request reached AWS, which may or may not have acted on it. */
-const SERVER_FAULTS = new Set(['ServiceUnavailableException', 'InternalFailureException', 'InternalErrorException', 'InternalServerError', 'InternalFailure']);
+const SERVER_FAULTS = new Set([
+  'ServiceUnavailableException',
+  'InternalFailureException',
+  'InternalErrorException',
+  'InternalServerError',
+  'InternalFailure',
+]);
 const SERVER_FAULT_STATUS = new Set([500, 502, 503, 504]);
 const TIMEOUTS = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
 /** Socket errors after a connection existed: the request may have been received. */

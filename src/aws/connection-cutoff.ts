@@ -44,7 +44,9 @@ export class ConnectionCutoff {
           }
           const code = isDomainError(error) ? error.code : 'INTERNAL';
           report.failed.push({ clientId: target.clientId, code });
-          this.logger.warn(`Could not close the connection of client ${target.clientId} (${code}); it loses its access when AWS's policy cache expires`);
+          this.logger.warn(
+            `Could not close the connection of client ${target.clientId} (${code}); it loses its access when AWS's policy cache expires`,
+          );
           break;
         }
       }

@@ -42,9 +42,7 @@ export class IdentityPoolAdapter extends IdentityPoolPort implements OnModuleDes
 
   async getCredentials(identityId: string, idToken: string): Promise<AwsCredentials> {
     const api = 'GetCredentialsForIdentity';
-    const out = await this.call(api, (c) =>
-      c.send(new GetCredentialsForIdentityCommand({ IdentityId: identityId, Logins: this.logins(idToken) })),
-    );
+    const out = await this.call(api, (c) => c.send(new GetCredentialsForIdentityCommand({ IdentityId: identityId, Logins: this.logins(idToken) })));
     const credentials = required(out.Credentials, 'Credentials', api);
     return {
       accessKeyId: required(credentials.AccessKeyId, 'AccessKeyId', api),
@@ -65,7 +63,11 @@ export class IdentityPoolAdapter extends IdentityPoolPort implements OnModuleDes
     const details = { api: 'DeleteIdentities', errorCode: code };
     if (code === 'IdentityNotFound') throw DomainError.notFound('Identity', details);
     if (code === 'AccessDenied') {
-      throw new DomainError('AWS_UNAVAILABLE', "AWS denied cognito-identity:DeleteIdentities: the service's IAM role is missing this permission", details);
+      throw new DomainError(
+        'AWS_UNAVAILABLE',
+        "AWS denied cognito-identity:DeleteIdentities: the service's IAM role is missing this permission",
+        details,
+      );
     }
     throw new DomainError('AWS_UNAVAILABLE', 'AWS could not delete the identity', details);
   }

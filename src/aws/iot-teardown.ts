@@ -81,9 +81,12 @@ export class IotTeardown {
       await ignoreNotFound(this.iot.deletePolicy(policyName));
     } catch (error) {
       if (!(isDomainError(error, 'CONFLICT') && error.details?.awsError === 'DeleteConflictException')) throw error;
-      throw new RetryLaterError(`AWS does not yet let policy ${policyName} be deleted (up to five minutes after its detachment); deletion is retried`, {
-        policyName,
-      });
+      throw new RetryLaterError(
+        `AWS does not yet let policy ${policyName} be deleted (up to five minutes after its detachment); deletion is retried`,
+        {
+          policyName,
+        },
+      );
     }
   }
 
@@ -97,13 +100,19 @@ export class IotTeardown {
 
   /** Certificate ARNs attached to the thing, all pages; none when the thing is gone. */
   async thingCertificates(thingName: string): Promise<string[]> {
-    const principals = await ignoreNotFound(allPages((token) => this.iot.listThingPrincipals(thingName, token)), []);
+    const principals = await ignoreNotFound(
+      allPages((token) => this.iot.listThingPrincipals(thingName, token)),
+      [],
+    );
     return principals.filter((principal) => CERTIFICATE_ARN.test(principal));
   }
 
   /** Every target the policy is attached to, all pages; none when the policy is gone. */
   async policyTargets(policyName: string): Promise<string[]> {
-    return ignoreNotFound(allPages((token) => this.iot.listPolicyTargets(policyName, token)), []);
+    return ignoreNotFound(
+      allPages((token) => this.iot.listPolicyTargets(policyName, token)),
+      [],
+    );
   }
 }
 

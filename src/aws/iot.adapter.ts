@@ -71,7 +71,9 @@ export class IotAdapter extends IotPort implements OnModuleDestroy {
   }
 
   async createPolicyVersion(policyName: string, document: string, setAsDefault: boolean): Promise<{ versionId: string }> {
-    const out = await this.call('CreatePolicyVersion', (c) => c.send(new CreatePolicyVersionCommand({ policyName, policyDocument: document, setAsDefault })));
+    const out = await this.call('CreatePolicyVersion', (c) =>
+      c.send(new CreatePolicyVersionCommand({ policyName, policyDocument: document, setAsDefault })),
+    );
     return { versionId: required(out.policyVersionId, 'policyVersionId', 'CreatePolicyVersion') };
   }
 
@@ -147,9 +149,7 @@ export class IotAdapter extends IotPort implements OnModuleDestroy {
 
   async createCertificateFromCsr(csrPem: string): Promise<IssuedCertificate> {
     const api = 'CreateCertificateFromCsr';
-    const out = await this.call(api, (c) =>
-      c.send(new CreateCertificateFromCsrCommand({ certificateSigningRequest: csrPem, setAsActive: true })),
-    );
+    const out = await this.call(api, (c) => c.send(new CreateCertificateFromCsrCommand({ certificateSigningRequest: csrPem, setAsActive: true })));
     return {
       certificateId: required(out.certificateId, 'certificateId', api),
       certificateArn: required(out.certificateArn, 'certificateArn', api),

@@ -5,5 +5,7 @@ import { createHmac } from 'node:crypto';
  * Base64(HMAC-SHA256(key = clientSecret, message = username + clientId)).
  */
 export function cognitoSecretHash(clientSecret: string, username: string, clientId: string): string {
-  return createHmac('sha256', clientSecret).update(username + clientId).digest('base64');
+  return createHmac('sha256', clientSecret)
+    .update(username + clientId)
+    .digest('base64');
 }

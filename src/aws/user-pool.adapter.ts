@@ -28,7 +28,15 @@ import { callAws, missingRegion, onlyMatch, required } from './aws-call.js';
 import { QuotaLimiter } from './quota-limiter.js';
 import { cognitoSecretHash } from './secret-hash.js';
 import type { Page } from './iot.port.js';
-import { USER_ID_ATTRIBUTE, UserPoolPort, type AuthOutcome, type CreatedPoolUser, type PoolUser, type PoolUserStanding, type UserPoolRef } from './user-pool.port.js';
+import {
+  USER_ID_ATTRIBUTE,
+  UserPoolPort,
+  type AuthOutcome,
+  type CreatedPoolUser,
+  type PoolUser,
+  type PoolUserStanding,
+  type UserPoolRef,
+} from './user-pool.port.js';
 
 /** The largest page ListUserPools, ListUserPoolClients, ListUsers and AdminListGroupsForUser allow. */
 const MAX_PAGE = 60;
@@ -56,7 +64,13 @@ export class UserPoolAdapter extends UserPoolPort implements OnModuleDestroy {
     this.sdk?.destroy();
   }
 
-  async createUser(input: { username: string; email?: string; temporaryPassword?: string; sendInvite: boolean; userId?: string }): Promise<CreatedPoolUser> {
+  async createUser(input: {
+    username: string;
+    email?: string;
+    temporaryPassword?: string;
+    sendInvite: boolean;
+    userId?: string;
+  }): Promise<CreatedPoolUser> {
     const request: AdminCreateUserCommandInput = { UserPoolId: this.config.cognito.userPoolId, Username: input.username };
     if (!input.sendInvite) request.MessageAction = 'SUPPRESS';
     const attributes: AttributeType[] = [];

@@ -9,9 +9,7 @@ export interface CognitoTokens {
   expiresIn: number;
 }
 
-export type AuthOutcome =
-  | { kind: 'tokens'; tokens: CognitoTokens }
-  | { kind: 'challenge'; challenge: 'NEW_PASSWORD_REQUIRED'; session: string };
+export type AuthOutcome = { kind: 'tokens'; tokens: CognitoTokens } | { kind: 'challenge'; challenge: 'NEW_PASSWORD_REQUIRED'; session: string };
 
 /** A user pool as `npm run bootstrap` finds or creates it. */
 export interface UserPoolRef {

@@ -42,7 +42,8 @@ export function validateCsr(pem: string): CsrKey {
   const summary = checkKey(key);
   const algorithm = SIGNATURE_ALGORITHMS[readObjectIdOrFail(der, parts.algorithm)];
   if (!algorithm) throw invalid('its signature algorithm is not supported: sign it with ECDSA or RSA (PKCS#1 v1.5) over SHA-256, SHA-384 or SHA-512');
-  if (algorithm.keyType !== summary.keyType) throw invalid(`it is signed with an ${algorithm.keyType.toUpperCase()} algorithm but holds an ${summary.keyType.toUpperCase()} key`);
+  if (algorithm.keyType !== summary.keyType)
+    throw invalid(`it is signed with an ${algorithm.keyType.toUpperCase()} algorithm but holds an ${summary.keyType.toUpperCase()} key`);
   const bits = contentOf(der, parts.signature);
   if (bits.length < 2 || bits[0] !== 0) throw invalid('its signature is not a whole number of bytes');
   if (!verify(algorithm.hash, bytesOf(der, parts.info), key, bits.subarray(1))) {
@@ -72,7 +73,15 @@ function structure(der: Buffer): CsrParts {
     const outer = readNode(der);
     if (outer.tag !== TAG.sequence || outer.end !== der.length) throw new Error();
     const [info, algorithm, signature, extra] = childrenOf(der, outer);
-    if (!info || !algorithm || !signature || extra || info.tag !== TAG.sequence || algorithm.tag !== TAG.sequence || signature.tag !== TAG.bitString) {
+    if (
+      !info ||
+      !algorithm ||
+      !signature ||
+      extra ||
+      info.tag !== TAG.sequence ||
+      algorithm.tag !== TAG.sequence ||
+      signature.tag !== TAG.bitString
+    ) {
       throw new Error();
     }
     const [version, subject, spki] = childrenOf(der, info);

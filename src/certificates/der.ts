@@ -31,7 +31,7 @@ export function readNode(der: Buffer, offset = 0): DerNode {
 
 export function childrenOf(der: Buffer, parent: DerNode): DerNode[] {
   const nodes: DerNode[] = [];
-  for (let offset = parent.contentStart; offset < parent.end; ) {
+  for (let offset = parent.contentStart; offset < parent.end;) {
     const node = readNode(der, offset);
     if (node.end > parent.end) throw new Error('DER element overruns its parent');
     nodes.push(node);

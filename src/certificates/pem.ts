@@ -11,7 +11,9 @@ export function certificateNotAfter(certificatePem: string): Date {
  * audit finding (a device's identity must be its own), so the service registers each key once.
  */
 export function publicKeyFingerprint(key: KeyObject): string {
-  return createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('hex');
+  return createHash('sha256')
+    .update(key.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
 }
 
 export function certificateKeyFingerprint(certificatePem: string): string {

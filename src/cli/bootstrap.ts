@@ -26,12 +26,10 @@ async function main(): Promise<void> {
   const limiter = new QuotaLimiter(config);
   const userPool = new UserPoolAdapter(config, limiter);
   const identityPool = new IdentityPoolAdapter(config, limiter);
-  const result = await new CognitoBootstrap(userPool, identityPool, bootstrapNames(config.resourcePrefix))
-    .ensure()
-    .finally(() => {
-      userPool.onModuleDestroy();
-      identityPool.onModuleDestroy();
-    });
+  const result = await new CognitoBootstrap(userPool, identityPool, bootstrapNames(config.resourcePrefix)).ensure().finally(() => {
+    userPool.onModuleDestroy();
+    identityPool.onModuleDestroy();
+  });
 
   print(result.created.length > 0 ? `created: ${result.created.join(', ')}` : 'everything already existed; nothing created');
   const settings = renderEnvFile(serviceSettings(result, region, jwksBase));
@@ -42,7 +40,7 @@ async function main(): Promise<void> {
   }
 
   const accountId = config.aws.accountId ?? result.userPoolArn.split(':')[4] ?? '<account-id>';
-  print("\nGive the identity pool an authenticated role with this permissions policy (never a managed full-access policy):");
+  print('\nGive the identity pool an authenticated role with this permissions policy (never a managed full-access policy):');
   print(JSON.stringify(authenticatedRolePolicy({ region, accountId }), null, 2));
   print('\nand this trust policy:');
   print(JSON.stringify(authenticatedRoleTrustPolicy(result.identityPoolId), null, 2));

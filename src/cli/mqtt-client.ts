@@ -68,16 +68,27 @@ async function main(): Promise<number> {
         ? await signIn(api, values.username, values.password)
         : undefined;
     if (!session) return usage(2, 'give --username and --password, --session, or --device and --key');
-    if (!session.credentials || !session.mqtt) return usage(2, 'the sign-in answer carries no credentials (answer the NEW_PASSWORD_REQUIRED challenge first)');
+    if (!session.credentials || !session.mqtt)
+      return usage(2, 'the sign-in answer carries no credentials (answer the NEW_PASSWORD_REQUIRED challenge first)');
     const { credentials, mqtt: block } = session;
     const clientId = values['client-id'] ?? block.clientId;
     connection = {
       url: block.websocketUrl,
-      options: { clientId, ca, ...serverName(block.websocketUrl), transformWsUrl: () => presignMqttUrl(block.websocketUrl, credentials, block.region) },
+      options: {
+        clientId,
+        ca,
+        ...serverName(block.websocketUrl),
+        transformWsUrl: () => presignMqttUrl(block.websocketUrl, credentials, block.region),
+      },
     };
   }
   if (values.publish.length !== values.message.length) return usage(2, 'each --publish needs its --message');
-  return run(connection, values.subscribe, values.publish.map((topic, i) => [topic, values.message[i]!] as const), Number(values.listen ?? (values.subscribe.length > 0 ? 2 : 0)));
+  return run(
+    connection,
+    values.subscribe,
+    values.publish.map((topic, i) => [topic, values.message[i]!] as const),
+    Number(values.listen ?? (values.subscribe.length > 0 ? 2 : 0)),
+  );
 }
 
 interface SessionAnswer {
@@ -85,7 +96,12 @@ interface SessionAnswer {
   mqtt?: MqttBlock;
 }
 
-async function run(connection: Connection, filters: string[], publishes: ReadonlyArray<readonly [string, string]>, listenSeconds: number): Promise<number> {
+async function run(
+  connection: Connection,
+  filters: string[],
+  publishes: ReadonlyArray<readonly [string, string]>,
+  listenSeconds: number,
+): Promise<number> {
   const client = mqtt.connect(connection.url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 10_000, clean: true, ...connection.options });
   client.on('message', (topic, payload) => say(`message ${topic} ${payload.toString()}`));
   try {
@@ -122,7 +138,9 @@ function connected(client: MqttClient): Promise<void> {
     const errors: Error[] = [];
     client.on('error', (error) => errors.push(error));
     client.once('connect', () => resolve());
-    client.once('close', () => setImmediate(() => reject(errors[0] ?? new Error('closed before CONNACK (a refused WebSocket upgrade or TLS handshake)'))));
+    client.once('close', () =>
+      setImmediate(() => reject(errors[0] ?? new Error('closed before CONNACK (a refused WebSocket upgrade or TLS handshake)'))),
+    );
   });
 }
 
@@ -142,7 +160,11 @@ function describe(error: unknown): string {
 }
 
 async function signIn(api: string, username: string, password: string): Promise<SessionAnswer> {
-  const response = await fetch(`${api}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  const response = await fetch(`${api}/v1/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
   const body = (await response.json()) as SessionAnswer & { code?: string; message?: string };
   if (!response.ok) throw new Error(`sign-in answered ${response.status} ${body.code ?? ''} ${body.message ?? ''}`);
   return body;

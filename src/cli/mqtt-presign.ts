@@ -14,7 +14,10 @@ export interface PresignCredentials {
 export function presignMqttUrl(websocketUrl: string, credentials: PresignCredentials, region: string, date = new Date()): string {
   const url = new URL(websocketUrl);
   const service = 'iotdevicegateway';
-  const amzDate = date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const amzDate = date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const day = amzDate.slice(0, 8);
   const scope = `${day}/${region}/${service}/aws4_request`;
   const query =

@@ -150,7 +150,15 @@ const AWS_SETTINGS = [
   'IOT_ENDPOINT',
 ] as const;
 /** Settings the local IoT Core owns: giving them with AWS_MODE=local is a mistake worth stopping for. */
-const OWNED_BY_LOCAL_MODE = ['AWS_ENDPOINT_URL', 'COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'COGNITO_CLIENT_SECRET', 'COGNITO_IDENTITY_POOL_ID', 'COGNITO_ISSUER', 'COGNITO_JWKS_URI'];
+const OWNED_BY_LOCAL_MODE = [
+  'AWS_ENDPOINT_URL',
+  'COGNITO_USER_POOL_ID',
+  'COGNITO_CLIENT_ID',
+  'COGNITO_CLIENT_SECRET',
+  'COGNITO_IDENTITY_POOL_ID',
+  'COGNITO_ISSUER',
+  'COGNITO_JWKS_URI',
+];
 
 /** The local IoT Core's fixed ids: the sandbox state is one account, one user pool, one identity pool. */
 export const LOCAL_DEFAULTS = {
@@ -221,8 +229,7 @@ export function loadConfig(env: Env): AppConfig {
       endpoint: read.string('IOT_ENDPOINT', { pattern: /^[\w.-]+(:\d+)?$/, rule: 'must be a host name such as abc-ats.iot.eu-west-1.amazonaws.com' }),
     },
     resourcePrefix:
-      read.string('RESOURCE_PREFIX', { pattern: PREFIX, rule: 'must be 1-16 lowercase letters or digits, starting with a letter' }) ??
-      'iotp',
+      read.string('RESOURCE_PREFIX', { pattern: PREFIX, rule: 'must be 1-16 lowercase letters or digits, starting with a letter' }) ?? 'iotp',
     local: {
       stateDir: read.string('LOCAL_STATE_DIR') ?? '.data/local-aws',
     },
@@ -259,15 +266,15 @@ export function loadConfig(env: Env): AppConfig {
     },
     // --- Local IoT Core: MQTT broker ---
     localMqtt: {
-      host:
-        read.string('LOCAL_MQTT_HOST', { pattern: /^[\w.:-]+$/, rule: 'must be an address or host name such as 127.0.0.1' }) ?? '127.0.0.1',
+      host: read.string('LOCAL_MQTT_HOST', { pattern: /^[\w.:-]+$/, rule: 'must be an address or host name such as 127.0.0.1' }) ?? '127.0.0.1',
       mqttsPort: read.int('LOCAL_MQTT_PORT', 8883, 0, 65535),
       wsPort: read.int('LOCAL_MQTT_WS_PORT', 8080, 0, 65535),
       wssPort: read.int('LOCAL_MQTT_WSS_PORT', 8443, 0, 65535),
     },
   };
   if (mode === 'local') {
-    for (const name of OWNED_BY_LOCAL_MODE) if (env[name]) read.problems.push(`${name} cannot be set with AWS_MODE=local: the local IoT Core provides it`);
+    for (const name of OWNED_BY_LOCAL_MODE)
+      if (env[name]) read.problems.push(`${name} cannot be set with AWS_MODE=local: the local IoT Core provides it`);
   }
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return deepFreeze(mode === 'local' ? withLocalAws(config, production) : config);

@@ -78,7 +78,10 @@ export class EnvReader {
   list(name: string, item?: (value: string) => string | undefined): string[] {
     const value = this.raw(name);
     if (value === undefined) return [];
-    const items = value.split(',').map((part) => part.trim()).filter((part) => part !== '');
+    const items = value
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== '');
     for (const entry of items) {
       const problem = item?.(entry);
       if (problem) this.fail(name, problem);

@@ -46,7 +46,7 @@ export class DeviceCertificatesController {
   })
   @ApiNoContentResponse({ description: 'Revoked and deleted' })
   @ApiNotFoundResponse({ description: 'NOT_FOUND: no such device, or the certificate is not one of its certificates' })
-  @ApiConflictResponse({ description: 'CONFLICT (details.reason LAST_CERTIFICATE): it is the device\'s last certificate and force is not set' })
+  @ApiConflictResponse({ description: "CONFLICT (details.reason LAST_CERTIFICATE): it is the device's last certificate and force is not set" })
   @ApiServiceUnavailableResponse({ description: AWS_FAILED })
   async revoke(
     @Param('thingName') thingName: string,

@@ -21,7 +21,8 @@ function expiryCursor(key: string | undefined): { notAfter: Date; certificateId:
   if (key === undefined) return undefined;
   const [iso, certificateId] = key.split(' ');
   const notAfter = new Date(iso ?? '');
-  if (!certificateId || Number.isNaN(notAfter.getTime())) throw DomainError.validation('cursor is not a cursor this service issued', { field: 'cursor' });
+  if (!certificateId || Number.isNaN(notAfter.getTime()))
+    throw DomainError.validation('cursor is not a cursor this service issued', { field: 'cursor' });
   return { notAfter, certificateId };
 }
 

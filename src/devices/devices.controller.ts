@@ -17,19 +17,20 @@ import { DevicesService } from './devices.service.js';
 import { CreateDeviceDto } from './dto/device-requests.dto.js';
 import { DeviceDto, DevicePageDto, RegisteredDeviceDto } from './dto/device.dto.js';
 
-export const AWS_FAILED = 'AWS_THROTTLED or AWS_UNAVAILABLE: AWS refused or failed; nothing is left half-done (a deletion is finished by repeating it)';
+export const AWS_FAILED =
+  'AWS_THROTTLED or AWS_UNAVAILABLE: AWS refused or failed; nothing is left half-done (a deletion is finished by repeating it)';
 
 const REGISTER_DESCRIPTION = [
   'Creates the device policy, the thing (attributes owner and device), an ACTIVE X.509 certificate, attaches the policy',
   'and the thing to the certificate, then records the device. If any step fails, the steps done are undone.',
   '',
-  'With `csr` the certificate is issued from the device\'s request (CreateCertificateFromCsr) and the private key never leaves',
+  "With `csr` the certificate is issued from the device's request (CreateCertificateFromCsr) and the private key never leaves",
   'the device; a malformed or weak request is 400 INVALID_CSR before any AWS call. Without it AWS generates the key pair',
   '(CreateKeysAndCertificate) and `privateKey` is in this response only: it is never stored or logged.',
   '',
   'The device policy allows exactly: iot:Connect as client `<thing name>`; iot:Publish and iot:Receive on `<user>/<device>/*`;',
-  'iot:Subscribe to `<user>/<device>/*`. A device cannot reach a sibling device of the same owner. The owner\'s own user',
-  'policy covers `<user>/*`, so the owner\'s app can talk to all of its devices.',
+  "iot:Subscribe to `<user>/<device>/*`. A device cannot reach a sibling device of the same owner. The owner's own user",
+  "policy covers `<user>/*`, so the owner's app can talk to all of its devices.",
 ].join('\n');
 
 @ApiTags('devices')
@@ -51,7 +52,7 @@ export class DevicesController {
   }
 
   @Get('users/:username/devices')
-  @ApiOperation({ summary: 'A user\'s devices by name, with certificates, expiry and MQTT settings' })
+  @ApiOperation({ summary: "A user's devices by name, with certificates, expiry and MQTT settings" })
   @ApiOkResponse({ type: DevicePageDto })
   @ApiNotFoundResponse({ description: 'NOT_FOUND: no such user' })
   list(@Param('username') username: string, @Query() query: PageQueryDto): Promise<DevicePageDto> {

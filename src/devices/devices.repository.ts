@@ -52,7 +52,10 @@ export class DevicesRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   findOwner(username: string): Promise<DeviceOwner | null> {
-    return this.prisma.user.findUnique({ where: { username }, select: { id: true, username: true, status: true, cognitoSub: true, deletionStartedAt: true } });
+    return this.prisma.user.findUnique({
+      where: { username },
+      select: { id: true, username: true, status: true, cognitoSub: true, deletionStartedAt: true },
+    });
   }
 
   async findByThingName(thingName: string): Promise<DeviceRecord | null> {
@@ -90,7 +93,11 @@ export class DevicesRepository {
    * Certificates of every device whose notAfter is before `before`, oldest first; `after` is the
    * (notAfter, certificateId) of the previous page's last row. Served by the (not_after, certificate_id) index.
    */
-  async listCertificatesExpiringBefore(before: Date, limit: number, after?: { notAfter: Date; certificateId: string }): Promise<ExpiringCertificate[]> {
+  async listCertificatesExpiringBefore(
+    before: Date,
+    limit: number,
+    after?: { notAfter: Date; certificateId: string },
+  ): Promise<ExpiringCertificate[]> {
     const rows = await this.prisma.certificate.findMany({
       where: {
         notAfter: { lt: before },
@@ -102,7 +109,12 @@ export class DevicesRepository {
       take: limit + 1,
       include: { device: { select: { thingName: true, name: true, user: { select: { username: true } } } } },
     });
-    return rows.map(({ device, ...certificate }) => ({ ...certificate, thingName: device.thingName, deviceName: device.name, owner: device.user.username }));
+    return rows.map(({ device, ...certificate }) => ({
+      ...certificate,
+      thingName: device.thingName,
+      deviceName: device.name,
+      owner: device.user.username,
+    }));
   }
 
   async isTaken(userId: string, name: string, thingName: string): Promise<boolean> {
@@ -122,7 +134,10 @@ export class DevicesRepository {
       const row = await this.prisma.$transaction(async (tx) => {
         const [owner] = await tx.$queryRaw<Array<{ username: string }>>`SELECT username FROM users WHERE id = ${input.userId}::uuid FOR SHARE`;
         if (!owner) throw DomainError.notFound('User', { userId: input.userId });
-        const deletion = await tx.operation.findFirst({ where: { activeSubject: userSubject(owner.username), kind: 'delete-user' satisfies OperationKind }, select: { id: true } });
+        const deletion = await tx.operation.findFirst({
+          where: { activeSubject: userSubject(owner.username), kind: 'delete-user' satisfies OperationKind },
+          select: { id: true },
+        });
         if (deletion) throw DomainError.notFound('User', { username: owner.username, reason: 'BEING_DELETED' });
         return tx.device.create({ data: { ...device, certificates: { create: certificate } }, include: WITH_CERTIFICATES });
       });
@@ -130,7 +145,8 @@ export class DevicesRepository {
     } catch (error) {
       if (error instanceof DomainError) throw error;
       if (isUniqueViolation(error, 'public_key_sha256')) throw publicKeyInUse();
-      if (isUniqueViolation(error)) throw DomainError.conflict(`Device ${input.name} already exists`, { name: input.name, thingName: input.thingName });
+      if (isUniqueViolation(error))
+        throw DomainError.conflict(`Device ${input.name} already exists`, { name: input.name, thingName: input.thingName });
       if (isForeignKeyViolation(error)) throw DomainError.notFound('User', { userId: input.userId });
       throw error;
     }
@@ -184,5 +200,7 @@ function toRecord(row: DeviceRow): DeviceRecord {
 }
 
 function publicKeyInUse(): DomainError {
-  return DomainError.conflict('This public key is already registered for a device: each device needs its own key pair', { reason: 'PUBLIC_KEY_IN_USE' });
+  return DomainError.conflict('This public key is already registered for a device: each device needs its own key pair', {
+    reason: 'PUBLIC_KEY_IN_USE',
+  });
 }

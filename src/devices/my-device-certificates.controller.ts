@@ -30,7 +30,7 @@ export class MyDeviceCertificatesController {
   @Post()
   @Idempotent()
   @ApiOperation({
-    summary: 'Rotate one of the signed-in user\'s devices: another certificate from the device\'s CSR',
+    summary: "Rotate one of the signed-in user's devices: another certificate from the device's CSR",
     description: 'As the admin route: the new certificate is ACTIVE beside the old one until that is revoked. A CSR is required.',
   })
   @ApiCreatedResponse({ type: IssuedCertificateDto })
@@ -44,10 +44,13 @@ export class MyDeviceCertificatesController {
 
   @Delete(':certificateId')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Revoke a certificate of one of the signed-in user\'s devices', description: 'As the admin route; the last certificate only with force=true.' })
+  @ApiOperation({
+    summary: "Revoke a certificate of one of the signed-in user's devices",
+    description: 'As the admin route; the last certificate only with force=true.',
+  })
   @ApiNoContentResponse({ description: 'Revoked and deleted' })
   @ApiNotFoundResponse({ description: 'NOT_FOUND: the caller has no device of that name, or the certificate is not one of its certificates' })
-  @ApiConflictResponse({ description: 'CONFLICT (details.reason LAST_CERTIFICATE): it is the device\'s last certificate and force is not set' })
+  @ApiConflictResponse({ description: "CONFLICT (details.reason LAST_CERTIFICATE): it is the device's last certificate and force is not set" })
   @ApiForbiddenResponse(NOT_PROVISIONED)
   @ApiServiceUnavailableResponse({ description: AWS_FAILED })
   async revoke(

@@ -14,8 +14,8 @@ export class MyDevicesController {
 
   @Get()
   @ApiOperation({
-    summary: 'The signed-in user\'s devices',
-    description: 'Each with its MQTT topic prefix `<user>/<device>/`, which the user\'s own policy (`<user>/*`) lets the app use.',
+    summary: "The signed-in user's devices",
+    description: "Each with its MQTT topic prefix `<user>/<device>/`, which the user's own policy (`<user>/*`) lets the app use.",
   })
   @ApiOkResponse({ type: DevicePageDto })
   list(@CurrentUser() user: VerifiedUser, @Query() query: PageQueryDto): Promise<DevicePageDto> {

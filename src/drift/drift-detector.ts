@@ -131,7 +131,8 @@ class Detection {
         name: id,
         certificateArn: certificate.certificateArn,
         status: certificate.status,
-        reason: 'In no certificate record and attached to none of our things or policies: issued by a certificate creation whose answer was lost (generated keys cannot be matched to their request), a leftover of an interrupted registration, or another application\'s',
+        reason:
+          "In no certificate record and attached to none of our things or policies: issued by a certificate creation whose answer was lost (generated keys cannot be matched to their request), a leftover of an interrupted registration, or another application's",
         action: 'review',
         subject: certificateSubject(id),
       });
@@ -165,29 +166,55 @@ class Detection {
     const { things, policies } = this.input.aws;
     const record = { table: 'device' as const, id: device.id, markedAt: device.driftDetectedAt };
     const whose = { owner: device.owner, device: device.name, record };
-    if (!things.has(device.thingName)) this.ghost({ kind: 'thing', name: device.thingName, ...whose, reason: 'The device record names a thing AWS does not have', action: 'mark' });
-    if (!policies.has(device.policyName)) this.ghost({ kind: 'policy', name: device.policyName, ...whose, reason: 'The device record names a policy AWS does not have', action: 'mark' });
+    if (!things.has(device.thingName))
+      this.ghost({ kind: 'thing', name: device.thingName, ...whose, reason: 'The device record names a thing AWS does not have', action: 'mark' });
+    if (!policies.has(device.policyName))
+      this.ghost({ kind: 'policy', name: device.policyName, ...whose, reason: 'The device record names a policy AWS does not have', action: 'mark' });
   }
 
   private certificateGhosts(row: CertificateRow): void {
     if (!this.judged(row) || this.busy(row.thingName)) return;
     const { things, policies, certificates } = this.input.aws;
-    const base = { owner: row.owner, device: row.device, record: { table: 'certificate' as const, id: row.id, markedAt: row.driftDetectedAt }, action: 'mark' as const };
+    const base = {
+      owner: row.owner,
+      device: row.device,
+      record: { table: 'certificate' as const, id: row.id, markedAt: row.driftDetectedAt },
+      action: 'mark' as const,
+    };
     const inAws = certificates.get(row.certificateId);
     if (!inAws) {
-      this.ghost({ ...base, kind: 'certificate', name: row.certificateId, certificateArn: row.certificateArn, reason: 'AWS does not have this certificate' });
+      this.ghost({
+        ...base,
+        kind: 'certificate',
+        name: row.certificateId,
+        certificateArn: row.certificateArn,
+        reason: 'AWS does not have this certificate',
+      });
       return;
     }
     if (row.status !== 'ACTIVE') return; // revocation detaches first; an inactive certificate may be off its thing
     if (inAws.status !== 'ACTIVE') {
-      this.ghost({ ...base, kind: 'certificate', name: row.certificateId, certificateArn: row.certificateArn, status: inAws.status, reason: `The record says ACTIVE; AWS has it ${inAws.status}` });
+      this.ghost({
+        ...base,
+        kind: 'certificate',
+        name: row.certificateId,
+        certificateArn: row.certificateArn,
+        status: inAws.status,
+        reason: `The record says ACTIVE; AWS has it ${inAws.status}`,
+      });
     }
     const on = { target: row.certificateArn };
     if (things.get(row.thingName)?.has(row.certificateArn) === false) {
-      this.ghost({ ...base, ...on, kind: 'thing-principal', name: row.thingName, reason: 'The certificate is not attached to its device\'s thing' });
+      this.ghost({ ...base, ...on, kind: 'thing-principal', name: row.thingName, reason: "The certificate is not attached to its device's thing" });
     }
     if (policies.get(row.policyName)?.has(row.certificateArn) === false) {
-      this.ghost({ ...base, ...on, kind: 'policy-attachment', name: row.policyName, reason: 'The device policy is not attached to this certificate' });
+      this.ghost({
+        ...base,
+        ...on,
+        kind: 'policy-attachment',
+        name: row.policyName,
+        reason: 'The device policy is not attached to this certificate',
+      });
     }
   }
 
@@ -196,7 +223,14 @@ class Detection {
     const record = { table: 'user' as const, id: user.id, markedAt: user.driftDetectedAt };
     const targets = this.input.aws.policies.get(user.policyName);
     if (!targets) {
-      this.ghost({ kind: 'policy', name: user.policyName, owner: user.username, record, reason: 'The user record names a policy AWS does not have', action: 'mark' });
+      this.ghost({
+        kind: 'policy',
+        name: user.policyName,
+        owner: user.username,
+        record,
+        reason: 'The user record names a policy AWS does not have',
+        action: 'mark',
+      });
     } else if (user.status === 'ACTIVE' && user.policyAttached && user.identityId && !targets.has(user.identityId)) {
       // The next sign-in would skip attaching, so the app gets credentials that MQTT refuses.
       this.ghost({
@@ -263,7 +297,9 @@ class Detection {
       ...certificates.map((row) => ({ table: 'certificate' as const, row, name: row.thingName })),
     ];
     return rows
-      .filter(({ table, row, name }) => row.driftDetectedAt !== null && this.judged(row) && !this.ghostRows.has(`${table}:${row.id}`) && !this.busy(name))
+      .filter(
+        ({ table, row, name }) => row.driftDetectedAt !== null && this.judged(row) && !this.ghostRows.has(`${table}:${row.id}`) && !this.busy(name),
+      )
       .map(({ table, row }) => ({ table, id: row.id }));
   }
 

@@ -14,9 +14,7 @@ export interface CertificateClaim {
 }
 
 /** Who a policy belongs to according to the rows. */
-export type PolicyClaim =
-  | { kind: 'user'; identityId: string | null; status: 'ACTIVE' | 'DISABLED' }
-  | { kind: 'device'; thingName: string };
+export type PolicyClaim = { kind: 'user'; identityId: string | null; status: 'ACTIVE' | 'DISABLED' } | { kind: 'device'; thingName: string };
 
 /** Why `principal` should not be attached to the thing, or undefined when a row accounts for it. */
 export function unclaimedThingPrincipal(thingName: string, principal: string, certificate: CertificateClaim | undefined): string | undefined {
@@ -28,16 +26,21 @@ export function unclaimedThingPrincipal(thingName: string, principal: string, ce
 }
 
 /** Why the policy should not be attached to `target`, or undefined when a row accounts for it. */
-export function unclaimedPolicyTarget(policy: PolicyClaim, policyName: string, target: string, certificate: CertificateClaim | undefined): string | undefined {
+export function unclaimedPolicyTarget(
+  policy: PolicyClaim,
+  policyName: string,
+  target: string,
+  certificate: CertificateClaim | undefined,
+): string | undefined {
   const certificateId = certificateIdOf(target);
   if (policy.kind === 'user') {
-    if (certificateId) return 'A user policy belongs on the user\'s Cognito identity, never on a certificate';
+    if (certificateId) return "A user policy belongs on the user's Cognito identity, never on a certificate";
     if (target !== policy.identityId) return `Not the user's Cognito identity (${policy.identityId ?? 'none recorded'})`;
     // Disabling detaches the policy; one still attached means a disable stopped half-way.
     if (policy.status === 'DISABLED') return 'The user is disabled, so its policy must not be attached to its identity';
     return undefined;
   }
-  if (!certificateId) return 'A device policy belongs on the device\'s certificates only';
+  if (!certificateId) return "A device policy belongs on the device's certificates only";
   if (!certificate) return `No certificate record has id ${certificateId}`;
   if (certificate.policyName !== policyName) return `Certificate ${certificateId} belongs to ${certificate.thingName}`;
   return undefined;

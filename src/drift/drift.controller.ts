@@ -12,19 +12,19 @@ const DETECT_DESCRIPTION = [
   'and compares them with the records. Our resources are the names in the shapes this service composes: `<prefix>_<user>` and `<prefix>_<user>_<device>`.',
   '',
   '- **orphans**: in AWS, not in the database: things and policies no record names; certificates attached to our things or policies that no record has;',
-  'attachments no record accounts for (a certificate on another device\'s thing, a user policy on an identity that is not the user\'s, or on a disabled user\'s).',
-  '- **ghosts**: in the database, gone from AWS: a device\'s thing or policy, a certificate (or its attachments), a user\'s policy or its attachment to the identity.',
+  "attachments no record accounts for (a certificate on another device's thing, a user policy on an identity that is not the user's, or on a disabled user's).",
+  "- **ghosts**: in the database, gone from AWS: a device's thing or policy, a certificate (or its attachments), a user's policy or its attachment to the identity.",
   '- **unattachedCertificates**: in no record and attached to none of ours. They may be leftovers of a registration that stopped right after AWS issued',
-  'the certificate, or another application\'s in a shared account; this service cannot tell which.',
+  "the certificate, or another application's in a shared account; this service cannot tell which.",
   '',
   'Resources whose device or user has an operation running are not judged (listed in inProgress).',
 ].join('\n');
 
 const REPAIR_DESCRIPTION = [
-  'Scans as GET does, then (with dryRun=false) removes orphans in AWS\'s order, each under its device\'s or user\'s operation lock and only if the',
+  "Scans as GET does, then (with dryRun=false) removes orphans in AWS's order, each under its device's or user's operation lock and only if the",
   'database still does not claim it: detach principals and policies, certificate INACTIVE then deleted, policy versions then the policy, the thing.',
   'What is already gone counts as done. Ghost rows get `driftDetectedAt` (a later scan still lists them, with `markedAt`); a ghost attachment of a',
-  'user policy also clears the row\'s claim, so the next sign-in attaches the policy again. Unattached certificates are left unless',
+  "user policy also clears the row's claim, so the next sign-in attaches the policy again. Unattached certificates are left unless",
   'includeUnattachedCertificates=true, and even then only those without a policy, and not while device operations run.',
   'One failure does not stop the rest: each item says done, skipped, failed (with the error) or, in a dry run, planned.',
 ].join('\n');
@@ -37,7 +37,10 @@ export class DriftController {
   constructor(private readonly drift: DriftService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Compare the database with AWS IoT: orphans (in AWS only) and ghosts (in the database only)', description: DETECT_DESCRIPTION })
+  @ApiOperation({
+    summary: 'Compare the database with AWS IoT: orphans (in AWS only) and ghosts (in the database only)',
+    description: DETECT_DESCRIPTION,
+  })
   @ApiOkResponse({ type: DriftReportDto })
   @ApiServiceUnavailableResponse({ description: SCAN_FAILED })
   detect(): Promise<DriftReportDto> {

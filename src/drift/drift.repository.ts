@@ -44,7 +44,10 @@ export class DriftRepository {
    * `not: null` lets the active_subject index find running operations (a prefix match alone cannot use it).
    */
   async deviceOperationsRunning(): Promise<boolean> {
-    const row = await this.prisma.operation.findFirst({ where: { activeSubject: { not: null, startsWith: deviceSubject('') } }, select: { id: true } });
+    const row = await this.prisma.operation.findFirst({
+      where: { activeSubject: { not: null, startsWith: deviceSubject('') } },
+      select: { id: true },
+    });
     return row !== null;
   }
 
@@ -94,14 +97,31 @@ export class DriftRepository {
 
   private async users(): Promise<UserRow[]> {
     const rows = await this.prisma.user.findMany({
-      select: { id: true, username: true, policyName: true, identityId: true, status: true, policyAttachedAt: true, driftDetectedAt: true, createdAt: true },
+      select: {
+        id: true,
+        username: true,
+        policyName: true,
+        identityId: true,
+        status: true,
+        policyAttachedAt: true,
+        driftDetectedAt: true,
+        createdAt: true,
+      },
     });
     return rows.map(({ policyAttachedAt, ...row }) => ({ ...row, policyAttached: policyAttachedAt !== null }));
   }
 
   private async devices(): Promise<DeviceRow[]> {
     const rows = await this.prisma.device.findMany({
-      select: { id: true, name: true, thingName: true, policyName: true, driftDetectedAt: true, createdAt: true, user: { select: { username: true } } },
+      select: {
+        id: true,
+        name: true,
+        thingName: true,
+        policyName: true,
+        driftDetectedAt: true,
+        createdAt: true,
+        user: { select: { username: true } },
+      },
     });
     return rows.map(({ user, ...row }) => ({ ...row, owner: user.username }));
   }

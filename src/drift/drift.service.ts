@@ -134,7 +134,9 @@ export class DriftService {
 
 /** A user policy on a Cognito identity: the attachment a sign-in makes. */
 function isIdentityAttachment(finding: Finding): boolean {
-  return finding.kind === 'policy-attachment' && finding.owner !== undefined && finding.device === undefined && !certificateIdOf(finding.target ?? '');
+  return (
+    finding.kind === 'policy-attachment' && finding.owner !== undefined && finding.device === undefined && !certificateIdOf(finding.target ?? '')
+  );
 }
 
 async function attempt(finding: Finding, repair: () => Promise<RepairOutcome>): Promise<RepairItemDto> {

@@ -34,7 +34,8 @@ export class ReadinessIndicators {
   awsSettings(): HealthIndicatorResult {
     const check = this.indicator.check('aws');
     const mode = this.config.aws.mode;
-    if (mode === 'local') return check.up({ mode, message: 'local IoT Core: Cognito and AWS IoT are played by this service', stateDir: this.config.local.stateDir });
+    if (mode === 'local')
+      return check.up({ mode, message: 'local IoT Core: Cognito and AWS IoT are played by this service', stateDir: this.config.local.stateDir });
     const missing = missingAwsSettings(this.config);
     return missing.length === 0 ? check.up({ mode }) : check.down({ mode, message: 'AWS is not configured', missing });
   }

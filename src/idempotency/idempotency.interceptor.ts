@@ -43,7 +43,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
   private async handle(request: AuthenticatedRequest, reply: FastifyReply, key: string, status: number, next: CallHandler): Promise<unknown> {
     this.pruneNowAndThen();
     const scope = `${callerOf(request)} ${request.method} ${routeOf(request)}`;
-    const requestHash = createHash('sha256').update(canonical(request.body ?? null)).digest('hex');
+    const requestHash = createHash('sha256')
+      .update(canonical(request.body ?? null))
+      .digest('hex');
     const existing = await this.keys.claim(scope, key, requestHash, TTL_MS);
     if (existing) {
       if (existing.requestHash !== requestHash) {
@@ -77,7 +79,10 @@ function callerOf(request: AuthenticatedRequest): string {
   const caller = request.caller;
   if (caller?.kind === 'user') return `user:${caller.user.sub}`;
   const apiKey = request.headers['x-api-key'];
-  return `key:${createHash('sha256').update(String(apiKey ?? '')).digest('hex').slice(0, 16)}`;
+  return `key:${createHash('sha256')
+    .update(String(apiKey ?? ''))
+    .digest('hex')
+    .slice(0, 16)}`;
 }
 
 /**

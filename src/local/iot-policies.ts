@@ -25,7 +25,8 @@ export class IotPolicies {
     const api = 'CreatePolicy';
     this.state.checkPolicyName(api, policyName);
     this.checkDocument(api, document);
-    if (this.state.policies.has(policyName)) throw this.state.fail(api, 'ResourceAlreadyExistsException', `Policy cannot be created - name already exists (name=${policyName})`);
+    if (this.state.policies.has(policyName))
+      throw this.state.fail(api, 'ResourceAlreadyExistsException', `Policy cannot be created - name already exists (name=${policyName})`);
     const policyArn = this.state.arn('policy', policyName);
     this.state.policies.set(policyName, { policyName, policyArn, versions: [{ versionId: '1', document, isDefault: true }], nextVersionId: 2 });
     return { policyArn };
@@ -36,7 +37,8 @@ export class IotPolicies {
     const api = 'CreatePolicyVersion';
     const policy = this.state.policy(api, policyName);
     this.checkDocument(api, document);
-    if (policy.versions.length >= MAX_VERSIONS) throw this.state.fail(api, 'VersionsLimitExceededException', 'The policy has the maximum number of versions (5)');
+    if (policy.versions.length >= MAX_VERSIONS)
+      throw this.state.fail(api, 'VersionsLimitExceededException', 'The policy has the maximum number of versions (5)');
     const versionId = String(policy.nextVersionId++);
     if (setAsDefault) for (const version of policy.versions) version.isDefault = false;
     policy.versions.push({ versionId, document, isDefault: setAsDefault });
@@ -70,10 +72,18 @@ export class IotPolicies {
     const api = 'DeletePolicy';
     this.state.policy(api, policyName);
     if ((this.state.policyTargets.get(policyName)?.size ?? 0) > 0) {
-      throw this.state.fail(api, 'DeleteConflictException', `The policy cannot be deleted as the policy is attached to one or more principals (name=${policyName})`);
+      throw this.state.fail(
+        api,
+        'DeleteConflictException',
+        `The policy cannot be deleted as the policy is attached to one or more principals (name=${policyName})`,
+      );
     }
     if (this.state.policies.get(policyName)!.versions.length > 1) {
-      throw this.state.fail(api, 'DeleteConflictException', `The policy cannot be deleted as versions other than the default version exist (name=${policyName})`);
+      throw this.state.fail(
+        api,
+        'DeleteConflictException',
+        `The policy cannot be deleted as versions other than the default version exist (name=${policyName})`,
+      );
     }
     const detachedAt = this.detachedAt.get(policyName);
     if (detachedAt !== undefined && this.clock() - detachedAt < this.deleteDelayMs) {
@@ -91,7 +101,8 @@ export class IotPolicies {
     const targets = this.state.policyTargets.get(policyName) ?? new Set<string>();
     if (targets.has(target)) return; // AWS answers success for an existing attachment.
     const attachedCount = [...this.state.policyTargets.values()].filter((set) => set.has(target)).length;
-    if (attachedCount >= MAX_POLICIES_PER_TARGET) throw this.state.fail(api, 'LimitExceededException', `Target ${target} already has ${MAX_POLICIES_PER_TARGET} policies attached`);
+    if (attachedCount >= MAX_POLICIES_PER_TARGET)
+      throw this.state.fail(api, 'LimitExceededException', `Target ${target} already has ${MAX_POLICIES_PER_TARGET} policies attached`);
     targets.add(target);
     this.state.policyTargets.set(policyName, targets);
   }

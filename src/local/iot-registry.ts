@@ -114,8 +114,12 @@ export class IotRegistry {
 
   /** Newest first, as ListCertificates with ascendingOrder false answers. */
   listCertificates(token?: string): Page<CertificateSummary> {
-    const items = [...this.state.certificates.values()]
-      .map(({ certificateId, certificateArn, status, createdAt }) => ({ certificateId, certificateArn, status, createdAt: new Date(createdAt) }));
+    const items = [...this.state.certificates.values()].map(({ certificateId, certificateArn, status, createdAt }) => ({
+      certificateId,
+      certificateArn,
+      status,
+      createdAt: new Date(createdAt),
+    }));
     // Keyed newest first: the later the creation, the smaller the key.
     const newestFirst = (c: CertificateSummary) => `${String(NEWEST - c.createdAt.getTime()).padStart(16, '0')}:${c.certificateId}`;
     return this.state.page('ListCertificates', items, newestFirst, token);

@@ -74,11 +74,13 @@ export class IotState {
   }
 
   checkThingName(api: string, thingName: string): void {
-    if (!THING_NAME.test(thingName)) throw this.fail(api, 'InvalidRequestException', `Thing name ${JSON.stringify(thingName)} must match [a-zA-Z0-9:_-]+ (1-128 characters)`);
+    if (!THING_NAME.test(thingName))
+      throw this.fail(api, 'InvalidRequestException', `Thing name ${JSON.stringify(thingName)} must match [a-zA-Z0-9:_-]+ (1-128 characters)`);
   }
 
   checkPolicyName(api: string, policyName: string): void {
-    if (!POLICY_NAME.test(policyName)) throw this.fail(api, 'InvalidRequestException', `Policy name ${JSON.stringify(policyName)} must match [\\w+=,.@-]+ (1-128 characters)`);
+    if (!POLICY_NAME.test(policyName))
+      throw this.fail(api, 'InvalidRequestException', `Policy name ${JSON.stringify(policyName)} must match [\\w+=,.@-]+ (1-128 characters)`);
   }
 
   checkCertificateId(api: string, certificateId: string): void {
@@ -111,7 +113,8 @@ export class IotState {
     const certificateArn = /^arn:aws:iot:[^:]+:\d{12}:cert\/([0-9a-f]{64})$/.exec(principal);
     if (certificateArn) {
       const certificate = this.certificates.get(certificateArn[1]!);
-      if (!certificate || certificate.certificateArn !== principal) throw this.fail(api, 'ResourceNotFoundException', `Principal not found: ${principal}`);
+      if (!certificate || certificate.certificateArn !== principal)
+        throw this.fail(api, 'ResourceNotFoundException', `Principal not found: ${principal}`);
       return;
     }
     if (!IDENTITY_ID.test(principal)) throw this.fail(api, 'InvalidRequestException', `Invalid principal: ${principal}`);

@@ -139,7 +139,11 @@ export class LocalIdentityPool extends IdentityPoolPort {
       const owner = this.subById.get(identityId);
       if (!owner) throw this.fail(api, 'ResourceNotFoundException', `Identity '${identityId}' not found.`);
       if (this.subject(api, idToken) !== owner) {
-        throw this.fail(api, 'NotAuthorizedException', "Logins don't match. Please include at least one valid login for this identity or identity pool.");
+        throw this.fail(
+          api,
+          'NotAuthorizedException',
+          "Logins don't match. Please include at least one valid login for this identity or identity pool.",
+        );
       }
       const credentials = {
         accessKeyId: `ASIA${randomBytes(10).toString('hex').toUpperCase().slice(0, 16)}`,
@@ -175,7 +179,11 @@ export class LocalIdentityPool extends IdentityPoolPort {
   }
 
   createIdentityPool(input: { name: string; userPoolId: string; clientId: string }): Promise<string> {
-    const provider = { providerName: `cognito-idp.${this.region}.amazonaws.com/${input.userPoolId}`, clientId: input.clientId, serverSideTokenCheck: true };
+    const provider = {
+      providerName: `cognito-idp.${this.region}.amazonaws.com/${input.userPoolId}`,
+      clientId: input.clientId,
+      serverSideTokenCheck: true,
+    };
     const logged = {
       IdentityPoolName: input.name,
       AllowUnauthenticatedIdentities: false,

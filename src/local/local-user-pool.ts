@@ -1,7 +1,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { onlyMatch } from '../aws/aws-call.js';
 import type { Page } from '../aws/iot.port.js';
-import { USER_ID_ATTRIBUTE, UserPoolPort, type AuthOutcome, type CognitoTokens, type CreatedPoolUser, type PoolUser as DescribedUser, type PoolUserStanding, type UserPoolRef } from '../aws/user-pool.port.js';
+import {
+  USER_ID_ATTRIBUTE,
+  UserPoolPort,
+  type AuthOutcome,
+  type CognitoTokens,
+  type CreatedPoolUser,
+  type PoolUser as DescribedUser,
+  type PoolUserStanding,
+  type UserPoolRef,
+} from '../aws/user-pool.port.js';
 import type { DomainError } from '../common/errors/domain-error.js';
 import { LocalRuntime, awsError } from './local-runtime.js';
 import { DEFAULT_SCRYPT_COST, hashPassword, hashPasswordSync, verifyPassword } from './password-hash.js';
@@ -199,14 +208,20 @@ export class LocalUserPool extends UserPoolPort {
       map.clear();
       for (const [key, value] of entries) map.set(key, value);
     };
-    fill(this.users, copy.users.map((user) => [user.username, { ...user, groups: new Set(user.groups) }]));
+    fill(
+      this.users,
+      copy.users.map((user) => [user.username, { ...user, groups: new Set(user.groups) }]),
+    );
     fill(this.refreshTokens, copy.refreshTokens);
     fill(this.sessions, copy.sessions);
     fill(this.issuedTokens, copy.issuedTokens);
     fill(this.revokedTokens, copy.revokedTokens);
     fill(this.signedOutAt, copy.signedOutAt);
     fill(this.deletedAt, copy.deletedAt);
-    fill(this.pools, copy.pools.map((pool) => [pool.userPoolId, pool]));
+    fill(
+      this.pools,
+      copy.pools.map((pool) => [pool.userPoolId, pool]),
+    );
   }
 
   user(username: string): PoolUser | undefined {
@@ -224,7 +239,13 @@ export class LocalUserPool extends UserPoolPort {
 
   // ---- UserPoolPort ----
 
-  createUser(input: { username: string; email?: string; temporaryPassword?: string; sendInvite: boolean; userId?: string }): Promise<CreatedPoolUser> {
+  createUser(input: {
+    username: string;
+    email?: string;
+    temporaryPassword?: string;
+    sendInvite: boolean;
+    userId?: string;
+  }): Promise<CreatedPoolUser> {
     const api = 'AdminCreateUser';
     const logged = {
       UserPoolId: this.userPoolId,
@@ -237,8 +258,14 @@ export class LocalUserPool extends UserPoolPort {
     return this.call(api, logged, async () => {
       if (!/^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u.test(input.username)) throw this.fail(api, 'InvalidParameterException', 'Invalid username');
       // Cognito refuses a custom attribute the pool's schema does not declare.
-      if (input.userId !== undefined && !this.userIdAttribute) throw this.fail(api, 'InvalidParameterException', 'Attributes did not conform to the schema: Type for attribute {custom:iotp_user_id} could not be determined');
-      if (input.userId !== undefined && input.userId.length !== 36) throw this.fail(api, 'InvalidParameterException', 'Attributes did not conform to the schema: custom:iotp_user_id must be 36 characters');
+      if (input.userId !== undefined && !this.userIdAttribute)
+        throw this.fail(
+          api,
+          'InvalidParameterException',
+          'Attributes did not conform to the schema: Type for attribute {custom:iotp_user_id} could not be determined',
+        );
+      if (input.userId !== undefined && input.userId.length !== 36)
+        throw this.fail(api, 'InvalidParameterException', 'Attributes did not conform to the schema: custom:iotp_user_id must be 36 characters');
       if (this.users.has(input.username)) throw this.fail(api, 'UsernameExistsException', 'User account already exists');
       const password = input.temporaryPassword ?? randomBytes(12).toString('base64url');
       this.checkPassword(api, password);
@@ -339,7 +366,8 @@ export class LocalUserPool extends UserPoolPort {
     return this.call(api, { ChallengeName: 'NEW_PASSWORD_REQUIRED', USERNAME: username }, async () => {
       const pending = this.sessions.get(session);
       if (!pending || pending.username !== username) throw this.fail(api, 'NotAuthorizedException', 'Invalid session for the user.');
-      if (pending.expiresAt < this.runtime.clock()) throw this.fail(api, 'NotAuthorizedException', 'Invalid session for the user, session is expired.');
+      if (pending.expiresAt < this.runtime.clock())
+        throw this.fail(api, 'NotAuthorizedException', 'Invalid session for the user, session is expired.');
       const user = this.users.get(username);
       if (!user) throw this.fail(api, 'NotAuthorizedException', 'Incorrect username or password.');
       if (!user.enabled) throw this.fail(api, 'NotAuthorizedException', 'User is disabled.');
@@ -369,7 +397,10 @@ export class LocalUserPool extends UserPoolPort {
 
   async findUserPool(name: string): Promise<UserPoolRef | undefined> {
     const matches = await this.call('ListUserPools', { MaxResults: 60 }, () => [...this.pools.values()].filter((pool) => pool.name === name));
-    const userPoolId = onlyMatch(matches.map((pool) => pool.userPoolId), `user pools named ${name}`);
+    const userPoolId = onlyMatch(
+      matches.map((pool) => pool.userPoolId),
+      `user pools named ${name}`,
+    );
     if (!userPoolId) return undefined;
     return this.call('DescribeUserPool', { UserPoolId: userPoolId }, () => ({ userPoolId, arn: this.pools.get(userPoolId)!.arn }));
   }
@@ -379,11 +410,18 @@ export class LocalUserPool extends UserPoolPort {
       PoolName: name,
       AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
       UsernameConfiguration: { CaseSensitive: false },
-      Schema: [{ Name: 'iotp_user_id', AttributeDataType: 'String', Mutable: false, StringAttributeConstraints: { MinLength: '36', MaxLength: '36' } }],
+      Schema: [
+        { Name: 'iotp_user_id', AttributeDataType: 'String', Mutable: false, StringAttributeConstraints: { MinLength: '36', MaxLength: '36' } },
+      ],
     };
     return this.call('CreateUserPool', input, () => {
       const userPoolId = `${this.region}_${randomBytes(6).toString('hex')}`;
-      const pool: UserPoolRecord = { userPoolId, arn: `arn:aws:cognito-idp:${this.region}:${this.accountId}:userpool/${userPoolId}`, name, clients: [] };
+      const pool: UserPoolRecord = {
+        userPoolId,
+        arn: `arn:aws:cognito-idp:${this.region}:${this.accountId}:userpool/${userPoolId}`,
+        name,
+        clients: [],
+      };
       this.pools.set(userPoolId, pool);
       return { userPoolId, arn: pool.arn };
     });
@@ -391,7 +429,9 @@ export class LocalUserPool extends UserPoolPort {
 
   async findAppClient(userPoolId: string, name: string): Promise<string | undefined> {
     const ids = await this.call('ListUserPoolClients', { UserPoolId: userPoolId, MaxResults: 60 }, () =>
-      this.createdPool('ListUserPoolClients', userPoolId).clients.filter((client) => client.name === name).map((client) => client.clientId),
+      this.createdPool('ListUserPoolClients', userPoolId)
+        .clients.filter((client) => client.name === name)
+        .map((client) => client.clientId),
     );
     return onlyMatch(ids, `app clients named ${name}`);
   }
@@ -414,12 +454,20 @@ export class LocalUserPool extends UserPoolPort {
 
   private issue(user: PoolUser, withRefreshToken: boolean): CognitoTokens {
     const claims: TokenClaims = { sub: user.sub, username: user.username, groups: [...user.groups], ...(user.email ? { email: user.email } : {}) };
-    const tokens: CognitoTokens = { idToken: this.tokens.idToken(claims), accessToken: this.tokens.accessToken(claims), expiresIn: TOKEN_LIFETIME_SECONDS };
+    const tokens: CognitoTokens = {
+      idToken: this.tokens.idToken(claims),
+      accessToken: this.tokens.accessToken(claims),
+      expiresIn: TOKEN_LIFETIME_SECONDS,
+    };
     this.runtime.secrets.add(tokens.idToken).add(tokens.accessToken);
     this.forgetExpiredTokens();
     for (const token of [tokens.idToken, tokens.accessToken]) {
       const { jti, exp } = payloadOf(token);
-      if (typeof jti === 'string') this.issuedTokens.set(jti, { username: user.username, expiresAt: typeof exp === 'number' ? exp * 1000 : this.runtime.clock() + TOKEN_LIFETIME_SECONDS * 1000 });
+      if (typeof jti === 'string')
+        this.issuedTokens.set(jti, {
+          username: user.username,
+          expiresAt: typeof exp === 'number' ? exp * 1000 : this.runtime.clock() + TOKEN_LIFETIME_SECONDS * 1000,
+        });
     }
     if (withRefreshToken) {
       tokens.refreshToken = randomBytes(48).toString('base64url');

@@ -58,7 +58,11 @@ export interface CanonicalRequestInput {
 }
 
 export function canonicalRequest(input: CanonicalRequestInput): string {
-  const path = input.path.split('/').map((segment) => uriEncode(safeDecode(segment))).join('/') || '/';
+  const path =
+    input.path
+      .split('/')
+      .map((segment) => uriEncode(safeDecode(segment)))
+      .join('/') || '/';
   const names = [...input.signedHeaders].map((name) => name.toLowerCase()).sort();
   const headers = names.map((name) => `${name}:${(input.headers[name] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
   return [input.method.toUpperCase(), path, canonicalQuery(input.query), headers, names.join(';'), input.payloadHash].join('\n');
@@ -78,14 +82,7 @@ export function signature(key: Buffer, toSign: string): string {
 }
 
 export type PresignRefusal =
-  | 'MALFORMED'
-  | 'UNKNOWN_KEY'
-  | 'WRONG_SCOPE'
-  | 'SKEWED'
-  | 'EXPIRED_URL'
-  | 'EXPIRED_CREDENTIALS'
-  | 'TOKEN_MISMATCH'
-  | 'BAD_SIGNATURE';
+  'MALFORMED' | 'UNKNOWN_KEY' | 'WRONG_SCOPE' | 'SKEWED' | 'EXPIRED_URL' | 'EXPIRED_CREDENTIALS' | 'TOKEN_MISMATCH' | 'BAD_SIGNATURE';
 
 export interface PresignSecret {
   secretAccessKey: string;
@@ -112,9 +109,7 @@ export interface VerifyOptions {
   payloadHash?: string;
 }
 
-export type VerifyResult =
-  | { ok: true; accessKeyId: string; signedAt: Date }
-  | { ok: false; refusal: PresignRefusal; message: string };
+export type VerifyResult = { ok: true; accessKeyId: string; signedAt: Date } | { ok: false; refusal: PresignRefusal; message: string };
 
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 

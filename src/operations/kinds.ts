@@ -25,6 +25,11 @@ export const OPERATION_KINDS = [
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 /** An operation a feature defines: its kind is one of the persisted kinds above. */
-export type PersistedOperation<P, R, S extends StepOutput = StepOutput, E extends object = Record<string, unknown>> = OperationDefinition<P, R, S, E> & {
+export type PersistedOperation<P, R, S extends StepOutput = StepOutput, E extends object = Record<string, unknown>> = OperationDefinition<
+  P,
+  R,
+  S,
+  E
+> & {
   kind: OperationKind;
 };

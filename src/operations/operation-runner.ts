@@ -106,10 +106,16 @@ export class OperationRunner implements OnModuleDestroy {
         const stopped = records.at(-1);
         if (stopped?.status === 'started') stopped.status = 'failed';
         await this.operations.recordSteps(operation.id, lease.owner, records, this.config.operations.leaseMs);
-        await this.operations.finish(operation.id, 'FAILED', { code: 'RECOVERED', message: 'The process stopped mid-way; what was done is kept' }, lease.owner);
+        await this.operations.finish(
+          operation.id,
+          'FAILED',
+          { code: 'RECOVERED', message: 'The process stopped mid-way; what was done is kept' },
+          lease.owner,
+        );
       } else {
         progress = await this.undo(lease, definition, context, records);
-        if (progress === 'done') await this.operations.finish(operation.id, 'UNDONE', { code: 'RECOVERED', message: 'The process stopped mid-way; undone' }, lease.owner);
+        if (progress === 'done')
+          await this.operations.finish(operation.id, 'UNDONE', { code: 'RECOVERED', message: 'The process stopped mid-way; undone' }, lease.owner);
       }
       if (progress === 'done') this.metrics.operation(operation.kind, 'recovered');
     } catch (error) {
@@ -137,15 +143,18 @@ export class OperationRunner implements OnModuleDestroy {
   private hold(id: string, owner: string): Lease {
     const leaseMs = this.config.operations.leaseMs;
     const lease: Lease = { id, owner };
-    lease.timer = setInterval(() => {
-      this.operations.renewLease(id, owner, leaseMs).then(
-        (held) => {
-          if (!held) this.release(lease);
-        },
-        // The database is unreachable: the next tick tries again; the lease may run out meanwhile.
-        (error: unknown) => this.logger.warn({ operationId: id, code: toDomainError(error).code }, 'could not renew the operation lease'),
-      );
-    }, Math.max(100, Math.floor(leaseMs / 3)));
+    lease.timer = setInterval(
+      () => {
+        this.operations.renewLease(id, owner, leaseMs).then(
+          (held) => {
+            if (!held) this.release(lease);
+          },
+          // The database is unreachable: the next tick tries again; the lease may run out meanwhile.
+          (error: unknown) => this.logger.warn({ operationId: id, code: toDomainError(error).code }, 'could not renew the operation lease'),
+        );
+      },
+      Math.max(100, Math.floor(leaseMs / 3)),
+    );
     lease.timer.unref();
     this.leases.add(lease);
     return lease;
@@ -170,7 +179,12 @@ export class OperationRunner implements OnModuleDestroy {
     for (const step of definition.steps(context.params)) {
       if (records.some((record) => record.name === step.name && record.status === 'done')) continue;
       const previous = records.find((record) => record.name === step.name);
-      const record: StepRecord = { name: step.name, status: 'started', at: new Date().toISOString(), ...(previous?.attempts ? { attempts: previous.attempts } : {}) };
+      const record: StepRecord = {
+        name: step.name,
+        status: 'started',
+        at: new Date().toISOString(),
+        ...(previous?.attempts ? { attempts: previous.attempts } : {}),
+      };
       upsert(records, record);
       await this.operations.recordSteps(lease.id, lease.owner, records, leaseMs);
       let output: StepOutput | undefined;
@@ -197,9 +211,17 @@ export class OperationRunner implements OnModuleDestroy {
     const attempts = (record.attempts ?? 0) + 1;
     const delayMs = WAIT_BACKOFF_MS[attempts - 1] ?? this.config.operations.recoveryIntervalMs;
     const retryAt = new Date(Date.now() + delayMs);
-    upsert(records, { ...record, status: 'waiting', error: { code, message }, attempts, retryAt: retryAt.toISOString(), at: new Date().toISOString() });
+    upsert(records, {
+      ...record,
+      status: 'waiting',
+      error: { code, message },
+      attempts,
+      retryAt: retryAt.toISOString(),
+      at: new Date().toISOString(),
+    });
     const log = { operationId: lease.id, step: record.name, attempts, retryAt };
-    if (attempts > WAIT_BACKOFF_MS.length) this.logger.warn(log, 'step still refused by AWS after the documented delay; retrying at every recovery pass');
+    if (attempts > WAIT_BACKOFF_MS.length)
+      this.logger.warn(log, 'step still refused by AWS after the documented delay; retrying at every recovery pass');
     else this.logger.info(log, 'step refused by AWS for now; waiting');
     try {
       await this.operations.wait(lease.id, lease.owner, records, retryAt, status);

@@ -16,7 +16,10 @@ export class ListOperationsQueryDto extends PageQueryDto {
 export class OperationStepDto {
   @ApiProperty({ example: 'createThing' }) name!: string;
   @ApiProperty({ enum: ['started', 'done', 'undone', 'failed'], example: 'done' }) status!: string;
-  @ApiPropertyOptional({ description: 'What AWS returned (ids and ARNs)', example: { thingArn: 'arn:aws:iot:eu-west-1:123456789012:thing/iotp_alice_scanner1' } })
+  @ApiPropertyOptional({
+    description: 'What AWS returned (ids and ARNs)',
+    example: { thingArn: 'arn:aws:iot:eu-west-1:123456789012:thing/iotp_alice_scanner1' },
+  })
   output?: Record<string, unknown>;
   @ApiPropertyOptional({ example: { code: 'AWS_THROTTLED', message: 'AWS is throttling requests' } })
   error?: { code: string; message: string };

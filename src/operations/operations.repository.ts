@@ -109,7 +109,11 @@ export class OperationsRepository {
 
   /** The kinds of the operations still in progress (RUNNING or UNDOING), each once. */
   async activeKinds(): Promise<string[]> {
-    const rows = await this.prisma.operation.findMany({ where: { status: { in: ['RUNNING', 'UNDOING'] } }, distinct: ['kind'], select: { kind: true } });
+    const rows = await this.prisma.operation.findMany({
+      where: { status: { in: ['RUNNING', 'UNDOING'] } },
+      distinct: ['kind'],
+      select: { kind: true },
+    });
     return rows.map((row) => row.kind);
   }
 

@@ -81,11 +81,7 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
 
 async function apply(client: pg.Client, migration: Migration): Promise<void> {
   const id = randomUUID();
-  await client.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name) VALUES ($1, $2, $3)', [
-    id,
-    migration.checksum,
-    migration.name,
-  ]);
+  await client.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name) VALUES ($1, $2, $3)', [id, migration.checksum, migration.name]);
   try {
     await client.query('BEGIN');
     await client.query(migration.sql);
@@ -96,8 +92,5 @@ async function apply(client: pg.Client, migration: Migration): Promise<void> {
     await client.query('UPDATE "_prisma_migrations" SET logs = $2, rolled_back_at = now() WHERE id = $1', [id, String(error)]);
     throw new MigrationError(`Migration ${migration.name} failed and was rolled back: ${(error as Error).message}`);
   }
-  await client.query(
-    'UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1',
-    [id],
-  );
+  await client.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id]);
 }

@@ -9,7 +9,11 @@ export function isUniqueViolation(error: unknown, column?: string): boolean {
 /** Messages and metadata of an error and its causes, where Prisma and pg name the constraint or its fields. */
 function describedText(error: unknown): string {
   const parts: string[] = [];
-  for (let current = error, depth = 0; current && typeof current === 'object' && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+  for (
+    let current = error, depth = 0;
+    current && typeof current === 'object' && depth < 5;
+    current = (current as { cause?: unknown }).cause, depth++
+  ) {
     const record = current as { message?: unknown; meta?: unknown; constraint?: unknown; detail?: unknown };
     for (const value of [record.message, record.constraint, record.detail]) if (typeof value === 'string') parts.push(value);
     if (record.meta !== undefined) parts.push(JSON.stringify(record.meta));

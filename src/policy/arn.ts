@@ -14,5 +14,4 @@ export function iotArn(scope: PolicyScope, kind: IotResourceKind, resource: stri
 }
 
 /** A well-formed IoT data-plane ARN: partition, region, 12-digit account, kind, non-empty name. */
-export const IOT_ARN_PATTERN =
-  /^arn:aws(?:-[a-z]+)*:iot:[a-z]{2}(?:-[a-z]+)+-\d{1,2}:\d{12}:(?:client|topic|topicfilter)\/\S+$/;
+export const IOT_ARN_PATTERN = /^arn:aws(?:-[a-z]+)*:iot:[a-z]{2}(?:-[a-z]+)+-\d{1,2}:\d{12}:(?:client|topic|topicfilter)\/\S+$/;

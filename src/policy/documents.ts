@@ -4,13 +4,7 @@
  * and its own topic subtree, nothing else; see names.ts for why that is isolating.
  */
 import { IOT_ARN_PATTERN, iotArn, type PolicyScope } from './arn.js';
-import {
-  assertSafeName,
-  deviceTopicPrefix,
-  thingName,
-  userClientIds,
-  userTopicPrefix,
-} from './names.js';
+import { assertSafeName, deviceTopicPrefix, thingName, userClientIds, userTopicPrefix } from './names.js';
 import { PolicyDocumentError } from './policy-document-error.js';
 
 export { iotArn, type IotResourceKind, type PolicyScope } from './arn.js';
@@ -53,12 +47,7 @@ export function userPolicyDocument(scope: PolicyScope, username: string): Policy
 }
 
 /** Connect only as its thing name; publish, receive and subscribe only under `<user>/<device>/`. */
-export function devicePolicyDocument(
-  scope: PolicyScope,
-  prefix: string,
-  username: string,
-  device: string,
-): PolicyDocument {
+export function devicePolicyDocument(scope: PolicyScope, prefix: string, username: string, device: string): PolicyDocument {
   assertSafeName('username', username);
   assertSafeName('device name', device);
   const topics = `${deviceTopicPrefix(username, device)}*`;

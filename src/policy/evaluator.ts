@@ -19,12 +19,7 @@ import type { PolicyDocument, PolicyStatement } from './documents.js';
 import { PolicyDocumentError } from './policy-document-error.js';
 import { compileAction, compileResource, type VariableLookup } from './patterns.js';
 
-export type IotAction =
-  | 'iot:Connect'
-  | 'iot:Publish'
-  | 'iot:Receive'
-  | 'iot:Subscribe'
-  | 'iot:RetainPublish';
+export type IotAction = 'iot:Connect' | 'iot:Publish' | 'iot:Receive' | 'iot:Subscribe' | 'iot:RetainPublish';
 
 export interface EvaluationContext {
   clientId?: string;
@@ -81,9 +76,7 @@ export function evaluate(policies: NamedPolicy[], request: EvaluationRequest): E
     return { allowed: true, decision: 'ALLOW', ...allow, explanation };
   }
   const names = policies.map((policy) => policy.policyName).join(', ');
-  const explanation = names
-    ? `Denied: no statement in ${names} allows ${what}.`
-    : `Denied: no policy is attached, so nothing allows ${what}.`;
+  const explanation = names ? `Denied: no statement in ${names} allows ${what}.` : `Denied: no policy is attached, so nothing allows ${what}.`;
   return { allowed: false, decision: 'IMPLICIT_DENY', explanation };
 }
 
@@ -91,11 +84,7 @@ function matchesAction(actions: string | string[], action: IotAction): boolean {
   return listOf(actions).some((pattern) => compileAction(pattern).test(action));
 }
 
-function matchesResource(
-  resources: string | string[],
-  resource: string,
-  lookup: VariableLookup,
-): boolean {
+function matchesResource(resources: string | string[], resource: string, lookup: VariableLookup): boolean {
   return listOf(resources).some((pattern) => compileResource(pattern).matches(resource, lookup));
 }
 

@@ -27,8 +27,7 @@ import { DomainError } from '../common/errors/domain-error.js';
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,47}$/;
 export const NAME_MAX_LENGTH = 48;
-export const NAME_RULE =
-  '1-48 characters: lowercase letters, digits and hyphens, starting with a letter or digit';
+export const NAME_RULE = '1-48 characters: lowercase letters, digits and hyphens, starting with a letter or digit';
 
 /** The resource prefix rule; config validates it at boot, composition re-checks it. */
 export const PREFIX_PATTERN = /^[a-z][a-z0-9]{0,15}$/;
@@ -70,19 +69,14 @@ export function devicePolicyName(prefix: string, username: string, device: strin
 }
 
 /** The owner and device of one of our thing names, or undefined when it is not ours. */
-export function parseThingName(
-  prefix: string,
-  name: string,
-): { username: string; device: string } | undefined {
+export function parseThingName(prefix: string, name: string): { username: string; device: string } | undefined {
   const parts = splitOwn(prefix, name);
   if (parts?.length !== 2) return undefined;
   const [username, device] = parts as [string, string];
   return { username, device };
 }
 
-export type ParsedPolicyName =
-  | { kind: 'user'; username: string }
-  | { kind: 'device'; username: string; device: string };
+export type ParsedPolicyName = { kind: 'user'; username: string } | { kind: 'device'; username: string; device: string };
 
 /** Which of our policies `name` is, or undefined when it does not carry our prefix and shape. */
 export function parsePolicyName(prefix: string, name: string): ParsedPolicyName | undefined {

@@ -7,7 +7,10 @@ import { PrismaService } from '../persistence/prisma.service.js';
 export type UserRecord = User;
 export type UserWithDeviceCount = User & { deviceCount: number };
 /** The columns a sign-in and credential vending read. */
-export type SessionUser = Pick<User, 'id' | 'username' | 'cognitoSub' | 'status' | 'policyName' | 'identityId' | 'policyAttachedAt' | 'tokensValidAfter' | 'deletionStartedAt'>;
+export type SessionUser = Pick<
+  User,
+  'id' | 'username' | 'cognitoSub' | 'status' | 'policyName' | 'identityId' | 'policyAttachedAt' | 'tokensValidAfter' | 'deletionStartedAt'
+>;
 
 /** The only place that reads and writes the users table. */
 @Injectable()
@@ -32,7 +35,17 @@ export class UsersRepository {
   findForSession(username: string): Promise<SessionUser | null> {
     return this.prisma.user.findUnique({
       where: { username },
-      select: { id: true, username: true, cognitoSub: true, status: true, policyName: true, identityId: true, policyAttachedAt: true, tokensValidAfter: true, deletionStartedAt: true },
+      select: {
+        id: true,
+        username: true,
+        cognitoSub: true,
+        status: true,
+        policyName: true,
+        identityId: true,
+        policyAttachedAt: true,
+        tokensValidAfter: true,
+        deletionStartedAt: true,
+      },
     });
   }
 
@@ -64,7 +77,11 @@ export class UsersRepository {
    */
   private async withDeviceCounts(users: UserRecord[]): Promise<UserWithDeviceCount[]> {
     if (users.length === 0) return [];
-    const counts = await this.prisma.device.groupBy({ by: ['userId'], where: { userId: { in: users.map((user) => user.id) } }, _count: { _all: true } });
+    const counts = await this.prisma.device.groupBy({
+      by: ['userId'],
+      where: { userId: { in: users.map((user) => user.id) } },
+      _count: { _all: true },
+    });
     const byUser = new Map(counts.map((row) => [row.userId, row._count._all]));
     return users.map((user) => ({ ...user, deviceCount: byUser.get(user.id) ?? 0 }));
   }
@@ -112,7 +129,8 @@ export class UsersRepository {
       await this.prisma.user.deleteMany({ where: { id: userId } });
     } catch (error) {
       // Devices still reference it: the deletion stops and running it again deletes them first.
-      if (isForeignKeyViolation(error)) throw DomainError.conflict('The user still has devices; retry the deletion', { userId, reason: 'HAS_DEVICES' });
+      if (isForeignKeyViolation(error))
+        throw DomainError.conflict('The user still has devices; retry the deletion', { userId, reason: 'HAS_DEVICES' });
       throw error;
     }
   }

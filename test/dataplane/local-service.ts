@@ -39,7 +39,14 @@ export async function startLocalService(runId: string): Promise<LocalService> {
   await app.app.listen(port, '127.0.0.1');
   return {
     app,
-    target: { baseUrl: `http://127.0.0.1:${port}`, adminKey: ADMIN_KEY, runId, resourcePrefix: app.config.resourcePrefix, revocationWaitMs: 0, strict: true },
+    target: {
+      baseUrl: `http://127.0.0.1:${port}`,
+      adminKey: ADMIN_KEY,
+      runId,
+      resourcePrefix: app.config.resourcePrefix,
+      revocationWaitMs: 0,
+      strict: true,
+    },
     async stop() {
       await app.close();
       rmSync(stateDir, { recursive: true, force: true });

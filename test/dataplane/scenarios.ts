@@ -172,7 +172,12 @@ export function describeDataPlane(title: string, start: () => Promise<DataPlaneT
       // Disabling closes the user's live connections at once (DeleteConnection; the local broker does the same).
       if (service.target.revocationWaitMs === 0) await cut;
       expect((await service.signIn(carol.username)).status).toBeGreaterThanOrEqual(400);
-      expect(await eventually(async () => (await refusal(await service.openUser(carol, `${carol.username}.again`))) !== 0, service.target.revocationWaitMs)).toBe(true);
+      expect(
+        await eventually(
+          async () => (await refusal(await service.openUser(carol, `${carol.username}.again`))) !== 0,
+          service.target.revocationWaitMs,
+        ),
+      ).toBe(true);
     });
 
     it('a revoked certificate closes its connection and cannot connect again', async () => {

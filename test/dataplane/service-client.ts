@@ -101,10 +101,21 @@ export class ServiceClient {
     if (created.status !== 201) throw new Error(`POST /v1/users answered ${created.status} ${JSON.stringify(created.body)}`);
     this.users.add(username);
     const challenge = await this.request('POST', '/v1/sessions', { username, password: 'Temp-Passw0rd!1' });
-    if (challenge.body?.challenge !== 'NEW_PASSWORD_REQUIRED') throw new Error(`sign-in answered ${challenge.status} ${JSON.stringify(challenge.body)}`);
-    const session = await this.request('POST', '/v1/sessions/challenge', { username, session: challenge.body.session, newPassword: 'New-Passw0rd!1' });
+    if (challenge.body?.challenge !== 'NEW_PASSWORD_REQUIRED')
+      throw new Error(`sign-in answered ${challenge.status} ${JSON.stringify(challenge.body)}`);
+    const session = await this.request('POST', '/v1/sessions/challenge', {
+      username,
+      session: challenge.body.session,
+      newPassword: 'New-Passw0rd!1',
+    });
     if (session.status !== 200) throw new Error(`challenge answered ${session.status} ${JSON.stringify(session.body)}`);
-    return { username, credentials: session.body.credentials, identityId: session.body.identityId, idToken: session.body.tokens.idToken, mqtt: session.body.mqtt };
+    return {
+      username,
+      credentials: session.body.credentials,
+      identityId: session.body.identityId,
+      idToken: session.body.tokens.idToken,
+      mqtt: session.body.mqtt,
+    };
   }
 
   /** Signs in again with the password the challenge set. */

@@ -62,7 +62,11 @@ describe('every admin route refuses what is not an admin', () => {
     ['a wrong API key', 401, () => ({ 'x-api-key': 'wrong-key-0123456789abcdefghij' })],
     ['a tampered admin token', 401, () => ({ authorization: `Bearer ${tokens.tamper(tokens.idToken(admin()))}` })],
     ['an expired admin token', 401, () => ({ authorization: `Bearer ${tokens.idToken(admin(), { expired: true })}` })],
-    ['a valid ID token outside the admin group', 403, () => ({ authorization: `Bearer ${tokens.idToken({ sub: randomUUID(), username: 'mallory', groups: ['users'] })}` })],
+    [
+      'a valid ID token outside the admin group',
+      403,
+      () => ({ authorization: `Bearer ${tokens.idToken({ sub: randomUUID(), username: 'mallory', groups: ['users'] })}` }),
+    ],
   ];
 
   it.each(cases)('answers %s with %i on every admin route', async (_, status, headers) => {
@@ -77,7 +81,9 @@ describe('every admin route refuses what is not an admin', () => {
     ['an access token of the admin group', () => ({ authorization: `Bearer ${tokens.accessToken(admin())}` })],
   ])('lets %s through on every admin route', async (_, headers) => {
     const answers = await Promise.all(operations.map(async (operation) => [operation, (await send(t, operation).set(headers())).status] as const));
-    const refused = answers.filter(([, answer]) => answer === 401 || answer === 403).map(([operation, answer]) => `${operation.method} ${operation.path}: ${answer}`);
+    const refused = answers
+      .filter(([, answer]) => answer === 401 || answer === 403)
+      .map(([operation, answer]) => `${operation.method} ${operation.path}: ${answer}`);
     expect(refused).toEqual([]);
   });
 });
@@ -97,7 +103,10 @@ describe('admin tokens outlive neither the admin group nor the admin', () => {
 
   const seedAdmin = (username: string) => {
     const user = t.aws.userPool.seedUser({ username, password: 'Admin-Password-1', groups: ['admins'] });
-    return { id: tokens.idToken({ sub: user.sub, username, groups: ['admins'] }), access: tokens.accessToken({ sub: user.sub, username, groups: ['admins'] }) };
+    return {
+      id: tokens.idToken({ sub: user.sub, username, groups: ['admins'] }),
+      access: tokens.accessToken({ sub: user.sub, username, groups: ['admins'] }),
+    };
   };
   const listUsers = (token: string) => t.http.get('/v1/users').set('authorization', `Bearer ${token}`);
 

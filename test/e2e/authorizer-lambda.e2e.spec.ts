@@ -53,9 +53,7 @@ describe('authorizer Lambda handler', () => {
     const response = await lambda(request);
     expect(response).toMatchObject({ isAuthenticated: true, principalId: '3f1c2a7e9b8d4c6fa1e2d3c4b5a69788', refreshAfterInSeconds: 300 });
     const allowed = response as { policyDocuments: unknown[]; disconnectAfterInSeconds: number };
-    expect(allowed.policyDocuments).toEqual([
-      userPolicyDocument({ region: t.aws.region, accountId: t.aws.accountId }, 'alice'),
-    ]);
+    expect(allowed.policyDocuments).toEqual([userPolicyDocument({ region: t.aws.region, accountId: t.aws.accountId }, 'alice')]);
     const viaHttp = await t.http.post('/v1/authorizer/iot').set('x-authorizer-secret', SECRET).send(request);
     const { disconnectAfterInSeconds: _http, ...httpRest } = viaHttp.body as Record<string, unknown>;
     const { disconnectAfterInSeconds: _lambda, ...lambdaRest } = response as unknown as Record<string, unknown>;
@@ -70,7 +68,10 @@ describe('authorizer Lambda handler', () => {
   it.each([
     ['an expired token', () => tokens.idToken({ sub: ALICE_SUB, username: 'alice' }, { expired: true })],
     ['a tampered token', () => tokens.tamper(tokens.idToken({ sub: ALICE_SUB, username: 'alice' }))],
-    ['a token from another pool', () => tokens.idToken({ sub: ALICE_SUB, username: 'alice' }, { issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other1' })],
+    [
+      'a token from another pool',
+      () => tokens.idToken({ sub: ALICE_SUB, username: 'alice' }, { issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other1' }),
+    ],
     ['a disabled user (the service says so)', () => tokens.idToken({ sub: CAROL_SUB, username: 'carol' })],
     ['an earlier Cognito user of the same name', () => tokens.idToken({ sub: 'a0a0a0a0-0000-4000-8000-000000000001', username: 'alice' })],
     ['a user the service did not provision', () => tokens.idToken({ sub: 'd0d0d0d0-0000-4000-8000-000000000001', username: 'dave' })],

@@ -28,7 +28,11 @@ describe('POST /v1/authorizer/iot', () => {
     await t?.close();
   });
 
-  const authorizer = (body: unknown) => t.http.post('/v1/authorizer/iot').set('x-authorizer-secret', SECRET).send(body as object);
+  const authorizer = (body: unknown) =>
+    t.http
+      .post('/v1/authorizer/iot')
+      .set('x-authorizer-secret', SECRET)
+      .send(body as object);
   const aliceId = (options = {}) => tokens.idToken({ sub: ALICE_SUB, username: 'alice' }, options);
 
   describe('a valid token of a provisioned, active user', () => {
@@ -80,7 +84,10 @@ describe('POST /v1/authorizer/iot', () => {
       ['an unsigned token', () => aliceId({ unsigned: true })],
       ['a token of a user this service did not provision', () => tokens.idToken({ sub: 'b0b0b0b0-0000-4000-8000-000000000001', username: 'dave' })],
       ['a token of a disabled user', () => tokens.idToken({ sub: CAROL_SUB, username: 'carol' })],
-      ['a token of an earlier Cognito user of the same name', () => tokens.idToken({ sub: 'a0a0a0a0-0000-4000-8000-000000000001', username: 'alice' })],
+      [
+        'a token of an earlier Cognito user of the same name',
+        () => tokens.idToken({ sub: 'a0a0a0a0-0000-4000-8000-000000000001', username: 'alice' }),
+      ],
       ['a token whose username is not a safe name', () => tokens.idToken({ sub: 'd0d0d0d0-0000-4000-8000-000000000001', username: 'Alice' })],
       ['not a token at all', () => 'hello'],
     ])('%s', async (_, token) => {

@@ -192,7 +192,10 @@ describe('POST /v1/authz/check against what AWS holds (source aws)', () => {
     await readyUser(t, 'ivo');
     const response = await check({ principal: { type: 'user', name: 'ivo' }, action: 'publish', resource: 'ivo/x', source: 'aws' });
     expect(response.body).toMatchObject({ allowed: false, decision: 'IMPLICIT_DENY', source: 'aws', evaluatedPolicies: [] });
-    expect((await check({ principal: { type: 'user', name: 'ivo' }, action: 'publish', resource: 'ivo/x' })).body).toMatchObject({ allowed: true, source: 'expected' });
+    expect((await check({ principal: { type: 'user', name: 'ivo' }, action: 'publish', resource: 'ivo/x' })).body).toMatchObject({
+      allowed: true,
+      source: 'expected',
+    });
   });
 
   it('refuses an unknown source', async () => {

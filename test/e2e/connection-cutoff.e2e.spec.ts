@@ -32,7 +32,7 @@ describe('immediate cut-off: live MQTT connections closed through DeleteConnecti
   }
   const asked = (from: number) => t.aws.connections.calls.slice(from);
 
-  it('disabling a user closes the user\'s connection, keeping its session for a later enable', async () => {
+  it("disabling a user closes the user's connection, keeping its session for a later enable", async () => {
     await readyUser(t, 'alice');
     expect((await signIn(t, 'alice')).status).toBe(200);
     t.aws.connections.connect('alice');
@@ -48,7 +48,7 @@ describe('immediate cut-off: live MQTT connections closed through DeleteConnecti
     expect((await cutoffStep('disable-user', 'user:alice'))?.output?.connections).toEqual({ closed: ['alice'], notConnected: [], failed: [] });
   });
 
-  it('deleting a device closes the device\'s connection and drops its session', async () => {
+  it("deleting a device closes the device's connection and drops its session", async () => {
     await readyUser(t, 'bob');
     const { thingName } = await registeredDevice(t, 'bob', 'kettle');
     t.aws.connections.connect(thingName);
@@ -61,7 +61,7 @@ describe('immediate cut-off: live MQTT connections closed through DeleteConnecti
     expect(t.aws.connections.hasSession(thingName)).toBe(false);
   });
 
-  it('revoking a certificate closes the device\'s connection, keeping its session for the other certificate', async () => {
+  it("revoking a certificate closes the device's connection, keeping its session for the other certificate", async () => {
     await readyUser(t, 'carol');
     const { thingName, certificateId } = await registeredDevice(t, 'carol', 'lamp');
     expect((await admin(t).post(`/v1/devices/${thingName}/certificates`).send({ csr: createTestCsr().csrPem })).status).toBe(201);
@@ -74,7 +74,7 @@ describe('immediate cut-off: live MQTT connections closed through DeleteConnecti
     expect(t.aws.connections.hasSession(thingName)).toBe(true);
   });
 
-  it('deleting a user closes each device\'s connection and the user\'s own', async () => {
+  it("deleting a user closes each device's connection and the user's own", async () => {
     await readyUser(t, 'dave');
     const one = await registeredDevice(t, 'dave', 'one');
     const two = await registeredDevice(t, 'dave', 'two');
@@ -106,6 +106,9 @@ describe('immediate cut-off: live MQTT connections closed through DeleteConnecti
     expect((await admin(t).get(`/v1/devices/${failing.thingName}`)).status).toBe(404);
     expect(t.aws.connections.calls.filter((call) => call.clientId === failing.thingName)).toHaveLength(3);
     const step = await cutoffStep('delete-device', `device:${failing.thingName}`);
-    expect(step).toMatchObject({ status: 'done', output: { connections: { closed: [], notConnected: [], failed: [{ clientId: failing.thingName, code: 'AWS_UNAVAILABLE' }] } } });
+    expect(step).toMatchObject({
+      status: 'done',
+      output: { connections: { closed: [], notConnected: [], failed: [{ clientId: failing.thingName, code: 'AWS_UNAVAILABLE' }] } },
+    });
   });
 });

@@ -80,7 +80,7 @@ describe('credential cache over HTTP', () => {
     expect(t.aws.snapshot().policyAttachments).toContainEqual({ policyName: 'iotp_carol', target: before.identityId });
   });
 
-  it('forgets a deleted user: a new user of the same name is not served the old one\'s credentials', async () => {
+  it("forgets a deleted user: a new user of the same name is not served the old one's credentials", async () => {
     await readyUser(t, 'dan');
     const old = (await credentials(t, idTokenOf(t.aws, 'dan'))).body;
     expect((await admin(t).delete('/v1/users/dan')).status).toBe(204);

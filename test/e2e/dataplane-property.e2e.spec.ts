@@ -52,7 +52,11 @@ describe('data plane property: what arrives is exactly what the policies allow',
     local = await startLocalService('pp');
     const service = new ServiceClient(local.target);
     const [u1, u2] = await Promise.all([service.createUser('u1'), service.createUser('u2')]);
-    const devices = await Promise.all([service.registerDevice(u1.username, 'd1'), service.registerDevice(u1.username, 'd2'), service.registerDevice(u2.username, 'd1')]);
+    const devices = await Promise.all([
+      service.registerDevice(u1.username, 'd1'),
+      service.registerDevice(u1.username, 'd2'),
+      service.registerDevice(u2.username, 'd1'),
+    ]);
     users = [u1.username, u2.username];
     const user = (u: SignedInUser): Principal => ({ label: u.username, space: `${u.username}/`, open: () => service.openUser(u) });
     const device = (d: RegisteredDevice): Principal => ({ label: d.thingName, space: `${d.owner}/${d.name}/`, open: () => service.openDevice(d) });
@@ -75,9 +79,7 @@ describe('data plane property: what arrives is exactly what the policies allow',
     const level = () => fc.constantFrom(...users, 'pp-u1', 'd1', 'd2', 'x');
     // Half of the topics and filters start in some principal's space, so allowed deliveries are common too.
     const space = () => fc.constantFrom('', ...principals.map((p) => p.space), ...principals.map((p) => p.space.slice(0, -1)));
-    const topic = fc
-      .tuple(space(), fc.array(level(), { minLength: 1, maxLength: 3 }))
-      .map(([start, levels]) => slash(start) + levels.join('/'));
+    const topic = fc.tuple(space(), fc.array(level(), { minLength: 1, maxLength: 3 })).map(([start, levels]) => slash(start) + levels.join('/'));
     const filter = fc
       .tuple(space(), fc.array(fc.oneof(level(), fc.constant('+')), { minLength: 0, maxLength: 2 }), fc.boolean())
       .map(([start, levels, hash]) => slash(start) + [...levels, ...(hash || levels.length === 0 ? ['#'] : [])].join('/'))
@@ -86,7 +88,11 @@ describe('data plane property: what arrives is exactly what the policies allow',
     /** A topic the filter matches: each `+` one level, `#` zero to two levels. */
     const instance = (f: string) =>
       fc
-        .tuple(...f.split('/').map((part) => (part === '+' ? level() : part === '#' ? fc.array(level(), { maxLength: 2 }).map((l) => l.join('/')) : fc.constant(part))))
+        .tuple(
+          ...f
+            .split('/')
+            .map((part) => (part === '+' ? level() : part === '#' ? fc.array(level(), { maxLength: 2 }).map((l) => l.join('/')) : fc.constant(part))),
+        )
         .map((parts) => parts.filter((part) => part !== '').join('/'));
     /** Subscriber, filter, publisher, topic: half the topics match the filter, half the publishers may publish the topic. */
     const world = index.chain((s) =>

@@ -32,7 +32,8 @@ describe('policy deletion deferred while AWS refuses it after a detach', () => {
   /** Moves time on: the fake AWS's clock by `ms`, and every parked operation's retry time to now; then one recovery pass. */
   async function advance(ms: number): Promise<void> {
     now += ms;
-    await t.app.get(PrismaService).$executeRaw`UPDATE operations SET lease_expires_at = now() - interval '1 second' WHERE active_subject IS NOT NULL AND lease_owner IS NULL`;
+    await t.app.get(PrismaService)
+      .$executeRaw`UPDATE operations SET lease_expires_at = now() - interval '1 second' WHERE active_subject IS NOT NULL AND lease_owner IS NULL`;
     await t.app.get(RecoveryService).recoverAll();
   }
 

@@ -11,7 +11,7 @@ async function appUser(t: TestApp, username: string): Promise<string> {
   return t.aws.tokens.idToken({ sub: `sub-${username}`, username });
 }
 
-describe('device claims: self-onboarding through the owner\'s app', () => {
+describe("device claims: self-onboarding through the owner's app", () => {
   let t: TestApp;
   let alice: string;
   let bob: string;
@@ -33,7 +33,10 @@ describe('device claims: self-onboarding through the owner\'s app', () => {
 
   const askClaim = (token: string, name: string) => t.http.post('/v1/me/device-claims').set('authorization', `Bearer ${token}`).send({ name });
   const redeem = (claim: string, csr = createTestCsr().csrPem) =>
-    t.http.post('/v1/device-claims/redeem').set('x-forwarded-for', from || '10.0.0.250').send({ claim, csr });
+    t.http
+      .post('/v1/device-claims/redeem')
+      .set('x-forwarded-for', from || '10.0.0.250')
+      .send({ claim, csr });
   const claimFor = async (token: string, name: string): Promise<string> => {
     const response = await askClaim(token, name);
     if (response.status !== 201) throw new Error(`claim refused: ${response.status} ${JSON.stringify(response.body)}`);
@@ -55,7 +58,7 @@ describe('device claims: self-onboarding through the owner\'s app', () => {
     expect(dump).not.toContain(response.body.claim.slice(3));
   });
 
-  it('registers the device for the claim\'s user from its CSR, with the answer of an admin registration and no private key', async () => {
+  it("registers the device for the claim's user from its CSR, with the answer of an admin registration and no private key", async () => {
     const claim = await claimFor(alice, 'toaster');
     const csr = createTestCsr();
     const response = await redeem(claim, csr.csrPem);
@@ -102,7 +105,7 @@ describe('device claims: self-onboarding through the owner\'s app', () => {
     expect((await query(t, `SELECT 1 FROM devices WHERE thing_name = 'iotp_bob_fan'`)).length).toBe(0);
   });
 
-  it('binds a claim to the user who asked for it: bob\'s claim registers bob\'s device, and a claim of a user disabled since is refused', async () => {
+  it("binds a claim to the user who asked for it: bob's claim registers bob's device, and a claim of a user disabled since is refused", async () => {
     const bobs = await claimFor(bob, 'heater');
     const redeemed = await redeem(bobs);
     expect(redeemed.body).toMatchObject({ owner: 'bob', thingName: 'iotp_bob_heater' });
@@ -117,7 +120,7 @@ describe('device claims: self-onboarding through the owner\'s app', () => {
     expect(refused.body).toEqual(INVALID);
   });
 
-  it('refuses a claim to a token whose sub is not the user row\'s (a recreated username is another person)', async () => {
+  it("refuses a claim to a token whose sub is not the user row's (a recreated username is another person)", async () => {
     const impostor = t.aws.tokens.idToken({ sub: 'sub-someone-else', username: 'alice' });
     const response = await askClaim(impostor, 'mirror');
 
@@ -174,7 +177,9 @@ describe('device claims: self-onboarding through the owner\'s app', () => {
 
     expect(answers.map((response) => response.status).sort()).toEqual([201, 401]);
     expect((await query(t, `SELECT 1 FROM devices WHERE thing_name = 'iotp_erin_door'`)).length).toBe(1);
-    expect(t.aws.calls.filter((call) => call.api === 'CreateThing' && (call.input as { thingName: string }).thingName === 'iotp_erin_door')).toHaveLength(1);
+    expect(
+      t.aws.calls.filter((call) => call.api === 'CreateThing' && (call.input as { thingName: string }).thingName === 'iotp_erin_door'),
+    ).toHaveLength(1);
   });
 
   it('rate limits failed redemptions per address, and only that address', async () => {

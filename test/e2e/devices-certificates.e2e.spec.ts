@@ -19,7 +19,9 @@ describe('device certificates: rotation and revocation', () => {
   const rotate = (thingName: string, body: { csr?: string } = {}) =>
     t.http.post(`/v1/devices/${thingName}/certificates`).set('x-api-key', ADMIN_KEY).send(body);
   const revoke = (thingName: string, certificateId: string, force?: boolean) =>
-    t.http.delete(`/v1/devices/${thingName}/certificates/${certificateId}${force === undefined ? '' : `?force=${force}`}`).set('x-api-key', ADMIN_KEY);
+    t.http
+      .delete(`/v1/devices/${thingName}/certificates/${certificateId}${force === undefined ? '' : `?force=${force}`}`)
+      .set('x-api-key', ADMIN_KEY);
   const getDevice = (thingName: string) => t.http.get(`/v1/devices/${thingName}`).set('x-api-key', ADMIN_KEY);
   const deleteDevice = (thingName: string) => t.http.delete(`/v1/devices/${thingName}`).set('x-api-key', ADMIN_KEY);
 

@@ -90,8 +90,14 @@ describe('device deletion', () => {
 
   it('waits out a detachment that AWS has not yet propagated (DetachThingPrincipal is asynchronous)', async () => {
     const { thingName } = await registeredDevice(t, 'alice', 'slow-detach');
-    t.aws.faults.inject({ api: 'DeleteCertificate', error: awsError('iot', 'DeleteCertificate', 'DeleteConflictException', 'Certificate is still attached') });
-    t.aws.faults.inject({ api: 'DeleteThing', error: awsError('iot', 'DeleteThing', 'InvalidRequestException', 'Thing is still attached to one or more principals') });
+    t.aws.faults.inject({
+      api: 'DeleteCertificate',
+      error: awsError('iot', 'DeleteCertificate', 'DeleteConflictException', 'Certificate is still attached'),
+    });
+    t.aws.faults.inject({
+      api: 'DeleteThing',
+      error: awsError('iot', 'DeleteThing', 'InvalidRequestException', 'Thing is still attached to one or more principals'),
+    });
     t.aws.resetCalls();
 
     expect((await deleteDevice(thingName)).status).toBe(204);
@@ -111,7 +117,7 @@ describe('device deletion', () => {
     expect(t.aws.isEmpty()).toBe(true);
   });
 
-  it('deletes every device of a user for the users feature, leaving other users\' devices, and can run again', async () => {
+  it("deletes every device of a user for the users feature, leaving other users' devices, and can run again", async () => {
     await registeredDevice(t, 'alice', 'one');
     await registeredDevice(t, 'alice', 'two');
     const bobs = await registeredDevice(t, 'bob', 'one');
@@ -128,7 +134,7 @@ describe('device deletion', () => {
     expect(await countDevices(t)).toBe(0);
   });
 
-  it('finishes deleting a user\'s devices when called again after a fault', async () => {
+  it("finishes deleting a user's devices when called again after a fault", async () => {
     await registeredDevice(t, 'alice', 'one');
     await registeredDevice(t, 'alice', 'two');
     t.aws.faults.inject({ api: 'DeleteThing', error: 'unavailable', after: 1 });

@@ -35,7 +35,9 @@ describe('device registration that fails part-way', () => {
 
     expect([withCsr.status, withoutCsr.status]).toEqual([201, 201]);
     expect(withCsrCalls).toEqual(WITH_CSR);
-    expect(t.aws.calls.map((call) => call.api)).toEqual(WITH_CSR.map((api) => (api === 'CreateCertificateFromCsr' ? 'CreateKeysAndCertificate' : api)));
+    expect(t.aws.calls.map((call) => call.api)).toEqual(
+      WITH_CSR.map((api) => (api === 'CreateCertificateFromCsr' ? 'CreateKeysAndCertificate' : api)),
+    );
     for (const name of ['probe-1', 'probe-2']) {
       expect((await t.http.delete(`/v1/devices/iotp_alice_${name}`).set('x-api-key', ADMIN_KEY)).status).toBe(204);
     }
@@ -140,7 +142,10 @@ describe('device registration that fails part-way', () => {
     const response = await registerDevice(t, 'alice', { name: 'drift', csr: createTestCsr().csrPem });
 
     expect(response.status).toBe(409);
-    expect(response.body).toMatchObject({ code: 'CONFLICT', details: { policyName: 'iotp_alice_drift', awsError: 'ResourceAlreadyExistsException' } });
+    expect(response.body).toMatchObject({
+      code: 'CONFLICT',
+      details: { policyName: 'iotp_alice_drift', awsError: 'ResourceAlreadyExistsException' },
+    });
     expect(t.aws.snapshot().policies).toEqual(['iotp_alice_drift']);
     await t.aws.iot.deletePolicy('iotp_alice_drift');
     expect(t.aws.isEmpty()).toBe(true);

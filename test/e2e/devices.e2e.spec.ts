@@ -25,7 +25,7 @@ describe('devices over HTTP', () => {
   const arn = (kind: 'thing' | 'cert' | 'policy', name: string) => `arn:aws:iot:${t.aws.region}:${t.aws.accountId}:${kind}/${name}`;
 
   describe('registration', () => {
-    it('from an EC CSR: a certificate for the device\'s own key, thing, policy and both attachments', async () => {
+    it("from an EC CSR: a certificate for the device's own key, thing, policy and both attachments", async () => {
       const response = await registerDevice(t, 'alice', { name: 'scanner-1', csr: createTestCsr().csrPem });
 
       expect(response.status).toBe(201);
@@ -120,7 +120,7 @@ describe('devices over HTTP', () => {
       expect(later[0]!.body.privateKey).toBeUndefined();
     });
 
-    it('composes names so that user a-b\'s device c and user a\'s device b-c never collide', async () => {
+    it("composes names so that user a-b's device c and user a's device b-c never collide", async () => {
       const first = await registerDevice(t, 'a-b', { name: 'c', csr: createTestCsr().csrPem });
       const second = await registerDevice(t, 'a', { name: 'b-c', csr: createTestCsr().csrPem });
 
@@ -135,7 +135,7 @@ describe('devices over HTTP', () => {
       expect(JSON.stringify(policyOfFirst)).not.toContain('b-c');
     });
 
-    it('adds the caller\'s one extra attribute next to owner and device', async () => {
+    it("adds the caller's one extra attribute next to owner and device", async () => {
       const response = await registerDevice(t, 'carol', { name: 'gate', csr: createTestCsr().csrPem, attributes: { site: 'lab-3' } });
 
       expect(response.status).toBe(201);
@@ -220,13 +220,18 @@ describe('devices over HTTP', () => {
       expect(rotation.status).toBe(409);
       expect(rotation.body.details).toEqual({ reason: 'PUBLIC_KEY_IN_USE' });
       expect(t.aws.calls).toEqual([]);
-      expect((await t.http.get('/v1/users/dave/devices').set('x-api-key', ADMIN_KEY)).body.items.map((d: { name: string }) => d.name)).not.toContain('copycat');
+      expect((await t.http.get('/v1/users/dave/devices').set('x-api-key', ADMIN_KEY)).body.items.map((d: { name: string }) => d.name)).not.toContain(
+        'copycat',
+      );
       expect((await t.http.delete('/v1/devices/iotp_carol_shared-key').set('x-api-key', ADMIN_KEY)).status).toBe(204);
     });
 
     it('lets the unique index decide when two registrations with one key race, and undoes the loser', async () => {
       const shared = createTestCsr().csrPem;
-      const [a, b] = await Promise.all([registerDevice(t, 'carol', { name: 'race-a', csr: shared }), registerDevice(t, 'dave', { name: 'race-b', csr: shared })]);
+      const [a, b] = await Promise.all([
+        registerDevice(t, 'carol', { name: 'race-a', csr: shared }),
+        registerDevice(t, 'dave', { name: 'race-b', csr: shared }),
+      ]);
       expect([a.status, b.status].sort()).toEqual([201, 409]);
       const loser = a.status === 409 ? a : b;
       expect(loser.body.details).toEqual({ reason: 'PUBLIC_KEY_IN_USE' });
@@ -262,7 +267,7 @@ describe('devices over HTTP', () => {
       });
     });
 
-    it('lists a user\'s devices by name, page by page', async () => {
+    it("lists a user's devices by name, page by page", async () => {
       const first = await t.http.get('/v1/users/alice/devices?limit=1').set('x-api-key', ADMIN_KEY);
       const second = await t.http.get(`/v1/users/alice/devices?limit=1&cursor=${first.body.nextCursor}`).set('x-api-key', ADMIN_KEY);
 

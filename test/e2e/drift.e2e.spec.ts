@@ -23,7 +23,13 @@ describe('drift detection and repair', () => {
   const detect = async () => {
     const response = await admin(t).get('/v1/admin/drift');
     expect(response.status).toBe(200);
-    return response.body as { orphans: Item[]; ghosts: Array<Item & { markedAt?: string | null; record?: string }>; unattachedCertificates: Item[]; inProgress: string[]; scanned: unknown };
+    return response.body as {
+      orphans: Item[];
+      ghosts: Array<Item & { markedAt?: string | null; record?: string }>;
+      unattachedCertificates: Item[];
+      inProgress: string[];
+      scanned: unknown;
+    };
   };
   const repair = async (queryString = '') => {
     const response = await admin(t).post(`/v1/admin/drift/repair${queryString}`);
@@ -106,7 +112,13 @@ describe('drift detection and repair', () => {
 
     const report = await detect();
 
-    expect(report).toMatchObject({ orphans: [], ghosts: [], unattachedCertificates: [], inProgress: [], scanned: { things: 3, policies: 6, certificates: 3 } });
+    expect(report).toMatchObject({
+      orphans: [],
+      ghosts: [],
+      unattachedCertificates: [],
+      inProgress: [],
+      scanned: { things: 3, policies: 6, certificates: 3 },
+    });
     expect(t.aws.countCalls('ListThings')).toBe(2);
     expect(t.aws.countCalls('ListPolicies')).toBe(3);
     expect(t.aws.countCalls('ListCertificates')).toBe(2);
@@ -190,7 +202,7 @@ describe('drift detection and repair', () => {
     expect((await admin(t).post('/v1/admin/drift/repair?dryRun=maybe')).body).toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
-  it('removes orphans in AWS\'s delete order, marks ghosts, and a second scan shows only the marked ghosts', async () => {
+  it("removes orphans in AWS's delete order, marks ghosts, and a second scan shows only the marked ghosts", async () => {
     const { devices, orphanCertificate, unattached } = await drift();
     t.aws.resetCalls();
 
@@ -208,13 +220,24 @@ describe('drift detection and repair', () => {
       'DeleteThing',
     ]);
     const snapshot = t.aws.snapshot();
-    expect(snapshot.things.map((thing) => thing.thingName).sort()).toEqual(['iotp_Shouty', 'iotp_alice_camera', 'iotp_alice_scanner', 'warehouse-robot-7']);
-    expect(snapshot.policies.sort()).toEqual(['iotp_a_b_c', 'iotp_alice', 'iotp_alice_camera', 'iotp_alice_scanner', 'iotp_bob', 'iotp_bob_sensor', 'otherapp_alice']);
+    expect(snapshot.things.map((thing) => thing.thingName).sort()).toEqual([
+      'iotp_Shouty',
+      'iotp_alice_camera',
+      'iotp_alice_scanner',
+      'warehouse-robot-7',
+    ]);
+    expect(snapshot.policies.sort()).toEqual([
+      'iotp_a_b_c',
+      'iotp_alice',
+      'iotp_alice_camera',
+      'iotp_alice_scanner',
+      'iotp_bob',
+      'iotp_bob_sensor',
+      'otherapp_alice',
+    ]);
     expect(snapshot.certificates.map((c) => c.certificateId)).not.toContain(orphanCertificate);
     expect(snapshot.certificates.map((c) => c.certificateId)).toContain(unattached);
-    expect(await markedRows()).toEqual(
-      [`certificate ${devices.camera.certificateId}`, 'device iotp_bob_sensor', 'user carol'].sort(),
-    );
+    expect(await markedRows()).toEqual([`certificate ${devices.camera.certificateId}`, 'device iotp_bob_sensor', 'user carol'].sort());
     const markedAt = done.ghosts[0]!.markedAt;
     expect(done.ghosts.every((ghost) => ghost.result === 'done' && ghost.markedAt === markedAt)).toBe(true);
 
@@ -228,7 +251,12 @@ describe('drift detection and repair', () => {
     const again = await repair('?dryRun=false');
     expect(again.ghosts.map((ghost) => ghost.markedAt)).toEqual([markedAt, markedAt, markedAt]);
     const operations = await admin(t).get('/v1/operations?limit=100');
-    expect(operations.body.items.filter((op: { kind: string }) => op.kind.startsWith('drift-')).map((op: { kind: string; status: string }) => `${op.kind} ${op.status}`).sort()).toEqual([
+    expect(
+      operations.body.items
+        .filter((op: { kind: string }) => op.kind.startsWith('drift-'))
+        .map((op: { kind: string; status: string }) => `${op.kind} ${op.status}`)
+        .sort(),
+    ).toEqual([
       'drift-delete-certificate COMPLETED',
       'drift-delete-policy COMPLETED',
       'drift-delete-policy COMPLETED',
@@ -258,8 +286,16 @@ describe('drift detection and repair', () => {
     await t.aws.iot.createThing('warehouse-robot-7', {});
     await t.aws.iot.attachThingPrincipal('warehouse-robot-7', certificateArn(onForeignThing));
 
-    expect((await repair('?dryRun=false')).unattachedCertificates.map((item) => item.result)).toEqual(['not-requested', 'not-requested', 'not-requested']);
-    expect((await repair('?includeUnattachedCertificates=true')).unattachedCertificates.map((item) => item.result)).toEqual(['planned', 'planned', 'planned']);
+    expect((await repair('?dryRun=false')).unattachedCertificates.map((item) => item.result)).toEqual([
+      'not-requested',
+      'not-requested',
+      'not-requested',
+    ]);
+    expect((await repair('?includeUnattachedCertificates=true')).unattachedCertificates.map((item) => item.result)).toEqual([
+      'planned',
+      'planned',
+      'planned',
+    ]);
 
     const done = await repair('?dryRun=false&includeUnattachedCertificates=true');
 
@@ -293,9 +329,11 @@ describe('drift detection and repair', () => {
   it('leaves alone what a running operation is changing', async () => {
     await provision();
     await t.aws.iot.createThing('iotp_mallory_probe', {});
-    await query(t, `INSERT INTO operations (id, kind, subject, active_subject, lease_expires_at, updated_at) VALUES (gen_random_uuid(), 'register-device', $1, $1, now() + interval '1 hour', now())`, [
-      'device:iotp_mallory_probe',
-    ]);
+    await query(
+      t,
+      `INSERT INTO operations (id, kind, subject, active_subject, lease_expires_at, updated_at) VALUES (gen_random_uuid(), 'register-device', $1, $1, now() + interval '1 hour', now())`,
+      ['device:iotp_mallory_probe'],
+    );
 
     expect(await detect()).toMatchObject({ orphans: [], inProgress: ['iotp_mallory_probe'] });
     await repair('?dryRun=false');
@@ -312,7 +350,10 @@ describe('drift detection and repair', () => {
     await t.aws.iot.detachPolicy('iotp_bob', bob);
 
     const report = await detect();
-    expect(brief(report.orphans)).toEqual([`policy-attachment iotp_alice ${bob} detach`, `thing-principal iotp_alice_scanner ${certificateArn(sensor.certificateId)} detach`]);
+    expect(brief(report.orphans)).toEqual([
+      `policy-attachment iotp_alice ${bob} detach`,
+      `thing-principal iotp_alice_scanner ${certificateArn(sensor.certificateId)} detach`,
+    ]);
     expect(brief(report.ghosts)).toEqual([`policy-attachment iotp_bob ${bob} reset`]);
 
     expect((await repair('?dryRun=false')).summary).toMatchObject({ done: 3, failed: 0 });
@@ -330,7 +371,7 @@ describe('drift detection and repair', () => {
     expect(clean.ghosts).toEqual([]);
   });
 
-  it('detaches a disabled user\'s policy that a stopped disable left on the identity', async () => {
+  it("detaches a disabled user's policy that a stopped disable left on the identity", async () => {
     await provision();
     const { identityId } = (await signIn(t, 'alice')).body as { identityId: string };
     await query(t, `UPDATE users SET status = 'DISABLED' WHERE username = 'alice'`);

@@ -217,8 +217,11 @@ function heldOperations(rig: Rig): Promise<HeldOperation[]> {
   return withClient(
     rig.databaseUrl,
     async (client) =>
-      (await client.query<HeldOperation>('SELECT id, kind, subject, status, lease_owner, params, steps FROM operations WHERE active_subject IS NOT NULL ORDER BY created_at'))
-        .rows,
+      (
+        await client.query<HeldOperation>(
+          'SELECT id, kind, subject, status, lease_owner, params, steps FROM operations WHERE active_subject IS NOT NULL ORDER BY created_at',
+        )
+      ).rows,
   );
 }
 
@@ -245,9 +248,14 @@ async function expectWaitingThenRecovered(rig: Rig, scenario: Scenario, subject:
   const recovery = rig.main.app.get(RecoveryService);
   await recovery.recoverAll();
   expect(await consistency(rig.aws, rig.databaseUrl)).toEqual([...left, parkedLine]);
-  await withClient(rig.databaseUrl, (client) => client.query("UPDATE operations SET lease_expires_at = now() - interval '1 second' WHERE id = $1", [parked!.id]));
+  await withClient(rig.databaseUrl, (client) =>
+    client.query("UPDATE operations SET lease_expires_at = now() - interval '1 second' WHERE id = $1", [parked!.id]),
+  );
   await recovery.recoverAll();
-  expect((await readOperations(rig.databaseUrl)).find((operation) => operation.id === parked!.id)).toMatchObject({ status: 'COMPLETED', active_subject: null });
+  expect((await readOperations(rig.databaseUrl)).find((operation) => operation.id === parked!.id)).toMatchObject({
+    status: 'COMPLETED',
+    active_subject: null,
+  });
   await scenario.done(rig, subject);
   expect(await consistency(rig.aws, rig.databaseUrl)).toEqual([]);
 }
@@ -479,9 +487,14 @@ export function describeDurability(scenarios: Scenario[]): void {
     });
 
     // A call of a waiting step answers success whatever fails; the titles say which cases those are.
-    const points = callPoints(scenario.calls).map((point) => ({ ...point, answer: scenario.waitingAt?.[point.index] ? `${scenario.success}, the step waits` : '503' }));
+    const points = callPoints(scenario.calls).map((point) => ({
+      ...point,
+      answer: scenario.waitingAt?.[point.index] ? `${scenario.success}, the step waits` : '503',
+    }));
 
-    it.each(points)('AWS unavailable at call $index ($api #$nth): $answer, then consistent', (point) => failureCase(rig, scenario, point, 'unavailable'));
+    it.each(points)('AWS unavailable at call $index ($api #$nth): $answer, then consistent', (point) =>
+      failureCase(rig, scenario, point, 'unavailable'),
+    );
 
     it.each(points)('AWS throttles call $index ($api #$nth): $answer, then consistent', (point) => failureCase(rig, scenario, point, 'throttle'));
 
@@ -500,8 +513,9 @@ export function describeDurability(scenarios: Scenario[]): void {
       );
     }
 
-    it.each(points)('killed at call $index ($api #$nth) before it reaches AWS: recovery in another process ends it, the killed one changes nothing', (point) =>
-      crashCase(rig, scenario, point, 'before'),
+    it.each(points)(
+      'killed at call $index ($api #$nth) before it reaches AWS: recovery in another process ends it, the killed one changes nothing',
+      (point) => crashCase(rig, scenario, point, 'before'),
     );
 
     // Deletions repeat every step idempotently; creations must also undo (or keep) what AWS did but never confirmed.
@@ -588,7 +602,15 @@ export const SCENARIOS: Record<string, Scenario> = {
     onFailure: 'undo',
     calls: ['CreatePolicy', 'CreateThing', 'CreateCertificateFromCsr', 'AttachPolicy', 'AttachThingPrincipal'],
     lostAnswerRecognised: ['CreateCertificateFromCsr'],
-    undoCalls: ['DetachThingPrincipal', 'DetachPolicy', 'UpdateCertificate', 'DeleteCertificate', 'DeleteThing', 'ListPolicyVersions', 'DeletePolicy'],
+    undoCalls: [
+      'DetachThingPrincipal',
+      'DetachPolicy',
+      'UpdateCertificate',
+      'DeleteCertificate',
+      'DeleteThing',
+      'ListPolicyVersions',
+      'DeletePolicy',
+    ],
     setup: (app, username) => provisionedUser(app, username),
     request: (app, { username }) => registerDevice(app, username, { name: 'dev', csr: createTestCsr().csrPem }),
     success: 201,
@@ -602,7 +624,15 @@ export const SCENARIOS: Record<string, Scenario> = {
     onFailure: 'undo',
     calls: ['CreatePolicy', 'CreateThing', 'CreateKeysAndCertificate', 'AttachPolicy', 'AttachThingPrincipal'],
     lostAnswer: { CreateKeysAndCertificate: LOST_CERTIFICATE },
-    undoCalls: ['DetachThingPrincipal', 'DetachPolicy', 'UpdateCertificate', 'DeleteCertificate', 'DeleteThing', 'ListPolicyVersions', 'DeletePolicy'],
+    undoCalls: [
+      'DetachThingPrincipal',
+      'DetachPolicy',
+      'UpdateCertificate',
+      'DeleteCertificate',
+      'DeleteThing',
+      'ListPolicyVersions',
+      'DeletePolicy',
+    ],
     setup: (app, username) => provisionedUser(app, username),
     request: (app, { username }) => registerDevice(app, username, { name: 'dev' }),
     success: 201,

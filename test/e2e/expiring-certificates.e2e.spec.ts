@@ -50,7 +50,11 @@ describe('GET /v1/admin/certificates?expiringWithinDays=N', () => {
 
   it('pages with a cursor without skipping or repeating, also across equal notAfter', async () => {
     const [first] = [...expiry.keys()];
-    await query(t, `UPDATE certificates SET not_after = (SELECT not_after FROM certificates WHERE certificate_id = $1) WHERE not_after > now() + interval '40 days'`, [first]);
+    await query(
+      t,
+      `UPDATE certificates SET not_after = (SELECT not_after FROM certificates WHERE certificate_id = $1) WHERE not_after > now() + interval '40 days'`,
+      [first],
+    );
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;

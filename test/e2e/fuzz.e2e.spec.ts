@@ -71,7 +71,9 @@ function requestArbitrary(operation: Operation, valid: Record<string, string[]>)
     .map(({ segments, query, headerValues, body }) => {
       let path = operation.path;
       inPath.forEach((parameter, index) => (path = path.replace(`{${parameter.name}}`, segments[index]!)));
-      const extra = Object.fromEntries(headers.flatMap((parameter, index) => (headerValues[index] === undefined ? [] : [[parameter.name, headerValues[index]!]])));
+      const extra = Object.fromEntries(
+        headers.flatMap((parameter, index) => (headerValues[index] === undefined ? [] : [[parameter.name, headerValues[index]!]])),
+      );
       return described({ url: path + query, headers: { ...credentialsFor(operation), ...extra }, body });
     });
 }
@@ -79,7 +81,9 @@ function requestArbitrary(operation: Operation, valid: Record<string, string[]>)
 /** How fast-check prints a counterexample: long bodies cut, so the report stays readable. */
 function described(request: FuzzRequest): FuzzRequest {
   const text = request.body?.text ?? '';
-  const body = request.body ? ` ${request.body.contentType} ${JSON.stringify(text.slice(0, 300))}${text.length > 300 ? `... (${text.length} characters)` : ''}` : '';
+  const body = request.body
+    ? ` ${request.body.contentType} ${JSON.stringify(text.slice(0, 300))}${text.length > 300 ? `... (${text.length} characters)` : ''}`
+    : '';
   return Object.assign(request, { [fc.toStringMethod]: () => `${request.url.slice(0, 300)} ${JSON.stringify(request.headers)}${body}` });
 }
 
@@ -110,7 +114,8 @@ function answerProblem({ status, body, text }: { status: number; body: unknown; 
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'an error that is not a JSON object';
   const { code, message, requestId, details, ...rest } = body as Record<string, unknown>;
   if (typeof code !== 'string' || typeof message !== 'string' || typeof requestId !== 'string') return 'an error without code, message and requestId';
-  if (details !== undefined && (typeof details !== 'object' || details === null || Array.isArray(details))) return 'error details that are not an object';
+  if (details !== undefined && (typeof details !== 'object' || details === null || Array.isArray(details)))
+    return 'error details that are not an object';
   if (Object.keys(rest).length > 0) return `unexpected error fields ${Object.keys(rest).join(', ')}`;
   return undefined;
 }

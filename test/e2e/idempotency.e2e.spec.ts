@@ -58,9 +58,14 @@ describe('Idempotency-Key on creating routes', () => {
     expect(retried.headers['idempotent-replayed']).toBeUndefined();
   });
 
-  it('keys are per caller: another admin credential does not see the first one\'s key', async () => {
+  it("keys are per caller: another admin credential does not see the first one's key", async () => {
     await postUser('k-5', { username: 'idem-f' });
-    t.aws.userPool.seedUser({ username: 'console-admin', password: 'Admin-Password-1', groups: ['admins'], sub: '00000000-0000-4000-8000-00000000a0a0' });
+    t.aws.userPool.seedUser({
+      username: 'console-admin',
+      password: 'Admin-Password-1',
+      groups: ['admins'],
+      sub: '00000000-0000-4000-8000-00000000a0a0',
+    });
     const token = t.aws.tokens.idToken({ sub: '00000000-0000-4000-8000-00000000a0a0', username: 'console-admin', groups: ['admins'] });
     const other = await t.http.post('/v1/users').set('authorization', `Bearer ${token}`).set('idempotency-key', 'k-5').send({ username: 'idem-g' });
     expect(other.status).toBe(201);

@@ -14,15 +14,20 @@ describe('input at the edges', () => {
   const expectError = (response: { status: number; body: Record<string, unknown>; headers: Record<string, string> }) => {
     expect(response.status).toBe(400);
     const { code, message, requestId, details: _details, ...rest } = response.body;
-    expect({ code, message: typeof message, requestId, rest }).toEqual({ code: 'VALIDATION_FAILED', message: 'string', requestId: response.headers['x-request-id'], rest: {} });
+    expect({ code, message: typeof message, requestId, rest }).toEqual({
+      code: 'VALIDATION_FAILED',
+      message: 'string',
+      requestId: response.headers['x-request-id'],
+      rest: {},
+    });
   };
   const cursorOf = (key: string) => Buffer.from(JSON.stringify(key)).toString('base64url');
 
-  it('answers a malformed percent-encoding and an over-long path parameter in the service\'s error shape', async () => {
+  it("answers a malformed percent-encoding and an over-long path parameter in the service's error shape", async () => {
     for (const path of ['/v1/devices/%80', '/v1/users/%/devices', `/v1/devices/${'a'.repeat(129)}`]) expectError(await admin(t).get(path));
   });
 
-  it('accepts thing names up to AWS\'s 128 characters in paths (Fastify\'s default limit is 100)', async () => {
+  it("accepts thing names up to AWS's 128 characters in paths (Fastify's default limit is 100)", async () => {
     const longest = `iotp_${'a'.repeat(48)}_${'b'.repeat(48)}`;
     const response = await admin(t).get(`/v1/devices/${longest}`);
     expect(response.status).toBe(404);
@@ -55,19 +60,28 @@ describe('input at the edges', () => {
       expectError(response);
       expect(response.body.details).toEqual({ maxDepth: 32 });
     }
-    const idempotent = await admin(t).post('/v1/users').set('idempotency-key', 'deep-1').set('content-type', 'application/json').send(`{"a":${'['.repeat(40)}${']'.repeat(40)}}`);
+    const idempotent = await admin(t)
+      .post('/v1/users')
+      .set('idempotency-key', 'deep-1')
+      .set('content-type', 'application/json')
+      .send(`{"a":${'['.repeat(40)}${']'.repeat(40)}}`);
     expectError(idempotent);
   });
 
   it('still refuses prototype poisoning in JSON bodies', async () => {
-    const response = await t.http.post('/v1/sessions').set('content-type', 'application/json').send('{"__proto__":{"polluted":true},"username":"a","password":"b"}');
+    const response = await t.http
+      .post('/v1/sessions')
+      .set('content-type', 'application/json')
+      .send('{"__proto__":{"polluted":true},"username":"a","password":"b"}');
     expect(response.status).toBe(400);
     expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
   });
 
   it('refuses bidirectional control characters in every text field, naming the field', async () => {
     const rlo = '\u202e';
-    const email = await admin(t).post('/v1/users').send({ username: 'dora', email: `moc.liame${rlo}@example.com`, temporaryPassword: 'Temp-Passw0rd!' });
+    const email = await admin(t)
+      .post('/v1/users')
+      .send({ username: 'dora', email: `moc.liame${rlo}@example.com`, temporaryPassword: 'Temp-Passw0rd!' });
     expectError(email);
     expect(email.body.details).toEqual({ field: 'email' });
     expect(email.body.message).toContain('bidirectional control characters');
@@ -76,11 +90,15 @@ describe('input at the edges', () => {
       expectError(signIn);
       expect(signIn.body.details).toEqual({ field: 'username' });
     }
-    const attribute = await admin(t).post('/v1/users/dora/devices').send({ name: 'lamp', attributes: { room: `kit${rlo}chen` } });
+    const attribute = await admin(t)
+      .post('/v1/users/dora/devices')
+      .send({ name: 'lamp', attributes: { room: `kit${rlo}chen` } });
     expectError(attribute);
     expect(attribute.body.details).toEqual({ field: 'attributes.room' });
     expectError(await admin(t).get(`/v1/users/dora${encodeURIComponent(rlo)}/devices`));
-    expect((await admin(t).post('/v1/users').send({ username: 'dora', email: 'dora@example.com', temporaryPassword: 'Temp-Passw0rd!' })).status).toBe(201);
+    expect((await admin(t).post('/v1/users').send({ username: 'dora', email: 'dora@example.com', temporaryPassword: 'Temp-Passw0rd!' })).status).toBe(
+      201,
+    );
   });
 
   it('accepts JSON bodies only: a form-encoded or text sign-in is 415 in the error shape, before Cognito hears of it', async () => {
@@ -92,10 +110,17 @@ describe('input at the edges', () => {
     ]) {
       const response = await t.http.post('/v1/sessions').set('content-type', type).send(body);
       expect(response.status).toBe(415);
-      expect(response.body).toEqual({ code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the request body as application/json', requestId: response.headers['x-request-id'] });
+      expect(response.body).toEqual({
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        message: 'Send the request body as application/json',
+        requestId: response.headers['x-request-id'],
+      });
     }
     expect(t.aws.calls).toEqual([]);
-    expect((await t.http.post('/v1/sessions').set('content-type', 'application/json; charset=utf-8').send('{"username":"nobody","password":"whatever-1"}')).status).toBe(401);
+    expect(
+      (await t.http.post('/v1/sessions').set('content-type', 'application/json; charset=utf-8').send('{"username":"nobody","password":"whatever-1"}'))
+        .status,
+    ).toBe(401);
   });
 
   it('answers oversized headers with 431 in the error shape, with a request id', async () => {

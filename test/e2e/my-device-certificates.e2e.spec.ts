@@ -4,7 +4,7 @@ import { insertUser, query, tamperedCsr } from '../support/factories.js';
 import { registeredDevice } from '../support/http/devices.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
-describe('certificate rotation and revocation from the owner\'s app', () => {
+describe("certificate rotation and revocation from the owner's app", () => {
   let t: TestApp;
   let alice: string;
   let bob: string;
@@ -36,9 +36,15 @@ describe('certificate rotation and revocation from the owner\'s app', () => {
 
     t.aws.resetCalls();
     expect((await revoke(alice, 'kettle', old)).status).toBe(204);
-    expect(t.aws.calls.map((call) => call.api)).toEqual(expect.arrayContaining(['DetachThingPrincipal', 'DetachPolicy', 'UpdateCertificate', 'DeleteCertificate']));
+    expect(t.aws.calls.map((call) => call.api)).toEqual(
+      expect.arrayContaining(['DetachThingPrincipal', 'DetachPolicy', 'UpdateCertificate', 'DeleteCertificate']),
+    );
     expect(t.aws.snapshot().certificates.map((c) => c.certificateId)).not.toContain(old);
-    const rows = await query<{ certificate_id: string }>(t, 'SELECT c.certificate_id FROM certificates c JOIN devices d ON d.id = c.device_id WHERE d.thing_name = $1', [thingName]);
+    const rows = await query<{ certificate_id: string }>(
+      t,
+      'SELECT c.certificate_id FROM certificates c JOIN devices d ON d.id = c.device_id WHERE d.thing_name = $1',
+      [thingName],
+    );
     expect(rows.map((row) => row.certificate_id)).toEqual([rotated.body.certificateId]);
   });
 
@@ -51,7 +57,7 @@ describe('certificate rotation and revocation from the owner\'s app', () => {
     expect((await revoke(alice, 'lamp', certificateId, true)).status).toBe(204);
   });
 
-  it('answers 404 for another user\'s device and touches nothing of it', async () => {
+  it("answers 404 for another user's device and touches nothing of it", async () => {
     const { certificateId } = await registeredDevice(t, 'bob', 'radio');
     t.aws.resetCalls();
 
@@ -79,7 +85,7 @@ describe('certificate rotation and revocation from the owner\'s app', () => {
     expect(tampered.body.code).toBe('INVALID_CSR');
   });
 
-  it('refuses a token whose sub is not the user row\'s', async () => {
+  it("refuses a token whose sub is not the user row's", async () => {
     await registeredDevice(t, 'alice', 'clock');
     const impostor = t.aws.tokens.idToken({ sub: 'sub-other', username: 'alice' });
 

@@ -75,7 +75,9 @@ describe('AWS quotas under a burst', () => {
     t = await startTestApp({ env: settings, aws: { enforceQuotas: true, awsQuotas: { CreatePolicy: 2 }, limiter } });
     const recovery = t.app.get(RecoveryService);
     // Ten creations at 2 CreatePolicy/s: the last waits about four seconds, eight leases.
-    const creating = Promise.all(Array.from({ length: 10 }, (_, i) => Promise.resolve(createUser(t!, { username: `queued-${i}`, temporaryPassword: PASSWORD }))));
+    const creating = Promise.all(
+      Array.from({ length: 10 }, (_, i) => Promise.resolve(createUser(t!, { username: `queued-${i}`, temporaryPassword: PASSWORD }))),
+    );
     let settled = false;
     void creating.finally(() => (settled = true));
     let takenOver = 0;

@@ -62,7 +62,9 @@ describe('races', () => {
   });
 
   it('20 concurrent creations of one user: one 201, the rest 409, one pool user', async () => {
-    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => createUser(either(i), { username: 'dup', temporaryPassword: PASSWORD })));
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => createUser(either(i), { username: 'dup', temporaryPassword: PASSWORD })),
+    );
     expect(responses.filter((response) => response.status === 201)).toHaveLength(1);
     for (const response of responses.filter((r) => r.status !== 201)) {
       expect(response.status, JSON.stringify(response.body)).toBe(409);
@@ -77,56 +79,68 @@ describe('races', () => {
   /** Retries a deletion the race answered 409 (the other operation held the subject) until it is done. */
   async function deleteUntilGone(app: TestApp, path: string): Promise<void> {
     await expect
-      .poll(async () => {
-        const response = await admin(app).delete(path);
-        expect(response.status, JSON.stringify(response.body)).toBeLessThan(500);
-        return response.status;
-      }, { timeout: 10_000, interval: 50 })
+      .poll(
+        async () => {
+          const response = await admin(app).delete(path);
+          expect(response.status, JSON.stringify(response.body)).toBeLessThan(500);
+          return response.status;
+        },
+        { timeout: 10_000, interval: 50 },
+      )
       .toSatisfy((status: number) => status === 204 || status === 404);
   }
 
   // Different offsets between the two requests land the deletion before, during and after the link.
-  it.each([0, 2, 5, 10, 20, 40])('DELETE user racing its first sign-in (offset %i ms): never a 5xx, never a dangling identity or attachment', async (offset) => {
-    const username = `race-${offset}`;
-    await readyUser(t, username);
-    const idToken = idTokenOf(t.aws, username);
-    const signingIn = Promise.all([send(signIn(t, username)), send(u.http.get('/v1/sessions/credentials').set('authorization', `Bearer ${idToken}`))]);
-    await new Promise((resolve) => setTimeout(resolve, offset));
-    const deleting = send(admin(u).delete(`/v1/users/${username}`));
-    const [[session, credentials], deleted] = await Promise.all([signingIn, deleting]);
+  it.each([0, 2, 5, 10, 20, 40])(
+    'DELETE user racing its first sign-in (offset %i ms): never a 5xx, never a dangling identity or attachment',
+    async (offset) => {
+      const username = `race-${offset}`;
+      await readyUser(t, username);
+      const idToken = idTokenOf(t.aws, username);
+      const signingIn = Promise.all([
+        send(signIn(t, username)),
+        send(u.http.get('/v1/sessions/credentials').set('authorization', `Bearer ${idToken}`)),
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, offset));
+      const deleting = send(admin(u).delete(`/v1/users/${username}`));
+      const [[session, credentials], deleted] = await Promise.all([signingIn, deleting]);
 
-    for (const response of [session, credentials, deleted]) expect(response.status, JSON.stringify(response.body)).toBeLessThan(500);
-    // A sign-in either completed before the deletion took the user, or failed cleanly.
-    for (const response of [session, credentials]) expect([200, 401, 403, 404, 409]).toContain(response.status);
-    expect([204, 409]).toContain(deleted.status);
-    expect(await consistency(t.aws, t.config.database.url!)).toEqual([]);
+      for (const response of [session, credentials, deleted]) expect(response.status, JSON.stringify(response.body)).toBeLessThan(500);
+      // A sign-in either completed before the deletion took the user, or failed cleanly.
+      for (const response of [session, credentials]) expect([200, 401, 403, 404, 409]).toContain(response.status);
+      expect([204, 409]).toContain(deleted.status);
+      expect(await consistency(t.aws, t.config.database.url!)).toEqual([]);
 
-    await deleteUntilGone(t, `/v1/users/${username}`);
-    expect(t.aws.isEmpty()).toBe(true);
-    // And nothing comes back: a sign-in now fails without touching the identity pool.
-    t.aws.resetCalls();
-    expect((await signIn(t, username)).status).toBe(401);
-    expect(t.aws.calls.map((call) => call.api)).toEqual(['AdminInitiateAuth']);
-  });
+      await deleteUntilGone(t, `/v1/users/${username}`);
+      expect(t.aws.isEmpty()).toBe(true);
+      // And nothing comes back: a sign-in now fails without touching the identity pool.
+      t.aws.resetCalls();
+      expect((await signIn(t, username)).status).toBe(401);
+      expect(t.aws.calls.map((call) => call.api)).toEqual(['AdminInitiateAuth']);
+    },
+  );
 
-  it.each([0, 2, 5, 10, 20])('disabling a user racing its first sign-in (offset %i ms): the policy never stays attached to a disabled user', async (offset) => {
-    const username = `dis-${offset}`;
-    await readyUser(t, username);
-    const signingIn = send(signIn(t, username));
-    await new Promise((resolve) => setTimeout(resolve, offset));
-    const disabling = send(admin(u).post(`/v1/users/${username}/disable`));
-    const [session, disabled] = await Promise.all([signingIn, disabling]);
+  it.each([0, 2, 5, 10, 20])(
+    'disabling a user racing its first sign-in (offset %i ms): the policy never stays attached to a disabled user',
+    async (offset) => {
+      const username = `dis-${offset}`;
+      await readyUser(t, username);
+      const signingIn = send(signIn(t, username));
+      await new Promise((resolve) => setTimeout(resolve, offset));
+      const disabling = send(admin(u).post(`/v1/users/${username}/disable`));
+      const [session, disabled] = await Promise.all([signingIn, disabling]);
 
-    expect([200, 403, 409]).toContain(session.status);
-    expect(disabled.status, JSON.stringify(disabled.body)).toBeLessThan(500);
-    if (disabled.status === 409) {
-      await expect.poll(async () => (await admin(t).post(`/v1/users/${username}/disable`)).status, { timeout: 10_000, interval: 50 }).toBe(204);
-    }
-    expect(await consistency(t.aws, t.config.database.url!)).toEqual([]);
-    expect(t.aws.snapshot().policyAttachments.filter((attachment) => attachment.policyName === `iotp_${username}`)).toEqual([]);
-    await deleteUntilGone(t, `/v1/users/${username}`);
-    expect(t.aws.isEmpty()).toBe(true);
-  });
+      expect([200, 403, 409]).toContain(session.status);
+      expect(disabled.status, JSON.stringify(disabled.body)).toBeLessThan(500);
+      if (disabled.status === 409) {
+        await expect.poll(async () => (await admin(t).post(`/v1/users/${username}/disable`)).status, { timeout: 10_000, interval: 50 }).toBe(204);
+      }
+      expect(await consistency(t.aws, t.config.database.url!)).toEqual([]);
+      expect(t.aws.snapshot().policyAttachments.filter((attachment) => attachment.policyName === `iotp_${username}`)).toEqual([]);
+      await deleteUntilGone(t, `/v1/users/${username}`);
+      expect(t.aws.isEmpty()).toBe(true);
+    },
+  );
 
   it.each([0, 5, 15, 30])('rotation racing the deletion of the device (offset %i ms): never a 5xx, consistent either way', async (offset) => {
     const username = `rot-${offset}`;

@@ -45,7 +45,9 @@ describe('sign-in throttling', () => {
     expect(t.aws.countCalls('AdminInitiateAuth')).toBe(0);
 
     // The delay passes (the database's clock, moved back for the pair's rows): one more try, then twice the delay.
-    await query(t, `UPDATE sign_in_failures SET occurred_at = occurred_at - make_interval(secs => $1) WHERE subject LIKE 'pair:%'`, [DELAY_BASE_SECONDS]);
+    await query(t, `UPDATE sign_in_failures SET occurred_at = occurred_at - make_interval(secs => $1) WHERE subject LIKE 'pair:%'`, [
+      DELAY_BASE_SECONDS,
+    ]);
     expect((await signIn(t, 'alice', WRONG, '198.51.100.1')).status).toBe(401);
     const second = Number((await signIn(t, 'alice', undefined, '198.51.100.1')).headers['retry-after']);
     expect(second).toBeGreaterThan(DELAY_BASE_SECONDS);
@@ -112,7 +114,10 @@ describe('sign-in throttling', () => {
     const failures = await query<{ subject: string }>(t, 'SELECT subject FROM sign_in_failures');
     expect(failures.length).toBeGreaterThan(0);
     expect(failures.every((row) => /^((user|address):[^ ]+|pair:[0-9a-f]{64})$/.test(row.subject) && !row.subject.includes(WRONG))).toBe(true);
-    const known = await query<{ pair_hash: string; days: number }>(t, `SELECT pair_hash, extract(day FROM expires_at - now())::int AS days FROM sign_in_known_pairs`);
+    const known = await query<{ pair_hash: string; days: number }>(
+      t,
+      `SELECT pair_hash, extract(day FROM expires_at - now())::int AS days FROM sign_in_known_pairs`,
+    );
     expect(known.length).toBeGreaterThan(0);
     expect(known.every((row) => /^[0-9a-f]{64}$/.test(row.pair_hash) && row.days >= 29 && row.days <= 30)).toBe(true);
   });
@@ -127,8 +132,14 @@ describe('the failure window', () => {
 
   it('counts only failures inside the window, and prunes older ones', async () => {
     await readyUser(t, 'dave');
-    await query(t, `INSERT INTO sign_in_failures (subject, occurred_at) SELECT 'user:dave', now() - interval '11 minutes' FROM generate_series(1, 20)`);
-    await query(t, `INSERT INTO sign_in_failures (subject, occurred_at) SELECT 'user:someone-else', now() - interval '1 day' FROM generate_series(1, 5)`);
+    await query(
+      t,
+      `INSERT INTO sign_in_failures (subject, occurred_at) SELECT 'user:dave', now() - interval '11 minutes' FROM generate_series(1, 20)`,
+    );
+    await query(
+      t,
+      `INSERT INTO sign_in_failures (subject, occurred_at) SELECT 'user:someone-else', now() - interval '1 day' FROM generate_series(1, 5)`,
+    );
     await query(t, `INSERT INTO sign_in_known_pairs (pair_hash, expires_at) VALUES ('expired', now() - interval '1 second')`);
     expect((await signIn(t, 'dave', undefined, '192.0.2.1')).status).toBe(200);
 

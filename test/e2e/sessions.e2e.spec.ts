@@ -33,7 +33,13 @@ describe('sessions over HTTP', () => {
     expect(done.body).toEqual({
       tokens: { idToken: expect.any(String), accessToken: expect.any(String), refreshToken: expect.any(String), expiresIn: 3600 },
       identityId: expect.stringMatching(/^eu-west-1:[0-9a-f-]{36}$/),
-      credentials: { accessKeyId: expect.stringMatching(/^ASIA/), secretAccessKey: expect.any(String), sessionToken: expect.any(String), expiration: expect.any(String), refreshAfter: expect.any(String) },
+      credentials: {
+        accessKeyId: expect.stringMatching(/^ASIA/),
+        secretAccessKey: expect.any(String),
+        sessionToken: expect.any(String),
+        expiration: expect.any(String),
+        refreshAfter: expect.any(String),
+      },
       mqtt: { ...awsMqttUrls(t.aws.iot.endpoint), region: 'eu-west-1', clientId: 'alice', topicPrefix: 'alice/' },
     });
     expect(t.aws.snapshot().policyAttachments).toEqual([{ policyName: 'iotp_alice', target: done.body.identityId }]);
@@ -101,7 +107,11 @@ describe('sessions over HTTP', () => {
     t.aws.resetCalls();
     const response = await t.http.post('/v1/sessions/refresh').send({ username: 'gina', refreshToken: session.tokens.refreshToken });
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ identityId: session.identityId, mqtt: { clientId: 'gina' }, credentials: { accessKeyId: expect.any(String) } });
+    expect(response.body).toMatchObject({
+      identityId: session.identityId,
+      mqtt: { clientId: 'gina' },
+      credentials: { accessKeyId: expect.any(String) },
+    });
     expect(response.body.tokens).toEqual({ idToken: expect.any(String), accessToken: expect.any(String), expiresIn: 3600 });
     expect(response.body.tokens.idToken).not.toBe(session.tokens.idToken);
     expect(refreshLead(response.body.credentials)).toBe(5 * 60_000);
@@ -112,7 +122,10 @@ describe('sessions over HTTP', () => {
 
   it('counts an attachment AWS reports as already existing as done', async () => {
     await readyUser(t, 'hank');
-    const exists = new DomainError('CONFLICT', 'The AWS resource already exists', { awsError: 'ResourceAlreadyExistsException', api: 'AttachPolicy' });
+    const exists = new DomainError('CONFLICT', 'The AWS resource already exists', {
+      awsError: 'ResourceAlreadyExistsException',
+      api: 'AttachPolicy',
+    });
     t.aws.faults.inject({ api: 'AttachPolicy', error: exists });
     expect((await signIn(t, 'hank')).status).toBe(200);
     expect((await admin(t).get('/v1/users/hank')).body.policyAttached).toBe(true);
@@ -157,7 +170,13 @@ describe('credentials for apps that sign in with Cognito themselves', () => {
     expect(refreshLead(first.body.credentials)).toBe(5 * 60_000);
     expect(first.body).toEqual({
       identityId: expect.any(String),
-      credentials: { accessKeyId: expect.any(String), secretAccessKey: expect.any(String), sessionToken: expect.any(String), expiration: expect.any(String), refreshAfter: expect.any(String) },
+      credentials: {
+        accessKeyId: expect.any(String),
+        secretAccessKey: expect.any(String),
+        sessionToken: expect.any(String),
+        expiration: expect.any(String),
+        refreshAfter: expect.any(String),
+      },
       mqtt: { ...awsMqttUrls(t.aws.iot.endpoint), region: 'eu-west-1', clientId: 'kate', topicPrefix: 'kate/' },
     });
     expect(apis(t.aws)).toEqual(['DescribeEndpoint', 'GetId', 'AttachPolicy', 'GetCredentialsForIdentity']);

@@ -135,7 +135,9 @@ describe('SIGKILL of the service process mid-operation', () => {
   it('delete device, killed right after the first DeleteCertificate returned: recovery finishes the deletion', async () => {
     await readyUser(helper, 'del-a');
     const { thingName } = await registeredDevice(helper, 'del-a', 'lamp');
-    const { successor, leftBehind } = await killAndRecover('deleteCertificate', 'kill-after', (child) => child.request('DELETE', `/v1/devices/${thingName}`));
+    const { successor, leftBehind } = await killAndRecover('deleteCertificate', 'kill-after', (child) =>
+      child.request('DELETE', `/v1/devices/${thingName}`),
+    );
     // Half-deleted: the certificate gone, the thing and the rows still there.
     expect(leftBehind.certificates).toEqual([]);
     expect(leftBehind.things.map((thing) => thing.thingName)).toEqual([thingName]);

@@ -99,7 +99,10 @@ describe('users over HTTP', () => {
       await createUser(t, { username: 'eve', temporaryPassword: PASSWORD });
       await createUser(t, { username: 'eve-x', temporaryPassword: PASSWORD });
       const scope = { region: 'eu-west-1', accountId: '123456789012' };
-      const policyOf = async (username: string) => ({ policyName: `iotp_${username}`, document: await t.aws.iot.getPolicyDocument(`iotp_${username}`) });
+      const policyOf = async (username: string) => ({
+        policyName: `iotp_${username}`,
+        document: await t.aws.iot.getPolicyDocument(`iotp_${username}`),
+      });
       const allowed = async (owner: string, action: IotAction, kind: 'client' | 'topic' | 'topicfilter', resource: string, clientId = owner) =>
         evaluate([await policyOf(owner)], { action, resource: iotArn(scope, kind, resource), context: { clientId } }).allowed;
 
@@ -125,7 +128,7 @@ describe('users over HTTP', () => {
       expect(t.aws.calls).toHaveLength(0);
     });
 
-    it("answers 409 when only Cognito has the user, and leaves that user alone", async () => {
+    it('answers 409 when only Cognito has the user, and leaves that user alone', async () => {
       t.aws.userPool.seedUser({ username: 'grace', password: 'Console-Made-1' });
       const response = await createUser(t, { username: 'grace', temporaryPassword: PASSWORD });
       expect(response.status).toBe(409);

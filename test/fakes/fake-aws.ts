@@ -62,7 +62,11 @@ export class FakeAws {
     this.identityPoolId = options.identityPoolId ?? `${this.region}:00000000-0000-4000-8000-000000000001`;
     this.tokens =
       options.tokens ??
-      new TestTokenIssuer({ issuer: `https://cognito-idp.${this.region}.amazonaws.com/${this.userPoolId}`, clientId: this.clientId, clock: this.runtime.clock });
+      new TestTokenIssuer({
+        issuer: `https://cognito-idp.${this.region}.amazonaws.com/${this.userPoolId}`,
+        clientId: this.clientId,
+        clock: this.runtime.clock,
+      });
     const shared = { runtime: this.runtime, region: this.region, accountId: this.accountId };
     this.iot = new LocalIot({ ...shared, pageSize: options.pageSize, policyDeleteDelayMs: options.policyDeleteDelayMs });
     this.connections = new FakeIotConnections(this.runtime);

@@ -76,7 +76,11 @@ describe('custom authorizer over MQTT (username and password)', () => {
       protocols: ['tls', 'mqtt'],
       protocolData: {
         tls: {},
-        mqtt: { clientId: 'alice', username: 'alice?x-amz-customauthorizer-name=cognito&SDK=mqttjs', password: Buffer.from('alice-token').toString('base64') },
+        mqtt: {
+          clientId: 'alice',
+          username: 'alice?x-amz-customauthorizer-name=cognito&SDK=mqttjs',
+          password: Buffer.from('alice-token').toString('base64'),
+        },
       },
       connectionMetadata: { id: expect.stringMatching(UUID) as unknown as string },
     });
@@ -103,7 +107,12 @@ describe('custom authorizer over MQTT (username and password)', () => {
 
     authority.authorizers.set('denies', async () => ({ isAuthenticated: false, policyDocuments: [document] }));
     expect(await refusal(overMqtts('carol', 'any', 'denies'))).toBe(5);
-    authority.authorizers.set('short', async () => ({ isAuthenticated: true, principalId: 'c', policyDocuments: [document], disconnectAfterInSeconds: 10 }));
+    authority.authorizers.set('short', async () => ({
+      isAuthenticated: true,
+      principalId: 'c',
+      policyDocuments: [document],
+      disconnectAfterInSeconds: 10,
+    }));
     expect(await refusal(overMqtts('carol', 'any', 'short'))).toBe(5);
     authority.authorizers.set('throws', async () => {
       throw new Error('lambda failed');
@@ -113,7 +122,12 @@ describe('custom authorizer over MQTT (username and password)', () => {
 
   it('closes the connection after disconnectAfterInSeconds', async () => {
     const document = JSON.stringify(userPolicyDocument(authority, 'alice'));
-    authority.authorizers.set('five-minutes', async () => ({ isAuthenticated: true, principalId: 'a', policyDocuments: [document], disconnectAfterInSeconds: 300 }));
+    authority.authorizers.set('five-minutes', async () => ({
+      isAuthenticated: true,
+      principalId: 'a',
+      policyDocuments: [document],
+      disconnectAfterInSeconds: 300,
+    }));
     const client = await connected(overMqtts('alice', 'alice-token', 'five-minutes'));
     expect(scheduled.map((entry) => entry.delayMs)).toEqual([300 * 1000]);
     const gone = closed(client);

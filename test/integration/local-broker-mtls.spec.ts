@@ -114,7 +114,12 @@ describe('MQTT over TLS with client certificates', () => {
     await lamp.publishAsync('lamp/private', 'secret', { qos: 1 });
     await lamp.publishAsync('lamp/public', 'hello', { qos: 1 });
     expect(await first).toEqual({ topic: 'lamp/public', payload: 'hello' });
-    expect(refusals).toContainEqual({ event: 'delivery-withheld', clientId: 'watcher', topic: 'lamp/private', reason: 'no iot:Receive on the topic' });
+    expect(refusals).toContainEqual({
+      event: 'delivery-withheld',
+      clientId: 'watcher',
+      topic: 'lamp/private',
+      reason: 'no iot:Receive on the topic',
+    });
   });
 
   it('needs iot:RetainPublish for a retained message', async () => {
@@ -200,7 +205,14 @@ describe('MQTT over TLS with client certificates', () => {
     authority.policies.set(certificateArn, [
       JSON.stringify({
         Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: authority.arn('client', '*'), Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } } }],
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'iot:Connect',
+            Resource: authority.arn('client', '*'),
+            Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
+          },
+        ],
       }),
     ]);
     authority.things.set(certificateArn, [{ thingName: 'sensor-1', attributes: {} }]);
@@ -245,7 +257,9 @@ describe('MQTT over TLS with client certificates', () => {
       ...authority.policyDocuments(kettleCert.certificateArn),
       policy({ action: 'iot:Publish', resource: authority.arn('topic', 'lamp/status') }),
     ]);
-    await connected(connectDevice(kettleCert, 'kettle', { will: { topic: 'lamp/status', payload: Buffer.from('kettle gone'), qos: 1, retain: false } }));
+    await connected(
+      connectDevice(kettleCert, 'kettle', { will: { topic: 'lamp/status', payload: Buffer.from('kettle gone'), qos: 1, retain: false } }),
+    );
     const will = nextMessage(watcher);
     expect(await broker.closeConnections({ clientId: 'kettle' })).toBe(1);
     expect(await will).toEqual({ topic: 'lamp/status', payload: 'kettle gone' });

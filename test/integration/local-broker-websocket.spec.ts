@@ -126,7 +126,10 @@ describe('SigV4 refusals at the WebSocket upgrade', () => {
     }
     expect(await upgradeStatus(signed(valid, false))).toBe(101);
     expect(refusals.filter((entry) => entry.event === 'upgrade-refused').map((entry) => entry.reason.split(':')[0])).toEqual(
-      ['EXPIRED_CREDENTIALS', 'UNKNOWN_KEY', 'BAD_SIGNATURE', 'SKEWED', 'TOKEN_MISMATCH'].flatMap((refusal) => [`SigV4 ${refusal}`, `SigV4 ${refusal}`]),
+      ['EXPIRED_CREDENTIALS', 'UNKNOWN_KEY', 'BAD_SIGNATURE', 'SKEWED', 'TOKEN_MISMATCH'].flatMap((refusal) => [
+        `SigV4 ${refusal}`,
+        `SigV4 ${refusal}`,
+      ]),
     );
     expect(JSON.stringify(refusals)).not.toContain(valid.secretAccessKey);
   });

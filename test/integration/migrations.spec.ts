@@ -32,7 +32,19 @@ describe('migrations', () => {
     );
     const columns = (table: string) => rows.filter((row) => row.table_name === table).map((row) => row.column_name);
     expect(columns('users')).toEqual([
-      'id', 'username', 'cognito_sub', 'email', 'status', 'policy_name', 'identity_id', 'policy_attached_at', 'created_at', 'updated_at', 'drift_detected_at', 'tokens_valid_after', 'deletion_started_at',
+      'id',
+      'username',
+      'cognito_sub',
+      'email',
+      'status',
+      'policy_name',
+      'identity_id',
+      'policy_attached_at',
+      'created_at',
+      'updated_at',
+      'drift_detected_at',
+      'tokens_valid_after',
+      'deletion_started_at',
     ]);
     expect(columns('devices')).toEqual(expect.arrayContaining(['user_id', 'name', 'thing_name', 'thing_arn', 'policy_name', 'status']));
     expect(columns('certificates')).toEqual(
@@ -64,7 +76,9 @@ describe('migrations', () => {
     );
     const expected = readMigrations().map((migration) => ({
       migration_name: migration.name,
-      checksum: createHash('sha256').update(readFileSync(join(MIGRATIONS_DIR, migration.name, 'migration.sql'))).digest('hex'),
+      checksum: createHash('sha256')
+        .update(readFileSync(join(MIGRATIONS_DIR, migration.name, 'migration.sql')))
+        .digest('hex'),
       applied_steps_count: 1,
       rolled_back_at: null,
     }));

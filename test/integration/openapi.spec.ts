@@ -12,10 +12,17 @@ describe('openapi.json', () => {
   it('documents every operation with a summary and every schema property with an example or description', async () => {
     const document = JSON.parse(await renderOpenApi()) as {
       paths: Record<string, Record<string, { summary?: string }>>;
-      components: { schemas: Record<string, { properties?: Record<string, { example?: unknown; description?: string; $ref?: string; items?: unknown; allOf?: unknown }> }> };
+      components: {
+        schemas: Record<
+          string,
+          { properties?: Record<string, { example?: unknown; description?: string; $ref?: string; items?: unknown; allOf?: unknown }> }
+        >;
+      };
     };
     const missingSummary = Object.entries(document.paths).flatMap(([path, methods]) =>
-      Object.entries(methods).filter(([, operation]) => !operation.summary).map(([method]) => `${method.toUpperCase()} ${path}`),
+      Object.entries(methods)
+        .filter(([, operation]) => !operation.summary)
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
     );
     expect(missingSummary).toEqual([]);
     const undocumented = Object.entries(document.components.schemas).flatMap(([schema, { properties = {} }]) =>

@@ -143,7 +143,10 @@ describe('OperationRunner', () => {
         subject: 'thing:6',
         activeSubject: 'thing:6',
         params: { who: 'w' },
-        steps: [{ name: 'x', status: 'done', at: new Date().toISOString() }, { name: 'y', status: 'started', at: new Date().toISOString() }],
+        steps: [
+          { name: 'x', status: 'done', at: new Date().toISOString() },
+          { name: 'y', status: 'started', at: new Date().toISOString() },
+        ],
         leaseExpiresAt: new Date(Date.now() - 1000),
       },
     });
@@ -189,7 +192,9 @@ describe('OperationRunner', () => {
     const [, retried] = again.steps as Array<{ status: string; attempts?: number; retryAt?: string }>;
     expect(retried).toMatchObject({ status: 'waiting', attempts: 2 });
     // The second wait is longer than the first (backoff).
-    expect(new Date(retried!.retryAt!).getTime() - again.updatedAt.getTime()).toBeGreaterThan(new Date(w2!.retryAt!).getTime() - parked.updatedAt.getTime());
+    expect(new Date(retried!.retryAt!).getTime() - again.updatedAt.getTime()).toBeGreaterThan(
+      new Date(w2!.retryAt!).getTime() - parked.updatedAt.getTime(),
+    );
     await due();
     await t.app.get(RecoveryService).recoverAll();
     expect(await prisma.operation.findFirstOrThrow({ where: { id: parked.id } })).toMatchObject({ status: 'COMPLETED', activeSubject: null });
@@ -220,7 +225,10 @@ describe('OperationRunner', () => {
     await expect(runner.run(creation, 'thing:undo-wait', { who: 'w' })).rejects.toMatchObject({ code: 'AWS_UNAVAILABLE' });
     const parked = await prisma.operation.findFirstOrThrow({ where: { subject: 'thing:undo-wait' } });
     expect(parked).toMatchObject({ status: 'UNDOING', activeSubject: 'thing:undo-wait' });
-    expect((parked.steps as Array<{ name: string; status: string }>).map((record) => `${record.name} ${record.status}`)).toEqual(['u1 waiting', 'u2 undone']);
+    expect((parked.steps as Array<{ name: string; status: string }>).map((record) => `${record.name} ${record.status}`)).toEqual([
+      'u1 waiting',
+      'u2 undone',
+    ]);
     await prisma.operation.update({ where: { id: parked.id }, data: { leaseExpiresAt: new Date(Date.now() - 1000) } });
     await t.app.get(RecoveryService).recoverAll();
     expect(await prisma.operation.findFirstOrThrow({ where: { id: parked.id } })).toMatchObject({ status: 'UNDONE', activeSubject: null });
@@ -229,7 +237,14 @@ describe('OperationRunner', () => {
 
   it('leaves operations alone while their lease is live (another replica is working on them)', async () => {
     await prisma.operation.create({
-      data: { kind: 'test-create', subject: 'thing:7', activeSubject: 'thing:7', params: {}, steps: [], leaseExpiresAt: new Date(Date.now() + 60_000) },
+      data: {
+        kind: 'test-create',
+        subject: 'thing:7',
+        activeSubject: 'thing:7',
+        params: {},
+        steps: [],
+        leaseExpiresAt: new Date(Date.now() + 60_000),
+      },
     });
     await expect(t.app.get(RecoveryService).recoverAll()).resolves.toBe(0);
     expect(await prisma.operation.findFirstOrThrow({ where: { subject: 'thing:7' } })).toMatchObject({ status: 'RUNNING' });
@@ -298,13 +313,24 @@ describe('OperationRunner', () => {
     expect(log).toEqual([]);
     const operation = await prisma.operation.findFirstOrThrow({ where: { subject: 'thing:11' } });
     expect(operation).toMatchObject({ status: 'FAILED', activeSubject: null, error: { code: 'RECOVERED' } });
-    expect(operation.steps).toMatchObject([{ name: 'k1', status: 'done' }, { name: 'k2', status: 'failed' }]);
+    expect(operation.steps).toMatchObject([
+      { name: 'k1', status: 'done' },
+      { name: 'k2', status: 'failed' },
+    ]);
   });
 
   it('refuses to boot while an operation of a kind nothing registers is running or undoing', async () => {
     const recovery = t.app.get(RecoveryService);
     const row = await prisma.operation.create({
-      data: { kind: 'renamed-kind', subject: 'user:renamed', activeSubject: 'user:renamed', params: {}, steps: [], status: 'UNDOING', leaseExpiresAt: new Date() },
+      data: {
+        kind: 'renamed-kind',
+        subject: 'user:renamed',
+        activeSubject: 'user:renamed',
+        params: {},
+        steps: [],
+        status: 'UNDOING',
+        leaseExpiresAt: new Date(),
+      },
     });
     try {
       await expect(recovery.onApplicationBootstrap()).rejects.toThrow(/unknown kind \(renamed-kind\) are RUNNING or UNDOING/);

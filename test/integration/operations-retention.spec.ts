@@ -23,7 +23,8 @@ describe('operations retention', () => {
        FROM jsonb_to_recordset($1::jsonb) AS r(subject text, status text, days int)`,
       JSON.stringify(rows.map(({ subject, status, daysAgo }) => ({ subject, status, days: daysAgo }))),
     );
-  const subjects = async () => (await prisma.operation.findMany({ select: { subject: true }, orderBy: { subject: 'asc' } })).map((row) => row.subject);
+  const subjects = async () =>
+    (await prisma.operation.findMany({ select: { subject: true }, orderBy: { subject: 'asc' } })).map((row) => row.subject);
 
   beforeAll(async () => {
     t = await startTestApp({ env: { OPERATIONS_RETAIN_COMPLETED_DAYS: String(COMPLETED_DAYS), OPERATIONS_RETAIN_FAILED_DAYS: String(FAILED_DAYS) } });
@@ -56,7 +57,13 @@ describe('operations retention', () => {
 
   it('deletes in bounded batches: one pass takes at most a few batches, the next pass takes the rest', async () => {
     const perPass = TRIM_BATCH_ROWS * TRIM_BATCHES_PER_PASS;
-    await insert(Array.from({ length: perPass + 100 }, (_, index) => ({ subject: `old-${index}`, status: 'COMPLETED', daysAgo: COMPLETED_DAYS + 1 + (index % 50) })));
+    await insert(
+      Array.from({ length: perPass + 100 }, (_, index) => ({
+        subject: `old-${index}`,
+        status: 'COMPLETED',
+        daysAgo: COMPLETED_DAYS + 1 + (index % 50),
+      })),
+    );
     await insert([{ subject: 'recent', status: 'COMPLETED', daysAgo: 0 }]);
 
     await expect(recovery.trimFinished()).resolves.toBe(perPass);

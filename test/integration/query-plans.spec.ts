@@ -54,7 +54,8 @@ interface PlanNode {
 function problemsOf(plan: PlanNode, query: CapturedQuery): string[] {
   const problems: string[] = [];
   const visit = (node: PlanNode) => {
-    if (node['Node Type'] === 'Seq Scan' && LARGE_TABLES.has(node['Relation Name'] ?? '')) problems.push(`sequential scan of ${node['Relation Name']}`);
+    if (node['Node Type'] === 'Seq Scan' && LARGE_TABLES.has(node['Relation Name'] ?? ''))
+      problems.push(`sequential scan of ${node['Relation Name']}`);
     if (node['Node Type'] === 'Sort' && node['Plan Rows'] > MAX_SORTED_ROWS) problems.push(`sort of ${node['Plan Rows']} rows`);
     node.Plans?.forEach(visit);
   };
@@ -106,7 +107,10 @@ describe('query plans at fleet size', () => {
     ['GET /v1/devices/{thingName}', () => devices.findByThingName('iotp_u010000_d2')],
     ['device registration: is the name taken', () => devices.isTaken(owner.id, 'd9', 'iotp_u010000_d9')],
     ['device registration and rotation: is the public key in use', () => devices.assertPublicKeyUnused('0'.repeat(64))],
-    ['GET /v1/admin/certificates?expiringWithinDays, every certificate matching', () => devices.listCertificatesExpiringBefore(new Date(Date.now() + 2 * 365 * 86_400_000), 25)],
+    [
+      'GET /v1/admin/certificates?expiringWithinDays, every certificate matching',
+      () => devices.listCertificatesExpiringBefore(new Date(Date.now() + 2 * 365 * 86_400_000), 25),
+    ],
     ['device registration and claims: devices of an owner', () => devices.countOfOwner(owner.id)],
     ['certificate revocation: one certificate of a device', () => devices.findCertificate(owner.id, '0'.repeat(64))],
     ['device deletion: certificates of a device', () => devices.countCertificates(owner.id)],
@@ -120,7 +124,10 @@ describe('query plans at fleet size', () => {
     ['authorizer and authz: principals', async () => (await principals.findUser('u010000'), principals.findDevice('iotp_u010000_d1'))],
     ['recovery: a stale operation', () => operations.claimStale(60_000, '00000000-0000-4000-8000-000000000001')],
     ['retention: one batch of finished operations', () => operations.deleteFinishedBefore('COMPLETED', new Date(Date.now() - 3_600_000), 500)],
-    ['drift repair: who claims a policy, a certificate, a thing', async () => (await drift.policyClaim('iotp_u010000_d1'), await drift.certificateClaim('0'.repeat(64)), drift.deviceExists('iotp_u010000_d1'))],
+    [
+      'drift repair: who claims a policy, a certificate, a thing',
+      async () => (await drift.policyClaim('iotp_u010000_d1'), await drift.certificateClaim('0'.repeat(64)), drift.deviceExists('iotp_u010000_d1')),
+    ],
     ['drift: running operations', async () => (await drift.busySubjects(), drift.deviceOperationsRunning())],
   ];
 
@@ -139,7 +146,9 @@ describe('query plans at fleet size', () => {
   });
 
   it('flags what it is meant to catch: a whole-table read and an OFFSET page', async () => {
-    const whole = await capture.during(() => capture.prisma.operation.findMany({ where: { kind: 'register-device' }, orderBy: { kind: 'asc' }, skip: 50, take: 10 }));
+    const whole = await capture.during(() =>
+      capture.prisma.operation.findMany({ where: { kind: 'register-device' }, orderBy: { kind: 'asc' }, skip: 50, take: 10 }),
+    );
     await withClient(database.url, async (client) => {
       const { rows } = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${whole[0]!.sql}`, whole[0]!.params);
       expect(problemsOf(rows[0]!['QUERY PLAN'][0]!.Plan, whole[0]!)).toEqual(expect.arrayContaining(['sequential scan of operations', 'OFFSET 50']));

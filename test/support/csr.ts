@@ -11,9 +11,7 @@ export interface TestCsr {
  * A real PKCS#10 certificate signing request, as a device would send it (node:crypto cannot make one).
  * EC P-256 by default, the usual choice for constrained devices; RSA 2048 on request; other curves and sizes to test refusals.
  */
-export function createTestCsr(
-  options: { commonName?: string; keyType?: 'ec' | 'rsa'; namedCurve?: string; modulusLength?: number } = {},
-): TestCsr {
+export function createTestCsr(options: { commonName?: string; keyType?: 'ec' | 'rsa'; namedCurve?: string; modulusLength?: number } = {}): TestCsr {
   const keyType = options.keyType ?? 'ec';
   const { publicKey, privateKey } =
     keyType === 'ec'

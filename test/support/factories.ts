@@ -26,7 +26,10 @@ export async function insertUser(t: TestApp, username: string, sub = `sub-${user
 export async function dumpDatabase(t: TestApp): Promise<string> {
   const tables = await query<{ tablename: string }>(t, `SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
   const dumps = await Promise.all(tables.map(({ tablename }) => query<{ row: string }>(t, `SELECT t::text AS row FROM "${tablename}" t`)));
-  return dumps.flat().map(({ row }) => row).join('\n');
+  return dumps
+    .flat()
+    .map(({ row }) => row)
+    .join('\n');
 }
 
 export function countDevices(t: TestApp): Promise<number> {

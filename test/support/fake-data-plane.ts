@@ -2,12 +2,7 @@
 import type { CertificateStatus } from '../../src/aws/iot.port.js';
 import type { AuthorizerResponse } from '../../src/authorizer/authorizer.core.js';
 import { authenticatedRolePolicy } from '../../src/policy/iam.js';
-import {
-  DataPlaneAuthority,
-  type CustomAuthorizerRequest,
-  type DataPlaneCredentials,
-  type DataPlaneThing,
-} from '../../src/local/data-plane.js';
+import { DataPlaneAuthority, type CustomAuthorizerRequest, type DataPlaneCredentials, type DataPlaneThing } from '../../src/local/data-plane.js';
 
 export type FakeAuthorizer = (request: CustomAuthorizerRequest) => Promise<unknown>;
 

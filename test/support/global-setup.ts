@@ -53,7 +53,6 @@ export function freePort(): Promise<number> {
   });
 }
 
-
 async function recreate(serverUrl: string, database: string): Promise<void> {
   await withClient(serverUrl, async (client) => {
     await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);

@@ -22,7 +22,6 @@ export interface OperationRow {
   error: { code: string } | null;
 }
 
-
 export function readRows(databaseUrl: string): Promise<BusinessRows> {
   return withClient(databaseUrl, async (client) => ({
     users: (
@@ -106,8 +105,10 @@ export function inconsistencies(aws: FakeAwsSnapshot, rows: BusinessRows): strin
     const device = devicesById.get(row.device_id)!;
     if (row.status !== 'ACTIVE') continue;
     if (certificate.status !== 'ACTIVE') problems.push(`ghost certificate ${row.certificate_id}: ACTIVE row, ${certificate.status} in AWS`);
-    if (!thingPrincipals.has(`${device.thing_name} ${row.certificate_arn}`)) problems.push(`ghost certificate ${row.certificate_id}: not on its thing`);
-    if (!policyTargets.has(`${device.policy_name} ${row.certificate_arn}`)) problems.push(`ghost certificate ${row.certificate_id}: no device policy`);
+    if (!thingPrincipals.has(`${device.thing_name} ${row.certificate_arn}`))
+      problems.push(`ghost certificate ${row.certificate_id}: not on its thing`);
+    if (!policyTargets.has(`${device.policy_name} ${row.certificate_arn}`))
+      problems.push(`ghost certificate ${row.certificate_id}: no device policy`);
   }
   return problems.sort();
 }

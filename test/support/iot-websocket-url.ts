@@ -26,8 +26,19 @@ export interface SignUrlInput {
 }
 
 /** The AWS IoT Device SDK for JavaScript's presigned URL, step by step. */
-export function deviceSdkUrl({ credentials, region, host, scheme, date = new Date(), service = 'iotdevicegateway', expiresIn }: SignUrlInput): string {
-  const amzDate = date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+export function deviceSdkUrl({
+  credentials,
+  region,
+  host,
+  scheme,
+  date = new Date(),
+  service = 'iotdevicegateway',
+  expiresIn,
+}: SignUrlInput): string {
+  const amzDate = date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const day = amzDate.slice(0, 8);
   const query =
     'X-Amz-Algorithm=AWS4-HMAC-SHA256' +
@@ -44,11 +55,22 @@ export function deviceSdkUrl({ credentials, region, host, scheme, date = new Dat
 }
 
 /** The same URL signed by the AWS SDK's SigV4 presigner. */
-export async function presignerUrl({ credentials, region, host, scheme, date = new Date(), service = 'iotdevicegateway' }: SignUrlInput, expiresIn = 900): Promise<string> {
+export async function presignerUrl(
+  { credentials, region, host, scheme, date = new Date(), service = 'iotdevicegateway' }: SignUrlInput,
+  expiresIn = 900,
+): Promise<string> {
   const signer = new SignatureV4({ service, region, credentials, sha256: NodeSha256, applyChecksum: false });
   const [hostname, port] = host.split(':');
   const signed = await signer.presign(
-    { method: 'GET', protocol: `${scheme}:`, hostname: hostname!, ...(port ? { port: Number(port) } : {}), path: '/mqtt', query: {}, headers: { host } },
+    {
+      method: 'GET',
+      protocol: `${scheme}:`,
+      hostname: hostname!,
+      ...(port ? { port: Number(port) } : {}),
+      path: '/mqtt',
+      query: {},
+      headers: { host },
+    },
     { signingDate: date, expiresIn },
   );
   const query = Object.entries(signed.query ?? {})

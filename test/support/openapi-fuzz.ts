@@ -33,7 +33,13 @@ export interface Operation {
 }
 
 export interface OpenApiDocument {
-  paths: Record<string, Record<string, { parameters?: Parameter[]; security?: Array<Record<string, string[]>>; requestBody?: { content?: Record<string, { schema?: Schema }> } }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      { parameters?: Parameter[]; security?: Array<Record<string, string[]>>; requestBody?: { content?: Record<string, { schema?: Schema }> } }
+    >
+  >;
   components: { schemas: Record<string, Schema> };
 }
 
@@ -61,8 +67,30 @@ export function operationsOf(document: OpenApiDocument): Operation[] {
 
 const HUGE = ['x'.repeat(5_000), '\u{1F600}'.repeat(20_000), 'A'.repeat(70_000)];
 const TRICKY_STRINGS = [
-  '', ' ', '\u0000', '\n', '..', '../../etc/passwd', '%2F', '${jndi:ldap://x}', '{{7*7}}', '<script>alert(1)</script>', "' OR 1=1 --",
-  'NaN', 'null', 'undefined', 'true', '[object Object]', '__proto__', 'constructor', '\uFEFF', '\u202E', 'İ', 'ß', '𝔘𝔫𝔦𝔠𝔬𝔡𝔢', '\uD800',
+  '',
+  ' ',
+  '\u0000',
+  '\n',
+  '..',
+  '../../etc/passwd',
+  '%2F',
+  '${jndi:ldap://x}',
+  '{{7*7}}',
+  '<script>alert(1)</script>',
+  "' OR 1=1 --",
+  'NaN',
+  'null',
+  'undefined',
+  'true',
+  '[object Object]',
+  '__proto__',
+  'constructor',
+  '\uFEFF',
+  '\u202E',
+  'İ',
+  'ß',
+  '𝔘𝔫𝔦𝔠𝔬𝔡𝔢',
+  '\uD800',
 ];
 const PROTO_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '$where', ''];
 
@@ -78,7 +106,12 @@ const junkJson: fc.Arbitrary<string> = fc.oneof(
   { weight: 2, arbitrary: fc.string({ unit: 'grapheme', maxLength: 40 }).map((s) => JSON.stringify(s)) },
   { weight: 2, arbitrary: fc.constantFrom(...TRICKY_STRINGS, ...HUGE).map((s) => JSON.stringify(s)) },
   { weight: 2, arbitrary: fc.constantFrom('null', 'true', 'false', '0', '-1', '1e308', '-0', '0.5', '9007199254740993', '[]', '{}', '[null]') },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...PROTO_KEYS), fc.jsonValue({ maxDepth: 2 })).map(([key, value]) => objectText([[key, JSON.stringify(value)]])) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom(...PROTO_KEYS), fc.jsonValue({ maxDepth: 2 }))
+      .map(([key, value]) => objectText([[key, JSON.stringify(value)]])),
+  },
   { weight: 1, arbitrary: deepJson },
 );
 
@@ -91,7 +124,10 @@ function objectText(entries: Array<[string, string]>): string {
 
 function resolve(schema: Schema, schemas: Record<string, Schema>): Schema {
   if (schema.$ref) return resolve(schemas[schema.$ref.split('/').at(-1)!]!, schemas);
-  if (schema.allOf) return schema.allOf.map((part) => resolve(part, schemas)).reduce((a, b) => ({ ...a, ...b, properties: { ...a.properties, ...b.properties } }), {});
+  if (schema.allOf)
+    return schema.allOf
+      .map((part) => resolve(part, schemas))
+      .reduce((a, b) => ({ ...a, ...b, properties: { ...a.properties, ...b.properties } }), {});
   return schema;
 }
 
@@ -128,7 +164,13 @@ function nearValid(schema: Schema, schemas: Record<string, Schema>, depth = 0): 
       keep: fc.tuple(...properties.map(([key]) => kept(key))),
       extra: fc.oneof(
         { weight: 3, arbitrary: fc.constant([] as Array<[string, string]>) },
-        { weight: 1, arbitrary: fc.array(fc.tuple(fc.oneof(fc.constantFrom(...PROTO_KEYS), fc.string({ maxLength: 12 })), junkJson), { minLength: 1, maxLength: 2 }) },
+        {
+          weight: 1,
+          arbitrary: fc.array(fc.tuple(fc.oneof(fc.constantFrom(...PROTO_KEYS), fc.string({ maxLength: 12 })), junkJson), {
+            minLength: 1,
+            maxLength: 2,
+          }),
+        },
       ),
     })
     .map(({ values, keep, extra }) =>
@@ -144,7 +186,15 @@ export function bodyArbitrary(schema: Schema | undefined, schemas: Record<string
     { weight: 2, arbitrary: junkJson.map(json) },
     { weight: 1, arbitrary: fc.string({ maxLength: 60 }).map(json) },
     { weight: 1, arbitrary: fc.constant(json('')) },
-    { weight: 1, arbitrary: fc.tuple(fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/xml', 'application/json; charset=latin1'), fc.string({ maxLength: 60 })).map(([contentType, text]) => ({ contentType, text })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(
+          fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/xml', 'application/json; charset=latin1'),
+          fc.string({ maxLength: 60 }),
+        )
+        .map(([contentType, text]) => ({ contentType, text })),
+    },
     { weight: 1, arbitrary: fc.constant(undefined) },
   );
 }
@@ -152,14 +202,48 @@ export function bodyArbitrary(schema: Schema | undefined, schemas: Record<string
 // ---- path, query, headers ----
 
 /** Percent-encoded bytes, valid UTF-8 or not. */
-const encodedBytes = fc.uint8Array({ minLength: 1, maxLength: 12 }).map((bytes) => [...bytes].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join(''));
+const encodedBytes = fc
+  .uint8Array({ minLength: 1, maxLength: 12 })
+  .map((bytes) => [...bytes].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join(''));
 
 /** A path segment: a valid value sometimes, otherwise traversal, encodings, very long, unicode or empty. */
 export function pathSegment(valid: string[]): fc.Arbitrary<string> {
   return fc.oneof(
     { weight: 6, arbitrary: fc.constantFrom(...valid) },
-    { weight: 1, arbitrary: fc.constantFrom(...valid.map((value) => value.toUpperCase()), ...valid.map((value) => `${value}/`), ...valid.map((value) => `${value}%20`)) },
-    { weight: 3, arbitrary: fc.constantFrom('', '.', '..', '%2e%2e', '..%2F..%2Fetc', '%2F', '%00', '%', '%zz', '%E0%A4%A', '~', '*', ';x=1', '%20', '+', '%2B', '@', ':', '%3A', '%5C', 'a%00b') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        ...valid.map((value) => value.toUpperCase()),
+        ...valid.map((value) => `${value}/`),
+        ...valid.map((value) => `${value}%20`),
+      ),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(
+        '',
+        '.',
+        '..',
+        '%2e%2e',
+        '..%2F..%2Fetc',
+        '%2F',
+        '%00',
+        '%',
+        '%zz',
+        '%E0%A4%A',
+        '~',
+        '*',
+        ';x=1',
+        '%20',
+        '+',
+        '%2B',
+        '@',
+        ':',
+        '%3A',
+        '%5C',
+        'a%00b',
+      ),
+    },
     { weight: 3, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }).map(encodeURIComponent) },
     { weight: 1, arbitrary: fc.integer({ min: 129, max: 4000 }).map((length) => 'a'.repeat(length)) },
     { weight: 1, arbitrary: encodedBytes },
@@ -173,7 +257,26 @@ const craftedCursors = ['alice', '\u0000', 'not-a-uuid', '00000000-0000-4000-800
 );
 
 const queryValue = fc.oneof(
-  fc.constantFrom('', 'true', 'false', '1', '25', '100', '0', '-1', '1.5', '101', '1e3', 'NaN', 'null', '[]', '{}', 'RUNNING', 'x'.repeat(3000), ...craftedCursors),
+  fc.constantFrom(
+    '',
+    'true',
+    'false',
+    '1',
+    '25',
+    '100',
+    '0',
+    '-1',
+    '1.5',
+    '101',
+    '1e3',
+    'NaN',
+    'null',
+    '[]',
+    '{}',
+    'RUNNING',
+    'x'.repeat(3000),
+    ...craftedCursors,
+  ),
   fc.string({ unit: 'grapheme', maxLength: 30 }).map(encodeURIComponent),
   encodedBytes,
 );
@@ -182,7 +285,10 @@ const queryValue = fc.oneof(
 export function queryArbitrary(names: string[]): fc.Arbitrary<string> {
   const key = fc.oneof(
     { weight: 4, arbitrary: names.length > 0 ? fc.constantFrom(...names) : fc.constant('q') },
-    { weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor', '__proto__[polluted]', 'constructor[prototype][polluted]', 'a[b]', 'a[]', '') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('__proto__', 'constructor', '__proto__[polluted]', 'constructor[prototype][polluted]', 'a[b]', 'a[]', ''),
+    },
     { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 10 }).map(encodeURIComponent) },
   );
   const pair = fc.oneof(

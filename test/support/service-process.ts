@@ -73,9 +73,10 @@ export class ServiceProcess {
 
   static async start(options: ServiceProcessOptions): Promise<ServiceProcess> {
     const { aws } = options;
-    const methods = Object.fromEntries(
-      (['iot', 'userPool', 'identityPool'] as const).map((port) => [port, methodsOf(aws[port])]),
-    ) as Record<PortName, string[]>;
+    const methods = Object.fromEntries((['iot', 'userPool', 'identityPool'] as const).map((port) => [port, methodsOf(aws[port])])) as Record<
+      PortName,
+      string[]
+    >;
     const child = fork(options.entry, [], {
       cwd: ROOT,
       serialization: 'advanced',
@@ -178,7 +179,11 @@ async function serve(child: ChildProcess, aws: FakeAws, call: AwsCallMessage, de
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     reply = isDomainError(error)
-      ? { kind: 'aws', id: call.id, error: { message, domain: { code: error.code, details: error.details, retryAfterSeconds: error.retryAfterSeconds } } }
+      ? {
+          kind: 'aws',
+          id: call.id,
+          error: { message, domain: { code: error.code, details: error.details, retryAfterSeconds: error.retryAfterSeconds } },
+        }
       : { kind: 'aws', id: call.id, error: { message } };
   }
   if (decision === 'kill-after') {

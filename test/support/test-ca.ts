@@ -27,7 +27,11 @@ export class TestCa {
   /** A device certificate, as the sandbox issues it from a device's CSR. */
   issueClient(commonName = 'AWS IoT Certificate'): IssuedCertificate {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const issued = this.ca.issue(distinguishedName([[OID.commonName, commonName]]), publicKey.export({ type: 'spki', format: 'der' }), new Date(Date.now() - 60_000));
+    const issued = this.ca.issue(
+      distinguishedName([[OID.commonName, commonName]]),
+      publicKey.export({ type: 'spki', format: 'der' }),
+      new Date(Date.now() - 60_000),
+    );
     return { ...issued, keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
   }
 }

@@ -66,7 +66,10 @@ export class IotAuthorizerConnectionDto {
 }
 
 export class IotAuthorizerRequestDto {
-  @ApiPropertyOptional({ description: 'The token AWS extracted with the authorizer\'s token key name: a Cognito ID or access token', example: 'eyJraWQiOi...' })
+  @ApiPropertyOptional({
+    description: "The token AWS extracted with the authorizer's token key name: a Cognito ID or access token",
+    example: 'eyJraWQiOi...',
+  })
   @Allow()
   token?: string;
 
@@ -101,10 +104,16 @@ export class IotAuthorizerResponseDto {
   refreshAfterInSeconds?: number;
 
   @ApiPropertyOptional({
-    description: "The user's IoT policy documents as JSON objects, the form AWS's custom authorizer Lambda returns (at most 10, each at most 2048 characters)",
+    description:
+      "The user's IoT policy documents as JSON objects, the form AWS's custom authorizer Lambda returns (at most 10, each at most 2048 characters)",
     type: 'array',
     items: { type: 'object', additionalProperties: true },
-    example: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['iot:Connect'], Resource: ['arn:aws:iot:eu-west-1:123456789012:client/alice'] }] }],
+    example: [
+      {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: ['iot:Connect'], Resource: ['arn:aws:iot:eu-west-1:123456789012:client/alice'] }],
+      },
+    ],
   })
   policyDocuments?: PolicyDocument[];
 }

@@ -59,7 +59,7 @@ export class AuthzCheckDto {
     enum: POLICY_SOURCES,
     default: 'expected',
     description:
-      "expected: the documents this service generates for the principal. aws: what AWS holds, the default version of each policy " +
+      'expected: the documents this service generates for the principal. aws: what AWS holds, the default version of each policy ' +
       "attached to the user's Cognito identity (ListAttachedPolicies, GetPolicy), or of the device's policy (GetPolicy), which may have been edited by hand",
   })
   @IsOptional()

@@ -10,7 +10,7 @@ const DESCRIPTION =
   'X.509 devices, temporary AWS credentials for MQTT over WebSocket. Errors always answer `{ code, message, details?, requestId }`.';
 const LOCAL_MODE_NOTE =
   '**LOCAL MODE**: this service plays Amazon Cognito and AWS IoT Core itself (no AWS settings, or AWS_MODE=local). ' +
-  'Users, tokens, credentials and certificates are the local IoT Core\'s, MQTT clients connect to the local broker and must trust ' +
+  "Users, tokens, credentials and certificates are the local IoT Core's, MQTT clients connect to the local broker and must trust " +
   'the CA at GET /v1/mqtt/ca. Nothing reaches AWS.\n\n';
 
 export function buildOpenApiDocument(app: INestApplication, mode: AwsMode = 'aws'): OpenAPIObject {

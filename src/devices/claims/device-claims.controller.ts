@@ -17,7 +17,8 @@ import { CreateDeviceClaimDto, DeviceClaimDto, RedeemDeviceClaimDto } from '../d
 import { RegisteredDeviceDto } from '../dto/device.dto.js';
 import { DeviceClaimsService } from './device-claims.service.js';
 
-const DEVICE_LIMIT = 'CONFLICT: the user already has a device of that name, or (details.reason DEVICE_LIMIT, details.limit) MAX_DEVICES_PER_USER devices';
+const DEVICE_LIMIT =
+  'CONFLICT: the user already has a device of that name, or (details.reason DEVICE_LIMIT, details.limit) MAX_DEVICES_PER_USER devices';
 
 @ApiTags('device-claims')
 @Controller()
@@ -27,11 +28,13 @@ export class DeviceClaimsController {
   @Post('me/device-claims')
   @AppUserOnly()
   @ApiOperation({
-    summary: 'A single-use claim with which a device registers itself as the signed-in user\'s device',
+    summary: "A single-use claim with which a device registers itself as the signed-in user's device",
     description: 'The claim is bound to the caller and the device name and expires after DEVICE_CLAIM_TTL_SECONDS. Only its SHA-256 is stored.',
   })
   @ApiCreatedResponse({ type: DeviceClaimDto })
-  @ApiForbiddenResponse({ description: 'FORBIDDEN: the user is disabled or not provisioned here, or (details.reason DEVICE_CLAIMS_DISABLED) self-onboarding is off' })
+  @ApiForbiddenResponse({
+    description: 'FORBIDDEN: the user is disabled or not provisioned here, or (details.reason DEVICE_CLAIMS_DISABLED) self-onboarding is off',
+  })
   @ApiConflictResponse({ description: DEVICE_LIMIT })
   issue(@CurrentUser() user: VerifiedUser, @Body() body: CreateDeviceClaimDto): Promise<DeviceClaimDto> {
     return this.claims.issue(user, body.name);
@@ -40,7 +43,7 @@ export class DeviceClaimsController {
   @Post('device-claims/redeem')
   @HttpCode(HttpStatus.CREATED)
   @ApiOperation({
-    summary: 'Redeem a claim with the device\'s CSR: the device is registered for the claim\'s user',
+    summary: "Redeem a claim with the device's CSR: the device is registered for the claim's user",
     description:
       'No other credentials: the claim (in the body, never in a URL) is the credential. Answers as an admin registration does ' +
       '(certificate and MQTT settings), never with a private key. A registration that fails leaves the claim unspent.',

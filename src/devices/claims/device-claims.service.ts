@@ -47,7 +47,11 @@ export class DeviceClaimsService {
     }
     const limit = this.config.devices.maxPerUser;
     if ((await this.devices.countOfOwner(owner.id)) >= limit) {
-      throw DomainError.conflict(`User ${owner.username} already has ${limit} devices, the most one user may have`, { username: owner.username, reason: 'DEVICE_LIMIT', limit });
+      throw DomainError.conflict(`User ${owner.username} already has ${limit} devices, the most one user may have`, {
+        username: owner.username,
+        reason: 'DEVICE_LIMIT',
+        limit,
+      });
     }
     const claim = CLAIM_PREFIX + randomBytes(32).toString('base64url');
     const expiresAt = new Date(Date.now() + this.config.deviceClaims.ttlSeconds * 1000);

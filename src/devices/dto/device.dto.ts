@@ -45,7 +45,7 @@ class DeviceBaseDto {
   @ApiProperty({ description: 'Username of the owner', example: 'alice' }) owner!: string;
   @ApiProperty({ example: EXAMPLE_THING }) thingName!: string;
   @ApiProperty({ example: `arn:aws:iot:eu-west-1:123456789012:thing/${EXAMPLE_THING}` }) thingArn!: string;
-  @ApiProperty({ description: 'The thing\'s attributes', example: { owner: 'alice', device: 'scanner-1', site: 'lab-3' } })
+  @ApiProperty({ description: "The thing's attributes", example: { owner: 'alice', device: 'scanner-1', site: 'lab-3' } })
   attributes!: Record<string, string>;
   @ApiProperty({ type: MqttSettingsDto }) mqtt!: MqttSettingsDto;
   @ApiProperty({ example: '2026-11-22T10:00:00.000Z' }) createdAt!: Date;

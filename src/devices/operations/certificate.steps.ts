@@ -27,7 +27,13 @@ export interface CertificateEphemeral {
 
 export function newCertificateRow(issued: IssuedCertificate): NewCertificate {
   const { certificateId, certificateArn, certificatePem } = issued;
-  return { certificateId, certificateArn, certificatePem, notAfter: certificateNotAfter(certificatePem), publicKeySha256: certificateKeyFingerprint(certificatePem) };
+  return {
+    certificateId,
+    certificateArn,
+    certificatePem,
+    notAfter: certificateNotAfter(certificatePem),
+    publicKeySha256: certificateKeyFingerprint(certificatePem),
+  };
 }
 
 /**
@@ -40,7 +46,9 @@ export function newCertificateRow(issued: IssuedCertificate): NewCertificate {
  * key's certificate cannot be told apart (its private key is lost with the answer): it stays
  * ACTIVE and attached to nothing, and drift lists it under unattachedCertificates.
  */
-export function certificateSteps<P extends CertificateTarget>(deps: DeviceOperationDeps): Array<StepDefinition<P, CertificateState, CertificateEphemeral>> {
+export function certificateSteps<P extends CertificateTarget>(
+  deps: DeviceOperationDeps,
+): Array<StepDefinition<P, CertificateState, CertificateEphemeral>> {
   return [
     {
       // Recorded before the call, so a run that never hears back (or its recovery) knows where to look.
@@ -56,7 +64,11 @@ export function certificateSteps<P extends CertificateTarget>(deps: DeviceOperat
           issued = csr === undefined ? await deps.iot.createKeysAndCertificate() : await deps.iot.createCertificateFromCsr(csr);
         } catch (error) {
           if (csr === undefined || !outcomeUnknown(error)) throw error;
-          const found = await findCertificateForCsr(deps, { csr, policyName: params.policyName }, new Date(recorded(state, 'certificateRequestedAt')));
+          const found = await findCertificateForCsr(
+            deps,
+            { csr, policyName: params.policyName },
+            new Date(recorded(state, 'certificateRequestedAt')),
+          );
           if (!found) throw error;
           issued = found;
         }

@@ -4,7 +4,13 @@ import type { PersistedOperation } from '../../operations/kinds.js';
 import { recorded } from '../../operations/operation.types.js';
 import { devicePolicyDocument, renderPolicy } from '../../policy/documents.js';
 import type { DeviceRecord } from '../devices.repository.js';
-import { certificateSteps, newCertificateRow, type CertificateEphemeral, type CertificateState, type CertificateTarget } from './certificate.steps.js';
+import {
+  certificateSteps,
+  newCertificateRow,
+  type CertificateEphemeral,
+  type CertificateState,
+  type CertificateTarget,
+} from './certificate.steps.js';
 import type { DeviceOperationDeps } from './device-operation-deps.js';
 
 export interface RegistrationParams extends CertificateTarget {
@@ -89,7 +95,9 @@ export function registerDeviceOperation(
         name: 'createThing',
         async run({ params, ephemeral }) {
           const { thingName, attributes } = params;
-          const { thingArn } = await deps.iot.createThing(thingName, attributes).catch(claimedElsewhere('thing', thingName, () => (ephemeral.keepThing = true)));
+          const { thingArn } = await deps.iot
+            .createThing(thingName, attributes)
+            .catch(claimedElsewhere('thing', thingName, () => (ephemeral.keepThing = true)));
           return { thingArn };
         },
         async undo({ params, ephemeral }) {

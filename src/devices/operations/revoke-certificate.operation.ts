@@ -60,7 +60,9 @@ export function revokeCertificateOperation(deps: DeviceOperationDeps): Persisted
         // client id, so a device already on its newer certificate is disconnected too and reconnects with it.
         name: 'closeConnections',
         run: async ({ params }) => ({
-          connections: await deps.cutoff.close([{ clientId: deviceClientId(params.thingName), cleanSession: false, certificateId: params.certificateId }]),
+          connections: await deps.cutoff.close([
+            { clientId: deviceClientId(params.thingName), cleanSession: false, certificateId: params.certificateId },
+          ]),
         }),
       },
       {

@@ -1,7 +1,13 @@
 import type { PersistedOperation } from '../../operations/kinds.js';
 import { recorded } from '../../operations/operation.types.js';
 import type { CertificateRecord } from '../devices.repository.js';
-import { certificateSteps, newCertificateRow, type CertificateEphemeral, type CertificateState, type CertificateTarget } from './certificate.steps.js';
+import {
+  certificateSteps,
+  newCertificateRow,
+  type CertificateEphemeral,
+  type CertificateState,
+  type CertificateTarget,
+} from './certificate.steps.js';
 import type { DeviceOperationDeps } from './device-operation-deps.js';
 
 export interface RotationParams extends CertificateTarget {
@@ -21,7 +27,9 @@ export interface Rotation {
  * A second certificate on the same thing and policy. The old one stays attached and ACTIVE until
  * it is revoked, so the device can switch over without a gap.
  */
-export function rotateCertificateOperation(deps: DeviceOperationDeps): PersistedOperation<RotationParams, Rotation, CertificateState, RotationEphemeral> {
+export function rotateCertificateOperation(
+  deps: DeviceOperationDeps,
+): PersistedOperation<RotationParams, Rotation, CertificateState, RotationEphemeral> {
   return {
     kind: 'rotate-certificate',
     onFailure: 'undo',

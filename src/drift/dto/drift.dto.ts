@@ -12,7 +12,7 @@ const EXAMPLE_CERTIFICATE_ARN = `arn:aws:iot:eu-west-1:123456789012:cert/${EXAMP
 
 const ACTION_DESCRIPTION = [
   'What repair does with it.',
-  '`delete`: an orphan, removed in AWS\'s order (detach principals and policies; certificate INACTIVE, then deleted; policy versions, then the policy; the thing).',
+  "`delete`: an orphan, removed in AWS's order (detach principals and policies; certificate INACTIVE, then deleted; policy versions, then the policy; the thing).",
   '`detach`: an attachment no record accounts for.',
   '`mark`: a ghost; its row gets `driftDetectedAt`.',
   '`reset`: the user row says its policy is attached to its identity and AWS disagrees; the row is marked and the claim cleared, so the next sign-in attaches the policy again.',
@@ -21,7 +21,14 @@ const ACTION_DESCRIPTION = [
 ].join(' ');
 
 const ORPHAN_EXAMPLES = [
-  { kind: 'thing', name: 'iotp_alice_scanner-9', owner: 'alice', device: 'scanner-9', reason: 'No device record has this thing name', action: 'delete' },
+  {
+    kind: 'thing',
+    name: 'iotp_alice_scanner-9',
+    owner: 'alice',
+    device: 'scanner-9',
+    reason: 'No device record has this thing name',
+    action: 'delete',
+  },
   {
     kind: 'certificate',
     name: EXAMPLE_CERTIFICATE_ID,
@@ -53,7 +60,8 @@ const UNATTACHED_EXAMPLES = [
     name: EXAMPLE_CERTIFICATE_ID,
     certificateArn: EXAMPLE_CERTIFICATE_ARN,
     status: 'ACTIVE',
-    reason: 'In no certificate record and attached to none of our things or policies: issued by a certificate creation whose answer was lost (generated keys cannot be matched to their request), a leftover of an interrupted registration, or another application\'s',
+    reason:
+      "In no certificate record and attached to none of our things or policies: issued by a certificate creation whose answer was lost (generated keys cannot be matched to their request), a leftover of an interrupted registration, or another application's",
     action: 'review',
   },
 ];
@@ -66,7 +74,10 @@ export class DriftFindingDto {
   @ApiProperty({ description: 'Thing or policy name, or certificate id (for links: the thing or the policy)', example: 'iotp_alice_scanner-9' })
   name!: string;
 
-  @ApiPropertyOptional({ description: 'Links: the principal attached (a certificate ARN or a Cognito identity id)', example: 'eu-west-1:7d4e2a4c-0f8b-4b62-9a55-0f3c2d1e4b6a' })
+  @ApiPropertyOptional({
+    description: 'Links: the principal attached (a certificate ARN or a Cognito identity id)',
+    example: 'eu-west-1:7d4e2a4c-0f8b-4b62-9a55-0f3c2d1e4b6a',
+  })
   target?: string;
 
   @ApiPropertyOptional({ description: 'Certificates: the ARN', example: EXAMPLE_CERTIFICATE_ARN })
@@ -104,7 +115,10 @@ export class DriftFindingDto {
   })
   markedAt?: Date | null;
 
-  @ApiPropertyOptional({ description: 'Changed policies: the default version\'s document as AWS holds it', example: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}' })
+  @ApiPropertyOptional({
+    description: "Changed policies: the default version's document as AWS holds it",
+    example: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}',
+  })
   awsDocument?: string;
 
   @ApiPropertyOptional({ description: 'Changed policies: the id of that default version', example: '2' })
@@ -124,7 +138,7 @@ export class DriftFindingDto {
 }
 
 export class DriftCountsDto {
-  @ApiProperty({ description: 'Our things found in AWS (names carrying RESOURCE_PREFIX in the service\'s shapes)', example: 120 }) things!: number;
+  @ApiProperty({ description: "Our things found in AWS (names carrying RESOURCE_PREFIX in the service's shapes)", example: 120 }) things!: number;
   @ApiProperty({ description: 'Our policies found in AWS', example: 140 }) policies!: number;
   @ApiProperty({ description: 'Certificates in the account and region (AWS cannot list only ours)', example: 160 }) certificates!: number;
 }
@@ -147,23 +161,30 @@ export class DriftReportDto {
 
   @ApiProperty({
     type: [DriftFindingDto],
-    description: 'Certificates in no record and attached to none of our things or policies. In an account shared with other applications some may be theirs, so repair leaves them unless asked.',
+    description:
+      'Certificates in no record and attached to none of our things or policies. In an account shared with other applications some may be theirs, so repair leaves them unless asked.',
     example: UNATTACHED_EXAMPLES,
   })
   unattachedCertificates!: DriftFindingDto[];
 
   @ApiProperty({
     type: [DriftFindingDto],
-    description: 'Policies of ours whose default version (GetPolicy) is not, as parsed JSON, the document this service generates: edited or widened by hand in AWS',
+    description:
+      'Policies of ours whose default version (GetPolicy) is not, as parsed JSON, the document this service generates: edited or widened by hand in AWS',
   })
   changedPolicies!: DriftFindingDto[];
 
-  @ApiProperty({ type: [String], description: 'Names not judged because an operation on them was running; run again later', example: ['iotp_carol_gateway'] })
+  @ApiProperty({
+    type: [String],
+    description: 'Names not judged because an operation on them was running; run again later',
+    example: ['iotp_carol_gateway'],
+  })
   inProgress!: string[];
 
   @ApiProperty({
     type: [String],
-    description: 'Policies pending deletion: detached, and their deletion scheduled because AWS refuses DeletePolicy for up to five minutes after a detach; recovery finishes it (see /v1/operations)',
+    description:
+      'Policies pending deletion: detached, and their deletion scheduled because AWS refuses DeletePolicy for up to five minutes after a detach; recovery finishes it (see /v1/operations)',
     example: ['iotp_carol_gateway'],
   })
   pendingDeletion!: string[];
@@ -235,11 +256,23 @@ export class RepairSummaryDto {
 export class DriftRepairDto {
   @ApiProperty({ description: 'True when nothing was changed', example: true }) dryRun!: boolean;
   @ApiProperty({ description: 'When the scan the plan is based on began', example: '2026-12-01T09:30:00.000Z' }) scannedAt!: Date;
-  @ApiProperty({ type: [RepairItemDto], description: 'Orphans, in the order they are repaired', example: ORPHAN_EXAMPLES.map((item) => ({ ...item, result: 'done' })) })
+  @ApiProperty({
+    type: [RepairItemDto],
+    description: 'Orphans, in the order they are repaired',
+    example: ORPHAN_EXAMPLES.map((item) => ({ ...item, result: 'done' })),
+  })
   orphans!: RepairItemDto[];
-  @ApiProperty({ type: [RepairItemDto], description: 'Ghosts and whether they were marked', example: GHOST_EXAMPLES.map((item) => ({ ...item, result: 'done', markedAt: '2026-12-01T09:30:02.000Z' })) })
+  @ApiProperty({
+    type: [RepairItemDto],
+    description: 'Ghosts and whether they were marked',
+    example: GHOST_EXAMPLES.map((item) => ({ ...item, result: 'done', markedAt: '2026-12-01T09:30:02.000Z' })),
+  })
   ghosts!: RepairItemDto[];
-  @ApiProperty({ type: [RepairItemDto], description: 'Unattached certificates', example: UNATTACHED_EXAMPLES.map((item) => ({ ...item, result: 'not-requested' })) })
+  @ApiProperty({
+    type: [RepairItemDto],
+    description: 'Unattached certificates',
+    example: UNATTACHED_EXAMPLES.map((item) => ({ ...item, result: 'not-requested' })),
+  })
   unattachedCertificates!: RepairItemDto[];
   @ApiProperty({ type: Number, description: 'Marks cleared from rows that are no longer ghosts', example: 0 }) unmarked!: number;
   @ApiProperty({ type: [String], description: 'Names not judged because an operation on them was running', example: [] }) inProgress!: string[];

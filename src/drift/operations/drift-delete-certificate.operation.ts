@@ -21,7 +21,10 @@ export function deleteOrphanCertificate({ iot, teardown, records }: RepairDeps):
         name: 'detach',
         async run({ params: { certificateArn, things } }) {
           for (const thingName of things) await teardown.detachFromThing(thingName, certificateArn);
-          const policies = await ignoreNotFound(allPages((token) => iot.listAttachedPolicies(certificateArn, token)), []);
+          const policies = await ignoreNotFound(
+            allPages((token) => iot.listAttachedPolicies(certificateArn, token)),
+            [],
+          );
           for (const policyName of policies) await teardown.detachPolicy(policyName, certificateArn);
         },
       }),

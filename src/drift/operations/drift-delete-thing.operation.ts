@@ -18,7 +18,10 @@ export function deleteOrphanThing({ iot, teardown, records }: RepairDeps): Persi
         // Every principal, not only certificates: AWS refuses DeleteThing while any is attached.
         name: 'detachPrincipals',
         async run({ params: { thingName } }) {
-          const principals = await ignoreNotFound(allPages((token) => iot.listThingPrincipals(thingName, token)), []);
+          const principals = await ignoreNotFound(
+            allPages((token) => iot.listThingPrincipals(thingName, token)),
+            [],
+          );
           for (const principal of principals) await teardown.detachFromThing(thingName, principal);
         },
       }),

@@ -17,7 +17,11 @@ export interface UnattachedParams {
  * refuses; the undo sets it ACTIVE again. Checked first: no record, no device operation running
  * (one may have created it and not attached it yet), no policy attached to it.
  */
-export function deleteUnattachedCertificate({ iot, teardown, records }: RepairDeps): PersistedOperation<UnattachedParams, RepairOutcome, RepairState> {
+export function deleteUnattachedCertificate({
+  iot,
+  teardown,
+  records,
+}: RepairDeps): PersistedOperation<UnattachedParams, RepairOutcome, RepairState> {
   return {
     kind: 'drift-delete-unattached-certificate',
     onFailure: 'undo',
@@ -25,14 +29,18 @@ export function deleteUnattachedCertificate({ iot, teardown, records }: RepairDe
       confirm(async ({ certificateId, certificateArn }) => {
         if (await records.certificateClaim(certificateId)) return 'A certificate record now has this id';
         if (await records.deviceOperationsRunning()) return 'Device operations are running; one may be about to attach it';
-        const policies = await ignoreNotFound(allPages((token) => iot.listAttachedPolicies(certificateArn, token)), []);
+        const policies = await ignoreNotFound(
+          allPages((token) => iot.listAttachedPolicies(certificateArn, token)),
+          [],
+        );
         return policies.length > 0 ? `Policies are attached to it (${policies.join(', ')}), so something uses it` : undefined;
       }),
       whileConfirmed({
         name: 'deactivate',
         run: ({ params }) => teardown.setNotActive(params.certificateId, 'INACTIVE'),
         async undo({ params, state }) {
-          if (state.confirmed === true && params.status === 'ACTIVE') await ignoreNotFound(iot.updateCertificateStatus(params.certificateId, 'ACTIVE'));
+          if (state.confirmed === true && params.status === 'ACTIVE')
+            await ignoreNotFound(iot.updateCertificateStatus(params.certificateId, 'ACTIVE'));
         },
       }),
       whileConfirmed({

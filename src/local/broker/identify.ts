@@ -34,7 +34,12 @@ export interface Identified {
   disconnectAfterSeconds?: number;
 }
 
-export async function identify(authority: DataPlaneAuthority, transport: Transport, connect: ConnectFields, now: Date): Promise<Identified | undefined> {
+export async function identify(
+  authority: DataPlaneAuthority,
+  transport: Transport,
+  connect: ConnectFields,
+  now: Date,
+): Promise<Identified | undefined> {
   const authorizerName = authorizerFromUsername(connect.username) ?? authorizerFromHttp(transport.req);
   if (authorizerName !== undefined && !transport.signed) return viaAuthorizer(authority, authorizerName, transport, connect);
   if (transport.signed) {
@@ -53,7 +58,12 @@ export async function identify(authority: DataPlaneAuthority, transport: Transpo
   return { principal: { kind: 'certificate', certificateId, certificateArn: certificate.certificateArn } };
 }
 
-async function viaAuthorizer(authority: DataPlaneAuthority, authorizerName: string, transport: Transport, connect: ConnectFields): Promise<Identified | undefined> {
+async function viaAuthorizer(
+  authority: DataPlaneAuthority,
+  authorizerName: string,
+  transport: Transport,
+  connect: ConnectFields,
+): Promise<Identified | undefined> {
   const serverName = (transport.tlsSocket as (TLSSocket & { servername?: string | false }) | undefined)?.servername;
   const request = authorizerRequest({
     connectionId: transport.id,

@@ -122,8 +122,10 @@ export class LocalBroker extends EventEmitter<{ disconnected: [clientId: string]
     const host = options.host ?? '127.0.0.1';
     const addresses: BrokerAddresses = { host };
     try {
-      if (options.mqttsPort !== false) addresses.mqttsPort = await this.listen(this.mqttsServer(options), host, options.mqttsPort ?? DEFAULT_MQTTS_PORT);
-      if (options.wsPort !== false) addresses.wsPort = await this.listen(this.webSocketServer(createHttpServer(notFound), false), host, options.wsPort ?? DEFAULT_WS_PORT);
+      if (options.mqttsPort !== false)
+        addresses.mqttsPort = await this.listen(this.mqttsServer(options), host, options.mqttsPort ?? DEFAULT_MQTTS_PORT);
+      if (options.wsPort !== false)
+        addresses.wsPort = await this.listen(this.webSocketServer(createHttpServer(notFound), false), host, options.wsPort ?? DEFAULT_WS_PORT);
       if (options.wssPort !== false) {
         const https = createHttpsServer({ key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2' }, notFound);
         addresses.wssPort = await this.listen(this.webSocketServer(https, true), host, options.wssPort ?? DEFAULT_WSS_PORT);
@@ -231,7 +233,9 @@ export class LocalBroker extends EventEmitter<{ disconnected: [clientId: string]
       const identified = transport && (await identify(this.authority, transport, connect, this.now()));
       const principal = identified?.principal;
       if (!principal || !this.gate.allows(principal, client.id, 'iot:Connect', 'client', client.id)) {
-        const reason = principal ? `no iot:Connect for this client id (${principal.kind})` : 'no valid certificate, signature or custom authorizer answer';
+        const reason = principal
+          ? `no iot:Connect for this client id (${principal.kind})`
+          : 'no valid certificate, signature or custom authorizer answer';
         this.refused({ event: 'connect-refused', clientId: client.id, reason });
         return done(refusal(5), false);
       }

@@ -36,7 +36,9 @@ export interface LinkIdentityDeps {
  * either way, and a first use that fails or stops midway is completed by the next sign-in. Its
  * operation then ends FAILED with the done steps shown done.
  */
-export function linkIdentityOperation(deps: LinkIdentityDeps): PersistedOperation<LinkIdentityParams, string, LinkIdentityState, LinkIdentitySecrets> {
+export function linkIdentityOperation(
+  deps: LinkIdentityDeps,
+): PersistedOperation<LinkIdentityParams, string, LinkIdentityState, LinkIdentitySecrets> {
   return {
     kind: 'link-identity',
     onFailure: 'keep',

@@ -32,7 +32,11 @@ export class CreateUserDto {
   @MaxLength(256)
   temporaryPassword?: string;
 
-  @ApiPropertyOptional({ description: "Let Cognito email an invitation (needs email); otherwise the invitation is suppressed", default: false, example: false })
+  @ApiPropertyOptional({
+    description: 'Let Cognito email an invitation (needs email); otherwise the invitation is suppressed',
+    default: false,
+    example: false,
+  })
   @IsOptional()
   @IsBoolean()
   sendInvite?: boolean;

@@ -7,7 +7,12 @@ export class UserDto {
   @ApiProperty({ type: String, nullable: true, example: 'alice@example.com' }) email!: string | null;
   @ApiProperty({ enum: ['ACTIVE', 'DISABLED'], description: 'DISABLED users cannot sign in or get credentials', example: 'ACTIVE' })
   status!: string;
-  @ApiProperty({ type: String, nullable: true, description: 'The Cognito identity, known after the first sign-in', example: 'eu-west-1:0f0f0f0f-0000-4000-8000-000000000001' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The Cognito identity, known after the first sign-in',
+    example: 'eu-west-1:0f0f0f0f-0000-4000-8000-000000000001',
+  })
   identityId!: string | null;
   @ApiProperty({ description: "The user's IoT policy", example: 'iotp_alice' }) policyName!: string;
   @ApiProperty({ description: 'Whether the policy is attached to the identity (it is, from the first sign-in until a disable)', example: false })

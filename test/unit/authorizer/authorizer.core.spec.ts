@@ -93,7 +93,9 @@ describe('authorize: the user', () => {
     const { deps, logs } = world();
     const response = await authorize(authorizerRequest('mqtt-over-websocket', 'forged.token.value'), deps);
     expect(response).toEqual({ isAuthenticated: false });
-    expect(logs).toEqual([expect.objectContaining({ outcome: 'denied', reason: 'token rejected', connectionId: '8c3f0a5e-2d1b-4c7e-9f6a-1b2c3d4e5f60' })]);
+    expect(logs).toEqual([
+      expect.objectContaining({ outcome: 'denied', reason: 'token rejected', connectionId: '8c3f0a5e-2d1b-4c7e-9f6a-1b2c3d4e5f60' }),
+    ]);
     expect(JSON.stringify(logs)).not.toContain('forged.token.value');
     expect(deps.isUserActive).not.toHaveBeenCalled();
   });

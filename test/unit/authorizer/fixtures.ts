@@ -10,8 +10,6 @@ export type AuthorizerFixture = 'mqtt-over-websocket' | 'mqtt-username-password'
  */
 export function authorizerRequest(fixture: AuthorizerFixture, token: string): IoTCustomAuthorizerEvent {
   const text = readFileSync(new URL(`../../fixtures/authorizer/${fixture}.json`, import.meta.url), 'utf8');
-  const filled = text
-    .replaceAll('{{TOKEN_BASE64}}', Buffer.from(token, 'utf8').toString('base64'))
-    .replaceAll('{{TOKEN}}', token);
+  const filled = text.replaceAll('{{TOKEN_BASE64}}', Buffer.from(token, 'utf8').toString('base64')).replaceAll('{{TOKEN}}', token);
   return JSON.parse(filled) as IoTCustomAuthorizerEvent;
 }

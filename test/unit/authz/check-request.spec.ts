@@ -89,7 +89,13 @@ describe('evaluationRequest', () => {
         policyName: 'thing-vars',
         document: {
           Version: '2012-10-17' as const,
-          Statement: [{ Effect: 'Allow' as const, Action: 'iot:Publish', Resource: 'arn:aws:iot:eu-west-1:123456789012:topic/things/${iot:Connection.Thing.ThingName}/*' }],
+          Statement: [
+            {
+              Effect: 'Allow' as const,
+              Action: 'iot:Publish',
+              Resource: 'arn:aws:iot:eu-west-1:123456789012:topic/things/${iot:Connection.Thing.ThingName}/*',
+            },
+          ],
         },
       },
     ];

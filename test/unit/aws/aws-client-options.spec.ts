@@ -45,7 +45,10 @@ describe('an unreachable AWS', () => {
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
     const adapter = adapterFor(`http://127.0.0.1:${port}`);
-    await expect(adapter.createThing('t1', {})).rejects.toMatchObject({ code: 'AWS_UNAVAILABLE', details: { cause: expect.stringMatching(/ETIMEDOUT|TimeoutError/) } });
+    await expect(adapter.createThing('t1', {})).rejects.toMatchObject({
+      code: 'AWS_UNAVAILABLE',
+      details: { cause: expect.stringMatching(/ETIMEDOUT|TimeoutError/) },
+    });
     adapter.onModuleDestroy();
   });
 

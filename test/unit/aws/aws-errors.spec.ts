@@ -75,7 +75,10 @@ describe('translateAwsError', () => {
   });
 
   it("recognises DeleteThing's refusal by API and error name, not by AWS's wording", () => {
-    const reworded = translateAwsError(aws('InvalidRequestException', 'Thing t1 has principals; detach them first'), { service: 'iot', api: 'DeleteThing' });
+    const reworded = translateAwsError(aws('InvalidRequestException', 'Thing t1 has principals; detach them first'), {
+      service: 'iot',
+      api: 'DeleteThing',
+    });
     expect(reworded).toMatchObject({ code: 'CONFLICT', details: { reason: 'PRINCIPALS_ATTACHED' } });
     // Elsewhere InvalidRequestException stays bad input, even with the same words in it.
     const elsewhere = translateAwsError(aws('InvalidRequestException', 'Policy is still attached'), { service: 'iot', api: 'CreateThing' });

@@ -126,12 +126,16 @@ describe('IdentityPoolAdapter: bootstrap calls', () => {
   });
 
   it('CreateIdentityPool trusts the app client of the user pool, with unauthenticated access off', async () => {
-    identity.on(CreateIdentityPoolCommand).resolves({ IdentityPoolId: ID, IdentityPoolName: 'iotp-identities', AllowUnauthenticatedIdentities: false });
+    identity
+      .on(CreateIdentityPoolCommand)
+      .resolves({ IdentityPoolId: ID, IdentityPoolName: 'iotp-identities', AllowUnauthenticatedIdentities: false });
     await expect(regionOnly().createIdentityPool({ name: 'iotp-identities', userPoolId: 'eu-west-1_New1', clientId: 'app1' })).resolves.toBe(ID);
     expect(identity.commandCalls(CreateIdentityPoolCommand)[0]!.args[0].input).toEqual({
       IdentityPoolName: 'iotp-identities',
       AllowUnauthenticatedIdentities: false,
-      CognitoIdentityProviders: [{ ProviderName: 'cognito-idp.eu-west-1.amazonaws.com/eu-west-1_New1', ClientId: 'app1', ServerSideTokenCheck: true }],
+      CognitoIdentityProviders: [
+        { ProviderName: 'cognito-idp.eu-west-1.amazonaws.com/eu-west-1_New1', ClientId: 'app1', ServerSideTokenCheck: true },
+      ],
     });
   });
 

@@ -42,7 +42,11 @@ describe('IotConnectionsAdapter', () => {
 
     await adapter(awsConfig()).deleteConnection({ clientId: 'alice', cleanSession: false });
 
-    expect(dataPlane.commandCalls(DeleteConnectionCommand)[0]!.args[0].input).toEqual({ clientId: 'alice', cleanSession: false, preventWillMessage: false });
+    expect(dataPlane.commandCalls(DeleteConnectionCommand)[0]!.args[0].input).toEqual({
+      clientId: 'alice',
+      cleanSession: false,
+      preventWillMessage: false,
+    });
     expect(await endpointOf()).toBe('https://described-ats.iot.eu-west-1.amazonaws.com/');
   });
 

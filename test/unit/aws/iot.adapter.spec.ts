@@ -70,7 +70,12 @@ describe('IotAdapter', () => {
     });
 
     it('GetPolicy and CreatePolicyVersion', async () => {
-      iotMock.on(GetPolicyCommand).resolves({ policyName: 'p1', policyArn: 'arn:aws:iot:eu-west-1:123456789012:policy/p1', policyDocument: '{"Statement":[]}', defaultVersionId: '3' });
+      iotMock.on(GetPolicyCommand).resolves({
+        policyName: 'p1',
+        policyArn: 'arn:aws:iot:eu-west-1:123456789012:policy/p1',
+        policyDocument: '{"Statement":[]}',
+        defaultVersionId: '3',
+      });
       iotMock.on(CreatePolicyVersionCommand).resolves({ policyVersionId: '4', isDefaultVersion: true });
       await expect(adapter().getPolicy('p1')).resolves.toEqual({
         policyArn: 'arn:aws:iot:eu-west-1:123456789012:policy/p1',
@@ -178,7 +183,9 @@ describe('IotAdapter', () => {
 
     it('ListCertificates pages with marker/nextMarker, newest first, with creation dates', async () => {
       const creationDate = new Date('2026-01-02T03:04:05Z');
-      iotMock.on(ListCertificatesCommand).resolves({ certificates: [{ certificateId: CERT_ID, certificateArn: CERT_ARN, status: 'ACTIVE', creationDate }], nextMarker: 'm2' });
+      iotMock
+        .on(ListCertificatesCommand)
+        .resolves({ certificates: [{ certificateId: CERT_ID, certificateArn: CERT_ARN, status: 'ACTIVE', creationDate }], nextMarker: 'm2' });
       await expect(adapter().listCertificates()).resolves.toEqual({
         items: [{ certificateId: CERT_ID, certificateArn: CERT_ARN, status: 'ACTIVE', createdAt: creationDate }],
         nextToken: 'm2',
@@ -187,7 +194,9 @@ describe('IotAdapter', () => {
     });
 
     it('DescribeCertificate returns the PEM and status', async () => {
-      iotMock.on(DescribeCertificateCommand).resolves({ certificateDescription: { certificateId: CERT_ID, certificatePem: 'PEM', status: 'ACTIVE' } });
+      iotMock
+        .on(DescribeCertificateCommand)
+        .resolves({ certificateDescription: { certificateId: CERT_ID, certificatePem: 'PEM', status: 'ACTIVE' } });
       await expect(adapter().describeCertificate(CERT_ID)).resolves.toEqual({ certificatePem: 'PEM', status: 'ACTIVE' });
       expect(inputOf(DescribeCertificateCommand)).toEqual({ certificateId: CERT_ID });
     });
@@ -195,7 +204,12 @@ describe('IotAdapter', () => {
 
   describe('policies read back', () => {
     it('GetPolicy returns the ARN and the default document', async () => {
-      iotMock.on(GetPolicyCommand).resolves({ policyName: 'p', policyArn: 'arn:aws:iot:eu-west-1:123456789012:policy/p', policyDocument: '{"Statement":[]}', defaultVersionId: '2' });
+      iotMock.on(GetPolicyCommand).resolves({
+        policyName: 'p',
+        policyArn: 'arn:aws:iot:eu-west-1:123456789012:policy/p',
+        policyDocument: '{"Statement":[]}',
+        defaultVersionId: '2',
+      });
       await expect(adapter().getPolicy('p')).resolves.toEqual({
         policyArn: 'arn:aws:iot:eu-west-1:123456789012:policy/p',
         document: '{"Statement":[]}',

@@ -44,7 +44,9 @@ describe('QuotaLimiter', () => {
     expect(limiter().rateOf('AdminDisableUser')).toBe(25);
     expect(limiter().rateOf('AdminUserGlobalSignOut')).toBe(25);
     const raised = limiter({ AWS_QUOTAS: 'UserUpdate=40' });
-    expect(['AdminDisableUser', 'AdminEnableUser', 'AdminDeleteUser', 'AdminUserGlobalSignOut'].map((api) => raised.rateOf(api))).toEqual([40, 40, 40, 40]);
+    expect(['AdminDisableUser', 'AdminEnableUser', 'AdminDeleteUser', 'AdminUserGlobalSignOut'].map((api) => raised.rateOf(api))).toEqual([
+      40, 40, 40, 40,
+    ]);
     expect(raised.rateOf('AdminGetUser')).toBe(120);
   });
 

@@ -58,7 +58,9 @@ describe('UserPoolAdapter', () => {
 
     it('suppresses the invitation and verifies the email it sets', async () => {
       cognito.on(AdminCreateUserCommand).resolves(created);
-      await expect(adapter().createUser({ username: 'alice', email: 'a@example.com', temporaryPassword: 'Temp1234!', sendInvite: false })).resolves.toEqual({
+      await expect(
+        adapter().createUser({ username: 'alice', email: 'a@example.com', temporaryPassword: 'Temp1234!', sendInvite: false }),
+      ).resolves.toEqual({
         username: 'alice',
         sub: 'sub-1',
         status: 'FORCE_CHANGE_PASSWORD',
@@ -96,9 +98,9 @@ describe('UserPoolAdapter', () => {
     });
 
     it('passes the password policy text to the caller and maps duplicates to CONFLICT', async () => {
-      cognito.on(AdminCreateUserCommand).rejectsOnce(
-        new InvalidPasswordException({ message: 'Password does not conform to policy: Password not long enough', $metadata: {} }),
-      );
+      cognito
+        .on(AdminCreateUserCommand)
+        .rejectsOnce(new InvalidPasswordException({ message: 'Password does not conform to policy: Password not long enough', $metadata: {} }));
       await expect(adapter().createUser({ username: 'alice', temporaryPassword: 'short', sendInvite: false })).rejects.toMatchObject({
         code: 'VALIDATION_FAILED',
         message: 'Password does not conform to policy: Password not long enough',
@@ -141,7 +143,10 @@ describe('UserPoolAdapter', () => {
   });
 
   it('reads a disabled user as not enabled, and an unknown one as no standing at all', async () => {
-    cognito.on(AdminGetUserCommand).resolvesOnce({ Username: 'root', Enabled: false, UserAttributes: [{ Name: 'sub', Value: 'sub-root' }] }).rejectsOnce(awsFailure('UserNotFoundException'));
+    cognito
+      .on(AdminGetUserCommand)
+      .resolvesOnce({ Username: 'root', Enabled: false, UserAttributes: [{ Name: 'sub', Value: 'sub-root' }] })
+      .rejectsOnce(awsFailure('UserNotFoundException'));
     cognito.on(AdminListGroupsForUserCommand).resolves({ Groups: [] });
     await expect(adapter().standingOf('root')).resolves.toEqual({ sub: 'sub-root', enabled: false, groups: [] });
     await expect(adapter().standingOf('ghost')).resolves.toBeUndefined();
@@ -175,7 +180,14 @@ describe('UserPoolAdapter', () => {
         ],
       })
       .rejectsOnce(awsFailure('UserNotFoundException'));
-    await expect(adapter().findUser('alice')).resolves.toEqual({ username: 'alice', sub: 'sub-1', status: 'FORCE_CHANGE_PASSWORD', enabled: true, userId: 'row-1', createdAt });
+    await expect(adapter().findUser('alice')).resolves.toEqual({
+      username: 'alice',
+      sub: 'sub-1',
+      status: 'FORCE_CHANGE_PASSWORD',
+      enabled: true,
+      userId: 'row-1',
+      createdAt,
+    });
     await expect(adapter().findUser('ghost')).resolves.toBeUndefined();
     expect(inputOf(AdminGetUserCommand, 1)).toEqual({ UserPoolId: POOL, Username: 'ghost' });
   });
@@ -222,12 +234,20 @@ describe('UserPoolAdapter', () => {
       await withSecret().completeNewPassword('alice', 'session', 'NewPassw0rd!');
       expect(inputOf(AdminInitiateAuthCommand, 0).AuthParameters).toEqual({ USERNAME: 'alice', PASSWORD: 'Passw0rd!', SECRET_HASH: hash });
       expect(inputOf(AdminInitiateAuthCommand, 1).AuthParameters).toEqual({ REFRESH_TOKEN: 'refresh', SECRET_HASH: hash });
-      expect(inputOf(AdminRespondToAuthChallengeCommand).ChallengeResponses).toEqual({ USERNAME: 'alice', NEW_PASSWORD: 'NewPassw0rd!', SECRET_HASH: hash });
+      expect(inputOf(AdminRespondToAuthChallengeCommand).ChallengeResponses).toEqual({
+        USERNAME: 'alice',
+        NEW_PASSWORD: 'NewPassw0rd!',
+        SECRET_HASH: hash,
+      });
     });
 
     it('NEW_PASSWORD_REQUIRED becomes a challenge with its session', async () => {
       cognito.on(AdminInitiateAuthCommand).resolves({ ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: 'sess' });
-      await expect(adapter().signIn('alice', 'Temp1234!')).resolves.toEqual({ kind: 'challenge', challenge: 'NEW_PASSWORD_REQUIRED', session: 'sess' });
+      await expect(adapter().signIn('alice', 'Temp1234!')).resolves.toEqual({
+        kind: 'challenge',
+        challenge: 'NEW_PASSWORD_REQUIRED',
+        session: 'sess',
+      });
     });
 
     it('any other challenge is FORBIDDEN naming it', async () => {
@@ -249,7 +269,10 @@ describe('UserPoolAdapter', () => {
 
     it('REFRESH_TOKEN_AUTH returns tokens without a new refresh token', async () => {
       cognito.on(AdminInitiateAuthCommand).resolves({ AuthenticationResult: { IdToken: 'id2', AccessToken: 'access2', ExpiresIn: 3600 } });
-      await expect(adapter().refresh('alice', 'refresh')).resolves.toEqual({ kind: 'tokens', tokens: { idToken: 'id2', accessToken: 'access2', expiresIn: 3600 } });
+      await expect(adapter().refresh('alice', 'refresh')).resolves.toEqual({
+        kind: 'tokens',
+        tokens: { idToken: 'id2', accessToken: 'access2', expiresIn: 3600 },
+      });
       expect(inputOf(AdminInitiateAuthCommand)).toEqual({
         UserPoolId: POOL,
         ClientId: CLIENT,
@@ -263,7 +286,9 @@ describe('UserPoolAdapter', () => {
       ['User is disabled.', 'FORBIDDEN', 'USER_DISABLED'],
     ])('NotAuthorizedException "%s" → %s', async (message, code, reason) => {
       cognito.on(AdminInitiateAuthCommand).rejects(awsFailure('NotAuthorizedException', message));
-      const error = await adapter().signIn('alice', 'wrong-password').catch((e: unknown) => e);
+      const error = await adapter()
+        .signIn('alice', 'wrong-password')
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ code });
       if (reason) expect(error).toMatchObject({ details: { reason } });
       expect(JSON.stringify(error) + String((error as Error).message)).not.toContain('wrong-password');
@@ -276,7 +301,9 @@ describe('UserPoolAdapter', () => {
 
     it('maps TooManyRequestsException to AWS_THROTTLED with a retry hint', async () => {
       cognito.on(AdminInitiateAuthCommand).rejects(awsFailure('TooManyRequestsException'));
-      const error = await adapter().signIn('alice', 'x').catch((e: unknown) => e);
+      const error = await adapter()
+        .signIn('alice', 'x')
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'AWS_THROTTLED', retryAfterSeconds: 1 });
     });
   });
@@ -328,7 +355,10 @@ describe('UserPoolAdapter: bootstrap calls', () => {
         { Id: 'eu-west-1_B2', Name: 'iotp-users' },
       ],
     });
-    await expect(regionOnly().findUserPool('iotp-users')).rejects.toMatchObject({ code: 'CONFLICT', details: { ids: ['eu-west-1_A1', 'eu-west-1_B2'] } });
+    await expect(regionOnly().findUserPool('iotp-users')).rejects.toMatchObject({
+      code: 'CONFLICT',
+      details: { ids: ['eu-west-1_A1', 'eu-west-1_B2'] },
+    });
   });
 
   it('CreateUserPool: admin-created users only, case-insensitive usernames', async () => {
@@ -338,7 +368,9 @@ describe('UserPoolAdapter: bootstrap calls', () => {
       PoolName: 'iotp-users',
       AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
       UsernameConfiguration: { CaseSensitive: false },
-      Schema: [{ Name: 'iotp_user_id', AttributeDataType: 'String', Mutable: false, StringAttributeConstraints: { MinLength: '36', MaxLength: '36' } }],
+      Schema: [
+        { Name: 'iotp_user_id', AttributeDataType: 'String', Mutable: false, StringAttributeConstraints: { MinLength: '36', MaxLength: '36' } },
+      ],
     });
   });
 

@@ -20,7 +20,12 @@ function reasonFor(pem: string): string {
 
 /** A CSR signed with the given algorithm OID, to test algorithm checks the test CSR factory cannot produce. */
 function csrSignedAs(algorithmOid: string, key = generateKeyPairSync('ec', { namedCurve: 'P-256' })): string {
-  const info = sequence(integer(Buffer.from([0])), distinguishedName([[OID.commonName, 'x']]), key.publicKey.export({ type: 'spki', format: 'der' }), tlv(0xa0));
+  const info = sequence(
+    integer(Buffer.from([0])),
+    distinguishedName([[OID.commonName, 'x']]),
+    key.publicKey.export({ type: 'spki', format: 'der' }),
+    tlv(0xa0),
+  );
   return toPem('CERTIFICATE REQUEST', sequence(info, sequence(objectId(algorithmOid)), bitString(sign('sha256', info, key.privateKey))));
 }
 
@@ -42,7 +47,9 @@ describe('validateCsr', () => {
   });
 
   it('accepts the legacy NEW CERTIFICATE REQUEST label and CRLF line ends', () => {
-    const pem = createTestCsr().csrPem.replace(/CERTIFICATE REQUEST/g, 'NEW CERTIFICATE REQUEST').replace(/\n/g, '\r\n');
+    const pem = createTestCsr()
+      .csrPem.replace(/CERTIFICATE REQUEST/g, 'NEW CERTIFICATE REQUEST')
+      .replace(/\n/g, '\r\n');
     expect(validateCsr(pem).keyType).toBe('ec');
   });
 
@@ -50,13 +57,25 @@ describe('validateCsr', () => {
     ['garbage', 'hello', /not one PEM block/],
     ['a certificate instead of a request', CertificateAuthority.create().issueKeysAndCertificate(new Date()).certificatePem, /not one PEM block/],
     ['two requests in one', createTestCsr().csrPem + createTestCsr().csrPem, /not one PEM block/],
-    ['a PEM block of garbage', '-----BEGIN CERTIFICATE REQUEST-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE REQUEST-----\n', /not a well-formed PKCS#10/],
-    ['RSA 1024', createTestCsr({ keyType: 'rsa', modulusLength: 1024 }).csrPem, /RSA key has 1024 bits; use RSA of at least 2048 bits, or EC P-256 or P-384/],
+    [
+      'a PEM block of garbage',
+      '-----BEGIN CERTIFICATE REQUEST-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE REQUEST-----\n',
+      /not a well-formed PKCS#10/,
+    ],
+    [
+      'RSA 1024',
+      createTestCsr({ keyType: 'rsa', modulusLength: 1024 }).csrPem,
+      /RSA key has 1024 bits; use RSA of at least 2048 bits, or EC P-256 or P-384/,
+    ],
     ['EC P-521', createTestCsr({ namedCurve: 'P-521' }).csrPem, /EC key is on curve secp521r1; use/],
     ['EC secp256k1', createTestCsr({ namedCurve: 'secp256k1' }).csrPem, /EC key is on curve secp256k1/],
     ['a tampered EC signature', tamperedCsr(createTestCsr().csrPem), /signature does not verify/],
     ['a tampered RSA signature', tamperedCsr(createTestCsr({ keyType: 'rsa' }).csrPem), /signature does not verify/],
-    ['SHA-1 with RSA', csrSignedAs('1.2.840.113549.1.1.5', generateKeyPairSync('rsa', { modulusLength: 2048 })), /signature algorithm is not supported/],
+    [
+      'SHA-1 with RSA',
+      csrSignedAs('1.2.840.113549.1.1.5', generateKeyPairSync('rsa', { modulusLength: 2048 })),
+      /signature algorithm is not supported/,
+    ],
     ['an RSA algorithm over an EC key', csrSignedAs(OID.sha256WithRsa), /signed with an RSA algorithm but holds an EC key/],
   ])('refuses %s, saying why', (_, pem, reason) => {
     expect(reasonFor(pem)).toMatch(reason);
@@ -64,7 +83,12 @@ describe('validateCsr', () => {
 
   it('refuses an Ed25519 key by type', () => {
     const key = generateKeyPairSync('ed25519');
-    const info = sequence(integer(Buffer.from([0])), distinguishedName([[OID.commonName, 'x']]), key.publicKey.export({ type: 'spki', format: 'der' }), tlv(0xa0));
+    const info = sequence(
+      integer(Buffer.from([0])),
+      distinguishedName([[OID.commonName, 'x']]),
+      key.publicKey.export({ type: 'spki', format: 'der' }),
+      tlv(0xa0),
+    );
     const pem = toPem('CERTIFICATE REQUEST', sequence(info, sequence(objectId('1.3.101.112')), bitString(sign(null, info, key.privateKey))));
     expect(reasonFor(pem)).toMatch(/key type ed25519 is not accepted/);
   });

@@ -23,13 +23,20 @@ describe('CognitoBootstrap', () => {
 
     expect(result.created).toEqual(['user pool iotp-users', 'app client iotp-app', 'identity pool iotp-identities']);
     const [pool] = aws.userPool.createdPools();
-    expect(pool).toMatchObject({ name: 'iotp-users', userPoolId: result.userPoolId, arn: result.userPoolArn, clients: [{ clientId: result.clientId, name: 'iotp-app' }] });
+    expect(pool).toMatchObject({
+      name: 'iotp-users',
+      userPoolId: result.userPoolId,
+      arn: result.userPoolArn,
+      clients: [{ clientId: result.clientId, name: 'iotp-app' }],
+    });
     expect(aws.identityPool.createdPools()).toEqual([
       {
         identityPoolId: result.identityPoolId,
         name: 'iotp-identities',
         allowUnauthenticatedIdentities: false,
-        providers: [{ providerName: `cognito-idp.eu-west-1.amazonaws.com/${result.userPoolId}`, clientId: result.clientId, serverSideTokenCheck: true }],
+        providers: [
+          { providerName: `cognito-idp.eu-west-1.amazonaws.com/${result.userPoolId}`, clientId: result.clientId, serverSideTokenCheck: true },
+        ],
       },
     ]);
     expect(aws.calls.map((call) => call.api)).toEqual([
@@ -109,7 +116,11 @@ describe('the bootstrap command line', () => {
     const args = command.slice(command.indexOf('dist/cli/bootstrap.js') + 1);
     const path = optionValue(args, '--write-env');
     expect(compose.services['service-moto']!.command.join(' ')).toContain(`. ${path} `);
-    const settings = serviceSettings({ userPoolId: 'eu-west-1_Abc123', userPoolArn: '', clientId: 'c', identityPoolId: 'eu-west-1:1', created: [] }, environment.AWS_REGION!, optionValue(args, '--emulator-base'));
+    const settings = serviceSettings(
+      { userPoolId: 'eu-west-1_Abc123', userPoolArn: '', clientId: 'c', identityPoolId: 'eu-west-1:1', created: [] },
+      environment.AWS_REGION!,
+      optionValue(args, '--emulator-base'),
+    );
     expect(settings.COGNITO_JWKS_URI).toBe('http://aws:5000/eu-west-1_Abc123/.well-known/jwks.json');
   });
 });

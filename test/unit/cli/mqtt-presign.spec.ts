@@ -10,7 +10,12 @@ function verify(url: string, host: string) {
   const { pathname, search } = new URL(url);
   return verifyPresignedRequest(
     { method: 'GET', path: pathname, query: search.slice(1), headers: { host } },
-    { service: 'iotdevicegateway', region: 'us-east-1', now: date, secretFor: () => ({ secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken }) },
+    {
+      service: 'iotdevicegateway',
+      region: 'us-east-1',
+      now: date,
+      secretFor: () => ({ secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken }),
+    },
   );
 }
 

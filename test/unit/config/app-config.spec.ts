@@ -61,7 +61,12 @@ describe('config', () => {
   });
 
   it('does not stop boot for missing AWS settings, but lists them', () => {
-    expect(missingAwsSettings(loadConfig({ AWS_MODE: 'aws' }))).toEqual(['AWS_REGION', 'COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'COGNITO_IDENTITY_POOL_ID']);
+    expect(missingAwsSettings(loadConfig({ AWS_MODE: 'aws' }))).toEqual([
+      'AWS_REGION',
+      'COGNITO_USER_POOL_ID',
+      'COGNITO_CLIENT_ID',
+      'COGNITO_IDENTITY_POOL_ID',
+    ]);
     expect(
       missingAwsSettings(
         loadConfig({
@@ -97,9 +102,7 @@ describe('.env.example', () => {
     const { readFileSync } = await import('node:fs');
     const source = readFileSync('src/config/app-config.ts', 'utf8');
     const read = new Set([...source.matchAll(/read\.\w+\('([A-Z0-9_]+)'/g)].map((match) => match[1]));
-    const documented = new Set(
-      [...readFileSync('.env.example', 'utf8').matchAll(/^([A-Z0-9_]+)=/gm)].map((match) => match[1]),
-    );
+    const documented = new Set([...readFileSync('.env.example', 'utf8').matchAll(/^([A-Z0-9_]+)=/gm)].map((match) => match[1]));
     expect([...read].filter((name) => !documented.has(name))).toEqual([]);
     expect([...documented].filter((name) => !read.has(name))).toEqual([]);
   });

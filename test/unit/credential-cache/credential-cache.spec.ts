@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { CredentialCache, EXPIRY_MARGIN_MS, type CredentialCacheOptions, type VendedCredentials } from '../../../src/credential-cache/credential-cache.js';
+import {
+  CredentialCache,
+  EXPIRY_MARGIN_MS,
+  type CredentialCacheOptions,
+  type VendedCredentials,
+} from '../../../src/credential-cache/credential-cache.js';
 
 const HOUR = 60 * 60 * 1000;
 const alice = { username: 'alice', sub: 'sub-alice' };
@@ -21,7 +26,12 @@ function vendor(clock: { now(): number }, lifetimeMs = HOUR) {
       calls++;
       return {
         identityId: 'eu-west-1:0f0f0f0f-0000-4000-8000-000000000001',
-        credentials: { accessKeyId: `AKIA${calls}`, secretAccessKey: 'secret', sessionToken: 'token', expiration: new Date(clock.now() + lifetimeMs) },
+        credentials: {
+          accessKeyId: `AKIA${calls}`,
+          secretAccessKey: 'secret',
+          sessionToken: 'token',
+          expiration: new Date(clock.now() + lifetimeMs),
+        },
       };
     },
   };
@@ -186,7 +196,10 @@ describe('CredentialCache and tokens issued before the last disable', () => {
     await cache.get({ ...alice, issuedAt: after }, async () => vendedAfterDisable(clock));
     let loads = 0;
     const reload = async () => (loads++, vendedAfterDisable(clock));
-    await expect(cache.get({ ...alice, issuedAt: before }, reload)).rejects.toMatchObject({ code: 'UNAUTHENTICATED', details: { reason: 'SIGN_IN_AGAIN' } });
+    await expect(cache.get({ ...alice, issuedAt: before }, reload)).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      details: { reason: 'SIGN_IN_AGAIN' },
+    });
     expect((await cache.get({ ...alice, issuedAt: after }, reload)).credentials.accessKeyId).toBe('AKIANEW');
     expect(loads).toBe(0);
   });
@@ -205,6 +218,8 @@ describe('CredentialCache and tokens issued before the last disable', () => {
   it('refuses it with the cache switched off too', async () => {
     const clock = manualClock(disabledAt.getTime());
     const cache = cacheWith(clock, { enabled: false });
-    await expect(cache.get({ ...alice, issuedAt: before }, async () => vendedAfterDisable(clock))).rejects.toMatchObject({ details: { reason: 'SIGN_IN_AGAIN' } });
+    await expect(cache.get({ ...alice, issuedAt: before }, async () => vendedAfterDisable(clock))).rejects.toMatchObject({
+      details: { reason: 'SIGN_IN_AGAIN' },
+    });
   });
 });

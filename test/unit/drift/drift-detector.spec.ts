@@ -14,11 +14,37 @@ const certArn = (n: number) => `arn:aws:iot:eu-west-1:123456789012:cert/${certId
 /** alice with device scanner (certificate 1) and bob with no device, all in order on both sides. */
 function world() {
   const users: UserRow[] = [
-    { id: 'u-alice', username: 'alice', policyName: 'iotp_alice', identityId: IDENTITY, status: 'ACTIVE', policyAttached: true, driftDetectedAt: null, createdAt: BEFORE },
-    { id: 'u-bob', username: 'bob', policyName: 'iotp_bob', identityId: null, status: 'ACTIVE', policyAttached: false, driftDetectedAt: null, createdAt: BEFORE },
+    {
+      id: 'u-alice',
+      username: 'alice',
+      policyName: 'iotp_alice',
+      identityId: IDENTITY,
+      status: 'ACTIVE',
+      policyAttached: true,
+      driftDetectedAt: null,
+      createdAt: BEFORE,
+    },
+    {
+      id: 'u-bob',
+      username: 'bob',
+      policyName: 'iotp_bob',
+      identityId: null,
+      status: 'ACTIVE',
+      policyAttached: false,
+      driftDetectedAt: null,
+      createdAt: BEFORE,
+    },
   ];
   const devices: DeviceRow[] = [
-    { id: 'd-scanner', name: 'scanner', owner: 'alice', thingName: 'iotp_alice_scanner', policyName: 'iotp_alice_scanner', driftDetectedAt: null, createdAt: BEFORE },
+    {
+      id: 'd-scanner',
+      name: 'scanner',
+      owner: 'alice',
+      thingName: 'iotp_alice_scanner',
+      policyName: 'iotp_alice_scanner',
+      driftDetectedAt: null,
+      createdAt: BEFORE,
+    },
   ];
   const certificates: CertificateRow[] = [
     {
@@ -98,8 +124,25 @@ describe('detectDrift', () => {
 
   it('reports attachments that no row accounts for', () => {
     const w = world();
-    w.db.devices.push({ id: 'd-gate', name: 'gate', owner: 'bob', thingName: 'iotp_bob_gate', policyName: 'iotp_bob_gate', driftDetectedAt: null, createdAt: BEFORE });
-    w.db.certificates.push({ ...w.db.certificates[0]!, id: 'c-4', certificateId: certId(4), certificateArn: certArn(4), thingName: 'iotp_bob_gate', policyName: 'iotp_bob_gate', owner: 'bob', device: 'gate' });
+    w.db.devices.push({
+      id: 'd-gate',
+      name: 'gate',
+      owner: 'bob',
+      thingName: 'iotp_bob_gate',
+      policyName: 'iotp_bob_gate',
+      driftDetectedAt: null,
+      createdAt: BEFORE,
+    });
+    w.db.certificates.push({
+      ...w.db.certificates[0]!,
+      id: 'c-4',
+      certificateId: certId(4),
+      certificateArn: certArn(4),
+      thingName: 'iotp_bob_gate',
+      policyName: 'iotp_bob_gate',
+      owner: 'bob',
+      device: 'gate',
+    });
     w.aws.things.set('iotp_bob_gate', new Set([certArn(4)]));
     w.aws.policies.set('iotp_bob_gate', new Set([certArn(4)]));
     w.aws.certificates.set(certId(4), { certificateId: certId(4), certificateArn: certArn(4), status: 'ACTIVE' });
@@ -116,7 +159,7 @@ describe('detectDrift', () => {
     ]);
   });
 
-  it('reports a disabled user\'s policy still attached to its identity', () => {
+  it("reports a disabled user's policy still attached to its identity", () => {
     const w = world();
     w.db.users[0]!.status = 'DISABLED';
     const [finding] = detect(w).orphans;
@@ -163,15 +206,37 @@ describe('detectDrift', () => {
     const w = world();
     w.aws.policies.get('iotp_alice')!.clear();
     expect(detect(w).ghosts).toEqual([
-      expect.objectContaining({ kind: 'policy-attachment', name: 'iotp_alice', target: IDENTITY, action: 'reset', record: { table: 'user', id: 'u-alice', markedAt: null } }),
+      expect.objectContaining({
+        kind: 'policy-attachment',
+        name: 'iotp_alice',
+        target: IDENTITY,
+        action: 'reset',
+        record: { table: 'user', id: 'u-alice', markedAt: null },
+      }),
     ]);
   });
 
   it('does not judge rows created after the scan began, yet counts them as claims', () => {
     const w = world();
-    w.db.devices.push({ id: 'd-new', name: 'new', owner: 'bob', thingName: 'iotp_bob_new', policyName: 'iotp_bob_new', driftDetectedAt: null, createdAt: AFTER });
+    w.db.devices.push({
+      id: 'd-new',
+      name: 'new',
+      owner: 'bob',
+      thingName: 'iotp_bob_new',
+      policyName: 'iotp_bob_new',
+      driftDetectedAt: null,
+      createdAt: AFTER,
+    });
     w.aws.things.set('iotp_bob_old', new Set());
-    w.db.devices.push({ id: 'd-old', name: 'old', owner: 'bob', thingName: 'iotp_bob_old', policyName: 'iotp_bob_old', driftDetectedAt: null, createdAt: AFTER });
+    w.db.devices.push({
+      id: 'd-old',
+      name: 'old',
+      owner: 'bob',
+      thingName: 'iotp_bob_old',
+      policyName: 'iotp_bob_old',
+      driftDetectedAt: null,
+      createdAt: AFTER,
+    });
     const scan = detect(w);
     expect(scan.ghosts).toEqual([]);
     expect(scan.orphans).toEqual([]);

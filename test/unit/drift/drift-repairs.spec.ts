@@ -77,7 +77,14 @@ describe('drift repairs', () => {
     const outcomes = [
       await repairs.repairOrphan({ ...base, kind: 'thing', name: 'iotp_alice_scanner', action: 'delete' }),
       await repairs.repairOrphan({ ...base, kind: 'policy', name: 'iotp_alice_scanner', action: 'delete' }),
-      await repairs.repairOrphan({ ...base, kind: 'certificate', name: certificateId, certificateArn, attachedToThings: ['iotp_alice_scanner'], action: 'delete' }),
+      await repairs.repairOrphan({
+        ...base,
+        kind: 'certificate',
+        name: certificateId,
+        certificateArn,
+        attachedToThings: ['iotp_alice_scanner'],
+        action: 'delete',
+      }),
       await repairs.repairOrphan({ ...base, kind: 'thing-principal', name: 'iotp_alice_scanner', target: certificateArn, action: 'detach' }),
     ];
 
@@ -86,7 +93,7 @@ describe('drift repairs', () => {
     expect(aws.calls).toEqual([]);
   });
 
-  it('detaching a user policy from its identity also clears the row\'s claim, so a later sign-in attaches again', async () => {
+  it("detaching a user policy from its identity also clears the row's claim, so a later sign-in attaches again", async () => {
     const aws = new FakeAws();
     await aws.iot.createPolicy('iotp_alice', DOCUMENT);
     await aws.iot.attachPolicy('iotp_alice', IDENTITY);

@@ -148,7 +148,12 @@ describe('FakeAws', () => {
 
   it('provides Nest overrides and a matching environment', () => {
     const aws = new FakeAws();
-    expect(aws.providers().map((provider) => (provider as { provide: { name: string } }).provide.name)).toEqual(['IotPort', 'IotConnectionsPort', 'UserPoolPort', 'IdentityPoolPort']);
+    expect(aws.providers().map((provider) => (provider as { provide: { name: string } }).provide.name)).toEqual([
+      'IotPort',
+      'IotConnectionsPort',
+      'UserPoolPort',
+      'IdentityPoolPort',
+    ]);
     const config = loadConfig(aws.env());
     expect(config.cognito.userPoolId).toBe(aws.userPoolId);
     expect(config.aws.accountId).toBe('123456789012');

@@ -25,7 +25,9 @@ describe('LocalIdentityPool', () => {
   it('refuses unknown identities, expired and malformed tokens', async () => {
     const pool = new LocalIdentityPool({ runtime: new LocalRuntime({ clock }) });
     await expect(pool.getCredentials('eu-west-1:00000000-0000-4000-8000-000000000009', token('s1'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(pool.getIdentityId(issuer.idToken({ sub: 's1', username: 'u' }, { expired: true }))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await expect(pool.getIdentityId(issuer.idToken({ sub: 's1', username: 'u' }, { expired: true }))).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+    });
     await expect(pool.getIdentityId('not-a-jwt')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     await expect(pool.getIdentityId(issuer.accessToken({ sub: 's1', username: 'u' }))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeAws } from '../../fakes/fake-aws.js';
 
-describe('FakeIotConnections, as AWS IoT Core\'s DeleteConnection behaves', () => {
+describe("FakeIotConnections, as AWS IoT Core's DeleteConnection behaves", () => {
   it('disconnects a connected client once; a client not connected is not found (false)', async () => {
     const { connections } = new FakeAws();
     connections.connect('alice');

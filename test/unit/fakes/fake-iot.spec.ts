@@ -24,9 +24,15 @@ describe('LocalIot', () => {
 
     await expect(iot.deleteThing('dev-1')).rejects.toMatchObject({ code: 'CONFLICT' });
     await expect(iot.deletePolicy('dev-1-policy')).rejects.toMatchObject({ code: 'CONFLICT', details: { awsError: 'DeleteConflictException' } });
-    await expect(iot.deleteCertificate(cert.certificateId)).rejects.toMatchObject({ code: 'CONFLICT', details: { awsError: 'CertificateStateException' } });
+    await expect(iot.deleteCertificate(cert.certificateId)).rejects.toMatchObject({
+      code: 'CONFLICT',
+      details: { awsError: 'CertificateStateException' },
+    });
     await iot.updateCertificateStatus(cert.certificateId, 'INACTIVE');
-    await expect(iot.deleteCertificate(cert.certificateId)).rejects.toMatchObject({ code: 'CONFLICT', details: { awsError: 'DeleteConflictException' } });
+    await expect(iot.deleteCertificate(cert.certificateId)).rejects.toMatchObject({
+      code: 'CONFLICT',
+      details: { awsError: 'DeleteConflictException' },
+    });
 
     await iot.detachThingPrincipal('dev-1', cert.certificateArn);
     await iot.detachPolicy('dev-1-policy', cert.certificateArn);
@@ -116,7 +122,10 @@ describe('LocalIot', () => {
     const { versionId } = await iot.createPolicyVersion('p1', wide, true);
     expect(await iot.getPolicy('p1')).toEqual({ policyArn, document: wide, defaultVersionId: versionId });
     for (let i = 0; i < 3; i++) await iot.createPolicyVersion('p1', DOC, false);
-    await expect(iot.createPolicyVersion('p1', DOC, true)).rejects.toMatchObject({ code: 'CONFLICT', details: { awsError: 'VersionsLimitExceededException' } });
+    await expect(iot.createPolicyVersion('p1', DOC, true)).rejects.toMatchObject({
+      code: 'CONFLICT',
+      details: { awsError: 'VersionsLimitExceededException' },
+    });
     expect((await iot.listPolicyVersions('p1')).length).toBe(5);
     await expect(iot.getPolicy('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });

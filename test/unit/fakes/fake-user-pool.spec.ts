@@ -12,7 +12,12 @@ function verifyJwt(issuer: TestTokenIssuer, token: string): Record<string, unkno
   const { kid } = JSON.parse(Buffer.from(header!, 'base64url').toString()) as { kid: string };
   const jwk = issuer.jwks().keys.find((key) => key.kid === kid);
   if (!jwk) return undefined;
-  const ok = verify('sha256', Buffer.from(`${header}.${payload}`), createPublicKey({ key: jwk, format: 'jwk' }), Buffer.from(signature!, 'base64url'));
+  const ok = verify(
+    'sha256',
+    Buffer.from(`${header}.${payload}`),
+    createPublicKey({ key: jwk, format: 'jwk' }),
+    Buffer.from(signature!, 'base64url'),
+  );
   return ok ? (JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<string, unknown>) : undefined;
 }
 
@@ -46,7 +51,14 @@ describe('LocalUserPool', () => {
     expect(pool.user('alice')?.status).toBe('CONFIRMED');
 
     const id = verifyJwt(issuer, tokens.idToken);
-    expect(id).toMatchObject({ sub: created.sub, iss: ISSUER, aud: 'client123', token_use: 'id', 'cognito:username': 'alice', 'cognito:groups': ['admins'] });
+    expect(id).toMatchObject({
+      sub: created.sub,
+      iss: ISSUER,
+      aud: 'client123',
+      token_use: 'id',
+      'cognito:username': 'alice',
+      'cognito:groups': ['admins'],
+    });
     const access = verifyJwt(issuer, tokens.accessToken);
     expect(access).toMatchObject({ sub: created.sub, client_id: 'client123', token_use: 'access', username: 'alice' });
     expect(access).not.toHaveProperty('aud');

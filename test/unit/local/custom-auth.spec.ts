@@ -20,9 +20,21 @@ describe('authorizerFromUsername', () => {
 
 describe('readAuthorizerAnswer', () => {
   it.each([
-    ['JSON text documents', { isAuthenticated: true, principalId: 'p', policyDocuments: [document] }, { principalId: 'p', policyDocuments: [document] }],
-    ['object documents', { isAuthenticated: true, principalId: 'p', policyDocuments: [JSON.parse(document)] }, { principalId: 'p', policyDocuments: [document] }],
-    ['a disconnect time', { isAuthenticated: true, principalId: 'p', policyDocuments: [document], disconnectAfterInSeconds: 86_400 }, { principalId: 'p', policyDocuments: [document], disconnectAfterSeconds: 86_400 }],
+    [
+      'JSON text documents',
+      { isAuthenticated: true, principalId: 'p', policyDocuments: [document] },
+      { principalId: 'p', policyDocuments: [document] },
+    ],
+    [
+      'object documents',
+      { isAuthenticated: true, principalId: 'p', policyDocuments: [JSON.parse(document)] },
+      { principalId: 'p', policyDocuments: [document] },
+    ],
+    [
+      'a disconnect time',
+      { isAuthenticated: true, principalId: 'p', policyDocuments: [document], disconnectAfterInSeconds: 86_400 },
+      { principalId: 'p', policyDocuments: [document], disconnectAfterSeconds: 86_400 },
+    ],
   ])('accepts %s', (_label, answer, expected) => {
     expect(readAuthorizerAnswer(answer)).toEqual(expected);
   });

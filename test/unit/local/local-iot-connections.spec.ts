@@ -24,7 +24,7 @@ describe('LocalIotConnections', () => {
     expect(live).toHaveLength(1);
   });
 
-  it('closes every connection of a user\'s identity, <user>.<suffix> ones too', async () => {
+  it("closes every connection of a user's identity, <user>.<suffix> ones too", async () => {
     const live: ConnectionMatch[] = [
       { clientId: 'alice', identityId: 'eu-west-1:a' },
       { clientId: 'alice.tablet', identityId: 'eu-west-1:a' },
@@ -36,7 +36,11 @@ describe('LocalIotConnections', () => {
   });
 
   it('closes nothing when no broker runs in the process', async () => {
-    const connections = new LocalIotConnections({ get: () => { throw new Error('no such provider'); } } as unknown as ModuleRef);
+    const connections = new LocalIotConnections({
+      get: () => {
+        throw new Error('no such provider');
+      },
+    } as unknown as ModuleRef);
     expect(await connections.deleteConnection({ clientId: 'alice', cleanSession: false })).toBe(false);
   });
 });

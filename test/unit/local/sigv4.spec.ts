@@ -17,7 +17,11 @@ describe('SigV4 signing steps against AWS published vectors', () => {
   const date = 'Mon, 09 Sep 2011 23:36:00 GMT';
   const cases = [
     { name: 'get-vanilla-query', query: '', signature: 'b27ccfbfa7df52a200ff74193ca6e32d4b48b8856fab7ebf1c595d0670a7e470' },
-    { name: 'get-vanilla-query-order-key-case', query: 'foo=Zoo&foo=aha', signature: 'be7148d34ebccdc6423b19085378aa0bee970bdc61d144bd1a8c48c33079ab09' },
+    {
+      name: 'get-vanilla-query-order-key-case',
+      query: 'foo=Zoo&foo=aha',
+      signature: 'be7148d34ebccdc6423b19085378aa0bee970bdc61d144bd1a8c48c33079ab09',
+    },
     {
       name: 'get-vanilla-query-unreserved',
       query: '-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz=-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz',
@@ -64,7 +68,11 @@ describe('SigV4 signing steps against AWS published vectors', () => {
 describe('verifyPresignedRequest for MQTT over WebSocket', () => {
   const now = new Date('2026-03-01T12:00:00Z');
   const host = '127.0.0.1:8443';
-  const credentials: SigningCredentials = { accessKeyId: 'ASIAEXAMPLEKEY', secretAccessKey: 'secret/with+chars=', sessionToken: 'token/with+and=and%' };
+  const credentials: SigningCredentials = {
+    accessKeyId: 'ASIAEXAMPLEKEY',
+    secretAccessKey: 'secret/with+chars=',
+    sessionToken: 'token/with+and=and%',
+  };
   const options = (overrides: Partial<VerifyOptions> = {}): VerifyOptions => ({
     service: 'iotdevicegateway',
     region: 'eu-west-1',
@@ -88,7 +96,7 @@ describe('verifyPresignedRequest for MQTT over WebSocket', () => {
     expect(verify(url)).toEqual({ ok: true, accessKeyId: credentials.accessKeyId, signedAt: now });
   });
 
-  it('accepts the CRT-based SDKs\' URL: X-Amz-Expires signed, token appended after signing', () => {
+  it("accepts the CRT-based SDKs' URL: X-Amz-Expires signed, token appended after signing", () => {
     const url = sdkUrl({ expiresIn: 3600 });
     expect(url.indexOf('X-Amz-Security-Token')).toBeGreaterThan(url.indexOf('X-Amz-Signature'));
     expect(verify(url)).toMatchObject({ ok: true });

@@ -18,9 +18,7 @@ describe('iotArn', () => {
   it('builds client, topic and topicfilter ARNs', () => {
     expect(iotArn(scope, 'client', 'alice')).toBe(`${arn}:client/alice`);
     expect(iotArn(scope, 'topicfilter', 'alice/#')).toBe(`${arn}:topicfilter/alice/#`);
-    expect(iotArn({ ...scope, region: 'cn-north-1', partition: 'aws-cn' }, 'topic', 'a')).toBe(
-      'arn:aws-cn:iot:cn-north-1:123456789012:topic/a',
-    );
+    expect(iotArn({ ...scope, region: 'cn-north-1', partition: 'aws-cn' }, 'topic', 'a')).toBe('arn:aws-cn:iot:cn-north-1:123456789012:topic/a');
   });
 });
 

@@ -27,7 +27,10 @@ describe('decisions', () => {
 
   it('lets an explicit Deny in another policy beat an Allow, whichever comes first', () => {
     const guard = policy('guard', allow('iot:Connect', client('*')), deny('iot:Pub*', topic('alice/secret/*')));
-    for (const policies of [[alice, guard], [guard, alice]]) {
+    for (const policies of [
+      [alice, guard],
+      [guard, alice],
+    ]) {
       const result = decide(policies, 'iot:Publish', topic('alice/secret/x'));
       expect(result).toMatchObject({
         allowed: false,
@@ -47,18 +50,8 @@ describe('policy variables', () => {
   it.each([
     ['client/${iot:ClientId}', 'client/dev-1', 'client/dev-2', { clientId: 'dev-1' }],
     ['client/${iot:Connection.Thing.ThingName}', 'client/iotp_a_b', 'client/iotp_a_c', { thingName: 'iotp_a_b' }],
-    [
-      'topic/site/${iot:Connection.Thing.Attributes[site]}/*',
-      'topic/site/paris/x',
-      'topic/site/rome/x',
-      { thingAttributes: { site: 'paris' } },
-    ],
-    [
-      'topic/${cognito-identity.amazonaws.com:sub}/*',
-      'topic/eu-west-1:abc/x',
-      'topic/eu-west-1:abd/x',
-      { cognitoIdentityId: 'eu-west-1:abc' },
-    ],
+    ['topic/site/${iot:Connection.Thing.Attributes[site]}/*', 'topic/site/paris/x', 'topic/site/rome/x', { thingAttributes: { site: 'paris' } }],
+    ['topic/${cognito-identity.amazonaws.com:sub}/*', 'topic/eu-west-1:abc/x', 'topic/eu-west-1:abd/x', { cognitoIdentityId: 'eu-west-1:abc' }],
   ])('substitutes %s', (resource, own, other, context) => {
     const p = byVariable(resource);
     const action: IotAction = own.startsWith('client/') ? 'iot:Connect' : 'iot:Publish';

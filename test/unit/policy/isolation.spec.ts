@@ -7,14 +7,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { devicePolicyDocument, iotArn, userPolicyDocument } from '../../../src/policy/documents.js';
 import { evaluate, type IotAction, type NamedPolicy } from '../../../src/policy/evaluator.js';
-import {
-  NAME_PATTERN,
-  deviceTopicPrefix,
-  devicePolicyName,
-  thingName,
-  userPolicyName,
-  userTopicPrefix,
-} from '../../../src/policy/names.js';
+import { NAME_PATTERN, deviceTopicPrefix, devicePolicyName, thingName, userPolicyName, userTopicPrefix } from '../../../src/policy/names.js';
 
 const scope = { region: 'eu-west-1', accountId: '123456789012' };
 const PREFIX = 'iotp';
@@ -98,7 +91,10 @@ describe('isolation property', () => {
   const suffix = tail(3).filter((s) => s !== '');
   const extend = (base: string, s: string) => (base + s).slice(0, 48);
 
-  const principal = fc.oneof(name.map(user), fc.tuple(name, name).map(([u, d]) => device(u, d)));
+  const principal = fc.oneof(
+    name.map(user),
+    fc.tuple(name, name).map(([u, d]) => device(u, d)),
+  );
 
   /** The same `user-device` text cut at another hyphen: a-b + c vs a + b-c. */
   const resplits = (a: Principal): Principal[] => {
@@ -126,7 +122,11 @@ describe('isolation property', () => {
   const related = principal.chain((a) => relatedTo(a).map((b): [Principal, Principal] => [a, b]));
   const same = (a: Principal, b: Principal) => JSON.stringify(a) === JSON.stringify(b);
   const pairs = fc
-    .oneof(fc.tuple(principal, principal), related, related.map(([a, b]): [Principal, Principal] => [b, a]))
+    .oneof(
+      fc.tuple(principal, principal),
+      related,
+      related.map(([a, b]): [Principal, Principal] => [b, a]),
+    )
     .filter(([a, b]) => !same(a, b));
 
   it('never lets A reach B, and always lets each principal reach its own resources', () => {

@@ -24,12 +24,7 @@ export const deny = (Action: string | string[], Resource: string | string[]): Po
   Resource,
 });
 
-export function decide(
-  policies: NamedPolicy | NamedPolicy[],
-  action: IotAction,
-  resource: string,
-  context: EvaluationContext = {},
-) {
+export function decide(policies: NamedPolicy | NamedPolicy[], action: IotAction, resource: string, context: EvaluationContext = {}) {
   return evaluate(Array.isArray(policies) ? policies : [policies], { action, resource, context });
 }
 

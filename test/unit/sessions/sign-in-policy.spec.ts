@@ -35,7 +35,9 @@ describe('sign-in policy', () => {
 
   it('names every limit that holds an attempt back, for the refusal metric', () => {
     const full = { failures: 50, newestAt: ago(0), oldestAt: ago(100) };
-    expect(signInWaits(state({ pair: { failures: 3, newestAt: ago(0), oldestAt: ago(5) }, user: full, address: full }), limits).map((wait) => wait.scope)).toEqual(['pair', 'address', 'user']);
+    expect(
+      signInWaits(state({ pair: { failures: 3, newestAt: ago(0), oldestAt: ago(5) }, user: full, address: full }), limits).map((wait) => wait.scope),
+    ).toEqual(['pair', 'address', 'user']);
     expect(signInWaits(state({ user: full, address: full, knownPair: true }), limits)).toEqual([]);
     expect(signInWaits(state({ address: full }), limits).map((wait) => wait.scope)).toEqual(['address']);
   });

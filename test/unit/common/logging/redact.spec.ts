@@ -22,7 +22,7 @@ describe('censorSecrets', () => {
     });
   });
 
-  it('copies only what it changes, never the caller\'s object', () => {
+  it("copies only what it changes, never the caller's object", () => {
     const untouched = { id: 1, nested: { ok: true } };
     const line = { untouched, secret: { credentials: { accessKeyId: 'AKIA' } } };
     const censored = censorSecrets(line);

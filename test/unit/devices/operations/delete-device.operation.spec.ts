@@ -5,7 +5,16 @@ import { deviceOf, expectNoDevice } from './device-cases.js';
 
 describeFailureAtEachStep('delete-device', {
   definition: (t) => t.app.get(DeviceOperations).deletion,
-  steps: ['detachFromThing', 'detachPolicy', 'deactivateCertificates', 'deleteCertificates', 'deleteThing', 'closeConnections', 'deleteRows', 'deletePolicy'],
+  steps: [
+    'detachFromThing',
+    'detachPolicy',
+    'deactivateCertificates',
+    'deleteCertificates',
+    'deleteThing',
+    'closeConnections',
+    'deleteRows',
+    'deletePolicy',
+  ],
   waitOnFailure: ['deletePolicy'],
   async setup(t, n) {
     const { thingName, deviceId, policyName } = await deviceOf(t, `deldev-${n}`);

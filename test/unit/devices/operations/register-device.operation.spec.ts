@@ -10,7 +10,16 @@ import { describeFailureAtEachStep } from '../../../support/operation-steps.js';
 
 describeFailureAtEachStep('register-device', {
   definition: (t) => t.app.get(DeviceOperations).registration,
-  steps: ['checkName', 'createPolicy', 'createThing', 'noteCertificateRequest', 'createCertificate', 'attachPolicy', 'attachThingPrincipal', 'insertRows'],
+  steps: [
+    'checkName',
+    'createPolicy',
+    'createThing',
+    'noteCertificateRequest',
+    'createCertificate',
+    'attachPolicy',
+    'attachThingPrincipal',
+    'insertRows',
+  ],
   async setup(t, n) {
     const username = `reg-${n}`;
     await readyUser(t, username);

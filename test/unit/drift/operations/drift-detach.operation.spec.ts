@@ -17,6 +17,5 @@ describeFailureAtEachStep('drift-detach', {
   async done(t, { params }) {
     expect(t.aws.iot.snapshot().thingPrincipals).not.toContainEqual({ thingName: params.name, principal: params.target });
   },
-  cleanUp: (t, { params }) =>
-    removeAll(t, { thingName: params.name, certificateArn: params.target, certificateId: params.target.split('/').at(-1) }),
+  cleanUp: (t, { params }) => removeAll(t, { thingName: params.name, certificateArn: params.target, certificateId: params.target.split('/').at(-1) }),
 });

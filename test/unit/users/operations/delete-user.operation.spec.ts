@@ -37,7 +37,16 @@ function operationOver(aws: FakeAws, row: { identityId: string } | null) {
     delete: async (id: string) => void removed.push(id),
   } as unknown as UsersRepository;
   const devices: UserDeviceCleanup = { deleteAllOfUser: async () => undefined };
-  const definition = deleteUserOperation({ users, userPool: aws.userPool, identityPool: aws.identityPool, iot: aws.iot, teardown: new IotTeardown(aws.iot), cutoff: new ConnectionCutoff(aws.connections), scope: {} as AwsScope, devices });
+  const definition = deleteUserOperation({
+    users,
+    userPool: aws.userPool,
+    identityPool: aws.identityPool,
+    iot: aws.iot,
+    teardown: new IotTeardown(aws.iot),
+    cutoff: new ConnectionCutoff(aws.connections),
+    scope: {} as AwsScope,
+    devices,
+  });
   const params: DeleteUserParams = { userId: 'u1', username: 'alice', policyName: 'iotp_alice' };
   const runAll = async () => {
     const context: StepContext<DeleteUserParams> = { params, state: {}, ephemeral: {} };
