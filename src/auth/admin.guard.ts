@@ -4,7 +4,8 @@ import { DomainError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { AdminStanding } from './admin-standing.js';
-import { bearerToken, type AuthenticatedRequest } from './bearer.js';
+import { bearerToken } from '../common/http/bearer-token.js';
+import type { AuthenticatedRequest } from './bearer.js';
 import { TokenVerifier } from './token-verifier.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();

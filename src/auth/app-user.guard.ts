@@ -1,6 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
-import { bearerToken, type AuthenticatedRequest } from './bearer.js';
+import { bearerToken } from '../common/http/bearer-token.js';
+import type { AuthenticatedRequest } from './bearer.js';
 import { TokenVerifier } from './token-verifier.js';
 
 /** App routes: `Authorization: Bearer <Cognito ID token>`. */

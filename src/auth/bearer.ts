@@ -7,10 +7,3 @@ export interface AuthenticatedRequest extends FastifyRequest {
 }
 
 export type Caller = { kind: 'api-key' } | { kind: 'user'; user: VerifiedUser };
-
-export function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (typeof header !== 'string') return undefined;
-  const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
-  return match?.[1];
-}

@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { bearerToken } from '../auth/bearer.js';
+import { bearerToken } from '../common/http/bearer-token.js';
 import { DomainError } from '../common/errors/domain-error.js';
 
 /** The raw bearer ID token of an @AppUserOnly() route (verified by the guard), for calls that present it to Cognito. */
