@@ -134,6 +134,8 @@ function reachableByOthers(path: string): boolean {
   let current = root;
   for (const part of relative(root, path).split(sep).filter(Boolean)) {
     current = join(current, part);
+    // What does not exist yet is created later with the usual umask, so it is as reachable as its parent.
+    if (!existsSync(current)) return true;
     if ((statSync(current).mode & 0o001) === 0) return false;
   }
   return true;
