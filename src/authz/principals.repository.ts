@@ -59,7 +59,7 @@ export class PrincipalsRepository {
         certificates: { where: { status: 'ACTIVE' }, select: { id: true }, take: 1 },
       },
     });
-    if (!device) return null;
+    if (!device?.user) return null;
     return {
       name: device.name,
       thingName: device.thingName,

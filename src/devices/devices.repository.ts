@@ -7,7 +7,9 @@ import type { OperationKind } from '../operations/kinds.js';
 import { userSubject } from '../operations/subjects.js';
 
 export type CertificateRecord = Certificate;
-export type DeviceRecord = Device & { owner: string; certificates: CertificateRecord[] };
+/** `owner` is the owning user's name, or the site's name when `ownerKind` is 'site'. */
+export type DeviceRecord = Device & { owner: string; ownerKind: OwnerKind; certificates: CertificateRecord[] };
+export type OwnerKind = 'user' | 'site';
 
 export type ExpiringCertificate = CertificateRecord & { thingName: string; deviceName: string; owner: string };
 
@@ -42,6 +44,7 @@ export interface NewDevice {
 const WITH_CERTIFICATES = {
   certificates: { orderBy: [{ createdAt: 'asc' }, { certificateId: 'asc' }] },
   user: { select: { username: true } },
+  site: { select: { name: true } },
 } satisfies Prisma.DeviceInclude;
 
 type DeviceRow = Prisma.DeviceGetPayload<{ include: typeof WITH_CERTIFICATES }>;
@@ -107,13 +110,13 @@ export class DevicesRepository {
       },
       orderBy: [{ notAfter: 'asc' }, { certificateId: 'asc' }],
       take: limit + 1,
-      include: { device: { select: { thingName: true, name: true, user: { select: { username: true } } } } },
+      include: { device: { select: { thingName: true, name: true, user: { select: { username: true } }, site: { select: { name: true } } } } },
     });
     return rows.map(({ device, ...certificate }) => ({
       ...certificate,
       thingName: device.thingName,
       deviceName: device.name,
-      owner: device.user.username,
+      owner: ownerOf(device),
     }));
   }
 
@@ -195,8 +198,15 @@ export class DevicesRepository {
 }
 
 function toRecord(row: DeviceRow): DeviceRecord {
-  const { user, ...device } = row;
-  return { ...device, owner: user.username };
+  const { user, site, ...device } = row;
+  return { ...device, owner: ownerOf({ user, site }), ownerKind: user ? 'user' : 'site' };
+}
+
+/** A check constraint gives every device exactly one of the two. */
+function ownerOf(device: { user: { username: string } | null; site: { name: string } | null }): string {
+  const name = device.user?.username ?? device.site?.name;
+  if (name === undefined) throw new Error('device row has neither a user nor a site');
+  return name;
 }
 
 function publicKeyInUse(): DomainError {

@@ -112,7 +112,9 @@ export class DriftRepository {
   }
 
   private async devices(): Promise<DeviceRow[]> {
+    // Site devices are compared by the site rules, not as a user's.
     const rows = await this.prisma.device.findMany({
+      where: { userId: { not: null } },
       select: {
         id: true,
         name: true,
@@ -123,11 +125,12 @@ export class DriftRepository {
         user: { select: { username: true } },
       },
     });
-    return rows.map(({ user, ...row }) => ({ ...row, owner: user.username }));
+    return rows.map(({ user, ...row }) => ({ ...row, owner: user!.username }));
   }
 
   private async certificates(): Promise<CertificateRow[]> {
     const rows = await this.prisma.certificate.findMany({
+      where: { device: { userId: { not: null } } },
       select: {
         id: true,
         certificateId: true,
@@ -143,7 +146,7 @@ export class DriftRepository {
       thingName: device.thingName,
       policyName: device.policyName,
       device: device.name,
-      owner: device.user.username,
+      owner: device.user!.username,
     }));
   }
 }
