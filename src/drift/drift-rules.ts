@@ -1,5 +1,5 @@
 import { certificateIdOf } from '../aws/iot-teardown.js';
-import { deviceSubject, userSubject } from '../operations/subjects.js';
+import { deviceSubject, siteSubject, userSubject } from '../operations/subjects.js';
 import { parsePolicyName } from '../policy/names.js';
 
 /**
@@ -53,12 +53,15 @@ export function unclaimedPolicyTarget(
 export function subjectsOf(prefix: string, name: string): string[] {
   const parsed = parsePolicyName(prefix, name);
   if (!parsed) return [];
-  return parsed.kind === 'user' ? [userSubject(parsed.username)] : [deviceSubject(name), userSubject(parsed.username)];
+  if (parsed.kind === 'user') return [userSubject(parsed.username)];
+  if (parsed.kind === 'site-device') return [deviceSubject(name), siteSubject(parsed.site)];
+  return [deviceSubject(name), userSubject(parsed.username)];
 }
 
 /** Owner and device named by one of our thing or policy names. */
 export function ownerOf(prefix: string, name: string): { owner?: string; device?: string } {
   const parsed = parsePolicyName(prefix, name);
   if (!parsed) return {};
-  return parsed.kind === 'user' ? { owner: parsed.username } : { owner: parsed.username, device: parsed.device };
+  if (parsed.kind === 'user') return { owner: parsed.username };
+  return { owner: parsed.kind === 'site-device' ? parsed.site : parsed.username, device: parsed.device };
 }

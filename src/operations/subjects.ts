@@ -19,3 +19,8 @@ export function certificateSubject(certificateId: string): string {
 export function driftSubject(name: string): string {
   return `drift:${name}`;
 }
+
+/** A site: its creation, its deletion and the registration of its devices. */
+export function siteSubject(name: string): string {
+  return `site:${name}`;
+}

@@ -4,7 +4,16 @@
  * and its own topic subtree, nothing else; see names.ts for why that is isolating.
  */
 import { IOT_ARN_PATTERN, iotArn, type PolicyScope } from './arn.js';
-import { assertSafeName, deviceTopicPrefix, thingName, userClientIds, userTopicPrefix } from './names.js';
+import {
+  assertSafeName,
+  deviceTopicPrefix,
+  siteDeviceCommandsPrefix,
+  siteDeviceTopicPrefix,
+  siteThingName,
+  thingName,
+  userClientIds,
+  userTopicPrefix,
+} from './names.js';
 import { PolicyDocumentError } from './policy-document-error.js';
 
 export { iotArn, type IotResourceKind, type PolicyScope } from './arn.js';
@@ -64,6 +73,28 @@ export function devicePolicyDocument(scope: PolicyScope, prefix: string, usernam
   };
 }
 
+/**
+ * A site device connects as its thing name, publishes under `_sites/<site>/<device>/`, and hears
+ * only its own commands (`_sites/<site>/_cmd/<device>/`); what other devices publish never reaches it.
+ */
+export function siteDevicePolicyDocument(scope: PolicyScope, prefix: string, site: string, device: string): PolicyDocument {
+  const commands = `${siteDeviceCommandsPrefix(site, device)}*`;
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: 'iot:Connect', Resource: iotArn(scope, 'client', siteThingName(prefix, site, device)) },
+      { Effect: 'Allow', Action: 'iot:Publish', Resource: iotArn(scope, 'topic', `${siteDeviceTopicPrefix(site, device)}*`) },
+      { Effect: 'Allow', Action: 'iot:Receive', Resource: iotArn(scope, 'topic', commands) },
+      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: iotArn(scope, 'topicfilter', commands) },
+    ],
+  };
+}
+
+/** Characters AWS counts against MAX_POLICY_CHARS: the JSON text without whitespace. */
+export function policySize(doc: PolicyDocument): number {
+  return JSON.stringify(doc).replace(/\s/g, '').length;
+}
+
 /** Publish and receive on topics matching `topics`; subscribe to filters matching it. */
 function topicStatements(scope: PolicyScope, topics: string): PolicyStatement[] {
   return [
@@ -85,7 +116,7 @@ export function validatePolicyDocument(doc: PolicyDocument): void {
     fail('Statement must be a non-empty array');
   }
   doc.Statement.forEach((statement, index) => validateStatement(statement, index));
-  const size = JSON.stringify(doc).replace(/\s/g, '').length;
+  const size = policySize(doc);
   if (size > MAX_POLICY_CHARS) {
     fail(`document is ${size} characters without whitespace; AWS allows at most ${MAX_POLICY_CHARS}`);
   }

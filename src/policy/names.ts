@@ -34,7 +34,7 @@ export const PREFIX_PATTERN = /^[a-z][a-z0-9]{0,15}$/;
 
 export const SEPARATOR = '_';
 
-export type NameField = 'username' | 'name' | 'device name';
+export type NameField = 'username' | 'name' | 'device name' | 'site name';
 
 /** Why `value` is not a safe name, or undefined when it is one. */
 export function nameProblem(value: string): string | undefined {
@@ -76,12 +76,36 @@ export function parseThingName(prefix: string, name: string): { username: string
   return { username, device };
 }
 
-export type ParsedPolicyName = { kind: 'user'; username: string } | { kind: 'device'; username: string; device: string };
+export type ParsedPolicyName =
+  | { kind: 'user'; username: string; slot: number }
+  | { kind: 'device'; username: string; device: string }
+  | { kind: 'site-device'; site: string; device: string };
+
+/**
+ * A user holds up to MAX_POLICIES_PER_PRINCIPAL policies: slot 1 is `<prefix>_<user>` (the one
+ * every user has), slots 2.. are `<prefix>_<user>.<slot>`. `.` is valid in policy names and outside
+ * the safe set, so no slot name equals a device policy name or another user's.
+ */
+export function entitlementPolicyName(prefix: string, username: string, slot: number): string {
+  if (!Number.isInteger(slot) || slot < 1 || slot > MAX_POLICIES_PER_PRINCIPAL) throw new Error(`policy slot ${slot} is out of range`);
+  const base = userPolicyName(prefix, username);
+  return slot === 1 ? base : `${base}.${slot}`;
+}
+
+/** AWS: at most 10 policies attached to one certificate or Cognito identity. */
+export const MAX_POLICIES_PER_PRINCIPAL = 10;
 
 /** Which of our policies `name` is, or undefined when it does not carry our prefix and shape. */
 export function parsePolicyName(prefix: string, name: string): ParsedPolicyName | undefined {
+  const site = parseSiteThingName(prefix, name);
+  if (site) return { kind: 'site-device', ...site };
+  const slotted = /^(.*)\.([2-9]|10)$/.exec(name);
+  if (slotted) {
+    const parts = splitOwn(prefix, slotted[1] as string);
+    return parts?.length === 1 ? { kind: 'user', username: parts[0] as string, slot: Number(slotted[2]) } : undefined;
+  }
   const parts = splitOwn(prefix, name);
-  if (parts?.length === 1) return { kind: 'user', username: parts[0] as string };
+  if (parts?.length === 1) return { kind: 'user', username: parts[0] as string, slot: 1 };
   if (parts?.length === 2) {
     const [username, device] = parts as [string, string];
     return { kind: 'device', username, device };
@@ -119,8 +143,58 @@ export function deviceTopicPrefix(username: string, device: string): string {
   return `${userTopicPrefix(username)}${assertSafeName('device name', device)}/`;
 }
 
+/**
+ * Site devices live in their own namespace, `<prefix>-site_<site>_<device>`: the prefix never
+ * holds `-`, so nothing of a user (`<prefix>_...`) starts this way, and site and user names may
+ * repeat one another freely. Also the device's policy name and its client id.
+ */
+export function siteThingName(prefix: string, site: string, device: string): string {
+  return join(`${prefix}${SITE_MARK}`, assertSafeName('site name', site), assertSafeName('device name', device));
+}
+
+/** The site and device of one of our site thing (or policy) names, or undefined. */
+export function parseSiteThingName(prefix: string, name: string): { site: string; device: string } | undefined {
+  if (!PREFIX_PATTERN.test(prefix)) return undefined;
+  const head = `${prefix}${SITE_MARK}${SEPARATOR}`;
+  if (!name.startsWith(head)) return undefined;
+  const parts = name.slice(head.length).split(SEPARATOR);
+  if (parts.length !== 2 || !parts.every((part) => NAME_PATTERN.test(part))) return undefined;
+  const [site, device] = parts as [string, string];
+  return { site, device };
+}
+
+/**
+ * Site topics start with `_sites/`, a level no username can be (`_` is outside the safe set), so
+ * they never meet a user's `<user>/...`. Members hear `_sites/<site>/...`; each device publishes
+ * under `_sites/<site>/<device>/`; commands to it travel on `_sites/<site>/_cmd/<device>/`, a
+ * subtree no device name can reach (`_cmd` is not a safe name), so an operator's right to send
+ * commands never lets them publish as a device.
+ */
+export const SITE_TOPIC_ROOT = '_sites';
+
+export function siteTopicPrefix(site: string): string {
+  return `${SITE_TOPIC_ROOT}/${assertSafeName('site name', site)}/`;
+}
+
+export function siteDeviceTopicPrefix(site: string, device: string): string {
+  return `${siteTopicPrefix(site)}${assertSafeName('device name', device)}/`;
+}
+
+/** Where operators publish commands for every device of the site. */
+export function siteCommandsPrefix(site: string): string {
+  return `${siteTopicPrefix(site)}${COMMANDS_LEVEL}/`;
+}
+
+/** Where one site device hears its commands. */
+export function siteDeviceCommandsPrefix(site: string, device: string): string {
+  return `${siteCommandsPrefix(site)}${assertSafeName('device name', device)}/`;
+}
+
+const SITE_MARK = '-site';
+const COMMANDS_LEVEL = '_cmd';
+
 function join(prefix: string, ...names: string[]): string {
-  if (!PREFIX_PATTERN.test(prefix)) {
+  if (!PREFIX_PATTERN.test(prefix.endsWith(SITE_MARK) ? prefix.slice(0, -SITE_MARK.length) : prefix)) {
     // The prefix comes from validated config, so a bad one here is a programming error.
     throw new Error(`resource prefix ${JSON.stringify(prefix)} does not match ${PREFIX_PATTERN}`);
   }

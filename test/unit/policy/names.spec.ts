@@ -8,6 +8,13 @@ import {
   deviceClientId,
   devicePolicyName,
   deviceTopicPrefix,
+  entitlementPolicyName,
+  parseSiteThingName,
+  siteCommandsPrefix,
+  siteDeviceCommandsPrefix,
+  siteDeviceTopicPrefix,
+  siteThingName,
+  siteTopicPrefix,
   isUserClientId,
   nameProblem,
   parsePolicyName,
@@ -89,7 +96,7 @@ describe('composed names', () => {
 
   it('parses its own names back and ignores foreign ones', () => {
     expect(parseThingName('iotp', 'iotp_a-b_c')).toEqual({ username: 'a-b', device: 'c' });
-    expect(parsePolicyName('iotp', 'iotp_alice')).toEqual({ kind: 'user', username: 'alice' });
+    expect(parsePolicyName('iotp', 'iotp_alice')).toEqual({ kind: 'user', username: 'alice', slot: 1 });
     expect(parsePolicyName('iotp', 'iotp_alice_scanner1')).toEqual({
       kind: 'device',
       username: 'alice',
@@ -107,8 +114,66 @@ describe('composed names', () => {
     fc.assert(
       fc.property(name, name, name, (user, owner, device) => {
         expect(parseThingName('iotp', thingName('iotp', owner, device))).toEqual({ username: owner, device });
-        expect(parsePolicyName('iotp', userPolicyName('iotp', user))).toEqual({ kind: 'user', username: user });
+        expect(parsePolicyName('iotp', userPolicyName('iotp', user))).toEqual({ kind: 'user', username: user, slot: 1 });
         expect(userPolicyName('iotp', user)).not.toBe(devicePolicyName('iotp', owner, device));
+      }),
+    );
+  });
+});
+
+describe('sites', () => {
+  const name = fc.stringMatching(/^[ab01][ab01-]{0,4}$/);
+
+  it('composes site thing names in their own namespace and parses them back', () => {
+    expect(siteThingName('iotp', 'dock', 'reader-1')).toBe('iotp-site_dock_reader-1');
+    expect(parseSiteThingName('iotp', 'iotp-site_dock_reader-1')).toEqual({ site: 'dock', device: 'reader-1' });
+    expect(parsePolicyName('iotp', 'iotp-site_dock_reader-1')).toEqual({ kind: 'site-device', site: 'dock', device: 'reader-1' });
+    expect(parsePolicyName('iotp', 'iotp_alice.2')).toEqual({ kind: 'user', username: 'alice', slot: 2 });
+    for (const foreign of ['iotp_alice.1', 'iotp_alice.11', 'iotp_a_b.2', 'iotpx-site_a_b', 'iotp-site_a', 'iotp-site_a_b_c']) {
+      expect(parsePolicyName('iotp', foreign)).toBeUndefined();
+    }
+    expect(entitlementPolicyName('iotp', 'alice', 1)).toBe('iotp_alice');
+    expect(() => entitlementPolicyName('iotp', 'alice', 11)).toThrow();
+  });
+
+  it('never lets two principals share a policy name, a client id or a topic space, whatever the names', () => {
+    fc.assert(
+      fc.property(name, name, name, name, fc.integer({ min: 1, max: 10 }), (user, owner, site, device, slot) => {
+        const names = [entitlementPolicyName('iotp', user, slot), devicePolicyName('iotp', owner, device), siteThingName('iotp', site, device)];
+        expect(new Set(names).size).toBe(3);
+        expect(parsePolicyName('iotp', names[0]!)).toEqual({ kind: 'user', username: user, slot });
+        expect(parsePolicyName('iotp', names[2]!)).toEqual({ kind: 'site-device', site, device });
+        // A user's client ids (`user`, `user.*`) never take a device's or a site device's.
+        expect(isUserClientId(user, thingName('iotp', owner, device))).toBe(false);
+        expect(isUserClientId(user, siteThingName('iotp', site, device))).toBe(false);
+        // Topic spaces: a user's subtree holds its own devices' and nothing of any site; a site's holds its devices' only.
+        const spaces = [
+          userTopicPrefix(user),
+          deviceTopicPrefix(owner, device),
+          siteTopicPrefix(site),
+          siteDeviceTopicPrefix(site, device),
+          siteDeviceCommandsPrefix(site, device),
+        ];
+        const [userSpace, userDevice, siteSpace, siteDevice, commands] = spaces as [string, string, string, string, string];
+        for (const space of [siteSpace, siteDevice, commands]) {
+          expect(space.startsWith(userSpace) || userSpace.startsWith(space)).toBe(false);
+          expect(space.startsWith(userDevice) || userDevice.startsWith(space)).toBe(false);
+        }
+        expect(siteDevice.startsWith(siteSpace) && commands.startsWith(siteCommandsPrefix(site))).toBe(true);
+        // A device's own subtree and its commands are apart: publishing as the device never reaches the command space.
+        expect(commands.startsWith(siteDevice) || siteDevice.startsWith(commands)).toBe(false);
+        expect(siteDeviceTopicPrefix(site, device).startsWith(siteCommandsPrefix(site))).toBe(false);
+      }),
+    );
+  });
+
+  it('keeps two sites and two site devices apart', () => {
+    fc.assert(
+      fc.property(name, name, name, name, (a, b, d, e) => {
+        fc.pre(a !== b || d !== e);
+        expect(siteThingName('iotp', a, d)).not.toBe(siteThingName('iotp', b, e));
+        expect(siteDeviceTopicPrefix(a, d).startsWith(siteDeviceTopicPrefix(b, e))).toBe(false);
+        if (a !== b) expect(siteTopicPrefix(a).startsWith(siteTopicPrefix(b))).toBe(false);
       }),
     );
   });
