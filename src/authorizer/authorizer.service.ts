@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { TokenVerifier } from '../auth/token-verifier.js';
-import { AwsScope } from '../aws/aws-scope.service.js';
 import { PrincipalsRepository } from '../authz/principals.repository.js';
 import { AppLogger } from '../common/logging/app-logger.js';
-import { userPolicyDocument } from '../policy/documents.js';
+import { Entitlements } from '../entitlements/entitlements.js';
 import { NAME_PATTERN } from '../policy/names.js';
 import { authorize, type AuthorizerDeps, type AuthorizerResponse } from './authorizer.core.js';
 import { logDecision } from './authorizer-log.js';
@@ -16,14 +15,15 @@ export class AuthorizerService {
   constructor(
     tokens: TokenVerifier,
     private readonly principals: PrincipalsRepository,
-    awsScope: AwsScope,
+    entitlements: Entitlements,
     logger: AppLogger,
   ) {
     logger.setContext(AuthorizerService.name);
     this.deps = {
       verifyToken: (token) => tokens.verifyAnyToken(token),
       isUserActive: (username, sub) => this.isUserActive(username, sub),
-      policyFor: async (username) => [userPolicyDocument(await awsScope.policyScope(), username)],
+      // The documents the user's identity holds, so authorizer apps and SigV4 apps get the same rights.
+      policyFor: async (username) => (await entitlements.compile(username)).map((policy) => policy.document),
       log: (entry) => logDecision(logger, entry),
     };
   }
