@@ -8,11 +8,15 @@ import { LogRoot } from './common/logging/log-root.js';
 import { loadConfig } from './config/app-config.js';
 import { ConfigError } from './config/env-parsers.js';
 import { localModeBanner } from './local/banner.js';
+import { LocalMqttPorts } from './mqtt/local-mqtt-ports.js';
 import { prepareDatabase } from './persistence/database.js';
 
+/** pino's numeric levels, so boot lines and the app's own lines filter alike. */
+const LEVELS = { info: 30, fatal: 60 } as const;
+
 /** Boot messages go to stderr as JSON before the app's logger exists. */
-function bootLog(level: 'info' | 'fatal', msg: string): void {
-  process.stderr.write(`${JSON.stringify({ level, time: Date.now(), msg })}\n`);
+function bootLog(level: keyof typeof LEVELS, msg: string): void {
+  process.stderr.write(`${JSON.stringify({ level: LEVELS[level], time: Date.now(), msg })}\n`);
 }
 
 async function bootstrap(): Promise<void> {
@@ -27,7 +31,10 @@ async function bootstrap(): Promise<void> {
   app.getHttpServer().on('close', () => void database.stop());
   await app.listen(config.port, config.host);
   bootLog('info', `iot-provisioner listening on http://${config.host}:${config.port} (docs at /docs, AWS mode: ${config.aws.mode})`);
-  if (config.aws.mode === 'local') process.stderr.write(localModeBanner(config, { embeddedDatabase: !loaded.database.url }));
+  if (config.aws.mode === 'local') {
+    const bound = app.get(LocalMqttPorts, { strict: false }).bound();
+    process.stderr.write(localModeBanner(config, { embeddedDatabase: !loaded.database.url, bound }));
+  }
 }
 
 bootstrap().catch((error: unknown) => {

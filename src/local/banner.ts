@@ -1,10 +1,14 @@
 import { join } from 'node:path';
 import { LOCAL_DEFAULTS, localMqttClientHost, localServiceUrl, type AppConfig } from '../config/app-config.js';
+import type { BoundMqttPorts } from '../mqtt/local-mqtt-ports.js';
 
-/** The start-up banner of local mode: what runs where, where the state lives, how to reset it. */
-export function localModeBanner(config: AppConfig, options: { embeddedDatabase: boolean }): string {
+/**
+ * The start-up banner of local mode: what runs where, where the state lives, how to reset it.
+ * `bound` holds the ports the broker listens on, which differ from the config when it asked for 0.
+ */
+export function localModeBanner(config: AppConfig, options: { embeddedDatabase: boolean; bound?: BoundMqttPorts }): string {
   const api = localServiceUrl(config);
-  const mqtt = { ...config.localMqtt, host: localMqttClientHost(config.localMqtt.host) };
+  const mqtt = { ...config.localMqtt, ...options.bound, host: localMqttClientHost(config.localMqtt.host) };
   const defaultKey = config.admin.apiKeys.length === 1 && config.admin.apiKeys[0] === LOCAL_DEFAULTS.adminApiKey;
   const why = config.aws.modeChosenBy === 'AWS_MODE' ? 'AWS_MODE=local' : 'no AWS settings are set and NODE_ENV is not production';
   const database = options.embeddedDatabase ? `the embedded database in ${config.database.embeddedDir}` : 'the database at DATABASE_URL';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { authorizerFromUsername, readAuthorizerAnswer } from '../../../src/local/broker/custom-auth.js';
-import { clientIdTooLong, topicBeyondLimits } from '../../../src/local/broker/mqtt-limits.js';
+import { authorizerFromUsername, readAuthorizerAnswer } from '../../../../src/local/broker/custom-auth.js';
+import { clientIdTooLong, topicBeyondLimits } from '../../../../src/local/broker/mqtt-limits.js';
 
 const document = '{"Version":"2012-10-17","Statement":[]}';
 

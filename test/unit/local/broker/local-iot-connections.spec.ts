@@ -1,8 +1,8 @@
 import type { ModuleRef } from '@nestjs/core';
 import { describe, expect, it } from 'vitest';
-import type { ConnectionMatch } from '../../../src/local/broker/local-broker.js';
-import type { LocalBrokerService } from '../../../src/local/broker/local-broker.service.js';
-import { LocalIotConnections } from '../../../src/local/broker/local-iot-connections.js';
+import type { ConnectionMatch } from '../../../../src/local/broker/local-broker.js';
+import type { LocalBrokerService } from '../../../../src/local/broker/local-broker.service.js';
+import { LocalIotConnections } from '../../../../src/local/broker/local-iot-connections.js';
 
 /** A broker that holds connections as (clientId, certificateId, identityId) and closes what matches every given field. */
 function withBroker(connections: ConnectionMatch[]): LocalIotConnections {
