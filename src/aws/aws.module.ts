@@ -1,6 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { AwsScope } from './aws-scope.service.js';
-import { ConnectionCutoff } from './connection-cutoff.js';
 import { IotConnectionsAdapter } from './iot-connections.adapter.js';
 import { IotConnectionsPort } from './iot-connections.port.js';
 import { IotEndpoint } from './iot-endpoint.js';
@@ -22,7 +21,7 @@ import { UserPoolPort } from './user-pool.port.js';
 @Module({})
 export class AwsModule {
   static forRoot(ports?: DynamicModule): DynamicModule {
-    const shared = [QuotaLimiter, AwsScope, IotEndpoint, IotTeardown, ConnectionCutoff];
+    const shared = [QuotaLimiter, AwsScope, IotEndpoint, IotTeardown];
     const adapters = [
       { provide: UserPoolPort, useClass: UserPoolAdapter },
       { provide: IdentityPoolPort, useClass: IdentityPoolAdapter },

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ConnectionCutoffModule } from '../connection-cutoff/connection-cutoff.module.js';
 import { MqttModule } from '../mqtt/mqtt.module.js';
 import { ClaimRedeemLimiter } from './claims/claim-redeem-limiter.js';
 import { DeviceClaimsController } from './claims/device-claims.controller.js';
@@ -16,7 +17,7 @@ import { DeviceOperations } from './operations/device-operations.js';
 import { UserDeviceCleanup } from './user-device-cleanup.js';
 
 @Module({
-  imports: [MqttModule],
+  imports: [MqttModule, ConnectionCutoffModule],
   controllers: [
     DevicesController,
     DeviceCertificatesController,

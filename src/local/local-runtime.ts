@@ -124,8 +124,8 @@ export interface LocalRuntimeOptions {
   onChange?: () => void;
 }
 
-/** The calls that change nothing; every other call is followed by onChange. */
-const READ_ONLY = /^(List|Describe)|^(GetPolicy|AdminGetUser)$/;
+/** The calls that change nothing the sandbox saves (DeleteConnection changes the broker's connections only); every other call is followed by onChange. */
+const READ_ONLY = /^(List|Describe)|^(GetPolicy|AdminGetUser|DeleteConnection)$/;
 
 export class LocalRuntime {
   readonly calls: RecordedCall[] = [];

@@ -10,6 +10,8 @@ export const UNMATCHED_ROUTE = 'unmatched';
 
 export type OperationOutcome = 'started' | 'succeeded' | 'undone' | 'failed' | 'recovered';
 export type RateLimitScope = 'user' | 'address' | 'pair';
+/** How one client id's cut-off ended, or that it was left to recovery ('pending') or dropped by a grant ('cancelled'). */
+export type CutoffOutcome = 'closed' | 'not_connected' | 'pending' | 'given_up' | 'cancelled';
 
 export interface PoolStats {
   total: number;
@@ -101,6 +103,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly cutoffs = new Counter({
+    name: 'connection_cutoffs_total',
+    help: 'Client ids of the immediate cut-off by outcome: closed, not_connected, pending (left to recovery), given_up, cancelled (access granted again)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly cutoffsPending = new Gauge({
+    name: 'connection_cutoffs_pending',
+    help: 'Cut-offs recovery still retries (rows in pending_cutoffs), as this replica last counted them',
+    registers: [this.registry],
+  });
+
   private readonly driftFindings = new Gauge({
     name: 'drift_findings',
     help: 'Findings of the latest drift report, by kind (orphans, ghosts, unattachedCertificates); set by each report',
@@ -168,6 +182,14 @@ export class Metrics {
 
   operation(kind: string, outcome: OperationOutcome): void {
     this.operations.inc({ kind, outcome });
+  }
+
+  connectionCutoff(outcome: CutoffOutcome, count = 1): void {
+    this.cutoffs.inc({ outcome }, count);
+  }
+
+  connectionCutoffsPending(count: number): void {
+    this.cutoffsPending.set(count);
   }
 
   drift(counts: Record<string, number>): void {

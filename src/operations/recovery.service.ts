@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { toDomainError } from '../common/errors/error-body.js';
+import { ConnectionCutoff } from '../connection-cutoff/connection-cutoff.js';
 import { AppLogger } from '../common/logging/app-logger.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -16,8 +17,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * At boot and then periodically, takes over operations whose process died and finishes or undoes
- * them, then trims finished operations past their retention window, so the table stays bounded
- * by the window whatever the uptime.
+ * them, retries the connection cut-offs operations could not make, then trims finished operations
+ * past their retention window, so the table stays bounded by the window whatever the uptime.
  */
 @Injectable()
 export class RecoveryService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -29,6 +30,7 @@ export class RecoveryService implements OnApplicationBootstrap, OnApplicationShu
     private readonly runner: OperationRunner,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly logger: AppLogger,
+    private readonly cutoff: ConnectionCutoff,
   ) {
     logger.setContext(RecoveryService.name);
   }
@@ -76,8 +78,24 @@ export class RecoveryService implements OnApplicationBootstrap, OnApplicationShu
 
   private async pass(): Promise<number> {
     const recovered = await this.recoverStale();
+    await this.retryCutoffs();
     await this.trimFinished();
     return recovered;
+  }
+
+  /** A cut-off is best effort: what fails here waits for a later pass, or ends at its give-up time. */
+  private async retryCutoffs(): Promise<void> {
+    try {
+      const { closed, notConnected, retried, givenUp } = await this.cutoff.retryDue();
+      if (closed.length + notConnected.length + retried.length + givenUp.length > 0) {
+        this.logger.info(
+          { closed: closed.length, notConnected: notConnected.length, retried: retried.length, givenUp: givenUp.length },
+          'retried cut-offs',
+        );
+      }
+    } catch (error) {
+      this.logger.warn({ code: toDomainError(error).code }, 'retrying cut-offs stopped early');
+    }
   }
 
   private async recoverStale(): Promise<number> {

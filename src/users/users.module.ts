@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ConnectionCutoffModule } from '../connection-cutoff/connection-cutoff.module.js';
 import { DevicesModule } from '../devices/devices.module.js';
 import { CredentialCacheModule } from '../credential-cache/credential-cache.module.js';
 import { UserOperations } from './operations/user-operations.js';
@@ -7,7 +8,7 @@ import { UsersRepository } from './users.repository.js';
 import { UsersService } from './users.service.js';
 
 @Module({
-  imports: [DevicesModule, CredentialCacheModule],
+  imports: [DevicesModule, CredentialCacheModule, ConnectionCutoffModule],
   controllers: [UsersController],
   providers: [UsersRepository, UserOperations, UsersService],
   exports: [UsersRepository],

@@ -46,9 +46,16 @@ export function refusal(client: MqttClient): Promise<number | string> {
   });
 }
 
-/** Call before the action that should close the connection. */
-export function closed(client: MqttClient): Promise<void> {
-  return new Promise((resolve) => client.once('close', () => resolve()));
+/** Call before the action that should close the connection. With `timeoutMs`, rejects when it is still open by then (a bound, not a measurement). */
+export function closed(client: MqttClient, timeoutMs?: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer =
+      timeoutMs === undefined ? undefined : setTimeout(() => reject(new Error(`the connection was still open after ${timeoutMs} ms`)), timeoutMs);
+    client.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 export function nextMessage(client: MqttClient): Promise<{ topic: string; payload: string }> {

@@ -1,4 +1,4 @@
-import type { CutoffReport } from '../../aws/connection-cutoff.js';
+import type { CutoffReport } from '../../connection-cutoff/connection-cutoff.js';
 import { certificateIdOf } from '../../aws/iot-teardown.js';
 import { deviceClientId } from '../../policy/names.js';
 import { retriedLater } from '../../common/errors/retry-later.js';
@@ -65,7 +65,9 @@ export function deleteDeviceOperation(deps: DeviceOperationDeps): PersistedOpera
       {
         // Its certificates are gone, so it cannot reconnect; the open connection would otherwise last until AWS notices.
         name: 'closeConnections',
-        run: async ({ params }) => ({ connections: await deps.cutoff.close([{ clientId: deviceClientId(params.thingName), cleanSession: true }]) }),
+        run: async ({ params }) => ({
+          connections: await deps.cutoff.close([{ clientId: deviceClientId(params.thingName), cleanSession: true }], 'delete-device'),
+        }),
       },
       { name: 'deleteRows', run: ({ params }) => deps.devices.deleteDevice(params.deviceId) },
       // After deleteRows no request can repeat the deletion: a failure here waits for recovery too.

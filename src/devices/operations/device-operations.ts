@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AwsScope } from '../../aws/aws-scope.service.js';
-import { ConnectionCutoff } from '../../aws/connection-cutoff.js';
+import { ConnectionCutoff } from '../../connection-cutoff/connection-cutoff.js';
 import { IotTeardown } from '../../aws/iot-teardown.js';
 import { IotPort } from '../../aws/iot.port.js';
 import type { AppConfig } from '../../config/app-config.js';

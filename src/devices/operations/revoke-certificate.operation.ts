@@ -1,4 +1,4 @@
-import type { CutoffReport } from '../../aws/connection-cutoff.js';
+import type { CutoffReport } from '../../connection-cutoff/connection-cutoff.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import type { PersistedOperation } from '../../operations/kinds.js';
 import { recorded } from '../../operations/operation.types.js';
@@ -60,9 +60,10 @@ export function revokeCertificateOperation(deps: DeviceOperationDeps): Persisted
         // client id, so a device already on its newer certificate is disconnected too and reconnects with it.
         name: 'closeConnections',
         run: async ({ params }) => ({
-          connections: await deps.cutoff.close([
-            { clientId: deviceClientId(params.thingName), cleanSession: false, certificateId: params.certificateId },
-          ]),
+          connections: await deps.cutoff.close(
+            [{ clientId: deviceClientId(params.thingName), cleanSession: false, certificateId: params.certificateId }],
+            'revoke-certificate',
+          ),
         }),
       },
       {

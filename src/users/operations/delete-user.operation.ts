@@ -35,7 +35,7 @@ export function deleteUserOperation(deps: UserOperationDeps): PersistedOperation
         async run({ params }) {
           const user = await users.findByUsername(params.username);
           const target = { clientId: params.username, cleanSession: true, ...(user?.identityId ? { identityId: user.identityId } : {}) };
-          return { connections: await deps.cutoff.close([target]) };
+          return { connections: await deps.cutoff.close([target], 'delete-user') };
         },
       },
       {

@@ -1,10 +1,10 @@
 import { ignoreNotFound } from '../../common/errors/ignore-not-found.js';
-import type { CutoffReport } from '../../aws/connection-cutoff.js';
+import type { CutoffReport } from '../../connection-cutoff/connection-cutoff.js';
 import type { PersistedOperation } from '../../operations/kinds.js';
 
 import type { UserOperationDeps } from './user-operation-deps.js';
 
-/** What a closeConnections step records: which client ids were closed, not connected, or failed. */
+/** What a closeConnections step records: which client ids were closed, not connected, or left to recovery's retries. */
 export type CutoffState = { connections: CutoffReport };
 
 export interface UserAccessParams {
@@ -17,8 +17,8 @@ export interface UserAccessParams {
  * server-side token check, no new credentials for the old ID tokens either). Detaching the policy
  * does not cut MQTT at once: AWS IoT caches policies, and "changes made to a policy can take
  * anywhere between 6 and 8 minutes to become effective" (IoT developer guide, "AWS IoT Core
- * policies"), so the last step closes the user's live connection (DeleteConnection, best effort,
- * reported in its output). Every step is idempotent, so a failed disable is finished by repeating it.
+ * policies"), so the last step closes the user's live connection (DeleteConnection, best effort:
+ * reported in its output, and retried by recovery when it fails). Every step is idempotent, so a failed disable is finished by repeating it.
  */
 export function disableUserOperation(deps: UserOperationDeps): PersistedOperation<UserAccessParams, void, CutoffState> {
   return {
@@ -46,7 +46,7 @@ export function disableUserOperation(deps: UserOperationDeps): PersistedOperatio
         async run({ params }) {
           const user = await deps.users.getByUsername(params.username);
           const target = { clientId: params.username, cleanSession: false, ...(user.identityId ? { identityId: user.identityId } : {}) };
-          return { connections: await deps.cutoff.close([target]) };
+          return { connections: await deps.cutoff.close([target], 'disable-user') };
         },
       },
     ],

@@ -1,5 +1,5 @@
 import type { AwsScope } from '../../aws/aws-scope.service.js';
-import type { ConnectionCutoff } from '../../aws/connection-cutoff.js';
+import type { ConnectionCutoff } from '../../connection-cutoff/connection-cutoff.js';
 import type { IdentityPoolPort } from '../../aws/identity-pool.port.js';
 import type { IotTeardown } from '../../aws/iot-teardown.js';
 import type { IotPort } from '../../aws/iot.port.js';

@@ -3,9 +3,11 @@ import { describe, expect, it } from 'vitest';
 import type { ConnectionMatch } from '../../../../src/local/broker/local-broker.js';
 import type { LocalBrokerService } from '../../../../src/local/broker/local-broker.service.js';
 import { LocalIotConnections } from '../../../../src/local/broker/local-iot-connections.js';
+import { LocalRuntime } from '../../../../src/local/local-runtime.js';
+import type { LocalSandbox } from '../../../../src/local/local-sandbox.js';
 
 /** A broker that holds connections as (clientId, certificateId, identityId) and closes what matches every given field. */
-function withBroker(connections: ConnectionMatch[]): LocalIotConnections {
+function withBroker(connections: ConnectionMatch[], runtime = new LocalRuntime()): LocalIotConnections {
   const broker = {
     async closeConnections(match: ConnectionMatch) {
       const matching = connections.filter((c) => Object.entries(match).every(([key, value]) => c[key as keyof ConnectionMatch] === value));
@@ -13,7 +15,7 @@ function withBroker(connections: ConnectionMatch[]): LocalIotConnections {
       return matching.length;
     },
   } as unknown as LocalBrokerService;
-  return new LocalIotConnections({ get: () => broker } as unknown as ModuleRef);
+  return new LocalIotConnections({ get: () => broker } as unknown as ModuleRef, { runtime } as LocalSandbox);
 }
 
 describe('LocalIotConnections', () => {
@@ -36,11 +38,32 @@ describe('LocalIotConnections', () => {
   });
 
   it('closes nothing when no broker runs in the process', async () => {
-    const connections = new LocalIotConnections({
-      get: () => {
-        throw new Error('no such provider');
-      },
-    } as unknown as ModuleRef);
+    const connections = new LocalIotConnections(
+      {
+        get: () => {
+          throw new Error('no such provider');
+        },
+      } as unknown as ModuleRef,
+      { runtime: new LocalRuntime() } as LocalSandbox,
+    );
     expect(await connections.deleteConnection({ clientId: 'alice', cleanSession: false })).toBe(false);
+  });
+
+  it('is a call of the local IoT Core like any other: logged, and failed by an injected fault as AWS would fail it', async () => {
+    const runtime = new LocalRuntime();
+    const live: ConnectionMatch[] = [{ clientId: 'iotp_alice_kettle' }];
+    const connections = withBroker(live, runtime);
+    runtime.faults.inject({ api: 'DeleteConnection', error: 'unavailable' });
+
+    await expect(connections.deleteConnection({ clientId: 'iotp_alice_kettle', cleanSession: true })).rejects.toMatchObject({
+      code: 'AWS_UNAVAILABLE',
+    });
+    expect(live).toHaveLength(1);
+    expect(await connections.deleteConnection({ clientId: 'iotp_alice_kettle', cleanSession: true })).toBe(true);
+    expect(live).toEqual([]);
+    expect(runtime.calls).toEqual([
+      { api: 'DeleteConnection', input: { clientId: 'iotp_alice_kettle', cleanSession: true, preventWillMessage: false } },
+      { api: 'DeleteConnection', input: { clientId: 'iotp_alice_kettle', cleanSession: true, preventWillMessage: false } },
+    ]);
   });
 });

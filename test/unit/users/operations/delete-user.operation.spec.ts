@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { AwsScope } from '../../../../src/aws/aws-scope.service.js';
-import { ConnectionCutoff } from '../../../../src/aws/connection-cutoff.js';
+import type { AppLogger } from '../../../../src/common/logging/app-logger.js';
+import { ConnectionCutoff } from '../../../../src/connection-cutoff/connection-cutoff.js';
+import type { PendingCutoffsRepository } from '../../../../src/connection-cutoff/pending-cutoffs.repository.js';
 import { IotTeardown } from '../../../../src/aws/iot-teardown.js';
 import type { UserDeviceCleanup } from '../../../../src/devices/user-device-cleanup.js';
+import { Metrics } from '../../../../src/metrics/metrics.js';
 import type { StepContext } from '../../../../src/operations/operation.types.js';
 import { deleteUserOperation, type DeleteUserParams } from '../../../../src/users/operations/delete-user.operation.js';
 import type { UsersRepository } from '../../../../src/users/users.repository.js';
@@ -43,7 +46,8 @@ function operationOver(aws: FakeAws, row: { identityId: string } | null) {
     identityPool: aws.identityPool,
     iot: aws.iot,
     teardown: new IotTeardown(aws.iot),
-    cutoff: new ConnectionCutoff(aws.connections),
+    // Nothing is connected, so every DeleteConnection answers at once and no retry is recorded.
+    cutoff: new ConnectionCutoff(aws.connections, {} as PendingCutoffsRepository, new Metrics(), { setContext() {} } as unknown as AppLogger),
     scope: {} as AwsScope,
     devices,
   });

@@ -8,7 +8,7 @@ import { describeFailureAtEachStep } from '../../../support/operation-steps.js';
 
 describeFailureAtEachStep('enable-user', {
   definition: (t) => t.app.get(UserOperations).enableUser,
-  steps: ['enablePoolUser', 'markActive'],
+  steps: ['cancelPendingCutoffs', 'enablePoolUser', 'markActive'],
   async setup(t, n) {
     const username = `ena-${n}`;
     await readyUser(t, username);
