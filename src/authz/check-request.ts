@@ -4,7 +4,15 @@
  * connection. Pure: the service supplies the records and the AWS scope.
  */
 import { DomainError } from '../common/errors/domain-error.js';
-import { devicePolicyDocument, iotArn, userPolicyDocument, type IotResourceKind, type PolicyScope } from '../policy/documents.js';
+import {
+  devicePolicyDocument,
+  iotArn,
+  siteDevicePolicyDocument,
+  userPolicyDocument,
+  type IotResourceKind,
+  type PolicyDocument,
+  type PolicyScope,
+} from '../policy/documents.js';
 import { IOT_ARN_PATTERN } from '../policy/arn.js';
 import type { EvaluationContext, EvaluationRequest, IotAction, NamedPolicy } from '../policy/evaluator.js';
 import { deviceClientId } from '../policy/names.js';
@@ -67,12 +75,20 @@ export function userSubject(scope: PolicyScope, user: UserPrincipal): CheckSubje
 export function deviceSubject(scope: PolicyScope, prefix: string, device: DevicePrincipal): CheckSubject {
   return {
     policyName: device.policyName,
-    policies: [{ policyName: device.policyName, document: devicePolicyDocument(scope, prefix, device.owner.username, device.name) }],
+    policies: [{ policyName: device.policyName, document: deviceDocument(scope, prefix, device) }],
     ownClientId: deviceClientId(device.thingName),
     context: {},
     ...(device.certificateAttached ? { thing: { thingName: device.thingName, attributes: device.attributes } } : {}),
     certificate: true,
   };
+}
+
+/** The document registration attached: a user's device's or a site's device's. */
+function deviceDocument(scope: PolicyScope, prefix: string, device: DevicePrincipal): PolicyDocument {
+  const { owner } = device;
+  return owner.kind === 'user'
+    ? devicePolicyDocument(scope, prefix, owner.username, device.name)
+    : siteDevicePolicyDocument(scope, prefix, owner.site, device.name);
 }
 
 /**

@@ -12,6 +12,9 @@ export interface UserPrincipal {
   identityId: string | null;
 }
 
+/** Whom a device belongs to: a user (active unless disabled), or a site (active until its deletion starts). */
+export type DeviceOwnerPrincipal = { kind: 'user'; username: string; active: boolean } | { kind: 'site'; site: string; active: boolean };
+
 /** A provisioned device and its owner. */
 export interface DevicePrincipal {
   name: string;
@@ -21,7 +24,7 @@ export interface DevicePrincipal {
   attributes: Record<string, string>;
   /** Whether an active certificate of the device (attached to its thing at registration) exists: only then can a connection resolve thing variables. */
   certificateAttached: boolean;
-  owner: { username: string; active: boolean };
+  owner: DeviceOwnerPrincipal;
 }
 
 /**
@@ -56,17 +59,25 @@ export class PrincipalsRepository {
         policyName: true,
         attributes: true,
         user: { select: { username: true, status: true } },
+        site: { select: { name: true, deletionStartedAt: true } },
         certificates: { where: { status: 'ACTIVE' }, select: { id: true }, take: 1 },
       },
     });
-    if (!device?.user) return null;
+    if (!device) return null;
+    const { user, site } = device;
+    const owner: DeviceOwnerPrincipal | undefined = user
+      ? { kind: 'user', username: user.username, active: user.status === 'ACTIVE' }
+      : site
+        ? { kind: 'site', site: site.name, active: site.deletionStartedAt === null }
+        : undefined;
+    if (!owner) return null;
     return {
       name: device.name,
       thingName: device.thingName,
       policyName: device.policyName,
       attributes: stringValues(device.attributes),
       certificateAttached: device.certificates.length > 0,
-      owner: { username: device.user.username, active: device.user.status === 'ACTIVE' },
+      owner,
     };
   }
 }

@@ -86,6 +86,8 @@ export interface AppConfig {
   devices: {
     /** Devices one user may own, whoever registers them (admin or claim). */
     maxPerUser: number;
+    /** Devices one site may have. */
+    maxPerSite: number;
   };
   /** Self-onboarding: the app asks for a claim, the device redeems it with its CSR. */
   deviceClaims: {
@@ -251,6 +253,7 @@ export function loadConfig(env: Env): AppConfig {
     },
     devices: {
       maxPerUser: read.int('MAX_DEVICES_PER_USER', 50, 1, 100000),
+      maxPerSite: read.int('MAX_DEVICES_PER_SITE', 500, 1, 100000),
     },
     deviceClaims: {
       enabled: read.bool('DEVICE_CLAIMS_ENABLED', true),

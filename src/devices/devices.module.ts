@@ -14,6 +14,10 @@ import { ExpiringCertificatesController } from './expiring-certificates.controll
 import { MyDeviceCertificatesController } from './my-device-certificates.controller.js';
 import { MyDevicesController } from './my-devices.controller.js';
 import { DeviceOperations } from './operations/device-operations.js';
+import { SiteDeviceCertificatesController } from './site-device-certificates.controller.js';
+import { SiteDeviceCleanup } from './site-device-cleanup.js';
+import { SiteDevicesController } from './site-devices.controller.js';
+import { SiteDevicesService } from './site-devices.service.js';
 import { UserDeviceCleanup } from './user-device-cleanup.js';
 
 @Module({
@@ -25,6 +29,8 @@ import { UserDeviceCleanup } from './user-device-cleanup.js';
     MyDeviceCertificatesController,
     ExpiringCertificatesController,
     DeviceClaimsController,
+    SiteDevicesController,
+    SiteDeviceCertificatesController,
   ],
   providers: [
     DevicesRepository,
@@ -34,8 +40,10 @@ import { UserDeviceCleanup } from './user-device-cleanup.js';
     DeviceClaimsRepository,
     ClaimRedeemLimiter,
     DeviceClaimsService,
+    SiteDevicesService,
     { provide: UserDeviceCleanup, useExisting: DevicesService },
+    { provide: SiteDeviceCleanup, useExisting: SiteDevicesService },
   ],
-  exports: [UserDeviceCleanup],
+  exports: [UserDeviceCleanup, SiteDeviceCleanup],
 })
 export class DevicesModule {}

@@ -1,15 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
+import { siteBeingDeleted } from '../common/errors/site-being-deleted.js';
 import type { Certificate, CertificateStatus, Device, Prisma, UserStatus } from '../generated/prisma/client.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../persistence/prisma-errors.js';
 import { PrismaService } from '../persistence/prisma.service.js';
 import type { OperationKind } from '../operations/kinds.js';
 import { userSubject } from '../operations/subjects.js';
+import type { Owner, OwnerKind } from './device-owner.js';
+
+export type { OwnerKind } from './device-owner.js';
 
 export type CertificateRecord = Certificate;
 /** `owner` is the owning user's name, or the site's name when `ownerKind` is 'site'. */
 export type DeviceRecord = Device & { owner: string; ownerKind: OwnerKind; certificates: CertificateRecord[] };
-export type OwnerKind = 'user' | 'site';
 
 export type ExpiringCertificate = CertificateRecord & { thingName: string; deviceName: string; owner: string };
 
@@ -22,6 +25,17 @@ export interface DeviceOwner {
   deletionStartedAt: Date | null;
 }
 
+/** A site, as its devices need it. */
+export interface DeviceSite {
+  id: string;
+  name: string;
+  /** Set once a deletion of the site started: no new device for it. */
+  deletionStartedAt: Date | null;
+}
+
+/** Which owner's devices: the kind says which column holds the id. */
+export type OwnerKey = Pick<Owner, 'kind' | 'id'>;
+
 export interface NewCertificate {
   certificateId: string;
   certificateArn: string;
@@ -32,7 +46,7 @@ export interface NewCertificate {
 
 export interface NewDevice {
   id: string;
-  userId: string;
+  owner: OwnerKey;
   name: string;
   thingName: string;
   thingArn: string;
@@ -61,6 +75,10 @@ export class DevicesRepository {
     });
   }
 
+  findSite(name: string): Promise<DeviceSite | null> {
+    return this.prisma.site.findUnique({ where: { name }, select: { id: true, name: true, deletionStartedAt: true } });
+  }
+
   async findByThingName(thingName: string): Promise<DeviceRecord | null> {
     const row = await this.prisma.device.findUnique({ where: { thingName }, include: WITH_CERTIFICATES });
     return row ? toRecord(row) : null;
@@ -73,9 +91,9 @@ export class DevicesRepository {
   }
 
   /** Devices of one owner by name; `after` is the last name of the previous page. Fetches limit + 1 to tell if more follow. */
-  async listByOwner(userId: string, limit: number, after?: string): Promise<DeviceRecord[]> {
+  async listByOwner(owner: OwnerKey, limit: number, after?: string): Promise<DeviceRecord[]> {
     const rows = await this.prisma.device.findMany({
-      where: { userId, ...(after === undefined ? {} : { name: { gt: after } }) },
+      where: { ...ownedBy(owner), ...(after === undefined ? {} : { name: { gt: after } }) },
       orderBy: { name: 'asc' },
       take: limit + 1,
       include: WITH_CERTIFICATES,
@@ -83,13 +101,13 @@ export class DevicesRepository {
     return rows.map(toRecord);
   }
 
-  async thingNamesOfOwner(userId: string): Promise<string[]> {
-    const rows = await this.prisma.device.findMany({ where: { userId }, orderBy: { name: 'asc' }, select: { thingName: true } });
+  async thingNamesOfOwner(owner: OwnerKey): Promise<string[]> {
+    const rows = await this.prisma.device.findMany({ where: ownedBy(owner), orderBy: { name: 'asc' }, select: { thingName: true } });
     return rows.map((row) => row.thingName);
   }
 
-  countOfOwner(userId: string): Promise<number> {
-    return this.prisma.device.count({ where: { userId } });
+  countOfOwner(owner: OwnerKey): Promise<number> {
+    return this.prisma.device.count({ where: ownedBy(owner) });
   }
 
   /**
@@ -120,29 +138,37 @@ export class DevicesRepository {
     }));
   }
 
-  async isTaken(userId: string, name: string, thingName: string): Promise<boolean> {
-    const row = await this.prisma.device.findFirst({ where: { OR: [{ userId, name }, { thingName }] }, select: { id: true } });
+  async isTaken(owner: OwnerKey, name: string, thingName: string): Promise<boolean> {
+    const row = await this.prisma.device.findFirst({ where: { OR: [{ ...ownedBy(owner), name }, { thingName }] }, select: { id: true } });
     return row !== null;
   }
 
   /**
    * The device row and its first certificate row, together or not at all, and never for an owner
-   * being deleted. The owner's row is locked FOR SHARE meanwhile: a user deletion marks its row
-   * (an UPDATE, which waits for this insert) before it lists the devices to delete, so either it
-   * sees this device or this insert sees its operation, and a device cannot slip in behind it.
+   * being deleted. The owner's row is locked FOR SHARE meanwhile: a user or site deletion marks its
+   * row (an UPDATE, which waits for this insert) before it lists the devices to delete, so either it
+   * sees this device or this insert sees the deletion, and a device cannot slip in behind it.
    */
   async create(input: NewDevice): Promise<DeviceRecord> {
-    const { certificate, ...device } = input;
+    const { certificate, owner, ...device } = input;
     try {
       const row = await this.prisma.$transaction(async (tx) => {
-        const [owner] = await tx.$queryRaw<Array<{ username: string }>>`SELECT username FROM users WHERE id = ${input.userId}::uuid FOR SHARE`;
-        if (!owner) throw DomainError.notFound('User', { userId: input.userId });
-        const deletion = await tx.operation.findFirst({
-          where: { activeSubject: userSubject(owner.username), kind: 'delete-user' satisfies OperationKind },
-          select: { id: true },
-        });
-        if (deletion) throw DomainError.notFound('User', { username: owner.username, reason: 'BEING_DELETED' });
-        return tx.device.create({ data: { ...device, certificates: { create: certificate } }, include: WITH_CERTIFICATES });
+        if (owner.kind === 'user') {
+          const [user] = await tx.$queryRaw<Array<{ username: string }>>`SELECT username FROM users WHERE id = ${owner.id}::uuid FOR SHARE`;
+          if (!user) throw DomainError.notFound('User', { userId: owner.id });
+          const deletion = await tx.operation.findFirst({
+            where: { activeSubject: userSubject(user.username), kind: 'delete-user' satisfies OperationKind },
+            select: { id: true },
+          });
+          if (deletion) throw DomainError.notFound('User', { username: user.username, reason: 'BEING_DELETED' });
+        } else {
+          // FOR SHARE waits for a deletion's mark and then reads the marked row, so the mark is seen here or this device there.
+          const [site] = await tx.$queryRaw<Array<{ name: string; deleting: boolean }>>`
+            SELECT name, deletion_started_at IS NOT NULL AS deleting FROM sites WHERE id = ${owner.id}::uuid FOR SHARE`;
+          if (!site) throw DomainError.notFound('Site', { siteId: owner.id });
+          if (site.deleting) throw siteBeingDeleted(site.name);
+        }
+        return tx.device.create({ data: { ...device, ...ownedBy(owner), certificates: { create: certificate } }, include: WITH_CERTIFICATES });
       });
       return toRecord(row);
     } catch (error) {
@@ -150,7 +176,7 @@ export class DevicesRepository {
       if (isUniqueViolation(error, 'public_key_sha256')) throw publicKeyInUse();
       if (isUniqueViolation(error))
         throw DomainError.conflict(`Device ${input.name} already exists`, { name: input.name, thingName: input.thingName });
-      if (isForeignKeyViolation(error)) throw DomainError.notFound('User', { userId: input.userId });
+      if (isForeignKeyViolation(error)) throw DomainError.notFound(owner.kind === 'user' ? 'User' : 'Site', { [`${owner.kind}Id`]: owner.id });
       throw error;
     }
   }
@@ -195,6 +221,11 @@ export class DevicesRepository {
   async deleteDevice(deviceId: string): Promise<void> {
     await this.prisma.device.deleteMany({ where: { id: deviceId } });
   }
+}
+
+/** The column that names the owner: a device has exactly one of user_id and site_id. */
+function ownedBy(owner: OwnerKey): { userId: string } | { siteId: string } {
+  return owner.kind === 'user' ? { userId: owner.id } : { siteId: owner.id };
 }
 
 function toRecord(row: DeviceRow): DeviceRecord {

@@ -17,6 +17,8 @@ import { QueryCapture, type CapturedQuery } from '../support/query-capture.js';
 const USERS = 20_000;
 const DEVICES_PER_USER = 3;
 const OPERATIONS = 60_000;
+const SITES = 2_000;
+const DEVICES_PER_SITE = 5;
 const LARGE_TABLES = new Set(['users', 'devices', 'certificates', 'operations']);
 /** A sort of a page (plus the look-ahead row) is fine; one over a whole filtered set is not. */
 const MAX_SORTED_ROWS = 1000;
@@ -30,6 +32,11 @@ const SEED = `
   SELECT gen_random_uuid(), u.id, 'd' || d, 'iotp_' || u.username || '_d' || d,
          'arn:aws:iot:eu-west-1:123456789012:thing/iotp_' || u.username || '_d' || d, 'iotp_' || u.username || '_d' || d, now()
   FROM users AS u, generate_series(1, ${DEVICES_PER_USER}) AS d;
+  INSERT INTO sites (id, name, updated_at) SELECT gen_random_uuid(), 's' || lpad(i::text, 5, '0'), now() FROM generate_series(1, ${SITES}) AS i;
+  INSERT INTO devices (id, site_id, name, thing_name, thing_arn, policy_name, updated_at)
+  SELECT gen_random_uuid(), s.id, 'd' || d, 'iotp-site_' || s.name || '_d' || d,
+         'arn:aws:iot:eu-west-1:123456789012:thing/iotp-site_' || s.name || '_d' || d, 'iotp-site_' || s.name || '_d' || d, now()
+  FROM sites AS s, generate_series(1, ${DEVICES_PER_SITE}) AS d;
   INSERT INTO certificates (id, device_id, certificate_id, certificate_arn, certificate_pem, not_after, updated_at)
   SELECT gen_random_uuid(), v.id, md5(v.id::text) || md5(v.thing_name), 'arn:aws:iot:eu-west-1:123456789012:cert/' || md5(v.id::text) || md5(v.thing_name),
          '-----BEGIN CERTIFICATE-----', now() + interval '1 year', now()
@@ -76,6 +83,7 @@ describe('query plans at fleet size', () => {
   let principals: PrincipalsRepository;
   let drift: DriftRepository;
   let owner: { id: string };
+  let site: { id: string };
   let middle: { createdAt: Date; id: string };
 
   beforeAll(async () => {
@@ -88,6 +96,7 @@ describe('query plans at fleet size', () => {
     principals = new PrincipalsRepository(capture.service);
     drift = new DriftRepository(capture.service);
     owner = (await devices.findOwner('u010000'))!;
+    site = (await devices.findSite('s01000'))!;
     const all = await capture.prisma.operation.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], skip: OPERATIONS / 2, take: 1 });
     middle = all[0]!;
   });
@@ -101,20 +110,29 @@ describe('query plans at fleet size', () => {
     ['GET /v1/users, first page', () => users.list(25)],
     ['GET /v1/users, deep page', () => users.list(100, 'u015000')],
     ['GET /v1/users/{username}', () => users.getWithDeviceCount('u010000')],
-    ["GET /v1/users/{username}/devices, a user's devices", () => devices.listByOwner(owner.id, 25)],
-    ["GET /v1/users/{username}/devices, a user's next page", () => devices.listByOwner(owner.id, 1, 'd1')],
+    ["GET /v1/users/{username}/devices, a user's devices", () => devices.listByOwner({ kind: 'user', id: owner.id }, 25)],
+    ["GET /v1/users/{username}/devices, a user's next page", () => devices.listByOwner({ kind: 'user', id: owner.id }, 1, 'd1')],
     ['GET /v1/me/devices, the owner', () => devices.findOwner('u010000')],
     ['GET /v1/devices/{thingName}', () => devices.findByThingName('iotp_u010000_d2')],
-    ['device registration: is the name taken', () => devices.isTaken(owner.id, 'd9', 'iotp_u010000_d9')],
+    ['device registration: is the name taken', () => devices.isTaken({ kind: 'user', id: owner.id }, 'd9', 'iotp_u010000_d9')],
     ['device registration and rotation: is the public key in use', () => devices.assertPublicKeyUnused('0'.repeat(64))],
     [
       'GET /v1/admin/certificates?expiringWithinDays, every certificate matching',
       () => devices.listCertificatesExpiringBefore(new Date(Date.now() + 2 * 365 * 86_400_000), 25),
     ],
-    ['device registration and claims: devices of an owner', () => devices.countOfOwner(owner.id)],
+    ['device registration and claims: devices of an owner', () => devices.countOfOwner({ kind: 'user', id: owner.id })],
     ['certificate revocation: one certificate of a device', () => devices.findCertificate(owner.id, '0'.repeat(64))],
     ['device deletion: certificates of a device', () => devices.countCertificates(owner.id)],
-    ['user deletion: thing names of an owner', () => devices.thingNamesOfOwner(owner.id)],
+    ['user deletion: thing names of an owner', () => devices.thingNamesOfOwner({ kind: 'user', id: owner.id })],
+    [
+      "GET /v1/sites/{site}/devices, a site's devices",
+      async () => (await devices.findSite('s01000'), devices.listByOwner({ kind: 'site', id: site.id }, 25)),
+    ],
+    ["GET /v1/sites/{site}/devices, a site's next page", () => devices.listByOwner({ kind: 'site', id: site.id }, 1, 'd1')],
+    ['site device registration: is the name taken', () => devices.isTaken({ kind: 'site', id: site.id }, 'd9', 'iotp-site_s01000_d9')],
+    ['site device registration: devices of a site', () => devices.countOfOwner({ kind: 'site', id: site.id })],
+    ['site deletion: thing names of a site', () => devices.thingNamesOfOwner({ kind: 'site', id: site.id })],
+    ['authz: a site device principal', () => principals.findDevice('iotp-site_s01000_d1')],
     ['GET /v1/operations, first page', () => operations.list(undefined, 25)],
     ['GET /v1/operations, deep page', () => operations.list(undefined, 100, middle)],
     ['GET /v1/operations?status=FAILED, first page', () => operations.list('FAILED', 25)],

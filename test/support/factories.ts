@@ -22,6 +22,19 @@ export async function insertUser(t: TestApp, username: string, sub = `sub-${user
   ]);
 }
 
+/**
+ * A site row as creating a site leaves it, so site devices have an owner; `deleting` marks it as a
+ * site deletion's first step does. Answers the site's id.
+ */
+export async function insertSite(t: TestApp, name: string, options: { deleting?: boolean } = {}): Promise<string> {
+  const [row] = await query<{ id: string }>(
+    t,
+    `INSERT INTO sites (id, name, deletion_started_at, updated_at) VALUES (gen_random_uuid(), $1, $2, now()) RETURNING id`,
+    [name, options.deleting ? new Date() : null],
+  );
+  return row!.id;
+}
+
 /** Every row of every table as text, to search for what must never be stored. */
 export async function dumpDatabase(t: TestApp): Promise<string> {
   const tables = await query<{ tablename: string }>(t, `SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);

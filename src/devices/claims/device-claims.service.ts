@@ -8,7 +8,7 @@ import { APP_CONFIG } from '../../config/config.module.js';
 import { thingName } from '../../policy/names.js';
 import { appOwner } from '../app-user.js';
 import { DevicesRepository } from '../devices.repository.js';
-import { DevicesService } from '../devices.service.js';
+import { DevicesService, userOwner } from '../devices.service.js';
 import type { DeviceClaimDto } from '../dto/device-claim.dto.js';
 import type { RegisteredDeviceDto } from '../dto/device.dto.js';
 import { ClaimRedeemLimiter } from './claim-redeem-limiter.js';
@@ -42,11 +42,11 @@ export class DeviceClaimsService {
     this.assertEnabled();
     const owner = appOwner(await this.devices.findOwner(caller.username), caller);
     // Early answers for what registration would refuse anyway; registration checks both again.
-    if (await this.devices.isTaken(owner.id, name, thingName(this.config.resourcePrefix, owner.username, name))) {
+    if (await this.devices.isTaken({ kind: 'user', id: owner.id }, name, thingName(this.config.resourcePrefix, owner.username, name))) {
       throw DomainError.conflict(`User ${owner.username} already has a device named ${name}`, { username: owner.username, name });
     }
     const limit = this.config.devices.maxPerUser;
-    if ((await this.devices.countOfOwner(owner.id)) >= limit) {
+    if ((await this.devices.countOfOwner({ kind: 'user', id: owner.id })) >= limit) {
       throw DomainError.conflict(`User ${owner.username} already has ${limit} devices, the most one user may have`, {
         username: owner.username,
         reason: 'DEVICE_LIMIT',
@@ -72,7 +72,7 @@ export class DeviceClaimsService {
     try {
       const owner = await this.devices.findOwner(spent.username);
       if (!owner) throw invalidClaim();
-      return await this.registration.registerFor(owner, { name: spent.name, csr });
+      return await this.registration.registerFor(userOwner(owner), { name: spent.name, csr });
     } catch (error) {
       // Nothing was registered (the operation undid what it did): the device may try again while the claim lasts.
       await this.claims.release(spent.id);

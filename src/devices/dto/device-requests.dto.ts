@@ -32,6 +32,33 @@ export class CreateDeviceDto {
   attributes?: Record<string, string>;
 }
 
+export class CreateSiteDeviceDto {
+  @ApiProperty({
+    description: `Unique within the site; part of the thing name, client id, policy name and topics. ${NAME_RULE}`,
+    example: 'scanner-1',
+    pattern: NAME_PATTERN.source,
+    maxLength: NAME_MAX_LENGTH,
+  })
+  @IsString()
+  @Matches(NAME_PATTERN, { message: `name must be ${NAME_RULE}` })
+  name!: string;
+
+  @CsrProperty()
+  csr?: string;
+
+  @ApiPropertyOptional({
+    description:
+      `At most ${MAX_EXTRA_ATTRIBUTES} extra thing attribute (AWS allows 3 on a thing without a type; the service sets site and device). ` +
+      'Names of 1-128 and values of 1-800 characters of letters, digits and _.,@/:#-',
+    example: { dock: 'd7' },
+    type: 'object',
+    additionalProperties: { type: 'string' },
+  })
+  @IsOptional()
+  @IsThingAttributes('site')
+  attributes?: Record<string, string>;
+}
+
 export class IssueCertificateDto {
   @CsrProperty()
   csr?: string;

@@ -2,7 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { PageDto } from '../../common/http/pagination.js';
 import { MqttEndpointDto } from '../../mqtt/mqtt-endpoint.dto.js';
 import type { MqttEndpoint } from '../../mqtt/mqtt-connection.js';
-import { deviceClientId, deviceTopicPrefix } from '../../policy/names.js';
+import { deviceClientId } from '../../policy/names.js';
+import { ownedDeviceTopics } from '../device-owner.js';
 import type { CertificateRecord, DeviceRecord } from '../devices.repository.js';
 
 const EXAMPLE_CERTIFICATE_ID = '4f1c0e6a2b9d8c7e5f3a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e';
@@ -35,14 +36,27 @@ export class IssuedCertificateDto extends CertificateDto {
 
 export class MqttSettingsDto extends MqttEndpointDto {
   @ApiProperty({ description: 'The only client id the device may connect with: its thing name', example: EXAMPLE_THING }) clientId!: string;
-  @ApiProperty({ description: 'The device may publish, receive and subscribe only under this prefix', example: 'alice/scanner-1/' })
+  @ApiProperty({
+    description:
+      "A user's device may publish, receive and subscribe only under this prefix. A site's device (`_sites/<site>/<device>/`) " +
+      "only publishes here; the site's members receive it.",
+    example: 'alice/scanner-1/',
+  })
   topicPrefix!: string;
+  @ApiPropertyOptional({
+    description:
+      "Only for a site's device: where it hears commands (subscribe to `<commandsPrefix>#`); the site's operators publish there. " +
+      'It receives nothing else.',
+    example: '_sites/warehouse/_cmd/scanner-1/',
+  })
+  commandsPrefix?: string;
 }
 
 /** The fields every view of a device shares. */
 class DeviceBaseDto {
   @ApiProperty({ example: 'scanner-1' }) name!: string;
-  @ApiProperty({ description: 'Username of the owner', example: 'alice' }) owner!: string;
+  @ApiProperty({ description: "Username of the owner; for a site's device, the site's name", example: 'alice' }) owner!: string;
+  @ApiPropertyOptional({ description: "Only for a site's device: the site it belongs to", example: 'warehouse' }) site?: string;
   @ApiProperty({ example: EXAMPLE_THING }) thingName!: string;
   @ApiProperty({ example: `arn:aws:iot:eu-west-1:123456789012:thing/${EXAMPLE_THING}` }) thingArn!: string;
   @ApiProperty({ description: "The thing's attributes", example: { owner: 'alice', device: 'scanner-1', site: 'lab-3' } })
@@ -79,13 +93,15 @@ export class DevicePageDto extends PageDto {
 }
 
 function baseOf(device: DeviceRecord, endpoint: MqttEndpoint): DeviceBaseDto {
+  const owner = { kind: device.ownerKind, name: device.owner };
   return {
     name: device.name,
     owner: device.owner,
+    ...(owner.kind === 'site' ? { site: owner.name } : {}),
     thingName: device.thingName,
     thingArn: device.thingArn,
     attributes: device.attributes as Record<string, string>,
-    mqtt: { ...endpoint, clientId: deviceClientId(device.thingName), topicPrefix: deviceTopicPrefix(device.owner, device.name) },
+    mqtt: { ...endpoint, clientId: deviceClientId(device.thingName), ...ownedDeviceTopics(owner, device.name) },
     createdAt: device.createdAt,
   };
 }

@@ -15,4 +15,6 @@ export interface DeviceOperationDeps {
   prefix: string;
   /** MAX_DEVICES_PER_USER: registration refuses a device beyond it. */
   maxDevicesPerUser: number;
+  /** MAX_DEVICES_PER_SITE: the same for a site. */
+  maxDevicesPerSite: number;
 }

@@ -29,7 +29,16 @@ export class DeviceOperations {
     scope: AwsScope,
     runner: OperationRunner,
   ) {
-    const deps = { iot, teardown, cutoff, devices, scope, prefix: config.resourcePrefix, maxDevicesPerUser: config.devices.maxPerUser };
+    const deps = {
+      iot,
+      teardown,
+      cutoff,
+      devices,
+      scope,
+      prefix: config.resourcePrefix,
+      maxDevicesPerUser: config.devices.maxPerUser,
+      maxDevicesPerSite: config.devices.maxPerSite,
+    };
     this.registration = registerDeviceOperation(deps);
     this.rotation = rotateCertificateOperation(deps);
     this.revocation = revokeCertificateOperation(deps);

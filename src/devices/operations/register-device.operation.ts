@@ -2,7 +2,8 @@ import { createOrAdoptPolicy } from '../../aws/iot-policy-creation.js';
 import { DomainError, isDomainError } from '../../common/errors/domain-error.js';
 import type { PersistedOperation } from '../../operations/kinds.js';
 import { recorded } from '../../operations/operation.types.js';
-import { devicePolicyDocument, renderPolicy } from '../../policy/documents.js';
+import { renderPolicy } from '../../policy/documents.js';
+import { ownedDevicePolicyDocument, ownerDetails, ownerLabel, type Owner } from '../device-owner.js';
 import type { DeviceRecord } from '../devices.repository.js';
 import {
   certificateSteps,
@@ -16,10 +17,10 @@ import type { DeviceOperationDeps } from './device-operation-deps.js';
 export interface RegistrationParams extends CertificateTarget {
   /** Chosen up front so that an undo deletes exactly the row this operation inserted. */
   deviceId: string;
-  userId: string;
-  username: string;
+  /** The user or site the device belongs to. */
+  owner: Owner;
   name: string;
-  /** The thing's attributes: owner, device and the caller's extra one. */
+  /** The thing's attributes: owner (a user's) or site (a site's), device, and the caller's extra one. */
   attributes: Record<string, string>;
 }
 
@@ -58,18 +59,16 @@ export function registerDeviceOperation(
         // Inside the operation, so the subject lock makes the check and the final insert one decision.
         name: 'checkName',
         async run({ params }) {
-          if (await deps.devices.isTaken(params.userId, params.name, params.thingName)) {
-            throw DomainError.conflict(`User ${params.username} already has a device named ${params.name}`, {
-              username: params.username,
-              name: params.name,
-            });
+          const { owner, name } = params;
+          if (await deps.devices.isTaken(owner, name, params.thingName)) {
+            throw DomainError.conflict(`${ownerLabel(owner)} already has a device named ${name}`, { ...ownerDetails(owner), name });
           }
           // The same limit for an admin's registration and a claim's; read under the device's lock, so two
           // registrations of different names at the same moment may overshoot it by one each.
-          const limit = deps.maxDevicesPerUser;
-          if ((await deps.devices.countOfOwner(params.userId)) >= limit) {
-            throw DomainError.conflict(`User ${params.username} already has ${limit} devices, the most one user may have`, {
-              username: params.username,
+          const limit = owner.kind === 'user' ? deps.maxDevicesPerUser : deps.maxDevicesPerSite;
+          if ((await deps.devices.countOfOwner(owner)) >= limit) {
+            throw DomainError.conflict(`${ownerLabel(owner)} already has ${limit} devices, the most one ${owner.kind} may have`, {
+              ...ownerDetails(owner),
               reason: 'DEVICE_LIMIT',
               limit,
             });
@@ -79,8 +78,8 @@ export function registerDeviceOperation(
       {
         name: 'createPolicy',
         async run({ params, ephemeral }) {
-          const { username, name, policyName } = params;
-          const document = renderPolicy(devicePolicyDocument(await deps.scope.policyScope(), deps.prefix, username, name));
+          const { owner, name, policyName } = params;
+          const document = renderPolicy(ownedDevicePolicyDocument(await deps.scope.policyScope(), deps.prefix, owner, name));
           // A policy with the intended document is this operation's own, made by an attempt whose answer was lost.
           const { policyArn } = await createOrAdoptPolicy(deps.iot, policyName, document).catch(
             claimedElsewhere('policy', policyName, () => (ephemeral.keepPolicy = true)),
@@ -110,7 +109,7 @@ export function registerDeviceOperation(
         async run({ params, state, ephemeral }) {
           ephemeral.device = await deps.devices.create({
             id: params.deviceId,
-            userId: params.userId,
+            owner: params.owner,
             name: params.name,
             thingName: params.thingName,
             thingArn: recorded(state, 'thingArn'),

@@ -11,7 +11,7 @@ const scannerRecord = {
   policyName: 'iotp_alice_scanner1',
   attributes: { site: 'lab' },
   certificateAttached: true,
-  owner: { username: 'alice', active: true },
+  owner: { kind: 'user' as const, username: 'alice', active: true },
 };
 const scanner = deviceSubject(scope, 'iotp', scannerRecord);
 
@@ -44,6 +44,30 @@ describe('resourceArn', () => {
     ['an ARN without a name', 'connect', 'arn:aws:iot:eu-west-1:123456789012:client/'],
   ] as const)('refuses %s as VALIDATION_FAILED', (_, action, resource) => {
     expect(errorCode(() => resourceArn(scope, action, resource))).toBe('VALIDATION_FAILED');
+  });
+});
+
+describe('deviceSubject', () => {
+  it("holds a site's device to the site device document: publish its own topics, hear only its commands", () => {
+    const gate = deviceSubject(scope, 'iotp', {
+      name: 'gate',
+      thingName: 'iotp-site_dock_gate',
+      policyName: 'iotp-site_dock_gate',
+      attributes: { site: 'dock', device: 'gate' },
+      certificateAttached: true,
+      owner: { kind: 'site', site: 'dock', active: true },
+    });
+    const allowed = (action: 'connect' | 'publish' | 'receive' | 'subscribe', resource: string) =>
+      evaluate(gate.policies, evaluationRequest(scope, gate, { action, resource })).allowed;
+
+    expect(gate.ownClientId).toBe('iotp-site_dock_gate');
+    expect(allowed('connect', 'iotp-site_dock_gate')).toBe(true);
+    expect(allowed('publish', '_sites/dock/gate/scan')).toBe(true);
+    expect(allowed('subscribe', '_sites/dock/_cmd/gate/#')).toBe(true);
+    expect(allowed('receive', '_sites/dock/_cmd/gate/open')).toBe(true);
+    expect(allowed('publish', '_sites/dock/other/scan')).toBe(false);
+    expect(allowed('receive', '_sites/dock/other/scan')).toBe(false);
+    expect(allowed('publish', '_sites/dock/_cmd/gate/open')).toBe(false);
   });
 });
 
