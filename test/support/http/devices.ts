@@ -13,3 +13,15 @@ export async function registeredDevice(t: TestApp, username: string, name: strin
   if (response.status !== 201) throw new Error(`registration failed: ${response.status} ${JSON.stringify(response.body)}`);
   return { thingName: response.body.thingName, certificateId: response.body.certificate.certificateId };
 }
+
+/** POST /v1/sites/{site}/devices as admin. */
+export function registerSiteDevice(t: TestApp, site: string, body: { name: string; csr?: string; attributes?: Record<string, string> }) {
+  return admin(t).post(`/v1/sites/${site}/devices`).send(body);
+}
+
+/** A site's device registered from a CSR, failing the test if registration fails. */
+export async function registeredSiteDevice(t: TestApp, site: string, name: string): Promise<{ thingName: string; certificateId: string }> {
+  const response = await registerSiteDevice(t, site, { name, csr: createTestCsr().csrPem });
+  if (response.status !== 201) throw new Error(`registration failed: ${response.status} ${JSON.stringify(response.body)}`);
+  return { thingName: response.body.thingName, certificateId: response.body.certificate.certificateId };
+}
