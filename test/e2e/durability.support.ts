@@ -3,12 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Response } from 'supertest';
 import { DomainError } from '../../src/common/errors/domain-error.js';
 import type { Env } from '../../src/config/env-parsers.js';
+import { SiteDeviceCleanup } from '../../src/devices/site-device-cleanup.js';
 import { RecoveryService } from '../../src/operations/recovery.service.js';
 import { IotEndpoint } from '../../src/aws/iot-endpoint.js';
 import { FakeAws, type FakeAwsSnapshot } from '../fakes/fake-aws.js';
 import { createTestCsr } from '../support/csr.js';
 import { createTestDatabase } from '../support/database.js';
-import { registerDevice } from '../support/http/devices.js';
+import { insertSite } from '../support/factories.js';
+import { registerDevice, registerSiteDevice } from '../support/http/devices.js';
 import { consistency, readOperations, readRows, unfinished, type BusinessRows, type OperationRow } from '../support/invariants.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { admin } from '../support/http/admin.js';
@@ -54,9 +56,13 @@ export async function startRig(): Promise<Rig> {
   };
 }
 
-/** What a scenario works on: the user it created, and the device and certificates when it has them. */
+/** What a scenario works on: the user (or site) it created, and the device and certificates when it has them. */
 export interface Subject {
   username: string;
+  /** A site's scenario: the site, named as `username` (a site has no user). */
+  site?: { id: string; name: string };
+  /** The device's name within its site. */
+  deviceName?: string;
   thingName?: string;
   certificateIds?: string[];
 }
@@ -143,8 +149,26 @@ export async function provisionedUser(app: TestApp, username: string, options: {
   return subject;
 }
 
+/** A site (a row, as creating a site leaves it) named `name`, with a device registered from a CSR when asked. */
+export async function siteWithDevice(app: TestApp, name: string, options: { device?: boolean } = {}): Promise<Subject> {
+  const subject: Subject = { username: name, site: { id: await insertSite(app, name), name } };
+  if (options.device) {
+    const registered = await registerSiteDevice(app, name, { name: 'dev', csr: createTestCsr().csrPem });
+    expect(registered.status, JSON.stringify(registered.body)).toBe(201);
+    subject.deviceName = 'dev';
+    subject.thingName = registered.body.thingName;
+    subject.certificateIds = [registered.body.certificate.certificateId];
+  }
+  return subject;
+}
+
 /** Removes what the case left (through the service itself) and checks the fakes and tables are empty again. */
 export async function cleanUp(rig: Rig, subject: Subject): Promise<void> {
+  if (subject.site) {
+    // What deleting the site does to its devices; the site row itself has nothing in AWS.
+    await rig.main.app.get(SiteDeviceCleanup).deleteSiteDevices(subject.site);
+    await withClient(rig.databaseUrl, (client) => client.query('DELETE FROM sites WHERE id = $1', [subject.site!.id]));
+  }
   const rows = await readRows(rig.databaseUrl);
   if (rows.users.some((user) => user.username === subject.username)) {
     const removed = await admin(rig.main).delete(`/v1/users/${subject.username}`);
@@ -689,6 +713,53 @@ export const SCENARIOS: Record<string, Scenario> = {
     waitingAt: { 12: 'delete-device', 13: 'delete-device' },
     setup: (app, username) => provisionedUser(app, username, { device: true, rotated: true }),
     request: (app, { thingName }) => admin(app).delete(`/v1/devices/${thingName}`),
+    success: 204,
+    async done(rig, { thingName }) {
+      expect((await readRows(rig.databaseUrl)).devices).toEqual([]);
+      expect(rig.aws.snapshot().things.map((thing) => thing.thingName)).not.toContain(thingName);
+    },
+  },
+  registerSiteDevice: {
+    name: "register a site's device (CSR)",
+    kind: 'register-device',
+    onFailure: 'undo',
+    calls: ['CreatePolicy', 'CreateThing', 'CreateCertificateFromCsr', 'AttachPolicy', 'AttachThingPrincipal'],
+    lostAnswerRecognised: ['CreateCertificateFromCsr'],
+    undoCalls: [
+      'DetachThingPrincipal',
+      'DetachPolicy',
+      'UpdateCertificate',
+      'DeleteCertificate',
+      'DeleteThing',
+      'ListPolicyVersions',
+      'DeletePolicy',
+    ],
+    setup: (app, name) => siteWithDevice(app, name),
+    request: (app, { site }) => registerSiteDevice(app, site!.name, { name: 'dev', csr: createTestCsr().csrPem }),
+    success: 201,
+    async done(rig, { site }) {
+      const { devices } = await readRows(rig.databaseUrl);
+      expect(devices.map((device) => [device.thing_name, device.user_id])).toEqual([[`iotp-site_${site!.name}_dev`, null]]);
+    },
+  },
+  deleteSiteDevice: {
+    name: "delete a site's device",
+    kind: 'delete-device',
+    onFailure: 'finish',
+    calls: [
+      'ListThingPrincipals',
+      'DetachThingPrincipal',
+      'ListTargetsForPolicy',
+      'DetachPolicy',
+      'UpdateCertificate',
+      'DeleteCertificate',
+      'DeleteThing',
+      'ListPolicyVersions',
+      'DeletePolicy',
+    ],
+    waitingAt: { 8: 'delete-device', 9: 'delete-device' },
+    setup: (app, name) => siteWithDevice(app, name, { device: true }),
+    request: (app, { site, deviceName }) => admin(app).delete(`/v1/sites/${site!.name}/devices/${deviceName}`),
     success: 204,
     async done(rig, { thingName }) {
       expect((await readRows(rig.databaseUrl)).devices).toEqual([]);
