@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { registeredDevice } from '../support/http/devices.js';
+import { createTestCsr } from '../support/csr.js';
+import { query } from '../support/factories.js';
+import { registeredDevice, registerSiteDevice } from '../support/http/devices.js';
 import {
   bodyArbitrary,
   headerValue,
@@ -44,11 +46,22 @@ async function seed(): Promise<Record<string, string[]>> {
     await registeredDevice(t, 'alice', 'scanner');
     device = await admin(t).get('/v1/devices/iotp_alice_scanner');
   }
+  // A site with a device of the same name as alice's, so `name` is valid for both routes that take it.
+  await query(t, `INSERT INTO sites (id, name, updated_at) VALUES (gen_random_uuid(), 'dock', now()) ON CONFLICT (name) DO NOTHING`);
+  let siteDevice = await admin(t).get('/v1/sites/dock/devices/scanner');
+  if (siteDevice.status === 404) {
+    await registerSiteDevice(t, 'dock', { name: 'scanner', csr: createTestCsr().csrPem });
+    siteDevice = await admin(t).get('/v1/sites/dock/devices/scanner');
+  }
+  const certificatesOf = (response: { status: number; body: { certificates?: Array<{ certificateId: string }> } }) =>
+    response.status === 200 ? response.body.certificates!.map((certificate) => certificate.certificateId) : [];
   const operation = (await admin(t).get('/v1/operations?limit=1')).body.items[0]?.id as string;
   return {
     username: ['alice'],
-    thingName: ['iotp_alice_scanner'],
-    certificateId: device.body.certificates.map((certificate: { certificateId: string }) => certificate.certificateId),
+    thingName: ['iotp_alice_scanner', 'iotp-site_dock_scanner'],
+    certificateId: [...certificatesOf(device), ...certificatesOf(siteDevice)],
+    site: ['dock'],
+    name: ['scanner'],
     id: [operation],
     sub: [t.aws.userPool.user('alice')!.sub],
     'x-authorizer-secret': [AUTHORIZER_SECRET],
