@@ -25,7 +25,7 @@ export class ExpiringCertificateDto {
   @ApiProperty({ enum: ['ACTIVE', 'INACTIVE', 'REVOKED'], example: 'ACTIVE' }) status!: string;
   @ApiProperty({ example: 'iotp_alice_scanner-1' }) thingName!: string;
   @ApiProperty({ example: 'scanner-1' }) deviceName!: string;
-  @ApiProperty({ example: 'alice' }) owner!: string;
+  @ApiProperty({ description: "Username of the device's owner; for a site's device, the site's name", example: 'alice' }) owner!: string;
 
   static from(certificate: ExpiringCertificate): ExpiringCertificateDto {
     const { certificateId, notAfter, status, thingName, deviceName, owner } = certificate;
