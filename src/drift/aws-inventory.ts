@@ -38,7 +38,7 @@ export class AwsInventoryReader {
     // names carry the prefix but were never created here, so they are left alone.
     // The per-resource calls of each kind have quotas of their own, so the three run side by side
     // (PARALLEL_CALLS each): the scan then lasts as long as its longest kind, not their sum.
-    const ours = policyNames.filter((name) => parsePolicyName(prefix, name));
+    const ours = policyNames.filter((name) => judgedPolicy(prefix, name));
     const [things, policies, documents] = await Promise.all([
       this.attachments(
         thingNames.filter((name) => parseThingName(prefix, name)),
@@ -83,4 +83,15 @@ export class AwsInventoryReader {
     });
     return result;
   }
+}
+
+/**
+ * Policies drift compares: users' first slot and user devices'. A site device's policy and a
+ * user's further slots (`<prefix>_<user>.<n>`) are not in the database's user and device rows
+ * this scan reads, so they are left out rather than reported as orphans.
+ */
+function judgedPolicy(prefix: string, name: string): boolean {
+  const parsed = parsePolicyName(prefix, name);
+  if (!parsed) return false;
+  return parsed.kind === 'device' || (parsed.kind === 'user' && parsed.slot === 1);
 }

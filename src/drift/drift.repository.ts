@@ -130,7 +130,7 @@ export class DriftRepository {
 
   private async certificates(): Promise<CertificateRow[]> {
     const rows = await this.prisma.certificate.findMany({
-      where: { device: { userId: { not: null } } },
+      // Site devices' certificates too: a certificate with a row is never an orphan to delete.
       select: {
         id: true,
         certificateId: true,
@@ -138,7 +138,7 @@ export class DriftRepository {
         status: true,
         driftDetectedAt: true,
         createdAt: true,
-        device: { select: { name: true, thingName: true, policyName: true, user: { select: { username: true } } } },
+        device: { select: { name: true, thingName: true, policyName: true, user: { select: { username: true } }, site: { select: { name: true } } } },
       },
     });
     return rows.map(({ device, ...row }) => ({
@@ -146,7 +146,7 @@ export class DriftRepository {
       thingName: device.thingName,
       policyName: device.policyName,
       device: device.name,
-      owner: device.user!.username,
+      owner: device.user?.username ?? device.site!.name,
     }));
   }
 }

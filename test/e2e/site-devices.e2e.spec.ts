@@ -284,4 +284,22 @@ describe("a site's devices over HTTP", () => {
       expect((await admin(t).delete('/v1/sites/leaving/devices/last')).status).toBe(204);
     });
   });
+
+  it("drift repair leaves a site's devices alone: their thing, policy and certificate are not orphans", async () => {
+    const device = await registeredSiteDevice(t, 'dock', 'drift-safe');
+    const before = t.aws.snapshot();
+
+    const report = (await admin(t).get('/v1/admin/drift')).body;
+    const named = JSON.stringify([...report.orphans, ...report.ghosts, ...report.unattachedCertificates]);
+    expect(named).not.toContain('iotp-site_dock_drift-safe');
+    expect(named).not.toContain(device.certificateId);
+    expect((await admin(t).post('/v1/admin/drift/repair')).status).toBe(200);
+
+    const after = t.aws.snapshot();
+    expect(after.things.map((thing) => thing.thingName)).toContain('iotp-site_dock_drift-safe');
+    expect(after.policies).toContain('iotp-site_dock_drift-safe');
+    expect(after.certificates.map((certificate) => certificate.certificateId)).toEqual(
+      before.certificates.map((certificate) => certificate.certificateId),
+    );
+  });
 });
