@@ -137,8 +137,9 @@ const config = loadConfig({
 });
 const limiter = new SwitchableLimiter(config);
 let profiler: Session | undefined;
-// The scale run pages at AWS's largest page size (250); the other scenarios list nothing.
-const aws = new FakeAws({ ...ids, tokens, limiter, pageSize: process.env.BENCH_IOT_PAGE_SIZE ? Number(process.env.BENCH_IOT_PAGE_SIZE) : undefined });
+// The scale run pages at AWS's largest page sizes (IoT 250, ListUsers 60); the other scenarios list nothing.
+const scalePages = process.env.BENCH_IOT_PAGE_SIZE ? Number(process.env.BENCH_IOT_PAGE_SIZE) : undefined;
+const aws = new FakeAws({ ...ids, tokens, limiter, pageSize: scalePages, userPageSize: scalePages === undefined ? undefined : 60 });
 const counter = new CallCounter(aws);
 const rssPeak = new RssPeak();
 

@@ -16,6 +16,8 @@ export interface SizeResult {
 
 /** The bound for "flat": the fleet-sized cost within this factor of the cost at a tenth of the fleet. */
 export const FLAT = 1.2;
+/** What a drift report may add to the service's RSS at full size beyond what it adds at a tenth (page buffers, findings). */
+export const DRIFT_GROWTH_SLACK_MB = 64;
 
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 const ratio = (large: number, small: number) => (small > 0 ? large / small : large > 0 ? Infinity : 1);
@@ -51,6 +53,16 @@ export function scaleTargets(sizes: SizeResult[]): Target[] {
       note: `${Math.round(costPerRequest(before))} -> ${Math.round(costPerRequest(scenario))} us; p99 ${round(p99)}x, req/s ${round(ratio(scenario.load.rps, before.load.rps))}x${errors ? `, ${errors} errors` : ''}`,
     });
   }
+  // The service process holds the AWS fakes' state too, which grows with the fleet whatever the scan does: what the
+  // report itself adds while it runs is the figure that says whether the scan holds the fleet in memory.
+  const growth = (size: SizeResult) => Math.max(0, size.drift.peakRssBytes - size.drift.rssBeforeBytes);
+  targets.push({
+    id: 'drift-rss-growth',
+    description: `drift report: RSS growth while it runs at ${large.users} users at most ${DRIFT_GROWTH_SLACK_MB} MB above that at ${small.users} users`,
+    measured: mb(growth(large)),
+    pass: growth(large) <= growth(small) + DRIFT_GROWTH_SLACK_MB * 2 ** 20 && large.drift.status === 200 && small.drift.status === 200,
+    note: `${mb(growth(small))} -> ${mb(growth(large))} MB`,
+  });
   const rss = ratio(large.drift.peakRssBytes, small.drift.peakRssBytes);
   targets.push({
     id: 'drift-rss',

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { createTestCsr } from '../../test/support/csr.js';
 import { encodeCursor } from '../../src/common/http/pagination.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { load, type LoadOptions } from '../load.js';
@@ -186,7 +187,7 @@ export async function driftReport(context: ScaleContext): Promise<DriftCost> {
  * updates count until autovacuum reclaims them, as they would in production.
  */
 export async function operationsGrowth(context: ScaleContext, label: string, sample: BenchUser[], operations: number): Promise<TableGrowth> {
-  const { service, adminKey, csrs } = context;
+  const { service, adminKey } = context;
   const before = await service.call<Record<string, TableSize>>('scaleTableSizes');
   const headers = { 'x-api-key': adminKey, 'content-type': 'application/json' };
   let next = 0;
@@ -196,7 +197,11 @@ export async function operationsGrowth(context: ScaleContext, label: string, sam
       const request =
         n % 2 === 0
           ? { path: '/v1/users', body: { username: `growth-${label}-${n}`, temporaryPassword: 'Temp-Passw0rd!' } }
-          : { path: `/v1/users/${sample[n % sample.length]!.username}/devices`, body: { name: `growth-${label}-${n}`, csr: csrs[n % csrs.length] } };
+          : {
+              // A key pair of its own: the service refuses a public key another device has.
+              path: `/v1/users/${sample[n % sample.length]!.username}/devices`,
+              body: { name: `growth-${label}-${n}`, csr: createTestCsr().csrPem },
+            };
       const response = await fetch(service.url + request.path, { method: 'POST', headers, body: JSON.stringify(request.body) });
       if (response.status !== 201) throw new Error(`growth operation failed: ${response.status} ${await response.text()}`);
     }

@@ -97,6 +97,10 @@ export interface AppConfig {
     maxFailuresPerAddress: number;
     windowSeconds: number;
   };
+  drift: {
+    /** Rows per database batch of a drift scan, and so the most things and policies one batch asks AWS about. */
+    scanBatch: number;
+  };
   operations: {
     /** How long a running operation may go without progress before recovery takes it over. */
     leaseMs: number;
@@ -260,6 +264,9 @@ export function loadConfig(env: Env): AppConfig {
       ttlSeconds: read.int('DEVICE_CLAIM_TTL_SECONDS', 600, 30, 86400),
       maxFailuresPerAddress: read.int('DEVICE_CLAIM_MAX_FAILURES_PER_ADDRESS', 10, 1, 100000),
       windowSeconds: read.int('DEVICE_CLAIM_WINDOW_SECONDS', 900, 10, 86400),
+    },
+    drift: {
+      scanBatch: read.int('DRIFT_SCAN_BATCH', 250, 1, 1000),
     },
     operations: {
       leaseMs: read.int('OPERATION_LEASE_MS', 60000, 500, 3600000),

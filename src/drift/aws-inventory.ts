@@ -1,57 +1,83 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { CertificateStatus } from '../aws/iot.port.js';
 import { IotPort } from '../aws/iot.port.js';
-import { allPages } from '../aws/pages.js';
+import { allPages, eachPage } from '../aws/pages.js';
+import { UserPoolPort, type PoolUser } from '../aws/user-pool.port.js';
 import { ignoreNotFound } from '../common/errors/ignore-not-found.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { parsePolicyName, parseThingName } from '../policy/names.js';
 import { mapLimit } from './map-limit.js';
-import type { AwsCertificate, AwsInventory, AwsPolicyDocument } from './drift.types.js';
+import type { AwsCertificate, AwsPolicyDocument } from './drift.types.js';
 
 /**
- * Per-resource list calls in flight at once. The QuotaLimiter paces them to this replica's share
- * of the quota anyway; a few in parallel only hide AWS's latency, and stay far below the limiter's queue.
+ * Per-resource calls in flight at once, per kind. The QuotaLimiter paces them to this replica's
+ * share of the quota anyway; a few in parallel only hide AWS's latency, and stay far below the limiter's queue.
  */
 const PARALLEL_CALLS = 4;
 
 /**
- * The AWS side of drift: the account's things, policies and certificates (the List APIs,
- * every page), then one ListThingPrincipals per thing and one ListTargetsForPolicy per policy
- * of ours, and one GetPolicy and one ListPolicyVersions per policy of ours (a version may have been
- * edited by hand). No per-certificate calls: attachments are read from the thing and policy side.
+ * The AWS side of drift, a page or a batch at a time, so the scan never holds the account's
+ * inventory: the List APIs page by page (the adapter asks for 250 items a page, ListUsers 60),
+ * and, for a batch of names, one ListThingPrincipals per thing, one ListTargetsForPolicy per
+ * policy, and one GetPolicy and one ListPolicyVersions per policy (a version may have been edited
+ * by hand). Every call goes through the adapter, so through the QuotaLimiter.
  */
 @Injectable()
 export class AwsInventoryReader {
   constructor(
     private readonly iot: IotPort,
+    private readonly userPool: UserPoolPort,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async read(): Promise<AwsInventory> {
+  /**
+   * ListThings, page by page: the names of ours (`<prefix>_<user>_<device>`). `<prefix>_Other` or
+   * three-part names carry the prefix but were never created here, so they are left alone.
+   */
+  async *thingPages(): AsyncGenerator<string[]> {
     const prefix = this.config.resourcePrefix;
-    const [thingNames, policyNames, certificates] = await Promise.all([
-      allPages((token) => this.iot.listThings(token)),
-      allPages((token) => this.iot.listPolicies(token)),
-      allPages((token) => this.iot.listCertificates(token)),
-    ]);
-    // Only names in the shapes this service composes are ours; `<prefix>_Other` or three-part
-    // names carry the prefix but were never created here, so they are left alone.
-    // The per-resource calls of each kind have quotas of their own, so the three run side by side
-    // (PARALLEL_CALLS each): the scan then lasts as long as its longest kind, not their sum.
-    const ours = policyNames.filter((name) => judgedPolicy(prefix, name));
-    const [things, policies, documents] = await Promise.all([
-      this.attachments(
-        thingNames.filter((name) => parseThingName(prefix, name)),
-        (name, token) => this.iot.listThingPrincipals(name, token),
-      ),
-      this.attachments(ours, (name, token) => this.iot.listPolicyTargets(name, token)),
-      this.documents(ours),
-    ]);
-    return { things, policies, certificates: new Map(certificates.map((c: AwsCertificate) => [c.certificateId, c])), documents };
+    for await (const page of eachPage((token) => this.iot.listThings(token))) yield page.filter((name) => parseThingName(prefix, name));
   }
 
-  /** GetPolicy and ListPolicyVersions per policy of ours; a policy deleted since it was listed is left out. */
-  private async documents(names: string[]): Promise<Map<string, AwsPolicyDocument>> {
+  /** ListPolicies, page by page: the names of ours that drift compares (`<prefix>_<user>`, `<prefix>_<user>_<device>`; see judgedPolicyOwner). */
+  async *policyPages(): AsyncGenerator<string[]> {
+    const prefix = this.config.resourcePrefix;
+    for await (const page of eachPage((token) => this.iot.listPolicies(token))) {
+      yield page.filter((name) => judgedPolicyOwner(prefix, name) !== undefined);
+    }
+  }
+
+  /** ListCertificates, page by page: every certificate of the account and region (AWS cannot list only ours). */
+  async *certificatePages(): AsyncGenerator<AwsCertificate[]> {
+    for await (const page of eachPage((token) => this.iot.listCertificates(token))) {
+      yield page.map(({ certificateId, certificateArn, status }) => ({ certificateId, certificateArn, status }));
+    }
+  }
+
+  /** ListUsers, page by page. */
+  poolUserPages(): AsyncGenerator<PoolUser[]> {
+    return eachPage((token) => this.userPool.listUsers(token));
+  }
+
+  /** AdminGetUser: one pool user, or none. */
+  async poolUser(username: string): Promise<PoolUser[]> {
+    const user = await this.userPool.findUser(username);
+    return user ? [user] : [];
+  }
+
+  /** Thing → attached principals; a thing deleted since it was listed is left out. */
+  principals(thingNames: string[]): Promise<Map<string, Set<string>>> {
+    return this.attachments(thingNames, (name, token) => this.iot.listThingPrincipals(name, token));
+  }
+
+  /** Policy → targets; a policy deleted since it was listed is left out. */
+  targets(policyNames: string[]): Promise<Map<string, Set<string>>> {
+    return this.attachments(policyNames, (name, token) => this.iot.listPolicyTargets(name, token));
+  }
+
+  /** GetPolicy and ListPolicyVersions per policy; a policy deleted since it was listed is left out. */
+  async documents(names: string[]): Promise<Map<string, AwsPolicyDocument>> {
     const read = await mapLimit(names, PARALLEL_CALLS, async (name) => {
       const policy = await ignoreNotFound(this.iot.getPolicy(name));
       if (!policy) return undefined;
@@ -62,36 +88,43 @@ export class AwsInventoryReader {
         .sort((a, b) => Number(a) - Number(b));
       return { ...policy, otherVersionIds };
     });
-    const result = new Map<string, AwsPolicyDocument>();
-    names.forEach((name, index) => {
-      const document = read[index];
-      if (document) result.set(name, document);
-    });
-    return result;
+    return keyed(names, read);
   }
 
-  /** Name → attached principals; a resource deleted since it was listed is left out. */
+  /** DescribeCertificate per certificate: the status of each AWS has (a filtered scan reads them so instead of listing every certificate). */
+  async statuses(certificateIds: string[]): Promise<Map<string, CertificateStatus>> {
+    const read = await mapLimit(certificateIds, PARALLEL_CALLS, async (id) => (await ignoreNotFound(this.iot.describeCertificate(id)))?.status);
+    return keyed(certificateIds, read);
+  }
+
   private async attachments(
     names: string[],
     list: (name: string, token?: string) => ReturnType<IotPort['listThingPrincipals']>,
   ): Promise<Map<string, Set<string>>> {
-    const lists = await mapLimit(names, PARALLEL_CALLS, (name) => ignoreNotFound(allPages((token) => list(name, token))));
-    const result = new Map<string, Set<string>>();
-    names.forEach((name, index) => {
-      const attached = lists[index];
-      if (attached) result.set(name, new Set(attached));
+    const lists = await mapLimit(names, PARALLEL_CALLS, async (name) => {
+      const attached = await ignoreNotFound(allPages((token) => list(name, token)));
+      return attached && new Set(attached);
     });
-    return result;
+    return keyed(names, lists);
   }
 }
 
+function keyed<T>(names: string[], values: Array<T | undefined>): Map<string, T> {
+  const result = new Map<string, T>();
+  names.forEach((name, index) => {
+    const value = values[index];
+    if (value !== undefined) result.set(name, value);
+  });
+  return result;
+}
+
 /**
- * Policies drift compares: users' first slot and user devices'. A site device's policy and a
- * user's further slots (`<prefix>_<user>.<n>`) are not in the database's user and device rows
+ * The owner of a policy drift compares: a user's first slot, or a user device's. A site device's
+ * policy and a user's further slots (`<prefix>_<user>.<n>`) are not in the user and device rows
  * this scan reads, so they are left out rather than reported as orphans.
  */
-function judgedPolicy(prefix: string, name: string): boolean {
+export function judgedPolicyOwner(prefix: string, name: string): string | undefined {
   const parsed = parsePolicyName(prefix, name);
-  if (!parsed) return false;
-  return parsed.kind === 'device' || (parsed.kind === 'user' && parsed.slot === 1);
+  if (parsed?.kind === 'device' || (parsed?.kind === 'user' && parsed.slot === 1)) return parsed.username;
+  return undefined;
 }

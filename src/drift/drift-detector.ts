@@ -1,142 +1,191 @@
 import { isDeepStrictEqual } from 'node:util';
 import { certificateIdOf } from '../aws/iot-teardown.js';
+import type { CertificateStatus } from '../aws/iot.port.js';
+import { USER_ID_ATTRIBUTE } from '../aws/user-pool.port.js';
 import { devicePolicyDocument, renderPolicy, userPolicyDocument, type PolicyScope } from '../policy/documents.js';
-import { certificateSubject } from '../operations/subjects.js';
-import { ownerOf, subjectsOf, unclaimedPolicyTarget, unclaimedThingPrincipal, type PolicyClaim } from './drift-rules.js';
-import type { AwsInventory, CertificateRow, DatabaseRecords, DeviceRow, DriftScan, Finding, RecordRef, UserRow } from './drift.types.js';
+import { userSubject } from '../operations/subjects.js';
+import { DriftFindings } from './drift-findings.js';
+import { subjectsOf, unclaimedPolicyTarget, unclaimedThingPrincipal, type CertificateClaim, type PolicyClaim } from './drift-rules.js';
+import type { AwsCertificate, AwsInventory, CertificateRow, DatabaseRecords, DeviceRow, DriftScan, UserRow } from './drift.types.js';
 
 export interface DetectionInput {
   prefix: string;
   aws: AwsInventory;
   db: DatabaseRecords;
   /**
-   * When the AWS listing began. Only rows created before it are judged as ghosts: a row inserted
-   * later may name a resource created after its list page was read. Every row counts as a claim.
+   * When the scan began. Only rows created before it are judged as ghosts: a row inserted later may
+   * name a resource created after its AWS side was read. Every row counts as a claim.
    */
   scanStartedAt: Date;
   /** The account and region the expected policy documents name; without it documents are not compared. */
   scope?: PolicyScope;
 }
 
-/** Findings are listed, and orphans repaired, in AWS's delete order: links first, then certificates, policies, things. */
-const KIND_ORDER = ['policy-attachment', 'thing-principal', 'certificate', 'policy', 'thing', 'policy-document'];
-
-/** Compares the two sides; pure, so every rule is tested without AWS or a database. */
-export function detectDrift(input: DetectionInput): DriftScan {
-  return new Detection(input).run();
+/** What is known of one recorded certificate in AWS. */
+export interface CertificateFacts {
+  /** False: AWS does not have it. */
+  inAws: boolean;
+  /** Its status in AWS; undefined: not known where it is judged (a streamed scan reads it from the listing). */
+  status?: CertificateStatus;
+  /** Whether its device's thing, and its device's policy, list it; undefined: that thing or policy is gone, or not judged here. */
+  onThing?: boolean;
+  onPolicy?: boolean;
 }
 
-class Detection {
-  private readonly orphans: Finding[] = [];
-  private readonly ghosts: Finding[] = [];
-  private readonly unattached: Finding[] = [];
-  private readonly changed: Finding[] = [];
-  private readonly inProgress = new Set<string>();
-  private readonly pendingDeletion = new Set<string>();
-  private readonly ghostRows = new Set<string>();
+/** Whether a certificate is on its device's thing and policy, as a slice saw them. */
+export type CertificateAttachments = Pick<CertificateFacts, 'onThing' | 'onPolicy'>;
+
+export interface SliceOptions {
+  /**
+   * Given, the slice does not know the certificates' statuses (a streamed scan lists them after the
+   * rows): it judges the attachments of each certificate it sees attached (an attachment shows AWS
+   * has it), and hands the others (attached nowhere, or not ACTIVE in their row) to `defer`, to be
+   * judged once the listing says whether AWS has them.
+   */
+  defer?(row: CertificateRow, attachments: CertificateAttachments): void;
+}
+
+/** Compares the two sides at once (the scan feeds the same rules slice by slice: drift-scanner.ts); pure, so every rule is tested without AWS or a database. */
+export function detectDrift(input: DetectionInput): DriftScan {
+  const findings = new DriftFindings(input.prefix, input.scanStartedAt);
+  const rules = new DriftRules(input, findings);
+  rules.judgeAll();
+  for (const certificate of input.aws.certificates.values()) rules.listedCertificate(certificate, true);
+  const { things, policies, certificates } = input.aws;
+  return findings.result({ things: things.size, policies: policies.size, certificates: certificates.size });
+}
+
+/**
+ * The rules, over one slice of the scan: the AWS side of some names and the rows that claim them
+ * (or all of both, in detectDrift). What they find goes to `findings`, which spans slices.
+ */
+export class DriftRules {
   private readonly devicesByThing: Map<string, DeviceRow>;
   private readonly policyClaims = new Map<string, PolicyClaim>();
   private readonly certificateRows: Map<string, CertificateRow>;
+  private readonly certificateClaims: Map<string, CertificateClaim>;
 
-  constructor(private readonly input: DetectionInput) {
+  constructor(
+    private readonly input: DetectionInput,
+    private readonly findings: DriftFindings,
+    private readonly options: SliceOptions = {},
+  ) {
     const { users, devices, certificates } = input.db;
     this.devicesByThing = new Map(devices.map((device) => [device.thingName, device]));
     for (const user of users) this.policyClaims.set(user.policyName, { kind: 'user', identityId: user.identityId, status: user.status });
     for (const device of devices) this.policyClaims.set(device.policyName, { kind: 'device', thingName: device.thingName });
     this.certificateRows = new Map(certificates.map((row) => [row.certificateId, row]));
+    this.certificateClaims = input.db.certificateClaims ?? new Map();
   }
 
-  run(): DriftScan {
-    const { aws, db, prefix, scanStartedAt } = this.input;
+  /** Every rule over the slice. */
+  judgeAll(): void {
+    const { db } = this.input;
     this.orphanThingsAndPolicies();
     this.certificatesOnOurs();
     this.unaccountedAttachments();
     db.devices.forEach((device) => this.deviceGhosts(device));
-    db.certificates.forEach((row) => this.certificateGhosts(row));
+    db.certificates.forEach((row) => this.certificateRow(row));
     db.users.forEach((user) => this.userGhosts(user));
     this.changedDocuments();
-    return {
-      scannedAt: scanStartedAt,
-      prefix,
-      scanned: { things: aws.things.size, policies: aws.policies.size, certificates: aws.certificates.size },
-      orphans: sorted(this.orphans),
-      ghosts: sorted(this.ghosts),
-      unattachedCertificates: sorted(this.unattached),
-      changedPolicies: sorted(this.changed),
-      inProgress: [...this.inProgress].sort(),
-      pendingDeletion: [...this.pendingDeletion].sort(),
-      staleMarks: this.staleMarks(),
+    this.unclaimedPoolUsers();
+    this.markedRows();
+  }
+
+  /** A certificate AWS lists: no row claims it and it is attached to ours (an orphan's status), or attached to nothing of ours. */
+  listedCertificate(certificate: AwsCertificate, reportUnattached: boolean): void {
+    const id = certificate.certificateId;
+    if (this.certificateRows.has(id) || this.certificateClaims.has(id)) return;
+    this.findings.unclaimedListed(certificate, reportUnattached);
+  }
+
+  /** A recorded certificate against what AWS has: gone, deactivated, or off its device's thing or policy. */
+  judgeCertificate(row: CertificateRow, facts: CertificateFacts): void {
+    if (!this.judged(row) || this.busy(row.thingName)) return;
+    const base = {
+      owner: row.owner,
+      device: row.device,
+      record: { table: 'certificate' as const, id: row.id, markedAt: row.driftDetectedAt },
+      action: 'mark' as const,
     };
+    if (!facts.inAws) {
+      this.findings.ghost({
+        ...base,
+        kind: 'certificate',
+        name: row.certificateId,
+        certificateArn: row.certificateArn,
+        reason: 'AWS does not have this certificate',
+      });
+      return;
+    }
+    if (row.status !== 'ACTIVE') return; // revocation detaches first; an inactive certificate may be off its thing
+    if (facts.status !== undefined && facts.status !== 'ACTIVE') {
+      this.findings.ghost({
+        ...base,
+        kind: 'certificate',
+        name: row.certificateId,
+        certificateArn: row.certificateArn,
+        status: facts.status,
+        reason: `The record says ACTIVE; AWS has it ${facts.status}`,
+      });
+    }
+    const on = { target: row.certificateArn };
+    if (facts.onThing === false) {
+      this.findings.ghost({
+        ...base,
+        ...on,
+        kind: 'thing-principal',
+        name: row.thingName,
+        reason: "The certificate is not attached to its device's thing",
+      });
+    }
+    if (facts.onPolicy === false) {
+      this.findings.ghost({
+        ...base,
+        ...on,
+        kind: 'policy-attachment',
+        name: row.policyName,
+        reason: 'The device policy is not attached to this certificate',
+      });
+    }
   }
 
   private orphanThingsAndPolicies(): void {
     for (const thingName of this.input.aws.things.keys()) {
       if (this.devicesByThing.has(thingName) || this.busy(thingName)) continue;
-      this.orphan({ kind: 'thing', name: thingName, reason: 'No device record has this thing name', action: 'delete' });
+      this.findings.orphan({ kind: 'thing', name: thingName, reason: 'No device record has this thing name', action: 'delete' });
     }
     for (const policyName of this.input.aws.policies.keys()) {
       // Its deletion is scheduled and recovery finishes it; a repair would only race it.
       if (this.input.db.pendingDeletions.has(policyName)) {
-        this.pendingDeletion.add(policyName);
+        this.findings.pending(policyName);
         continue;
       }
       if (this.policyClaims.has(policyName) || this.busy(policyName)) continue;
-      this.orphan({ kind: 'policy', name: policyName, reason: 'No user or device record has this policy name', action: 'delete' });
+      this.findings.orphan({ kind: 'policy', name: policyName, reason: 'No user or device record has this policy name', action: 'delete' });
     }
   }
 
   /**
-   * Certificates attached to our things or policies that no row has: orphans. Certificates attached
-   * to none of ours and in no row: listed apart, because in a shared account nothing tells whether
-   * one is a leftover of ours (a process that died between CreateCertificateFromCsr and recording
-   * it) or another application's certificate that it has not attached yet. Deleting the latter would
-   * break someone else's device, so repair removes them only when explicitly asked.
+   * Certificates attached to our things or policies that no row has: orphans (put together across
+   * slices by DriftFindings). Certificates attached to none of ours and in no row are listed apart
+   * (listedCertificate), because in a shared account nothing tells whether one is a leftover of ours
+   * (a process that died between CreateCertificateFromCsr and recording it) or another application's
+   * certificate that it has not attached yet. Deleting the latter would break someone else's device,
+   * so repair removes them only when explicitly asked.
    */
   private certificatesOnOurs(): void {
     const { aws } = this.input;
-    const attached = new Map<string, { arn: string; things: string[]; policies: string[] }>();
     const collect = (side: 'things' | 'policies', name: string, principals: Set<string>) => {
       for (const arn of principals) {
         const id = certificateIdOf(arn);
-        if (!id) continue;
-        const entry = attached.get(id) ?? { arn, things: [], policies: [] };
-        entry[side].push(name);
-        attached.set(id, entry);
+        if (!id || this.certificateRows.has(id) || this.certificateClaims.has(id)) continue;
+        // Every name is checked, so each busy one is reported as in progress.
+        this.findings.attachedUnrecorded(id, arn, side, name, this.busy(name));
       }
     };
     for (const [name, principals] of aws.things) collect('things', name, principals);
     for (const [name, targets] of aws.policies) collect('policies', name, targets);
-    for (const [id, { arn, things, policies }] of attached) {
-      const names = [...new Set([...things, ...policies])].sort();
-      // Every name is checked, so each busy one is reported as in progress.
-      if (this.certificateRows.has(id) || names.map((name) => this.busy(name)).some(Boolean)) continue;
-      this.orphan(
-        {
-          kind: 'certificate',
-          name: id,
-          certificateArn: arn,
-          attachedToThings: things.sort(),
-          attachedToPolicies: policies.sort(),
-          status: aws.certificates.get(id)?.status,
-          reason: `Attached to ${names.join(', ')} but no certificate record has this id`,
-          action: 'delete',
-        },
-        names[0]!,
-      );
-    }
-    for (const [id, certificate] of aws.certificates) {
-      if (this.certificateRows.has(id) || attached.has(id)) continue;
-      this.unattached.push({
-        kind: 'certificate',
-        name: id,
-        certificateArn: certificate.certificateArn,
-        status: certificate.status,
-        reason:
-          "In no certificate record and attached to none of our things or policies: issued by a certificate creation whose answer was lost (generated keys cannot be matched to their request), a leftover of an interrupted registration, or another application's",
-        action: 'review',
-        subject: certificateSubject(id),
-      });
-    }
   }
 
   /** Attachments between resources the rows do claim, which the rows do not account for. */
@@ -145,9 +194,9 @@ class Detection {
     for (const [thingName, principals] of aws.things) {
       if (!this.devicesByThing.has(thingName) || this.busy(thingName)) continue;
       for (const principal of principals) {
-        if (this.isUnrecordedCertificate(principal)) continue; // reported above, as a certificate
+        if (this.isUnrecordedCertificate(principal)) continue; // reported as a certificate
         const reason = unclaimedThingPrincipal(thingName, principal, this.claimOf(principal));
-        if (reason) this.orphan({ kind: 'thing-principal', name: thingName, target: principal, reason, action: 'detach' });
+        if (reason) this.findings.orphan({ kind: 'thing-principal', name: thingName, target: principal, reason, action: 'detach' });
       }
     }
     for (const [policyName, targets] of aws.policies) {
@@ -156,7 +205,7 @@ class Detection {
       for (const target of targets) {
         if (this.isUnrecordedCertificate(target)) continue;
         const reason = unclaimedPolicyTarget(claim, policyName, target, this.claimOf(target));
-        if (reason) this.orphan({ kind: 'policy-attachment', name: policyName, target, reason, action: 'detach' });
+        if (reason) this.findings.orphan({ kind: 'policy-attachment', name: policyName, target, reason, action: 'detach' });
       }
     }
   }
@@ -167,55 +216,39 @@ class Detection {
     const record = { table: 'device' as const, id: device.id, markedAt: device.driftDetectedAt };
     const whose = { owner: device.owner, device: device.name, record };
     if (!things.has(device.thingName))
-      this.ghost({ kind: 'thing', name: device.thingName, ...whose, reason: 'The device record names a thing AWS does not have', action: 'mark' });
+      this.findings.ghost({
+        kind: 'thing',
+        name: device.thingName,
+        ...whose,
+        reason: 'The device record names a thing AWS does not have',
+        action: 'mark',
+      });
     if (!policies.has(device.policyName))
-      this.ghost({ kind: 'policy', name: device.policyName, ...whose, reason: 'The device record names a policy AWS does not have', action: 'mark' });
+      this.findings.ghost({
+        kind: 'policy',
+        name: device.policyName,
+        ...whose,
+        reason: 'The device record names a policy AWS does not have',
+        action: 'mark',
+      });
   }
 
-  private certificateGhosts(row: CertificateRow): void {
-    if (!this.judged(row) || this.busy(row.thingName)) return;
+  private certificateRow(row: CertificateRow): void {
     const { things, policies, certificates } = this.input.aws;
-    const base = {
-      owner: row.owner,
-      device: row.device,
-      record: { table: 'certificate' as const, id: row.id, markedAt: row.driftDetectedAt },
-      action: 'mark' as const,
+    const facts: CertificateAttachments = {
+      onThing: things.get(row.thingName)?.has(row.certificateArn),
+      onPolicy: policies.get(row.policyName)?.has(row.certificateArn),
     };
-    const inAws = certificates.get(row.certificateId);
-    if (!inAws) {
-      this.ghost({
-        ...base,
-        kind: 'certificate',
-        name: row.certificateId,
-        certificateArn: row.certificateArn,
-        reason: 'AWS does not have this certificate',
-      });
+    const defer = this.options.defer;
+    if (!defer) {
+      const inAws = certificates.get(row.certificateId);
+      this.judgeCertificate(row, { ...facts, inAws: inAws !== undefined, status: inAws?.status });
       return;
     }
-    if (row.status !== 'ACTIVE') return; // revocation detaches first; an inactive certificate may be off its thing
-    if (inAws.status !== 'ACTIVE') {
-      this.ghost({
-        ...base,
-        kind: 'certificate',
-        name: row.certificateId,
-        certificateArn: row.certificateArn,
-        status: inAws.status,
-        reason: `The record says ACTIVE; AWS has it ${inAws.status}`,
-      });
-    }
-    const on = { target: row.certificateArn };
-    if (things.get(row.thingName)?.has(row.certificateArn) === false) {
-      this.ghost({ ...base, ...on, kind: 'thing-principal', name: row.thingName, reason: "The certificate is not attached to its device's thing" });
-    }
-    if (policies.get(row.policyName)?.has(row.certificateArn) === false) {
-      this.ghost({
-        ...base,
-        ...on,
-        kind: 'policy-attachment',
-        name: row.policyName,
-        reason: 'The device policy is not attached to this certificate',
-      });
-    }
+    if (!this.judged(row) || this.busy(row.thingName)) return;
+    // AWS refuses to delete an attached certificate, so one attached is in AWS; its status comes with the listing.
+    if (row.status === 'ACTIVE' && (facts.onThing || facts.onPolicy)) this.judgeCertificate(row, { ...facts, inAws: true });
+    else defer(row, facts);
   }
 
   private userGhosts(user: UserRow): void {
@@ -223,7 +256,7 @@ class Detection {
     const record = { table: 'user' as const, id: user.id, markedAt: user.driftDetectedAt };
     const targets = this.input.aws.policies.get(user.policyName);
     if (!targets) {
-      this.ghost({
+      this.findings.ghost({
         kind: 'policy',
         name: user.policyName,
         owner: user.username,
@@ -233,7 +266,7 @@ class Detection {
       });
     } else if (user.status === 'ACTIVE' && user.policyAttached && user.identityId && !targets.has(user.identityId)) {
       // The next sign-in would skip attaching, so the app gets credentials that MQTT refuses.
-      this.ghost({
+      this.findings.ghost({
         kind: 'policy-attachment',
         name: user.policyName,
         target: user.identityId,
@@ -273,7 +306,7 @@ class Detection {
       if (!held || !this.judged(row) || this.busy(policyName)) continue;
       const wanted = document();
       if (sameDocument(held.document, wanted)) continue;
-      this.changed.push({
+      this.findings.changedPolicy({
         kind: 'policy-document',
         name: policyName,
         owner,
@@ -289,34 +322,50 @@ class Detection {
     }
   }
 
-  private staleMarks(): RecordRef[] {
+  /**
+   * Pool users the service created (they carry USER_ID_ATTRIBUTE) that no row claims: an
+   * AdminCreateUser whose answer was lost and whose undo never ran, say. A row of the same username
+   * claims its pool user whatever the marker says. Users without the marker were made outside the
+   * service (administrators sign in with pool users that have no row) and are never compared.
+   */
+  private unclaimedPoolUsers(): void {
+    const claimed = new Set([...this.input.db.users.map((user) => user.username), ...(this.input.db.usernames ?? [])]);
+    for (const user of this.input.aws.poolUsers ?? []) {
+      if (user.userId === undefined || claimed.has(user.username)) continue;
+      // A creation under way made the pool user and has not inserted its row yet.
+      if (this.input.db.busySubjects.has(userSubject(user.username))) {
+        this.findings.busy(user.username);
+        continue;
+      }
+      this.findings.orphanWithSubject({
+        kind: 'pool-user',
+        name: user.username,
+        owner: user.username,
+        userId: user.userId,
+        reason: `A Cognito user this service created (${USER_ID_ATTRIBUTE} ${user.userId}) that no user record has`,
+        action: 'delete',
+        subject: userSubject(user.username),
+      });
+    }
+  }
+
+  /** Rows marked by an earlier repair: stale marks unless a rule finds them ghosts (DriftFindings decides, across slices). */
+  private markedRows(): void {
     const { users, devices, certificates } = this.input.db;
     const rows = [
       ...users.map((row) => ({ table: 'user' as const, row, name: row.policyName })),
       ...devices.map((row) => ({ table: 'device' as const, row, name: row.thingName })),
       ...certificates.map((row) => ({ table: 'certificate' as const, row, name: row.thingName })),
     ];
-    return rows
-      .filter(
-        ({ table, row, name }) => row.driftDetectedAt !== null && this.judged(row) && !this.ghostRows.has(`${table}:${row.id}`) && !this.busy(name),
-      )
-      .map(({ table, row }) => ({ table, id: row.id }));
-  }
-
-  private orphan(finding: Omit<Finding, 'subject'>, subjectName = finding.name): void {
-    const { prefix } = this.input;
-    this.orphans.push({ ...ownerOf(prefix, subjectName), ...finding, subject: subjectsOf(prefix, subjectName)[0] });
-  }
-
-  private ghost(finding: Finding): void {
-    this.ghosts.push(finding);
-    if (finding.record) this.ghostRows.add(`${finding.record.table}:${finding.record.id}`);
+    for (const { table, row, name } of rows) {
+      if (row.driftDetectedAt !== null && this.judged(row) && !this.busy(name)) this.findings.marked({ table, id: row.id });
+    }
   }
 
   /** True, and remembered for the report, when an operation on the name's device or owner is running. */
   private busy(name: string): boolean {
     const busy = subjectsOf(this.input.prefix, name).some((subject) => this.input.db.busySubjects.has(subject));
-    if (busy) this.inProgress.add(name);
+    if (busy) this.findings.busy(name);
     return busy;
   }
 
@@ -326,21 +375,13 @@ class Detection {
 
   private isUnrecordedCertificate(principal: string): boolean {
     const id = certificateIdOf(principal);
-    return id !== undefined && !this.certificateRows.has(id);
+    return id !== undefined && !this.certificateRows.has(id) && !this.certificateClaims.has(id);
   }
 
-  private claimOf(principal: string): CertificateRow | undefined {
+  private claimOf(principal: string): CertificateClaim | undefined {
     const id = certificateIdOf(principal);
-    return id === undefined ? undefined : this.certificateRows.get(id);
+    return id === undefined ? undefined : (this.certificateRows.get(id) ?? this.certificateClaims.get(id));
   }
-}
-
-function sorted(findings: Finding[]): Finding[] {
-  const key = (finding: Finding) => [KIND_ORDER.indexOf(finding.kind), finding.name, finding.target ?? ''] as const;
-  return [...findings].sort((a, b) => {
-    const [ka, kb] = [key(a), key(b)];
-    return ka[0] - kb[0] || ka[1].localeCompare(kb[1]) || ka[2].localeCompare(kb[2]);
-  });
 }
 
 function sameDocument(held: string, wanted: string): boolean {

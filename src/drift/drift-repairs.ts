@@ -1,17 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
 import { OperationRunner } from '../operations/operation-runner.js';
-import { certificateSubject, driftSubject } from '../operations/subjects.js';
+import { certificateSubject, driftSubject, userSubject } from '../operations/subjects.js';
 import type { Finding } from './drift.types.js';
 import { DriftOperations } from './operations/drift-operations.js';
 import type { RepairOutcome } from './operations/repair.steps.js';
 
 /**
  * Repairs of orphans, each an operation under the subject of the device or user the name belongs
- * to, so none interleaves with a registration, rotation or deletion of the same name. Each first
- * asks the database again under that lock (a registration may have finished since the scan), and
- * does nothing when the finding no longer holds. Removal goes through IotTeardown, which works in
- * AWS's order and counts "already gone" as done.
+ * to (a pool user: its username's), so none interleaves with a registration, rotation, creation
+ * or deletion of the same name. Each first asks the database again under that lock (a
+ * registration may have finished since the scan), and does nothing when the finding no longer
+ * holds. Removal goes through IotTeardown, which works in AWS's order and counts "already gone" as done.
  */
 @Injectable()
 export class DriftRepairs {
@@ -41,6 +41,8 @@ export class DriftRepairs {
           name: finding.name,
           target: finding.target!,
         });
+      case 'pool-user':
+        return this.runner.run(this.operations.poolUser, userSubject(finding.name), { username: finding.name, userId: finding.userId! });
       case 'policy-document':
         // Reported for an administrator to review; a changed document is never an orphan.
         throw DomainError.validation('A changed policy document is not removed as an orphan', { policyName: finding.name });

@@ -4,6 +4,7 @@ import { AwsInventoryReader } from './aws-inventory.js';
 import { DriftController } from './drift.controller.js';
 import { DriftRepairs } from './drift-repairs.js';
 import { DriftRepository } from './drift.repository.js';
+import { DriftScanner } from './drift-scanner.js';
 import { DriftService } from './drift.service.js';
 import { DriftOperations } from './operations/drift-operations.js';
 
@@ -11,6 +12,6 @@ import { DriftOperations } from './operations/drift-operations.js';
 @Module({
   imports: [CredentialCacheModule],
   controllers: [DriftController],
-  providers: [DriftRepository, AwsInventoryReader, DriftOperations, DriftRepairs, DriftService],
+  providers: [DriftRepository, AwsInventoryReader, DriftScanner, DriftOperations, DriftRepairs, DriftService],
 })
 export class DriftModule {}

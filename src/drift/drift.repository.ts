@@ -2,11 +2,23 @@ import { Injectable } from '@nestjs/common';
 import { deviceSubject } from '../operations/subjects.js';
 import { PrismaService } from '../persistence/prisma.service.js';
 import type { CertificateClaim, PolicyClaim } from './drift-rules.js';
-import type { CertificateRow, DatabaseRecords, DeviceRow, RecordRef, RecordTable, UserRow } from './drift.types.js';
+import type { CertificateRow, DeviceRow, RecordRef, RecordTable, UserRow } from './drift.types.js';
+
+/** Ids per statement when marking rows: far below Postgres's 65,535 parameters, whatever the number of ghosts. */
+const MARK_BATCH = 1000;
+
+/** A keyset window: rows after `after` (exclusive), up to `upTo` (inclusive) or `limit` rows. */
+export interface RowWindow {
+  after?: string;
+  upTo?: string;
+  limit?: number;
+}
 
 /**
- * Drift's view of the database: every row's names (only the columns drift compares), the subjects
- * of running operations, the re-checks a repair makes under its lock, and the ghost marks.
+ * Drift's view of the database, one bounded read at a time: keyset pages of users and devices (only
+ * the columns drift compares), batched lookups of who claims a page of names, the subjects of
+ * running operations, the re-checks a repair makes under its lock, and the ghost marks. No read
+ * loads a whole table.
  */
 @Injectable()
 export class DriftRepository {
@@ -18,9 +30,115 @@ export class DriftRepository {
     return row!.now;
   }
 
-  async records(): Promise<Omit<DatabaseRecords, 'busySubjects' | 'pendingDeletions'>> {
-    const [users, devices, certificates] = await Promise.all([this.users(), this.devices(), this.certificates()]);
-    return { users, devices, certificates };
+  /**
+   * Users by username; with `only`, that user alone. A username prefix is not matched here: LIKE
+   * uses no index under the database's collation, so a prefix scan pages through every row (index
+   * reads, a page at a time) and the caller keeps the names that match.
+   */
+  async users(window: RowWindow, only?: string): Promise<UserRow[]> {
+    const rows = await this.prisma.user.findMany({
+      where: { username: { ...range(window), ...(only !== undefined ? { equals: only } : {}) } },
+      orderBy: { username: 'asc' },
+      take: window.limit,
+      select: {
+        id: true,
+        username: true,
+        policyName: true,
+        identityId: true,
+        status: true,
+        policyAttachedAt: true,
+        driftDetectedAt: true,
+        createdAt: true,
+      },
+    });
+    return rows.map(({ policyAttachedAt, ...row }) => ({ ...row, policyAttached: policyAttachedAt !== null }));
+  }
+
+  /** Users' devices by thing name, with their owner; with `only`, that user's alone (as for users). Site devices are compared by the site rules, not as a user's. */
+  async devices(window: RowWindow, only?: string): Promise<DeviceRow[]> {
+    const rows = await this.prisma.device.findMany({
+      where: { userId: { not: null }, thingName: range(window), ...(only !== undefined ? { user: { username: only } } : {}) },
+      orderBy: { thingName: 'asc' },
+      take: window.limit,
+      select: {
+        id: true,
+        name: true,
+        thingName: true,
+        policyName: true,
+        driftDetectedAt: true,
+        createdAt: true,
+        user: { select: { username: true } },
+      },
+    });
+    return rows.map(({ user, ...row }) => ({ ...row, owner: user!.username }));
+  }
+
+  /** The certificates of these devices (a page of them). */
+  async certificatesOf(devices: DeviceRow[]): Promise<CertificateRow[]> {
+    if (devices.length === 0) return [];
+    const byId = new Map(devices.map((device) => [device.id, device]));
+    const rows = await this.prisma.certificate.findMany({
+      where: { deviceId: { in: [...byId.keys()] } },
+      select: { id: true, deviceId: true, certificateId: true, certificateArn: true, status: true, driftDetectedAt: true, createdAt: true },
+    });
+    return rows.map(({ deviceId, ...row }) => {
+      const device = byId.get(deviceId)!;
+      return { ...row, thingName: device.thingName, policyName: device.policyName, device: device.name, owner: device.owner };
+    });
+  }
+
+  /**
+   * Certificates by id: who claims each (any device's row counts as a claim), and the rows of
+   * users' devices, which drift judges.
+   */
+  async certificatesById(certificateIds: string[]): Promise<{ claims: Map<string, CertificateClaim>; rows: CertificateRow[] }> {
+    const claims = new Map<string, CertificateClaim>();
+    const judged: CertificateRow[] = [];
+    if (certificateIds.length === 0) return { claims, rows: judged };
+    const rows = await this.prisma.certificate.findMany({
+      where: { certificateId: { in: certificateIds } },
+      select: {
+        id: true,
+        certificateId: true,
+        certificateArn: true,
+        status: true,
+        driftDetectedAt: true,
+        createdAt: true,
+        device: { select: { name: true, thingName: true, policyName: true, user: { select: { username: true } } } },
+      },
+    });
+    for (const { device, ...row } of rows) {
+      claims.set(row.certificateId, { thingName: device.thingName, policyName: device.policyName });
+      if (device.user) {
+        judged.push({ ...row, thingName: device.thingName, policyName: device.policyName, device: device.name, owner: device.user.username });
+      }
+    }
+    return { claims, rows: judged };
+  }
+
+  /** Which of these thing names a device row has (any device's). */
+  async claimedThings(thingNames: string[]): Promise<Set<string>> {
+    if (thingNames.length === 0) return new Set();
+    const rows = await this.prisma.device.findMany({ where: { thingName: { in: thingNames } }, select: { thingName: true } });
+    return new Set(rows.map((row) => row.thingName));
+  }
+
+  /** Which of these policy names a user or device row has. */
+  async claimedPolicies(policyNames: string[]): Promise<Set<string>> {
+    if (policyNames.length === 0) return new Set();
+    const where = { policyName: { in: policyNames } };
+    const [users, devices] = await Promise.all([
+      this.prisma.user.findMany({ where, select: { policyName: true } }),
+      this.prisma.device.findMany({ where, select: { policyName: true } }),
+    ]);
+    return new Set([...users, ...devices].map((row) => row.policyName));
+  }
+
+  /** Which of these usernames a user row has (a row mid-deletion included: it still claims its pool user). */
+  async claimedUsernames(names: string[]): Promise<Set<string>> {
+    if (names.length === 0) return new Set();
+    const rows = await this.prisma.user.findMany({ where: { username: { in: names } }, select: { username: true } });
+    return new Set(rows.map((row) => row.username));
   }
 
   async busySubjects(): Promise<Set<string>> {
@@ -53,6 +171,10 @@ export class DriftRepository {
 
   async deviceExists(thingName: string): Promise<boolean> {
     return (await this.prisma.device.count({ where: { thingName } })) > 0;
+  }
+
+  async userExists(username: string): Promise<boolean> {
+    return (await this.prisma.user.count({ where: { username } })) > 0;
   }
 
   async certificateClaim(certificateId: string): Promise<CertificateClaim | undefined> {
@@ -94,65 +216,21 @@ export class DriftRepository {
       else await this.prisma.certificate.updateMany(args);
     }
   }
-
-  private async users(): Promise<UserRow[]> {
-    const rows = await this.prisma.user.findMany({
-      select: {
-        id: true,
-        username: true,
-        policyName: true,
-        identityId: true,
-        status: true,
-        policyAttachedAt: true,
-        driftDetectedAt: true,
-        createdAt: true,
-      },
-    });
-    return rows.map(({ policyAttachedAt, ...row }) => ({ ...row, policyAttached: policyAttachedAt !== null }));
-  }
-
-  private async devices(): Promise<DeviceRow[]> {
-    // Site devices are compared by the site rules, not as a user's.
-    const rows = await this.prisma.device.findMany({
-      where: { userId: { not: null } },
-      select: {
-        id: true,
-        name: true,
-        thingName: true,
-        policyName: true,
-        driftDetectedAt: true,
-        createdAt: true,
-        user: { select: { username: true } },
-      },
-    });
-    return rows.map(({ user, ...row }) => ({ ...row, owner: user!.username }));
-  }
-
-  private async certificates(): Promise<CertificateRow[]> {
-    const rows = await this.prisma.certificate.findMany({
-      // Site devices' certificates too: a certificate with a row is never an orphan to delete.
-      select: {
-        id: true,
-        certificateId: true,
-        certificateArn: true,
-        status: true,
-        driftDetectedAt: true,
-        createdAt: true,
-        device: { select: { name: true, thingName: true, policyName: true, user: { select: { username: true } }, site: { select: { name: true } } } },
-      },
-    });
-    return rows.map(({ device, ...row }) => ({
-      ...row,
-      thingName: device.thingName,
-      policyName: device.policyName,
-      device: device.name,
-      owner: device.user?.username ?? device.site!.name,
-    }));
-  }
 }
 
-function byTable(refs: RecordRef[]): Map<RecordTable, string[]> {
+function range({ after, upTo }: RowWindow): { gt?: string; lte?: string } {
+  return { ...(after !== undefined ? { gt: after } : {}), ...(upTo !== undefined ? { lte: upTo } : {}) };
+}
+
+/** Ids by table, in statements of at most MARK_BATCH. */
+function byTable(refs: RecordRef[]): Array<[RecordTable, string[]]> {
   const groups = new Map<RecordTable, string[]>();
-  for (const ref of refs) groups.set(ref.table, [...(groups.get(ref.table) ?? []), ref.id]);
-  return groups;
+  for (const ref of refs) {
+    const ids = groups.get(ref.table) ?? [];
+    ids.push(ref.id);
+    groups.set(ref.table, ids);
+  }
+  const batches: Array<[RecordTable, string[]]> = [];
+  for (const [table, ids] of groups) for (let at = 0; at < ids.length; at += MARK_BATCH) batches.push([table, ids.slice(at, at + MARK_BATCH)]);
+  return batches;
 }

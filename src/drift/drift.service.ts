@@ -1,43 +1,38 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { toDomainError } from '../common/errors/error-body.js';
 import { AppLogger } from '../common/logging/app-logger.js';
-import type { AppConfig } from '../config/app-config.js';
-import { APP_CONFIG } from '../config/config.module.js';
-import { AwsScope } from '../aws/aws-scope.service.js';
 import { certificateIdOf } from '../aws/iot-teardown.js';
 import { CredentialCache } from '../credential-cache/credential-cache.js';
 import { Metrics } from '../metrics/metrics.js';
-import { AwsInventoryReader } from './aws-inventory.js';
-import { detectDrift } from './drift-detector.js';
 import { DriftRepairs } from './drift-repairs.js';
+import { DriftScanner } from './drift-scanner.js';
 import { DriftRepository } from './drift.repository.js';
-import type { DriftScan, Finding } from './drift.types.js';
+import type { DriftFilter, DriftScan, Finding } from './drift.types.js';
 import type { RepairOutcome } from './operations/repair.steps.js';
 import { DriftFindingDto, DriftReportDto, type DriftRepairDto, type RepairItemDto } from './dto/drift.dto.js';
 
 export interface RepairOptions {
   dryRun: boolean;
   includeUnattachedCertificates: boolean;
+  filter: DriftFilter;
 }
 
 /** Compares the database with AWS, and repairs what differs: orphans removed, ghosts marked. */
 @Injectable()
 export class DriftService {
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly inventory: AwsInventoryReader,
+    private readonly scanner: DriftScanner,
     private readonly records: DriftRepository,
     private readonly repairs: DriftRepairs,
     private readonly credentialCache: CredentialCache,
-    private readonly awsScope: AwsScope,
     private readonly logger: AppLogger,
     private readonly metrics: Metrics,
   ) {
     logger.setContext(DriftService.name);
   }
 
-  async detect(): Promise<DriftReportDto> {
-    return DriftReportDto.from(await this.scan());
+  async detect(filter: DriftFilter = {}): Promise<DriftReportDto> {
+    return DriftReportDto.from(await this.scan(filter));
   }
 
   /**
@@ -45,7 +40,7 @@ export class DriftService {
    * and goes on past failures: the answer says what was done and what failed. A dry run only plans.
    */
   async repair(options: RepairOptions): Promise<DriftRepairDto> {
-    const scan = await this.scan();
+    const scan = await this.scan(options.filter);
     if (options.dryRun) return this.plan(scan, options);
     const orphans: RepairItemDto[] = [];
     for (const finding of scan.orphans) {
@@ -69,19 +64,8 @@ export class DriftService {
     return report;
   }
 
-  /**
-   * AWS first, then running operations, then rows. A resource a provisioning run created before
-   * its list page was read is, by the time the rows are read, either claimed by its row or guarded
-   * by its running operation; repairs re-check under the lock anyway.
-   */
-  private async scan(): Promise<DriftScan> {
-    const scanStartedAt = await this.records.now();
-    const scope = await this.awsScope.policyScope();
-    const aws = await this.inventory.read();
-    const busySubjects = await this.records.busySubjects();
-    const pendingDeletions = await this.records.pendingPolicyDeletions();
-    const rows = await this.records.records();
-    const scan = detectDrift({ prefix: this.config.resourcePrefix, aws, db: { ...rows, busySubjects, pendingDeletions }, scanStartedAt, scope });
+  private async scan(filter: DriftFilter): Promise<DriftScan> {
+    const scan = await this.scanner.scan(filter);
     this.metrics.drift({
       orphans: scan.orphans.length,
       ghosts: scan.ghosts.length,
@@ -162,6 +146,8 @@ function finish(
   return {
     dryRun,
     scannedAt: scan.scannedAt,
+    ...(scan.filter ? { filter: scan.filter } : {}),
+    scanned: scan.scanned,
     orphans,
     ghosts,
     unattachedCertificates,

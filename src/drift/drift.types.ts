@@ -1,4 +1,6 @@
 import type { CertificateStatus } from '../aws/iot.port.js';
+import type { PoolUser } from '../aws/user-pool.port.js';
+import type { CertificateClaim } from './drift-rules.js';
 
 /**
  * What drift detection compares: the AWS side (only names carrying RESOURCE_PREFIX in the
@@ -20,6 +22,8 @@ export interface AwsInventory {
   certificates: Map<string, AwsCertificate>;
   /** Our policies' default versions (GetPolicy) and their other versions (ListPolicyVersions). */
   documents?: Map<string, AwsPolicyDocument>;
+  /** Users of the Cognito user pool (ListUsers); without it pool users are not compared. */
+  poolUsers?: PoolUser[];
 }
 
 export interface AwsPolicyDocument {
@@ -72,9 +76,22 @@ export interface DatabaseRecords {
   busySubjects: Set<string>;
   /** Policies an operation is deleting and waits on AWS to accept it (recently detached): not orphans. */
   pendingDeletions: Set<string>;
+  /**
+   * Certificates that rows outside this slice of the scan claim, by id: they account for attachments
+   * here, and are judged with their own rows.
+   */
+  certificateClaims?: Map<string, CertificateClaim>;
+  /** Usernames that rows outside this slice have: they claim their pool users. */
+  usernames?: Set<string>;
 }
 
-export type FindingKind = 'thing' | 'certificate' | 'policy' | 'policy-attachment' | 'thing-principal' | 'policy-document';
+/** What a scan covers: every resource of ours, or those of one user, or of the users whose names start with a prefix. */
+export interface DriftFilter {
+  user?: string;
+  prefix?: string;
+}
+
+export type FindingKind = 'thing' | 'certificate' | 'policy' | 'policy-attachment' | 'thing-principal' | 'policy-document' | 'pool-user';
 
 /**
  * delete: an orphan, removed in AWS's delete order. detach: an attachment no record accounts for.
@@ -93,7 +110,7 @@ export interface RecordRef {
 
 export interface Finding {
   kind: FindingKind;
-  /** Thing or policy name, or certificate id. */
+  /** Thing or policy name, certificate id, or (pool users) username. */
   name: string;
   /** Attachments: the principal attached (a certificate ARN or a Cognito identity id). */
   target?: string;
@@ -117,12 +134,28 @@ export interface Finding {
   defaultVersionId?: string;
   expectedDocument?: string;
   otherVersionIds?: string[];
+  /** Pool users: their USER_ID_ATTRIBUTE, the id of the row the creating operation meant to insert. */
+  userId?: string;
+}
+
+/** What a scan compared: AWS resources read, and (streamed scans) rows and pool users. */
+export interface ScanCounts {
+  things: number;
+  policies: number;
+  certificates: number;
+  users?: number;
+  devices?: number;
+  poolUsers?: number;
+  /** Pool users without USER_ID_ATTRIBUTE: not made by this service (administrators, say), never compared. */
+  poolUsersWithoutMarker?: number;
 }
 
 export interface DriftScan {
   scannedAt: Date;
   prefix: string;
-  scanned: { things: number; policies: number; certificates: number };
+  /** Present when the scan covered part of the fleet only. */
+  filter?: DriftFilter;
+  scanned: ScanCounts;
   orphans: Finding[];
   ghosts: Finding[];
   unattachedCertificates: Finding[];

@@ -310,7 +310,9 @@ export class LocalUserPool extends UserPoolPort {
     const api = 'ListUsers';
     return this.call(api, { UserPoolId: this.userPoolId, Limit: 60, PaginationToken: nextToken }, () => {
       try {
-        return paginate([...this.users.values()].map(describe), (user) => user.username, nextToken, this.pageSize);
+        // Described after paging: a fleet-sized pool is walked once per page, not copied.
+        const page = paginate([...this.users.values()], (user) => user.username, nextToken, this.pageSize);
+        return { ...page, items: page.items.map(describe) };
       } catch (error) {
         if (error instanceof InvalidTokenError) throw this.fail(api, 'InvalidParameterException', 'Invalid pagination token');
         throw error;

@@ -20,6 +20,7 @@ export const OPERATION_KINDS = [
   'drift-delete-certificate',
   'drift-detach',
   'drift-delete-unattached-certificate',
+  'drift-delete-cognito-user',
 ] as const;
 
 export type OperationKind = (typeof OPERATION_KINDS)[number];

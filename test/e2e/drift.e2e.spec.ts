@@ -16,7 +16,8 @@ const certificateArn = (certificateId: string) => `arn:aws:iot:eu-west-1:1234567
 describe('drift detection and repair', () => {
   let t: TestApp;
   beforeEach(async () => {
-    t = await startTestApp();
+    // Two rows a batch, as the fakes list two items a page: every keyset boundary of the scan is crossed.
+    t = await startTestApp({ env: { DRIFT_SCAN_BATCH: '2' } });
   });
   afterEach(async () => t?.close());
 

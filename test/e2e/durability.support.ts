@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Response } from 'supertest';
 import { DomainError } from '../../src/common/errors/domain-error.js';
@@ -99,6 +99,18 @@ export interface Scenario {
    * `waiting`, the request answers success, and recovery finishes the step once it is due.
    */
   waitingAt?: Record<number, string>;
+  /**
+   * The first calls are a read-only scan that runs before any operation starts (a drift repair
+   * scans first): killed there, the process leaves everything as it was, and the request run
+   * again does the whole job.
+   */
+  scanCalls?: number;
+  /**
+   * For a request that answers 200 and reports a failed item in its body (a drift repair goes on
+   * past each failure): the error code it reports, or undefined when nothing failed. Its scan's
+   * failures still answer 503.
+   */
+  reportedFailure?(response: Response): string | undefined;
 }
 
 /**
@@ -325,15 +337,22 @@ export async function failureCase(rig: Rig, scenario: Scenario, point: CallPoint
     await cleanUp(rig, subject);
     return;
   }
-  expect(response.status, JSON.stringify(response.body)).toBe(503);
-  expect(response.body.code).toBe(FAULT_CODES[fault]);
-  if (fault === 'throttle') expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+  const reported = scenario.reportedFailure?.(response);
+  if (reported !== undefined) {
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    expect(reported).toBe(FAULT_CODES[fault]);
+  } else {
+    expect(response.status, JSON.stringify(response.body)).toBe(503);
+    expect(response.body.code).toBe(FAULT_CODES[fault]);
+    if (fault === 'throttle') expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+  }
   const gap = lost ? scenario.lostAnswer?.[point.api] : undefined;
   if (scenario.onFailure !== 'finish') await expectUndone(rig, scenario, before, point, gap?.leaves);
   else expect(unfinished(await readOperations(rig.databaseUrl))).toEqual([]);
 
   const again = await scenario.request(rig.main, subject);
   expect(again.status, JSON.stringify(again.body)).toBe(scenario.success);
+  expect(scenario.reportedFailure?.(again)).toBeUndefined();
   await scenario.done(rig, subject);
   if (gap && !gap.settles) {
     const problems = await consistency(rig.aws, rig.databaseUrl);
@@ -354,6 +373,7 @@ export async function failureCase(rig: Rig, scenario: Scenario, point: CallPoint
  * answers as a parked one would: success, or 409 when its outer operation was taken over.)
  */
 export async function crashCase(rig: Rig, scenario: Scenario, point: CallPoint, when: 'before' | 'after' = 'before'): Promise<void> {
+  const scanning = point.index <= (scenario.scanCalls ?? 0);
   const subject = await scenario.setup(rig.main, freshUsername(scenario.name.slice(0, 8).replace(/[^a-z]/g, '') || 'u'));
   const before = await capture(rig);
   const victim = await startTestApp({ databaseUrl: rig.databaseUrl, aws: rig.aws, env: rig.env });
@@ -387,7 +407,12 @@ export async function crashCase(rig: Rig, scenario: Scenario, point: CallPoint, 
 
     // After AWS acted, what no record names is a known gap (see lostAnswer), asserted exactly.
     const gap = when === 'after' ? scenario.lostAnswer?.[point.api] : undefined;
-    if (scenario.onFailure !== 'finish') {
+    if (scanning) {
+      // Killed before any operation started: nothing was started, nothing changed.
+      expect(await operationsSince(rig, before)).toEqual([]);
+      expect(normalized(rig.aws.snapshot())).toEqual(before.aws);
+      expect(await readRows(rig.databaseUrl)).toEqual(before.rows);
+    } else if (scenario.onFailure !== 'finish') {
       await expectUndone(rig, scenario, before, point, gap?.leaves);
     } else {
       const started = await operationsSince(rig, before);
@@ -401,7 +426,10 @@ export async function crashCase(rig: Rig, scenario: Scenario, point: CallPoint, 
     wake(new DomainError('AWS_UNAVAILABLE', 'the process was killed here'));
     const zombie = await pending;
     const waitingKind = scenario.waitingAt?.[point.index];
-    if (waitingKind === undefined) {
+    if (scenario.reportedFailure && zombie.status === 200) {
+      // Fenced out, the step it was in failed, and the request reports that item failed.
+      expect(scenario.reportedFailure(zombie), JSON.stringify(zombie.body)).toBeDefined();
+    } else if (waitingKind === undefined) {
       expect(zombie.status, JSON.stringify(zombie.body)).toBe(503);
     } else if (waitingKind === scenario.kind) {
       // Its step would wait, and recovery has it already: the deletion took effect for the API.
@@ -423,9 +451,10 @@ export async function crashCase(rig: Rig, scenario: Scenario, point: CallPoint, 
     await (closing ?? victim.close());
   }
 
-  if (scenario.onFailure !== 'finish') {
+  if (scenario.onFailure !== 'finish' || scanning) {
     const again = await scenario.request(rig.main, subject);
     expect(again.status, JSON.stringify(again.body)).toBe(scenario.success);
+    expect(scenario.reportedFailure?.(again)).toBeUndefined();
     await scenario.done(rig, subject);
     const gap = when === 'after' ? scenario.lostAnswer?.[point.api] : undefined;
     if (gap && !gap.settles) await removeUnclaimedCertificates(rig);
@@ -513,7 +542,11 @@ export function describeDurability(scenarios: Scenario[]): void {
     // A call of a waiting step answers success whatever fails; the titles say which cases those are.
     const points = callPoints(scenario.calls).map((point) => ({
       ...point,
-      answer: scenario.waitingAt?.[point.index] ? `${scenario.success}, the step waits` : '503',
+      answer: scenario.waitingAt?.[point.index]
+        ? `${scenario.success}, the step waits`
+        : scenario.reportedFailure && point.index > (scenario.scanCalls ?? 0)
+          ? '200 reporting the item failed'
+          : '503',
     }));
 
     it.each(points)('AWS unavailable at call $index ($api #$nth): $answer, then consistent', (point) =>
@@ -778,6 +811,26 @@ export const SCENARIOS: Record<string, Scenario> = {
       expect(await userRow(rig, username)).toMatchObject({ status: 'DISABLED', policy_attached: false });
       expect(rig.aws.userPool.user(username)?.enabled).toBe(false);
       expect(rig.aws.snapshot().policyAttachments).toEqual([]);
+    },
+  },
+  driftDeleteCognitoUser: {
+    name: 'drift repair: a pool user no row claims',
+    kind: 'drift-delete-cognito-user',
+    onFailure: 'finish',
+    // The scan of one user (lists of things and policies, the pool user), then the repair: its check, the deletion.
+    calls: ['ListThings', 'ListPolicies', 'AdminGetUser', 'AdminGetUser', 'AdminDeleteUser'],
+    scanCalls: 3,
+    async setup(app, username) {
+      // What a creation whose AdminCreateUser answer was lost, and whose process died before the undo, leaves.
+      await app.aws.userPool.createUser({ username, userId: randomUUID(), sendInvite: false, temporaryPassword: PASSWORD });
+      return { username };
+    },
+    request: (app, { username }) => admin(app).post(`/v1/admin/drift/repair?dryRun=false&user=${username}`),
+    success: 200,
+    reportedFailure: (response) =>
+      response.status === 200 ? (response.body.orphans as Array<{ error?: { code: string } }>).find((item) => item.error)?.error?.code : undefined,
+    async done(rig, { username }) {
+      expect(rig.aws.userPool.user(username)).toBeUndefined();
     },
   },
   enable: {

@@ -22,6 +22,8 @@ export interface FakeAwsOptions extends LocalRuntimeOptions {
   tokens?: TokenIssuer;
   /** Items per page for IoT list APIs; default 2. */
   pageSize?: number;
+  /** Users per ListUsers page; default 2 (Cognito's largest page is 60). */
+  userPageSize?: number;
   /** How long after a detach the fake IoT refuses DeletePolicy, as AWS does for up to five minutes; default 0. */
   policyDeleteDelayMs?: number;
   minPasswordLength?: number;
@@ -76,6 +78,7 @@ export class FakeAws {
       userPoolId: this.userPoolId,
       minPasswordLength: options.minPasswordLength,
       passwordHashCost: TEST_SCRYPT_COST,
+      pageSize: options.userPageSize,
     });
     if (this.tokens instanceof CognitoTokenIssuer) this.tokens.onMint = (claims) => this.userPool.noteIssued(claims);
     this.identityPool = new LocalIdentityPool({

@@ -147,6 +147,25 @@ describe('query plans at fleet size', () => {
       async () => (await drift.policyClaim('iotp_u010000_d1'), await drift.certificateClaim('0'.repeat(64)), drift.deviceExists('iotp_u010000_d1')),
     ],
     ['drift: running operations', async () => (await drift.busySubjects(), drift.deviceOperationsRunning())],
+    [
+      'drift scan: a deep keyset page of users, and the same window read again',
+      async () => (await drift.users({ after: 'u015000', limit: 250 }), drift.users({ after: 'u015000', upTo: 'u015250' })),
+    ],
+    [
+      'drift scan: a deep keyset page of devices, their certificates',
+      async () => drift.certificatesOf(await drift.devices({ after: 'iotp_u015000_d1', limit: 250 })),
+    ],
+    ["drift scan: one user's row and devices", async () => (await drift.users({ limit: 250 }, 'u010000'), drift.devices({ limit: 250 }, 'u010000'))],
+    [
+      'drift scan: who claims a page of names',
+      async () => {
+        const names = Array.from({ length: 250 }, (_, k) => `iotp_u0${String(10000 + k)}_d1`);
+        await drift.claimedThings(names);
+        await drift.claimedPolicies(names);
+        await drift.claimedUsernames(names.map((name) => name.split('_')[1]!));
+        return drift.certificatesById(Array.from({ length: 250 }, (_, k) => k.toString(16).padStart(64, '0')));
+      },
+    ],
   ];
 
   it.each(cases)('%s reads through indexes', async (_, call) => {

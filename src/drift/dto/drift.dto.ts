@@ -1,9 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsOptional } from 'class-validator';
+import { IsBoolean, IsOptional, Matches } from 'class-validator';
+import { USER_ID_ATTRIBUTE } from '../../aws/user-pool.port.js';
+import { NAME_PATTERN, NAME_RULE } from '../../policy/names.js';
 import type { DriftScan, Finding } from '../drift.types.js';
 
-const KINDS = ['thing', 'certificate', 'policy', 'policy-attachment', 'thing-principal', 'policy-document'] as const;
+const KINDS = ['thing', 'certificate', 'policy', 'policy-attachment', 'thing-principal', 'policy-document', 'pool-user'] as const;
 const ACTIONS = ['delete', 'detach', 'mark', 'reset', 'review', 'restore'] as const;
 const RESULTS = ['planned', 'done', 'skipped', 'failed', 'not-requested'] as const;
 const CERTIFICATE_STATUSES = ['ACTIVE', 'INACTIVE', 'REVOKED', 'PENDING_TRANSFER', 'REGISTER_INACTIVE', 'PENDING_ACTIVATION'] as const;
@@ -12,7 +14,7 @@ const EXAMPLE_CERTIFICATE_ARN = `arn:aws:iot:eu-west-1:123456789012:cert/${EXAMP
 
 const ACTION_DESCRIPTION = [
   'What repair does with it.',
-  "`delete`: an orphan, removed in AWS's order (detach principals and policies; certificate INACTIVE, then deleted; policy versions, then the policy; the thing).",
+  "`delete`: an orphan, removed in AWS's order (detach principals and policies; certificate INACTIVE, then deleted; policy versions, then the policy; the thing; a pool user: AdminDeleteUser).",
   '`detach`: an attachment no record accounts for.',
   '`mark`: a ghost; its row gets `driftDetectedAt`.',
   '`reset`: the user row says its policy is attached to its identity and AWS disagrees; the row is marked and the claim cleared, so the next sign-in attaches the policy again.',
@@ -68,10 +70,13 @@ const UNATTACHED_EXAMPLES = [
 
 /** One difference between the database and AWS. */
 export class DriftFindingDto {
-  @ApiProperty({ enum: KINDS, description: 'The AWS resource or link concerned', example: 'thing' })
+  @ApiProperty({ enum: KINDS, description: 'The AWS resource or link concerned (`pool-user`: a user of the Cognito user pool)', example: 'thing' })
   kind!: Finding['kind'];
 
-  @ApiProperty({ description: 'Thing or policy name, or certificate id (for links: the thing or the policy)', example: 'iotp_alice_scanner-9' })
+  @ApiProperty({
+    description: 'Thing or policy name, certificate id (for links: the thing or the policy), or the username of a pool user',
+    example: 'iotp_alice_scanner-9',
+  })
   name!: string;
 
   @ApiPropertyOptional({
@@ -130,6 +135,12 @@ export class DriftFindingDto {
   @ApiPropertyOptional({ type: [String], description: 'Changed policies: the non-default versions AWS also keeps, oldest first', example: ['1'] })
   otherVersionIds?: string[];
 
+  @ApiPropertyOptional({
+    description: `Pool users: their ${USER_ID_ATTRIBUTE}, the id of the user row the creating operation meant to insert`,
+    example: '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b',
+  })
+  userId?: string;
+
   static from(finding: Finding): DriftFindingDto {
     // Record ids and operation subjects are internal; undefined fields are left out of the JSON.
     const { record, subject: _subject, ...rest } = finding;
@@ -140,7 +151,25 @@ export class DriftFindingDto {
 export class DriftCountsDto {
   @ApiProperty({ description: "Our things found in AWS (names carrying RESOURCE_PREFIX in the service's shapes)", example: 120 }) things!: number;
   @ApiProperty({ description: 'Our policies found in AWS', example: 140 }) policies!: number;
-  @ApiProperty({ description: 'Certificates in the account and region (AWS cannot list only ours)', example: 160 }) certificates!: number;
+  @ApiProperty({
+    description:
+      'Certificates in the account and region (AWS cannot list only ours); in a filtered scan, the certificates of the covered devices (DescribeCertificate each)',
+    example: 160,
+  })
+  certificates!: number;
+  @ApiPropertyOptional({ description: 'User rows compared', example: 40 }) users?: number;
+  @ApiPropertyOptional({ description: "Users' device rows compared", example: 120 }) devices?: number;
+  @ApiPropertyOptional({ description: 'Users of the Cognito user pool read', example: 42 }) poolUsers?: number;
+  @ApiPropertyOptional({
+    description: `Pool users without ${USER_ID_ATTRIBUTE}: made outside this service (administrators, say), left alone`,
+    example: 2,
+  })
+  poolUsersWithoutMarker?: number;
+}
+
+export class DriftFilterDto {
+  @ApiPropertyOptional({ description: 'Only this user: their policy, devices, certificates and pool user', example: 'alice' }) user?: string;
+  @ApiPropertyOptional({ description: 'Only users whose username starts with this, and their resources', example: 'al' }) prefix?: string;
 }
 
 export class DriftReportDto {
@@ -150,10 +179,17 @@ export class DriftReportDto {
   @ApiProperty({ description: 'The RESOURCE_PREFIX compared', example: 'iotp' })
   prefix!: string;
 
-  @ApiProperty({ type: DriftCountsDto, description: 'What the scan read from AWS' })
+  @ApiPropertyOptional({ type: DriftFilterDto, description: 'Present when the scan covered part of the fleet (the user or prefix query)' })
+  filter?: DriftFilterDto;
+
+  @ApiProperty({ type: DriftCountsDto, description: 'What the scan read from AWS and the database' })
   scanned!: DriftCountsDto;
 
-  @ApiProperty({ type: [DriftFindingDto], description: 'In AWS, not in the database', example: ORPHAN_EXAMPLES })
+  @ApiProperty({
+    type: [DriftFindingDto],
+    description: 'In AWS, not in the database (pool users: only those this service created, which carry its marker)',
+    example: ORPHAN_EXAMPLES,
+  })
   orphans!: DriftFindingDto[];
 
   @ApiProperty({ type: [DriftFindingDto], description: 'In the database, gone from AWS', example: GHOST_EXAMPLES })
@@ -162,7 +198,7 @@ export class DriftReportDto {
   @ApiProperty({
     type: [DriftFindingDto],
     description:
-      'Certificates in no record and attached to none of our things or policies. In an account shared with other applications some may be theirs, so repair leaves them unless asked.',
+      'Certificates in no record and attached to none of our things or policies. In an account shared with other applications some may be theirs, so repair leaves them unless asked. Empty in a filtered scan: nothing ties such a certificate to a user.',
     example: UNATTACHED_EXAMPLES,
   })
   unattachedCertificates!: DriftFindingDto[];
@@ -193,6 +229,7 @@ export class DriftReportDto {
     return {
       scannedAt: scan.scannedAt,
       prefix: scan.prefix,
+      ...(scan.filter ? { filter: scan.filter } : {}),
       scanned: scan.scanned,
       orphans: scan.orphans.map(DriftFindingDto.from),
       ghosts: scan.ghosts.map(DriftFindingDto.from),
@@ -206,7 +243,28 @@ export class DriftReportDto {
 
 const booleanQuery = () => Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value));
 
-export class DriftRepairQueryDto {
+/** Which part of the fleet a scan covers. */
+export class DriftQueryDto {
+  @ApiPropertyOptional({
+    description: `Only this user's resources: their policy, devices, things, certificates and pool user (${NAME_RULE})`,
+    example: 'alice',
+    pattern: NAME_PATTERN.source,
+  })
+  @IsOptional()
+  @Matches(NAME_PATTERN, { message: `user must be a username: ${NAME_RULE}` })
+  user?: string;
+
+  @ApiPropertyOptional({
+    description: `Only the resources of users whose username starts with this (names \`<RESOURCE_PREFIX>_<prefix>…\`; ${NAME_RULE}). With user, both must hold.`,
+    example: 'al',
+    pattern: NAME_PATTERN.source,
+  })
+  @IsOptional()
+  @Matches(NAME_PATTERN, { message: `prefix must be the start of a username: ${NAME_RULE}` })
+  prefix?: string;
+}
+
+export class DriftRepairQueryDto extends DriftQueryDto {
   @ApiPropertyOptional({ description: 'Only report what would be done (the default); false to do it', example: true, default: true })
   @IsOptional()
   @booleanQuery()
@@ -256,6 +314,8 @@ export class RepairSummaryDto {
 export class DriftRepairDto {
   @ApiProperty({ description: 'True when nothing was changed', example: true }) dryRun!: boolean;
   @ApiProperty({ description: 'When the scan the plan is based on began', example: '2026-12-01T09:30:00.000Z' }) scannedAt!: Date;
+  @ApiPropertyOptional({ type: DriftFilterDto, description: 'Present when the scan covered part of the fleet' }) filter?: DriftFilterDto;
+  @ApiPropertyOptional({ type: DriftCountsDto, description: 'What the scan read from AWS and the database' }) scanned?: DriftCountsDto;
   @ApiProperty({
     type: [RepairItemDto],
     description: 'Orphans, in the order they are repaired',

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { IotTeardown } from '../../aws/iot-teardown.js';
 import { IotPort } from '../../aws/iot.port.js';
+import { UserPoolPort } from '../../aws/user-pool.port.js';
 import { OperationRunner } from '../../operations/operation-runner.js';
 import { DriftRepository } from '../drift.repository.js';
 import { deleteOrphanCertificate } from './drift-delete-certificate.operation.js';
+import { deleteOrphanCognitoUser } from './drift-delete-cognito-user.operation.js';
 import { deleteOrphanPolicy } from './drift-delete-policy.operation.js';
 import { deleteOrphanThing } from './drift-delete-thing.operation.js';
 import { deleteUnattachedCertificate } from './drift-delete-unattached-certificate.operation.js';
@@ -17,14 +19,16 @@ export class DriftOperations {
   readonly certificate;
   readonly attachment;
   readonly unattached;
+  readonly poolUser;
 
-  constructor(iot: IotPort, teardown: IotTeardown, records: DriftRepository, runner: OperationRunner) {
-    const deps = { iot, teardown, records };
+  constructor(iot: IotPort, userPool: UserPoolPort, teardown: IotTeardown, records: DriftRepository, runner: OperationRunner) {
+    const deps = { iot, userPool, teardown, records };
     this.thing = deleteOrphanThing(deps);
     this.policy = deleteOrphanPolicy(deps);
     this.certificate = deleteOrphanCertificate(deps);
     this.attachment = detachOrphanAttachment(deps);
     this.unattached = deleteUnattachedCertificate(deps);
-    runner.register(this.thing, this.policy, this.certificate, this.attachment, this.unattached);
+    this.poolUser = deleteOrphanCognitoUser(deps);
+    runner.register(this.thing, this.policy, this.certificate, this.attachment, this.unattached, this.poolUser);
   }
 }

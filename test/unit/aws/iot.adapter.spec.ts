@@ -118,7 +118,7 @@ describe('IotAdapter', () => {
     it('ListPolicies pages with marker/nextMarker', async () => {
       iotMock.on(ListPoliciesCommand).resolves({ policies: [{ policyName: 'p1' }, { policyName: 'p2' }] });
       await expect(adapter().listPolicies('m1')).resolves.toEqual({ items: ['p1', 'p2'] });
-      expect(inputOf(ListPoliciesCommand)).toEqual({ marker: 'm1' });
+      expect(inputOf(ListPoliciesCommand)).toEqual({ marker: 'm1', pageSize: 250 });
     });
   });
 
@@ -138,7 +138,7 @@ describe('IotAdapter', () => {
     it('ListThings pages with nextToken', async () => {
       iotMock.on(ListThingsCommand).resolves({ things: [{ thingName: 't1' }], nextToken: 'n2' });
       await expect(adapter().listThings('n1')).resolves.toEqual({ items: ['t1'], nextToken: 'n2' });
-      expect(inputOf(ListThingsCommand)).toEqual({ nextToken: 'n1' });
+      expect(inputOf(ListThingsCommand)).toEqual({ nextToken: 'n1', maxResults: 250 });
     });
 
     it('AttachThingPrincipal, DetachThingPrincipal, ListThingPrincipals', async () => {

@@ -266,6 +266,33 @@ describe('detectDrift', () => {
     expect(scan.inProgress).toEqual([]);
   });
 
+  it('reports pool users the service made that no row claims; leaves those without its marker, and those a creation is making', () => {
+    const w = world();
+    const poolUser = (username: string, userId?: string) => ({
+      username,
+      sub: `sub-${username}`,
+      status: 'CONFIRMED',
+      enabled: true,
+      createdAt: BEFORE,
+      ...(userId ? { userId } : {}),
+    });
+    w.aws.poolUsers = [poolUser('alice', 'u-alice'), poolUser('mallory', 'u-mallory'), poolUser('console-admin'), poolUser('dora', 'u-dora')];
+    w.db.busySubjects.add('user:dora');
+    const scan = detect(w);
+    expect(scan.orphans).toEqual([
+      {
+        kind: 'pool-user',
+        name: 'mallory',
+        owner: 'mallory',
+        userId: 'u-mallory',
+        reason: 'A Cognito user this service created (custom:iotp_user_id u-mallory) that no user record has',
+        action: 'delete',
+        subject: 'user:mallory',
+      },
+    ]);
+    expect(scan.inProgress).toEqual(['dora']);
+  });
+
   it('lists marks on rows that are no longer ghosts, so repair can clear them', () => {
     const w = world();
     w.db.users[1]!.driftDetectedAt = BEFORE;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { IotTeardown } from '../../../src/aws/iot-teardown.js';
 import type { CertificateClaim, PolicyClaim } from '../../../src/drift/drift-rules.js';
@@ -24,10 +25,13 @@ const inline = {
 } as unknown as OperationRunner;
 
 /** What the database says at the time the repair re-checks. */
-function records(claims: { devices?: string[]; certificates?: Record<string, CertificateClaim>; policies?: Record<string, PolicyClaim> } = {}) {
+function records(
+  claims: { devices?: string[]; certificates?: Record<string, CertificateClaim>; policies?: Record<string, PolicyClaim>; users?: string[] } = {},
+) {
   const forgotten: string[] = [];
   const repository = {
     deviceExists: async (thingName: string) => (claims.devices ?? []).includes(thingName),
+    userExists: async (username: string) => (claims.users ?? []).includes(username),
     certificateClaim: async (id: string) => claims.certificates?.[id],
     policyClaim: async (name: string) => claims.policies?.[name],
     deviceOperationsRunning: async () => false,
@@ -37,7 +41,7 @@ function records(claims: { devices?: string[]; certificates?: Record<string, Cer
 }
 
 function repairsOver(aws: FakeAws, repository: DriftRepository) {
-  return new DriftRepairs(new DriftOperations(aws.iot, new IotTeardown(aws.iot), repository, inline), inline);
+  return new DriftRepairs(new DriftOperations(aws.iot, aws.userPool, new IotTeardown(aws.iot), repository, inline), inline);
 }
 
 const mutations = (aws: FakeAws) => aws.calls.map((call) => call.api).filter((api) => !api.startsWith('List'));
@@ -111,6 +115,31 @@ describe('drift repairs', () => {
     expect(outcome).toEqual({ result: 'done' });
     expect(aws.snapshot().policyAttachments).toEqual([]);
     expect(forgotten).toEqual([`iotp_alice ${IDENTITY}`]);
+  });
+
+  it('removes an orphan pool user only while it carries the marker the scan saw and no row has its name', async () => {
+    const aws = new FakeAws();
+    const userId = randomUUID();
+    await aws.userPool.createUser({ username: 'mallory', userId, sendInvite: false, temporaryPassword: 'Correct-Horse-42' });
+    const finding: Finding = { kind: 'pool-user', name: 'mallory', owner: 'mallory', userId, reason: '', action: 'delete', subject: 'user:mallory' };
+
+    // Another user of that name since the scan (another marker), or a row of that name: left alone.
+    expect(await repairsOver(aws, records().repository).repairOrphan({ ...finding, userId: randomUUID() })).toEqual({
+      result: 'skipped',
+      note: 'The Cognito user of this name is not the one the scan found',
+    });
+    expect(await repairsOver(aws, records({ users: ['mallory'] }).repository).repairOrphan(finding)).toEqual({
+      result: 'skipped',
+      note: 'A user record now has this username',
+    });
+    expect(aws.userPool.user('mallory')).toBeDefined();
+
+    expect(await repairsOver(aws, records().repository).repairOrphan(finding)).toEqual({ result: 'done' });
+    expect(aws.userPool.user('mallory')).toBeUndefined();
+    expect(await repairsOver(aws, records().repository).repairOrphan(finding)).toEqual({
+      result: 'skipped',
+      note: 'The Cognito user pool no longer has this user',
+    });
   });
 
   it('removes an orphan certificate with every policy on it, ours or not, INACTIVE before deleted', async () => {

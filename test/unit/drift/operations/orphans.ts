@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { certificateIdOf } from '../../../../src/aws/iot-teardown.js';
 import { createTestCsr } from '../../../support/csr.js';
 import type { TestApp } from '../../../support/test-app.js';
@@ -33,4 +34,12 @@ export async function removeAll(t: TestApp, names: { thingName?: string; policyN
   }
   if (names.policyName && snapshot.policies.includes(names.policyName)) await t.aws.iot.deletePolicy(names.policyName);
   if (names.thingName && snapshot.things.some((thing) => thing.thingName === names.thingName)) await t.aws.iot.deleteThing(names.thingName);
+}
+
+/** A pool user the service marked as its own (as an AdminCreateUser whose answer was lost leaves it), with no row. */
+export async function orphanPoolUser(t: TestApp, n: number): Promise<{ username: string; userId: string }> {
+  const username = `ghost${n}`;
+  const userId = randomUUID();
+  await t.aws.userPool.createUser({ username, userId, sendInvite: false, temporaryPassword: 'Correct-Horse-42' });
+  return { username, userId };
 }
