@@ -6,9 +6,9 @@ import { UserPoolPort, type PoolUser } from '../aws/user-pool.port.js';
 import { ignoreNotFound } from '../common/errors/ignore-not-found.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { parsePolicyName, parseThingName } from '../policy/names.js';
+import { parsePolicyName, parseSiteThingName, parseThingName } from '../policy/names.js';
 import { mapLimit } from './map-limit.js';
-import type { AwsCertificate, AwsPolicyDocument } from './drift.types.js';
+import type { AwsCertificate, AwsPolicyDocument, OwnerKind } from './drift.types.js';
 
 /**
  * Per-resource calls in flight at once, per kind. The QuotaLimiter paces them to this replica's
@@ -32,15 +32,15 @@ export class AwsInventoryReader {
   ) {}
 
   /**
-   * ListThings, page by page: the names of ours (`<prefix>_<user>_<device>`). `<prefix>_Other` or
-   * three-part names carry the prefix but were never created here, so they are left alone.
+   * ListThings, page by page: the names of ours (`<prefix>_<user>_<device>`, `<prefix>-site_<site>_<device>`).
+   * `<prefix>_Other` or three-part names carry the prefix but were never created here, so they are left alone.
    */
   async *thingPages(): AsyncGenerator<string[]> {
     const prefix = this.config.resourcePrefix;
-    for await (const page of eachPage((token) => this.iot.listThings(token))) yield page.filter((name) => parseThingName(prefix, name));
+    for await (const page of eachPage((token) => this.iot.listThings(token))) yield page.filter((name) => judgedThingOwner(prefix, name));
   }
 
-  /** ListPolicies, page by page: the names of ours that drift compares (`<prefix>_<user>`, `<prefix>_<user>_<device>`; see judgedPolicyOwner). */
+  /** ListPolicies, page by page: the names of ours that drift compares (see judgedPolicyOwner). */
   async *policyPages(): AsyncGenerator<string[]> {
     const prefix = this.config.resourcePrefix;
     for await (const page of eachPage((token) => this.iot.listPolicies(token))) {
@@ -118,13 +118,28 @@ function keyed<T>(names: string[], values: Array<T | undefined>): Map<string, T>
   return result;
 }
 
+/** The owner of a name drift compares: a user, or a site (its name) for a site device's thing or policy. */
+export interface JudgedOwner {
+  owner: string;
+  ownerKind: OwnerKind;
+}
+
+/** The owner of one of our things: a user device's (`<prefix>_<user>_<device>`) or a site device's (`<prefix>-site_<site>_<device>`). */
+export function judgedThingOwner(prefix: string, name: string): JudgedOwner | undefined {
+  const site = parseSiteThingName(prefix, name);
+  if (site) return { owner: site.site, ownerKind: 'site' };
+  const user = parseThingName(prefix, name);
+  return user && { owner: user.username, ownerKind: 'user' };
+}
+
 /**
- * The owner of a policy drift compares: a user's first slot, or a user device's. A site device's
- * policy and a user's further slots (`<prefix>_<user>.<n>`) are not in the user and device rows
- * this scan reads, so they are left out rather than reported as orphans.
+ * The owner of a policy drift compares: a user's first slot, a user device's, or a site device's.
+ * A user's further slots (`<prefix>_<user>.<n>`) are not in the rows this scan reads (they follow
+ * from the user's site memberships), so they are left out rather than reported as orphans.
  */
-export function judgedPolicyOwner(prefix: string, name: string): string | undefined {
+export function judgedPolicyOwner(prefix: string, name: string): JudgedOwner | undefined {
   const parsed = parsePolicyName(prefix, name);
-  if (parsed?.kind === 'device' || (parsed?.kind === 'user' && parsed.slot === 1)) return parsed.username;
+  if (parsed?.kind === 'site-device') return { owner: parsed.site, ownerKind: 'site' };
+  if (parsed?.kind === 'device' || (parsed?.kind === 'user' && parsed.slot === 1)) return { owner: parsed.username, ownerKind: 'user' };
   return undefined;
 }

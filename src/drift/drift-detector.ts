@@ -2,11 +2,21 @@ import { isDeepStrictEqual } from 'node:util';
 import { certificateIdOf } from '../aws/iot-teardown.js';
 import type { CertificateStatus } from '../aws/iot.port.js';
 import { USER_ID_ATTRIBUTE } from '../aws/user-pool.port.js';
-import { devicePolicyDocument, renderPolicy, userPolicyDocument, type PolicyScope } from '../policy/documents.js';
+import { devicePolicyDocument, renderPolicy, siteDevicePolicyDocument, userPolicyDocument, type PolicyScope } from '../policy/documents.js';
 import { userSubject } from '../operations/subjects.js';
 import { DriftFindings } from './drift-findings.js';
 import { subjectsOf, unclaimedPolicyTarget, unclaimedThingPrincipal, type CertificateClaim, type PolicyClaim } from './drift-rules.js';
-import type { AwsCertificate, AwsInventory, CertificateRow, DatabaseRecords, DeviceRow, DriftScan, UserRow } from './drift.types.js';
+import type {
+  AwsCertificate,
+  AwsInventory,
+  CertificateRow,
+  DatabaseRecords,
+  DeviceRow,
+  DriftScan,
+  Finding,
+  OwnerKind,
+  UserRow,
+} from './drift.types.js';
 
 export interface DetectionInput {
   prefix: string;
@@ -103,7 +113,7 @@ export class DriftRules {
   judgeCertificate(row: CertificateRow, facts: CertificateFacts): void {
     if (!this.judged(row) || this.busy(row.thingName)) return;
     const base = {
-      owner: row.owner,
+      ...ownerFields(row),
       device: row.device,
       record: { table: 'certificate' as const, id: row.id, markedAt: row.driftDetectedAt },
       action: 'mark' as const,
@@ -214,7 +224,7 @@ export class DriftRules {
     if (!this.judged(device) || this.busy(device.thingName)) return;
     const { things, policies } = this.input.aws;
     const record = { table: 'device' as const, id: device.id, markedAt: device.driftDetectedAt };
-    const whose = { owner: device.owner, device: device.name, record };
+    const whose = { ...ownerFields(device), device: device.name, record };
     if (!things.has(device.thingName))
       this.findings.ghost({
         kind: 'thing',
@@ -286,19 +296,30 @@ export class DriftRules {
   private changedDocuments(): void {
     const { scope, aws, prefix } = this.input;
     if (!scope || !aws.documents) return;
-    const expected: Array<{ policyName: string; owner: string; device?: string; row: { createdAt: Date }; document: () => string }> = [
+    const expected: Array<{
+      policyName: string;
+      owner: Pick<Finding, 'owner' | 'site'>;
+      device?: string;
+      row: { createdAt: Date };
+      document: () => string;
+    }> = [
       ...this.input.db.users.map((user) => ({
         policyName: user.policyName,
-        owner: user.username,
+        owner: { owner: user.username },
         row: user,
         document: () => renderPolicy(userPolicyDocument(scope, user.username)),
       })),
       ...this.input.db.devices.map((device) => ({
         policyName: device.policyName,
-        owner: device.owner,
+        owner: ownerFields(device),
         device: device.name,
         row: device,
-        document: () => renderPolicy(devicePolicyDocument(scope, prefix, device.owner, device.name)),
+        document: () =>
+          renderPolicy(
+            device.ownerKind === 'site'
+              ? siteDevicePolicyDocument(scope, prefix, device.owner, device.name)
+              : devicePolicyDocument(scope, prefix, device.owner, device.name),
+          ),
       })),
     ];
     for (const { policyName, owner, device, row, document } of expected) {
@@ -309,7 +330,7 @@ export class DriftRules {
       this.findings.changedPolicy({
         kind: 'policy-document',
         name: policyName,
-        owner,
+        ...owner,
         ...(device ? { device } : {}),
         reason: `policy document differs: the default version (${held.defaultVersionId}) is not the document this service generates`,
         action: 'restore',
@@ -382,6 +403,11 @@ export class DriftRules {
     const id = certificateIdOf(principal);
     return id === undefined ? undefined : (this.certificateRows.get(id) ?? this.certificateClaims.get(id));
   }
+}
+
+/** A row's owner as findings name it: a site device's also says `site`. */
+function ownerFields(row: { owner: string; ownerKind: OwnerKind }): Pick<Finding, 'owner' | 'site'> {
+  return row.ownerKind === 'site' ? { owner: row.owner, site: row.owner } : { owner: row.owner };
 }
 
 function sameDocument(held: string, wanted: string): boolean {

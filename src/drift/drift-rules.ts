@@ -58,10 +58,11 @@ export function subjectsOf(prefix: string, name: string): string[] {
   return [deviceSubject(name), userSubject(parsed.username)];
 }
 
-/** Owner and device named by one of our thing or policy names. */
-export function ownerOf(prefix: string, name: string): { owner?: string; device?: string } {
+/** Owner and device named by one of our thing or policy names; a site device's owner is its site (`site` says so). */
+export function ownerOf(prefix: string, name: string): { owner?: string; site?: string; device?: string } {
   const parsed = parsePolicyName(prefix, name);
   if (!parsed) return {};
   if (parsed.kind === 'user') return { owner: parsed.username };
-  return { owner: parsed.kind === 'site-device' ? parsed.site : parsed.username, device: parsed.device };
+  if (parsed.kind === 'site-device') return { owner: parsed.site, site: parsed.site, device: parsed.device };
+  return { owner: parsed.username, device: parsed.device };
 }

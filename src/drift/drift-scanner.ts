@@ -5,8 +5,7 @@ import { AppLogger } from '../common/logging/app-logger.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { PolicyScope } from '../policy/documents.js';
-import { parseThingName } from '../policy/names.js';
-import { AwsInventoryReader, judgedPolicyOwner } from './aws-inventory.js';
+import { AwsInventoryReader, judgedPolicyOwner, judgedThingOwner, type JudgedOwner } from './aws-inventory.js';
 import { DriftFindings } from './drift-findings.js';
 import { DriftRules, type CertificateAttachments, type SliceOptions } from './drift-detector.js';
 import { subjectsOf, type CertificateClaim } from './drift-rules.js';
@@ -106,7 +105,7 @@ class ScanRun {
   private async things(): Promise<void> {
     const { prefix } = this.settings;
     for await (const page of this.inventory.thingPages()) {
-      const names = page.filter((name) => this.covers(parseThingName(prefix, name)!.username));
+      const names = page.filter((name) => this.coversOwner(judgedThingOwner(prefix, name)!));
       this.counts.things += names.length;
       if (names.length > 0) {
         const busySubjects = await this.records.busySubjects();
@@ -126,7 +125,7 @@ class ScanRun {
   private async policies(): Promise<void> {
     const { prefix } = this.settings;
     for await (const page of this.inventory.policyPages()) {
-      const names = page.filter((name) => this.covers(judgedPolicyOwner(prefix, name)!));
+      const names = page.filter((name) => this.coversOwner(judgedPolicyOwner(prefix, name)!));
       this.counts.policies += names.length;
       if (names.length > 0) {
         const pendingDeletions = await this.records.pendingPolicyDeletions();
@@ -170,7 +169,7 @@ class ScanRun {
     }
   }
 
-  /** Users' devices in keyset pages: their things' principals, their policies' targets and documents, their certificates. */
+  /** Devices (users' and sites') in keyset pages: their things' principals, their policies' targets and documents, their certificates. */
   private async devices(): Promise<void> {
     const { user } = this.settings.filter;
     let after: string | undefined;
@@ -178,7 +177,7 @@ class ScanRun {
       const page = await this.records.devices({ after, limit: this.settings.batch }, user);
       if (page.length === 0) break;
       const upTo = page.at(-1)!.thingName;
-      const batch = page.filter((row) => this.covers(row.owner));
+      const batch = page.filter((row) => this.coversOwner(row));
       if (batch.length > 0) await this.deviceBatch(batch, { after, upTo });
       this.progress('devices');
       if (page.length < this.settings.batch) break;
@@ -200,7 +199,7 @@ class ScanRun {
     ]);
     const busySubjects = await this.records.busySubjects();
     // Read again after AWS, as for users; certificates with them.
-    const devices = (await this.records.devices(window, user)).filter((row) => this.covers(row.owner));
+    const devices = (await this.records.devices(window, user)).filter((row) => this.coversOwner(row));
     const certificates = await this.records.certificatesOf(devices);
     const things = new Set(devices.map((device) => device.thingName));
     const policies = new Set(devices.map((device) => device.policyName));
@@ -301,6 +300,11 @@ class ScanRun {
   private covers(username: string): boolean {
     const { user, prefix } = this.settings.filter;
     return (user === undefined || username === user) && (prefix === undefined || username.startsWith(prefix));
+  }
+
+  /** Both filters name users: a site's devices are compared by full scans only. */
+  private coversOwner({ owner, ownerKind }: JudgedOwner): boolean {
+    return ownerKind === 'site' ? !this.filtered : this.covers(owner);
   }
 
   private busy(name: string, busySubjects: Set<string>): boolean {

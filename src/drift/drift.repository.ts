@@ -54,10 +54,13 @@ export class DriftRepository {
     return rows.map(({ policyAttachedAt, ...row }) => ({ ...row, policyAttached: policyAttachedAt !== null }));
   }
 
-  /** Users' devices by thing name, with their owner; with `only`, that user's alone (as for users). Site devices are compared by the site rules, not as a user's. */
+  /**
+   * Devices by thing name, users' and sites', with their owner (a site device's is the site's
+   * name); with `only`, that user's alone (as for users), so no site device.
+   */
   async devices(window: RowWindow, only?: string): Promise<DeviceRow[]> {
     const rows = await this.prisma.device.findMany({
-      where: { userId: { not: null }, thingName: range(window), ...(only !== undefined ? { user: { username: only } } : {}) },
+      where: { thingName: range(window), ...(only !== undefined ? { user: { username: only } } : {}) },
       orderBy: { thingName: 'asc' },
       take: window.limit,
       select: {
@@ -68,9 +71,10 @@ export class DriftRepository {
         driftDetectedAt: true,
         createdAt: true,
         user: { select: { username: true } },
+        site: { select: { name: true } },
       },
     });
-    return rows.map(({ user, ...row }) => ({ ...row, owner: user!.username }));
+    return rows.map(({ user, site, ...row }) => ({ ...row, ...ownerOf(user, site) }));
   }
 
   /** The certificates of these devices (a page of them). */
@@ -83,14 +87,12 @@ export class DriftRepository {
     });
     return rows.map(({ deviceId, ...row }) => {
       const device = byId.get(deviceId)!;
-      return { ...row, thingName: device.thingName, policyName: device.policyName, device: device.name, owner: device.owner };
+      const { thingName, policyName, name, owner, ownerKind } = device;
+      return { ...row, thingName, policyName, device: name, owner, ownerKind };
     });
   }
 
-  /**
-   * Certificates by id: who claims each (any device's row counts as a claim), and the rows of
-   * users' devices, which drift judges.
-   */
+  /** Certificates by id: who claims each, and their rows (users' and sites' devices alike), which drift judges. */
   async certificatesById(certificateIds: string[]): Promise<{ claims: Map<string, CertificateClaim>; rows: CertificateRow[] }> {
     const claims = new Map<string, CertificateClaim>();
     const judged: CertificateRow[] = [];
@@ -104,14 +106,14 @@ export class DriftRepository {
         status: true,
         driftDetectedAt: true,
         createdAt: true,
-        device: { select: { name: true, thingName: true, policyName: true, user: { select: { username: true } } } },
+        device: {
+          select: { name: true, thingName: true, policyName: true, user: { select: { username: true } }, site: { select: { name: true } } },
+        },
       },
     });
     for (const { device, ...row } of rows) {
       claims.set(row.certificateId, { thingName: device.thingName, policyName: device.policyName });
-      if (device.user) {
-        judged.push({ ...row, thingName: device.thingName, policyName: device.policyName, device: device.name, owner: device.user.username });
-      }
+      judged.push({ ...row, thingName: device.thingName, policyName: device.policyName, device: device.name, ...ownerOf(device.user, device.site) });
     }
     return { claims, rows: judged };
   }
@@ -216,6 +218,11 @@ export class DriftRepository {
       else await this.prisma.certificate.updateMany(args);
     }
   }
+}
+
+/** A device row has exactly one owner (a check constraint): its user, or its site. */
+function ownerOf(user: { username: string } | null, site: { name: string } | null): Pick<DeviceRow, 'owner' | 'ownerKind'> {
+  return user ? { owner: user.username, ownerKind: 'user' } : { owner: site!.name, ownerKind: 'site' };
 }
 
 function range({ after, upTo }: RowWindow): { gt?: string; lte?: string } {

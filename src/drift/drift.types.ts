@@ -44,10 +44,15 @@ export interface UserRow {
   createdAt: Date;
 }
 
+/** Who owns a device: a user, or a site (a site device's `owner` is the site's name). */
+export type OwnerKind = 'user' | 'site';
+
 export interface DeviceRow {
   id: string;
   name: string;
+  /** The username, or the site's name for a site device. */
   owner: string;
+  ownerKind: OwnerKind;
   thingName: string;
   policyName: string;
   driftDetectedAt: Date | null;
@@ -63,6 +68,7 @@ export interface CertificateRow {
   thingName: string;
   policyName: string;
   owner: string;
+  ownerKind: OwnerKind;
   device: string;
   driftDetectedAt: Date | null;
   createdAt: Date;
@@ -85,7 +91,10 @@ export interface DatabaseRecords {
   usernames?: Set<string>;
 }
 
-/** What a scan covers: every resource of ours, or those of one user, or of the users whose names start with a prefix. */
+/**
+ * What a scan covers: every resource of ours, or those of one user, or of the users whose names
+ * start with a prefix. Both filters name users, so a filtered scan leaves site devices out.
+ */
 export interface DriftFilter {
   user?: string;
   prefix?: string;
@@ -115,7 +124,10 @@ export interface Finding {
   /** Attachments: the principal attached (a certificate ARN or a Cognito identity id). */
   target?: string;
   certificateArn?: string;
+  /** The username, or the site's name (then `site` says so). */
   owner?: string;
+  /** A site device's resources: the site's name (equal to `owner`). */
+  site?: string;
   device?: string;
   /** Orphan certificates: our things they are attached to. */
   attachedToThings?: string[];

@@ -88,8 +88,14 @@ export class DriftFindingDto {
   @ApiPropertyOptional({ description: 'Certificates: the ARN', example: EXAMPLE_CERTIFICATE_ARN })
   certificateArn?: string;
 
-  @ApiPropertyOptional({ description: 'Username, from the resource name or the record', example: 'alice' })
+  @ApiPropertyOptional({ description: "Username, or a site device's site name, from the resource name or the record", example: 'alice' })
   owner?: string;
+
+  @ApiPropertyOptional({
+    description: "A site device's thing, policy or certificates: the site's name (the owner is that site)",
+    example: 'warehouse',
+  })
+  site?: string;
 
   @ApiPropertyOptional({ description: 'Device name, from the resource name or the record', example: 'scanner-9' })
   device?: string;
@@ -158,7 +164,7 @@ export class DriftCountsDto {
   })
   certificates!: number;
   @ApiPropertyOptional({ description: 'User rows compared', example: 40 }) users?: number;
-  @ApiPropertyOptional({ description: "Users' device rows compared", example: 120 }) devices?: number;
+  @ApiPropertyOptional({ description: "Device rows compared, users' and sites'", example: 120 }) devices?: number;
   @ApiPropertyOptional({ description: 'Users of the Cognito user pool read', example: 42 }) poolUsers?: number;
   @ApiPropertyOptional({
     description: `Pool users without ${USER_ID_ATTRIBUTE}: made outside this service (administrators, say), left alone`,
@@ -246,7 +252,7 @@ const booleanQuery = () => Transform(({ value }) => (value === 'true' ? true : v
 /** Which part of the fleet a scan covers. */
 export class DriftQueryDto {
   @ApiPropertyOptional({
-    description: `Only this user's resources: their policy, devices, things, certificates and pool user (${NAME_RULE})`,
+    description: `Only this user's resources: their policy, devices, things, certificates and pool user (${NAME_RULE}). Site devices are left out; a scan without filters compares them.`,
     example: 'alice',
     pattern: NAME_PATTERN.source,
   })
@@ -255,7 +261,7 @@ export class DriftQueryDto {
   user?: string;
 
   @ApiPropertyOptional({
-    description: `Only the resources of users whose username starts with this (names \`<RESOURCE_PREFIX>_<prefix>…\`; ${NAME_RULE}). With user, both must hold.`,
+    description: `Only the resources of users whose username starts with this (names \`<RESOURCE_PREFIX>_<prefix>…\`; ${NAME_RULE}). With user, both must hold. Site devices are left out, whatever their site's name.`,
     example: 'al',
     pattern: NAME_PATTERN.source,
   })
