@@ -49,9 +49,19 @@ export class DriftRepository {
         policyAttachedAt: true,
         driftDetectedAt: true,
         createdAt: true,
+        // As Entitlements reads them: a site being deleted is leaving its members' documents.
+        siteMemberships: {
+          where: { site: { deletionStartedAt: null } },
+          select: { role: true, site: { select: { name: true } } },
+          orderBy: { site: { name: 'asc' } },
+        },
       },
     });
-    return rows.map(({ policyAttachedAt, ...row }) => ({ ...row, policyAttached: policyAttachedAt !== null }));
+    return rows.map(({ policyAttachedAt, siteMemberships, ...row }) => ({
+      ...row,
+      policyAttached: policyAttachedAt !== null,
+      sites: siteMemberships.map(({ role, site }) => ({ site: site.name, role: role === 'OPERATOR' ? ('operator' as const) : ('member' as const) })),
+    }));
   }
 
   /**

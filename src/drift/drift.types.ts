@@ -1,5 +1,6 @@
 import type { CertificateStatus } from '../aws/iot.port.js';
 import type { PoolUser } from '../aws/user-pool.port.js';
+import type { SiteGrant } from '../policy/entitlements.js';
 import type { CertificateClaim } from './drift-rules.js';
 
 /**
@@ -40,6 +41,8 @@ export interface UserRow {
   identityId: string | null;
   status: 'ACTIVE' | 'DISABLED';
   policyAttached: boolean;
+  /** The user's sites (those not being deleted): their first policy's document grants them too. Absent: none. */
+  sites?: SiteGrant[];
   driftDetectedAt: Date | null;
   createdAt: Date;
 }

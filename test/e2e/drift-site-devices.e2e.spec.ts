@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Entitlements } from '../../src/entitlements/entitlements.js';
 import { siteDevicePolicyDocument } from '../../src/policy/documents.js';
 import { createTestCsr } from '../support/csr.js';
 import { insertSite, query } from '../support/factories.js';
@@ -161,5 +162,24 @@ describe("drift for a site's devices", () => {
     const report = await detect();
     expect(report.orphans).toEqual([]);
     expect(report.inProgress).toEqual(['iotp-site_yard_late']);
+  });
+
+  it("compares a site member's policy with the document their entitlements compile to, not the document of a user in no site", async () => {
+    await readyUser(t, 'mia');
+    await query(
+      t,
+      `INSERT INTO site_members (site_id, user_id, role, updated_at)
+       SELECT s.id, u.id, 'MEMBER', now() FROM sites s, users u WHERE s.name = 'dock' AND u.username = 'mia'`,
+    );
+    const compiled = await t.app.get(Entitlements).compile('mia');
+    expect(compiled.map((policy) => policy.policyName)).toEqual(['iotp_mia']);
+
+    // AWS still holds the document of a user in no site: it lacks the site's topics.
+    const stale = (await detect()).changedPolicies.filter((item) => item.name === 'iotp_mia');
+    expect(stale).toEqual([expect.objectContaining({ kind: 'policy-document', owner: 'mia', action: 'restore' })]);
+    expect(JSON.parse(stale[0]!.expectedDocument!)).toEqual(compiled[0]!.document);
+
+    t.aws.iot.addPolicyVersion('iotp_mia', compiled[0]!.text, true);
+    expect((await detect()).changedPolicies.map((item) => item.name)).not.toContain('iotp_mia');
   });
 });
