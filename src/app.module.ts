@@ -22,6 +22,7 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { OperationsModule } from './operations/operations.module.js';
 import { PersistenceModule } from './persistence/persistence.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
+import { SitesModule } from './sites/sites.module.js';
 import { UsersModule } from './users/users.module.js';
 
 /**
@@ -54,6 +55,7 @@ export class AppModule {
         AuthorizerModule,
         UsersModule,
         SessionsModule,
+        SitesModule,
         DriftModule,
         ...(local ? localModeImports() : []),
       ],

@@ -188,7 +188,7 @@ export async function cleanUp(rig: Rig, subject: Subject): Promise<void> {
   }
   expect(await consistency(rig.aws, rig.databaseUrl)).toEqual([]);
   expect(rig.aws.snapshot()).toEqual(emptySnapshot());
-  expect(await readRows(rig.databaseUrl)).toEqual({ users: [], devices: [], certificates: [] });
+  expect(await readRows(rig.databaseUrl)).toEqual({ users: [], devices: [], certificates: [], sites: [], members: [] });
 }
 
 function emptySnapshot(): FakeAwsSnapshot {
