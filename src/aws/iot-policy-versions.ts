@@ -1,22 +1,24 @@
-import { isDomainError } from '../common/errors/domain-error.js';
 import { ignoreNotFound } from '../common/errors/ignore-not-found.js';
 import type { IotPort } from './iot.port.js';
+
+/** AWS: "A managed policy can have up to five versions." */
+export const MAX_POLICY_VERSIONS = 5;
 
 /**
  * Changing what a policy grants in place: a new default version, and taking it back. AWS keeps at
  * most five versions of a policy ("If the policy has five versions, you must use DeletePolicyVersion
- * to delete an existing version before you create a new one", CreatePolicyVersion), so a policy
- * changed often has its oldest non-default version pruned to make room. Every attachment of the
+ * to delete an existing version before you create a new one", CreatePolicyVersion), so when five
+ * exist the oldest non-default one is deleted first to make room. Every attachment of the
  * policy sees the new default at once (within AWS's policy cache), so no detach/attach is needed.
  */
 export async function createDefaultVersion(iot: IotPort, policyName: string, document: string): Promise<{ versionId: string }> {
-  try {
-    return await iot.createPolicyVersion(policyName, document, true);
-  } catch (error) {
-    if (!(isDomainError(error, 'CONFLICT') && error.details?.awsError === 'VersionsLimitExceededException')) throw error;
-    await pruneOldestVersion(iot, policyName);
-    return iot.createPolicyVersion(policyName, document, true);
+  const versions = await iot.listPolicyVersions(policyName);
+  if (versions.length >= MAX_POLICY_VERSIONS) {
+    // Version ids grow with each version (1, 2, 3, ...): the lowest non-default one is the oldest.
+    const [oldest] = versions.filter((version) => !version.isDefault).sort((a, b) => Number(a.versionId) - Number(b.versionId));
+    if (oldest) await ignoreNotFound(iot.deletePolicyVersion(policyName, oldest.versionId));
   }
+  return iot.createPolicyVersion(policyName, document, true);
 }
 
 /**
@@ -29,11 +31,4 @@ export async function restoreDefaultVersion(iot: IotPort, policyName: string, pr
   if (!current || current.defaultVersionId === previousVersionId) return;
   await iot.setDefaultPolicyVersion(policyName, previousVersionId);
   await ignoreNotFound(iot.deletePolicyVersion(policyName, current.defaultVersionId));
-}
-
-/** Version ids grow with each version (1, 2, 3, ...): the lowest non-default one is the oldest. */
-async function pruneOldestVersion(iot: IotPort, policyName: string): Promise<void> {
-  const versions = await iot.listPolicyVersions(policyName);
-  const [oldest] = versions.filter((version) => !version.isDefault).sort((a, b) => Number(a.versionId) - Number(b.versionId));
-  if (oldest) await ignoreNotFound(iot.deletePolicyVersion(policyName, oldest.versionId));
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
 import { siteBeingDeleted } from '../common/errors/site-being-deleted.js';
 import type { Site } from '../generated/prisma/client.js';
+import type { OperationKind } from '../operations/kinds.js';
 import { isUniqueViolation } from '../persistence/prisma-errors.js';
 import { PrismaService } from '../persistence/prisma.service.js';
 import type { SiteRole } from '../policy/entitlements.js';
@@ -73,6 +74,21 @@ export class SitesRepository {
       orderBy: { user: { username: 'asc' } },
     });
     return rows.map((row) => row.user.username);
+  }
+
+  /**
+   * The membership changes of this site still running or undoing (their rows may yet be put back),
+   * by username, with the steps each has reached: a deletion of the site waits for them.
+   */
+  async changesInProgress(site: string): Promise<Array<{ username: string; steps: string[] }>> {
+    const rows = await this.prisma.operation.findMany({
+      where: { kind: 'change-membership' satisfies OperationKind, status: { in: ['RUNNING', 'UNDOING'] }, params: { path: ['site'], equals: site } },
+      select: { params: true, steps: true },
+    });
+    return rows.map((row) => ({
+      username: (row.params as { username: string }).username,
+      steps: (row.steps as Array<{ name: string }>).map((step) => step.name),
+    }));
   }
 
   async roleOf(siteId: string, userId: string): Promise<SiteRole | null> {

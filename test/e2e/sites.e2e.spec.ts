@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DomainError } from '../../src/common/errors/domain-error.js';
+import { PrismaService } from '../../src/persistence/prisma.service.js';
 import type { SiteGrant } from '../../src/policy/entitlements.js';
 import { admin } from '../support/http/admin.js';
 import { signIn } from '../support/http/sessions.js';
@@ -318,6 +320,37 @@ describe('deleting a site', () => {
     );
     expectHolds('bo', bo, []);
     expectHolds('cy', null, []);
+    expect(await consistency(t.aws, t.config.database.url!)).toEqual([]);
+  });
+
+  it('waits for a member change under way, which may yet be undone, before it removes the site', async () => {
+    await readySite(t, 'race');
+    const rae = await signedIn('rae');
+    await member(t, 'race', 'rae', 'operator');
+    let fail!: (error: Error) => void;
+    const reached = new Promise<void>((resolve) => {
+      const stop = t.aws.onCall('CreatePolicyVersion', () => {
+        stop();
+        resolve();
+        return new Promise<void>((_, reject) => (fail = reject));
+      });
+    });
+    // The removal has taken rae's row out and waits at AWS; the deletion starts meanwhile.
+    const leaving = Promise.resolve(removeMember(t, 'race', 'rae'));
+    await reached;
+    const deleting = Promise.resolve(admin(t).delete('/v1/sites/race'));
+    const prisma = t.app.get(PrismaService);
+    await expect
+      .poll(async () => {
+        const operation = await prisma.operation.findFirst({ where: { kind: 'delete-site', subject: 'site:race' } });
+        return (operation?.steps as Array<{ name: string; status: string }> | undefined)?.find((step) => step.name === 'removeMembers')?.status;
+      })
+      .toBe('started');
+    // The removal fails and is undone: rae's row is back, and the deletion takes the site off rae after all.
+    fail(new DomainError('AWS_UNAVAILABLE', 'injected'));
+    expect((await leaving).status).toBe(503);
+    expect((await deleting).status).toBe(204);
+    expectHolds('rae', rae, []);
     expect(await consistency(t.aws, t.config.database.url!)).toEqual([]);
   });
 

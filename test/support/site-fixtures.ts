@@ -9,7 +9,7 @@ import type { FakeAws } from '../fakes/fake-aws.js';
  */
 export function fillingSites(aws: FakeAws, username: string, tag: string, role: SiteRole = 'operator', prefix = 'iotp') {
   const scope = { region: aws.region, accountId: aws.accountId };
-  const name = (group: 'a' | 'b', i: number) => `${tag}-${group}${String(i).padStart(3, '0')}-${'x'.repeat(30)}`;
+  const name = (group: 'a' | 'b', i: number) => `${tag}-${group}${String(i).padStart(3, '0')}-${'x'.repeat(24)}`;
   const slots = (sites: string[]) => compileEntitlements({ scope, prefix, username, sites: sites.map((site): SiteGrant => ({ site, role })) }).length;
   const fill: string[] = [];
   while (slots([...fill, name('b', fill.length)]) === 1) fill.push(name('b', fill.length));

@@ -8,6 +8,9 @@ import type { CompiledPolicy, SiteRole } from '../../policy/entitlements.js';
 import { planMembershipChange, type MembershipPlan } from './membership-plan.js';
 import type { SiteOperationDeps } from './site-operation-deps.js';
 
+/** The step from which a change is no longer undone (see forwardOnly). */
+export const PAST_UNDO_STEP = 'deletePolicies';
+
 export interface ChangeMembershipParams {
   username: string;
   site: string;
@@ -128,7 +131,7 @@ export function changeMembershipOperation(
       },
       {
         // Detached everywhere already: a failure here (AWS refusing for minutes after a detach) waits for recovery.
-        name: 'deletePolicies',
+        name: PAST_UNDO_STEP,
         forwardOnly: true,
         async run({ state }) {
           for (const policyName of recorded(state, 'plan').remove) await retriedLater(teardown.deletePolicy(policyName));

@@ -43,7 +43,7 @@ export interface PlannedChange {
 
 /**
  * Compiles the user's entitlements with the change and compares them with the slot policies AWS
- * holds now (GetPolicy on each slot the user has or will have). The fit check is here: grants that
+ * holds now (GetPolicy on each slot the user's current memberships need). The fit check is here: grants that
  * need more than AWS's 10 policies per identity throw CONFLICT (POLICY_LIMIT) before anything is
  * written. Read-only, so a dry run is this and nothing else; the operation runs it under the
  * user's subject, so what it read still holds when the steps act.
@@ -62,7 +62,8 @@ export async function planMembershipChange(deps: SiteOperationDeps, change: Chan
   const next: SiteGrant[] = change.role === null ? kept : [...kept, { site: change.site, role: change.role }];
   const policies = await deps.entitlements.compileGrants(change.username, next);
 
-  const current = await slotsInAws(deps, [...policies.map((policy) => policy.policyName), ...(await heldSlots(deps, change.username, held))]);
+  // The slots the user holds now are read; a slot beyond them is new (CreatePolicy recognises one a lost answer made).
+  const current = await slotsInAws(deps, await heldSlots(deps, change.username, held));
   const diff = planEntitlements(new Map([...current].map(([name, held]) => [name, held.document])), policies);
   const plan: MembershipPlan = {
     userId: user.id,
