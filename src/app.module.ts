@@ -55,8 +55,8 @@ export class AppModule {
         AuthorizerModule,
         UsersModule,
         SessionsModule,
-        SitesModule,
         DriftModule,
+        SitesModule,
         ...(local ? localModeImports() : []),
       ],
       providers: [
