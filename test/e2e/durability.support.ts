@@ -10,7 +10,7 @@ import { FakeAws, type FakeAwsSnapshot } from '../fakes/fake-aws.js';
 import { createTestCsr } from '../support/csr.js';
 import { createTestDatabase } from '../support/database.js';
 import { insertSite } from '../support/factories.js';
-import { registerDevice, registerSiteDevice } from '../support/http/devices.js';
+import { registerDevice, registeredSiteDevice, registerSiteDevice } from '../support/http/devices.js';
 import { consistency, readOperations, readRows, unfinished, type BusinessRows, type OperationRow } from '../support/invariants.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { admin } from '../support/http/admin.js';
@@ -68,8 +68,8 @@ export interface Subject {
   deviceName?: string;
   thingName?: string;
   certificateIds?: string[];
-  /** The site the request changes, and the other sites the user is in. */
-  site?: string;
+  /** A membership scenario: the site the request changes, and the other sites the user is in. */
+  joinedSite?: string;
   otherSites?: string[];
 }
 
@@ -117,8 +117,8 @@ export interface Scenario {
    * failures still answer 503.
    */
   reportedFailure?(response: Response): string | undefined;
-  /** The policy a waiting step has yet to delete, when the parked operation's params do not name it (`policyName`). */
-  waitingPolicy?: (subject: Subject) => string;
+  /** The policy a waiting step of `kind` has yet to delete, when the parked operation's params do not name it (`policyName`). */
+  waitingPolicy?: (subject: Subject, kind: string) => string | undefined;
 }
 
 /**
@@ -289,7 +289,7 @@ async function expectWaitingThenRecovered(rig: Rig, scenario: Scenario, subject:
   const waiting = parked!.steps.filter((step) => step.status === 'waiting');
   expect(waiting).toMatchObject([{ name: expect.stringMatching(/^deletePolic(y|ies)$/), attempts: 1, error: { code: 'CONFLICT' } }]);
   expect(Date.parse(waiting[0]!.retryAt!)).toBeGreaterThan(Date.now());
-  const policyName = scenario.waitingPolicy?.(subject) ?? parked!.params.policyName!;
+  const policyName = scenario.waitingPolicy?.(subject, kind) ?? parked!.params.policyName!;
   const left = rig.aws.snapshot().policies.includes(policyName) ? [`orphan policy ${policyName}`] : [];
   const parkedLine = `${kind} ${parked!.subject} RUNNING`;
   expect(await consistency(rig.aws, rig.databaseUrl)).toEqual([...left, parkedLine]);
@@ -877,7 +877,7 @@ async function userInFullSites(app: TestApp, username: string, joined: boolean):
   const { fill, first } = fillingSites(app.aws, username, `s${(siteTags++).toString(36)}`);
   for (const site of [...fill, first]) expect((await createSite(app, site)).status).toBe(201);
   for (const site of [...fill, ...(joined ? [first] : [])]) await member(app, site, username, 'operator');
-  return { ...subject, site: first, otherSites: fill };
+  return { ...subject, joinedSite: first, otherSites: fill };
 }
 
 /**
@@ -906,9 +906,9 @@ export const SITE_SCENARIOS: Record<string, Scenario> = {
     calls: ['GetPolicy', 'CreatePolicy', 'AttachPolicy', 'ListPolicyVersions', 'DeletePolicyVersion', 'CreatePolicyVersion'],
     undoCalls: ['GetPolicy', 'DetachPolicy', 'ListPolicyVersions', 'DeletePolicy'],
     setup: (app, username) => userInFullSites(app, username, false),
-    request: (app, { username, site }) => setMember(app, site!, username, 'operator'),
+    request: (app, { username, joinedSite }) => setMember(app, joinedSite!, username, 'operator'),
     success: 200,
-    done: (rig, { username, site, otherSites }) => holdsSites(rig, username, [...otherSites!, site!]),
+    done: (rig, { username, joinedSite, otherSites }) => holdsSites(rig, username, [...otherSites!, joinedSite!]),
   },
   leave: {
     name: 'leave a site (a policy freed)',
@@ -929,7 +929,7 @@ export const SITE_SCENARIOS: Record<string, Scenario> = {
     waitingAt: { 8: 'change-membership', 9: 'change-membership' },
     waitingPolicy: ({ username }) => `iotp_${username}.2`,
     setup: (app, username) => userInFullSites(app, username, true),
-    request: (app, { username, site }) => removeMember(app, site!, username),
+    request: (app, { username, joinedSite }) => removeMember(app, joinedSite!, username),
     success: 200,
     done: (rig, { username, otherSites }) => holdsSites(rig, username, otherSites!),
   },
@@ -937,8 +937,18 @@ export const SITE_SCENARIOS: Record<string, Scenario> = {
     name: 'delete a site',
     kind: 'delete-site',
     onFailure: 'finish',
-    // Its one member's change: as when they leave.
     calls: [
+      // its device, through a device deletion
+      'ListThingPrincipals',
+      'DetachThingPrincipal',
+      'ListTargetsForPolicy',
+      'DetachPolicy',
+      'UpdateCertificate',
+      'DeleteCertificate',
+      'DeleteThing',
+      'ListPolicyVersions',
+      'DeletePolicy',
+      // its one member's change, as when they leave
       'GetPolicy',
       'GetPolicy',
       'ListPolicyVersions',
@@ -949,13 +959,18 @@ export const SITE_SCENARIOS: Record<string, Scenario> = {
       'ListPolicyVersions',
       'DeletePolicy',
     ],
-    waitingAt: { 8: 'change-membership', 9: 'change-membership' },
-    waitingPolicy: ({ username }) => `iotp_${username}.2`,
-    setup: (app, username) => userInFullSites(app, username, true),
-    request: (app, { site }) => admin(app).delete(`/v1/sites/${site}`),
+    waitingAt: { 8: 'delete-device', 9: 'delete-device', 17: 'change-membership', 18: 'change-membership' },
+    waitingPolicy: ({ username }, kind) => (kind === 'change-membership' ? `iotp_${username}.2` : undefined),
+    async setup(app, username) {
+      const subject = await userInFullSites(app, username, true);
+      const device = await registeredSiteDevice(app, subject.joinedSite!, 'reader');
+      return { ...subject, thingName: device.thingName };
+    },
+    request: (app, { joinedSite }) => admin(app).delete(`/v1/sites/${joinedSite}`),
     success: 204,
-    async done(rig, { username, site, otherSites }) {
-      expect((await readRows(rig.databaseUrl)).sites.map((row) => row.name)).not.toContain(site);
+    async done(rig, { username, joinedSite, otherSites, thingName }) {
+      expect((await readRows(rig.databaseUrl)).sites.map((row) => row.name)).not.toContain(joinedSite);
+      expect(rig.aws.snapshot().things.map((thing) => thing.thingName)).not.toContain(thingName);
       await holdsSites(rig, username, otherSites!);
     },
   },
@@ -971,13 +986,13 @@ export const SITE_SCENARIOS: Record<string, Scenario> = {
       const { fill, first } = fillingSites(app.aws, username, `s${(siteTags++).toString(36)}`);
       for (const site of [...fill, first]) expect((await createSite(app, site)).status).toBe(201);
       for (const site of [...fill, first]) await member(app, site, username, 'operator');
-      return { ...subject, site: first, otherSites: fill };
+      return { ...subject, joinedSite: first, otherSites: fill };
     },
     request: (app, { username }) => signIn(app, username),
     success: 200,
-    async done(rig, { username, site, otherSites }) {
+    async done(rig, { username, joinedSite, otherSites }) {
       expect(await userRow(rig, username)).toMatchObject({ identity_id: expect.any(String), policy_attached: true });
-      await holdsSites(rig, username, [...otherSites!, site!]);
+      await holdsSites(rig, username, [...otherSites!, joinedSite!]);
     },
   },
 };

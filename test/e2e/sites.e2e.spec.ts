@@ -3,6 +3,7 @@ import { DomainError } from '../../src/common/errors/domain-error.js';
 import { PrismaService } from '../../src/persistence/prisma.service.js';
 import type { SiteGrant } from '../../src/policy/entitlements.js';
 import { admin } from '../support/http/admin.js';
+import { registeredSiteDevice } from '../support/http/devices.js';
 import { signIn } from '../support/http/sessions.js';
 import { createSite, entitlementsOf, member, readySite, removeMember, setMember } from '../support/http/sites.js';
 import { readyUser } from '../support/http/users.js';
@@ -301,7 +302,7 @@ describe('users with sites', () => {
 });
 
 describe('deleting a site', () => {
-  it('takes the site off every member, freeing slots no longer needed, then removes it', async () => {
+  it('deletes its devices, takes the site off every member, freeing slots no longer needed, then removes it', async () => {
     const sites = await manySites('gone', 14);
     const [doomed] = sites;
     const ada = await signedIn('ada');
@@ -310,8 +311,11 @@ describe('deleting a site', () => {
     for (const site of sites) await member(t, site, 'ada', 'operator');
     await member(t, doomed!, 'bo', 'member');
     await member(t, doomed!, 'cy', 'operator');
+    const reader = await registeredSiteDevice(t, doomed!, 'reader-1');
 
     expect((await admin(t).delete(`/v1/sites/${doomed}`)).status).toBe(204);
+    expect(t.aws.snapshot().things.map((thing) => thing.thingName)).not.toContain(reader.thingName);
+    expect(t.aws.snapshot().policies).not.toContain(reader.thingName);
     expect((await admin(t).get(`/v1/sites/${doomed}`)).status).toBe(404);
     expectHolds(
       'ada',
