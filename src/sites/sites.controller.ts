@@ -11,6 +11,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/decorators.js';
+import { WithoutAwsDeadline } from '../aws/aws-deadline.js';
 import { PageQueryDto } from '../common/http/pagination.js';
 import { Idempotent } from '../idempotency/idempotent.decorator.js';
 import { CreateSiteDto, SiteDto, SitePageDto } from './dto/site.dto.js';
@@ -56,6 +57,8 @@ export class SitesController {
   }
 
   @Delete(':site')
+  // Its work grows with the site (every device, every member's change), as a drift scan's with the account: each AWS call keeps its own bound.
+  @WithoutAwsDeadline()
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Delete a site: its devices, its grant in every member’s policies, its record', description: DELETE_DESCRIPTION })
   @ApiSiteNameParam()

@@ -46,3 +46,34 @@ describe('membership changes of one user on two replicas', () => {
     expect(await consistency(one.aws, one.config.database.url!)).toEqual([]);
   });
 });
+
+describe("a burst of one user's changes against a slow AWS", () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    // A budget that a few changes in a row exceed, but one change does not.
+    t = await startTestApp({ env: { AWS_OPERATION_TIMEOUT_MS: '3000' } });
+  });
+  afterAll(async () => t?.close());
+
+  it('gives each change its AWS budget when its turn comes, not from when it queued', async () => {
+    const sites = Array.from({ length: 12 }, (_, i) => `slow-${String(i).padStart(2, '0')}`);
+    for (const site of sites) await readySite(t, site);
+    await readyUser(t, 'sly');
+    const identityId = (await signIn(t, 'sly')).body.identityId as string;
+    t.aws.latencyMs = 100;
+    try {
+      const responses = await Promise.all(sites.map((site) => setMember(t, site, 'sly', 'member')));
+      expect(responses.map((response) => `${response.status} ${response.body.code ?? ''}`.trim())).toEqual(sites.map(() => '200'));
+    } finally {
+      t.aws.latencyMs = 0;
+    }
+    const expected = expectedSlots(
+      t.aws,
+      'iotp',
+      'sly',
+      sites.map((site) => ({ site, role: 'member' })),
+    );
+    expect(slotsInAws(t.aws, 'iotp', 'sly', identityId)).toEqual({ documents: expected, attached: Object.keys(expected).sort() });
+  });
+});
