@@ -22,6 +22,7 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { OperationsModule } from './operations/operations.module.js';
 import { PersistenceModule } from './persistence/persistence.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
+import { SitesModule } from './sites/sites.module.js';
 import { UsersModule } from './users/users.module.js';
 
 /**
@@ -55,6 +56,7 @@ export class AppModule {
         UsersModule,
         SessionsModule,
         DriftModule,
+        SitesModule,
         ...(local ? localModeImports() : []),
       ],
       providers: [

@@ -34,6 +34,15 @@ export class AwsDeadlineInterceptor implements NestInterceptor {
   }
 }
 
+/**
+ * Runs `work` with a budget of its own starting now, when the current request has one: for work
+ * that waited its turn in a queue (a user's membership changes), where the wait is not AWS's time.
+ */
+export function withFreshAwsDeadline<T>(operationTimeoutMs: number, work: () => Promise<T>): Promise<T> {
+  if (deadlines.getStore() === undefined) return work();
+  return deadlines.run(Date.now() + operationTimeoutMs, work);
+}
+
 /** Runs `call` within what is left of the request's budget; outside a request there is no budget. */
 export async function withinDeadline<T>(api: string, call: () => Promise<T>): Promise<T> {
   const deadline = deadlines.getStore();

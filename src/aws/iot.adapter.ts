@@ -24,6 +24,7 @@ import {
   ListTargetsForPolicyCommand,
   ListThingPrincipalsCommand,
   ListThingsCommand,
+  SetDefaultPolicyVersionCommand,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import type { AppConfig } from '../config/app-config.js';
@@ -87,6 +88,10 @@ export class IotAdapter extends IotPort implements OnModuleDestroy {
 
   async deletePolicyVersion(policyName: string, versionId: string): Promise<void> {
     await this.call('DeletePolicyVersion', (c) => c.send(new DeletePolicyVersionCommand({ policyName, policyVersionId: versionId })));
+  }
+
+  async setDefaultPolicyVersion(policyName: string, versionId: string): Promise<void> {
+    await this.call('SetDefaultPolicyVersion', (c) => c.send(new SetDefaultPolicyVersionCommand({ policyName, policyVersionId: versionId })));
   }
 
   async deletePolicy(policyName: string): Promise<void> {

@@ -50,6 +50,8 @@ export abstract class IotPort {
   /** Non-default versions must be deleted before DeletePolicy. */
   abstract listPolicyVersions(policyName: string): Promise<Array<{ versionId: string; isDefault: boolean }>>;
   abstract deletePolicyVersion(policyName: string, versionId: string): Promise<void>;
+  /** SetDefaultPolicyVersion: makes an existing version the one in effect (how a new default is taken back). */
+  abstract setDefaultPolicyVersion(policyName: string, versionId: string): Promise<void>;
   abstract deletePolicy(policyName: string): Promise<void>;
   /** target: a Cognito identity id or a certificate ARN. */
   abstract attachPolicy(policyName: string, target: string): Promise<void>;

@@ -82,6 +82,7 @@ export const DEFAULT_QUOTAS: Readonly<Record<string, number>> = Object.freeze({
   DeletePolicy: 10,
   DeletePolicyVersion: 10,
   CreatePolicyVersion: 10,
+  SetDefaultPolicyVersion: 10,
   UpdateCertificate: 10,
   DeleteCertificate: 10,
   ListThings: 10,

@@ -7,10 +7,14 @@ import type { SiteGrant } from '../policy/entitlements.js';
 export class EntitlementsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** The user's grants, leaving out sites whose deletion has started: their members are losing access. */
-  async grantsOf(username: string): Promise<SiteGrant[]> {
+  /**
+   * The user's grants, leaving out sites whose deletion has started (their members are losing
+   * access), unless `withDeletingSites`: until a site's deletion reaches a member, that member's
+   * policies in AWS still grant it.
+   */
+  async grantsOf(username: string, withDeletingSites = false): Promise<SiteGrant[]> {
     const rows = await this.prisma.siteMember.findMany({
-      where: { user: { username }, site: { deletionStartedAt: null } },
+      where: { user: { username }, ...(withDeletingSites ? {} : { site: { deletionStartedAt: null } }) },
       select: { role: true, site: { select: { name: true } } },
       orderBy: { site: { name: 'asc' } },
     });

@@ -23,12 +23,22 @@ export class Entitlements {
     return this.compileGrants(username, await this.repository.grantsOf(username));
   }
 
+  /**
+   * What the user's policies in AWS grant now: every membership row, those of sites being deleted
+   * too until the deletion has taken them off this user. The slot policies a disable detaches and
+   * a deletion removes.
+   */
+  async compileHeld(username: string): Promise<CompiledPolicy[]> {
+    return this.compileGrants(username, await this.repository.grantsOf(username, true));
+  }
+
   /** What the given grants would compile to; throws CONFLICT (POLICY_LIMIT) when they cannot fit. */
   async compileGrants(username: string, grants: SiteGrant[]): Promise<CompiledPolicy[]> {
     return compileEntitlements({ scope: await this.scope.policyScope(), prefix: this.config.resourcePrefix, username, sites: grants });
   }
 
-  grantsOf(username: string): Promise<SiteGrant[]> {
-    return this.repository.grantsOf(username);
+  /** The user's grants; with `withDeletingSites`, those of sites being deleted too (see compileHeld). */
+  grantsOf(username: string, withDeletingSites = false): Promise<SiteGrant[]> {
+    return this.repository.grantsOf(username, withDeletingSites);
   }
 }

@@ -68,6 +68,16 @@ export class IotPolicies {
     policy.versions = policy.versions.filter((v) => v !== version);
   }
 
+  /** SetDefaultPolicyVersion: ResourceNotFoundException for an unknown policy or version (botocore iot 2015-05-28). */
+  setDefault(policyName: string, versionId: string): void {
+    const api = 'SetDefaultPolicyVersion';
+    const policy = this.state.policy(api, policyName);
+    if (!/^[0-9]+$/.test(versionId)) throw this.state.fail(api, 'InvalidRequestException', `Invalid policy version id: ${versionId}`);
+    const version = policy.versions.find((v) => v.versionId === versionId);
+    if (!version) throw this.state.fail(api, 'ResourceNotFoundException', `Policy version not found: ${policyName} v${versionId}`);
+    for (const other of policy.versions) other.isDefault = other === version;
+  }
+
   delete(policyName: string): void {
     const api = 'DeletePolicy';
     this.state.policy(api, policyName);

@@ -61,6 +61,11 @@ export class LocalIot extends IotPort {
     this.policies.deleteDelayMs = value;
   }
 
+  /** Every version of a policy with its document, oldest first (what GetPolicyVersion would show one by one). */
+  policyVersions(policyName: string): Array<{ versionId: string; document: string; isDefault: boolean }> {
+    return structuredClone(this.state.policies.get(policyName)?.versions ?? []);
+  }
+
   certificateStatus(certificateId: string): CertificateStatus | undefined {
     return this.state.certificates.get(certificateId)?.status;
   }
@@ -99,6 +104,10 @@ export class LocalIot extends IotPort {
 
   async deletePolicyVersion(policyName: string, versionId: string): Promise<void> {
     await this.call('DeletePolicyVersion', { policyName, policyVersionId: versionId }, () => this.policies.deleteVersion(policyName, versionId));
+  }
+
+  async setDefaultPolicyVersion(policyName: string, versionId: string): Promise<void> {
+    await this.call('SetDefaultPolicyVersion', { policyName, policyVersionId: versionId }, () => this.policies.setDefault(policyName, versionId));
   }
 
   async deletePolicy(policyName: string): Promise<void> {

@@ -15,6 +15,8 @@ export const OPERATION_KINDS = [
   'rotate-certificate',
   'revoke-certificate',
   'delete-device',
+  'change-membership',
+  'delete-site',
   'drift-delete-thing',
   'drift-delete-policy',
   'drift-delete-certificate',

@@ -99,7 +99,7 @@ export class OperationRunner implements OnModuleDestroy {
     try {
       // A step still waiting parks the operation again (see `wait`): recovery comes back when due.
       let progress: Progress = 'done';
-      if (definition.onFailure === 'finish' && operation.status === 'RUNNING') {
+      if (operation.status === 'RUNNING' && (definition.onFailure === 'finish' || pastUndo(definition, context.params, records))) {
         progress = await this.forward(lease, definition, context, records);
         if (progress === 'done') await this.operations.finish(operation.id, 'COMPLETED', undefined, lease.owner, records);
       } else if (definition.onFailure === 'keep') {
@@ -237,7 +237,8 @@ export class OperationRunner implements OnModuleDestroy {
     if (current?.status === 'started') current.error = { code, message };
     try {
       // 'finish' and 'keep' both end FAILED with the done steps as they are; they differ in recovery.
-      if (definition.onFailure === 'undo') {
+      // So does an 'undo' operation past its point of no return (a forwardOnly step started).
+      if (definition.onFailure === 'undo' && !pastUndo(definition, context.params, records)) {
         if ((await this.undo(lease, definition, context, records)) === 'done') {
           await this.operations.finish(lease.id, 'UNDONE', { code, message }, lease.owner);
           this.metrics.operation(definition.kind, 'undone');
@@ -289,6 +290,17 @@ interface Lease {
   id: string;
   owner: string;
   timer?: NodeJS.Timeout;
+}
+
+/** Whether a forwardOnly step has started: from there the operation is finished, never undone. */
+function pastUndo(definition: AnyDefinition, params: object, records: StepRecord[]): boolean {
+  const forwardOnly = new Set(
+    definition
+      .steps(params)
+      .filter((step) => step.forwardOnly)
+      .map((step) => step.name),
+  );
+  return records.some((record) => forwardOnly.has(record.name));
 }
 
 function stateOf(records: StepRecord[]): StepOutput {

@@ -26,6 +26,13 @@ export interface StepDefinition<P, S extends StepOutput = StepOutput, E extends 
    * so it must treat "already gone" as done.
    */
   undo?(context: StepContext<P, S, E>): Promise<void>;
+  /**
+   * The point of no return of an 'undo' operation (a deletion after its detaches): once this step
+   * has started, the operation only goes forward. Recovery finishes it instead of undoing it, and a
+   * failure ends it FAILED with nothing undone. Its AWS calls should turn refusals into waits
+   * (retriedLater), so recovery runs it again when due.
+   */
+  forwardOnly?: boolean;
 }
 
 /**

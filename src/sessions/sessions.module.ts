@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { EntitlementsModule } from '../entitlements/entitlements.module.js';
 import { MqttModule } from '../mqtt/mqtt.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { CredentialCacheModule } from '../credential-cache/credential-cache.module.js';
@@ -12,7 +13,7 @@ import { SignInFailuresRepository } from './sign-in-failures.repository.js';
 import { SignInLimiter } from './sign-in-limiter.js';
 
 @Module({
-  imports: [UsersModule, CredentialCacheModule, MqttModule],
+  imports: [UsersModule, CredentialCacheModule, MqttModule, EntitlementsModule],
   controllers: [SessionsController],
   providers: [SessionsService, CredentialVendor, SessionOperations, IdentityLinker, MqttSettings, SignInLimiter, SignInFailuresRepository],
 })

@@ -4,7 +4,7 @@ import { DomainError, isDomainError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { Metrics } from '../metrics/metrics.js';
-import { KeyedSerializer } from './keyed-serializer.js';
+import { KeyedSerializer } from '../common/keyed-serializer.js';
 import { SignInFailuresRepository, type AttemptSubjects, type Reservation } from './sign-in-failures.repository.js';
 import { pairCountLimit, signInWait, signInWaits, type SignInLimitScope } from './sign-in-policy.js';
 

@@ -10,13 +10,16 @@ import { FakeAws, type FakeAwsSnapshot } from '../fakes/fake-aws.js';
 import { createTestCsr } from '../support/csr.js';
 import { createTestDatabase } from '../support/database.js';
 import { insertSite } from '../support/factories.js';
-import { registerDevice, registerSiteDevice } from '../support/http/devices.js';
+import { registerDevice, registeredSiteDevice, registerSiteDevice } from '../support/http/devices.js';
 import { consistency, readOperations, readRows, unfinished, type BusinessRows, type OperationRow } from '../support/invariants.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { admin } from '../support/http/admin.js';
 import { withClient } from '../support/pg.js';
 import { signIn } from '../support/http/sessions.js';
 import { createUser, PASSWORD } from '../support/http/users.js';
+import { createSite, member, removeMember, setMember } from '../support/http/sites.js';
+import { expectedSlots, slotsInAws } from '../support/entitlements.js';
+import { fillingSites } from '../support/site-fixtures.js';
 
 /**
  * Durability matrix: every operation × every AWS call it makes, failed, answered but lost, or
@@ -65,6 +68,9 @@ export interface Subject {
   deviceName?: string;
   thingName?: string;
   certificateIds?: string[];
+  /** A membership scenario: the site the request changes, and the other sites the user is in. */
+  joinedSite?: string;
+  otherSites?: string[];
 }
 
 export interface Scenario {
@@ -111,6 +117,8 @@ export interface Scenario {
    * failures still answer 503.
    */
   reportedFailure?(response: Response): string | undefined;
+  /** The policy a waiting step of `kind` has yet to delete, when the parked operation's params do not name it (`policyName`). */
+  waitingPolicy?: (subject: Subject, kind: string) => string | undefined;
 }
 
 /**
@@ -186,9 +194,14 @@ export async function cleanUp(rig: Rig, subject: Subject): Promise<void> {
     const removed = await admin(rig.main).delete(`/v1/users/${subject.username}`);
     expect(removed.status, JSON.stringify(removed.body)).toBe(204);
   }
+  // The user's deletion took their memberships: the sites have none left to take off.
+  for (const site of rows.sites) {
+    const removed = await admin(rig.main).delete(`/v1/sites/${site.name}`);
+    expect(removed.status, JSON.stringify(removed.body)).toBe(204);
+  }
   expect(await consistency(rig.aws, rig.databaseUrl)).toEqual([]);
   expect(rig.aws.snapshot()).toEqual(emptySnapshot());
-  expect(await readRows(rig.databaseUrl)).toEqual({ users: [], devices: [], certificates: [] });
+  expect(await readRows(rig.databaseUrl)).toEqual({ users: [], devices: [], certificates: [], sites: [], members: [] });
 }
 
 function emptySnapshot(): FakeAwsSnapshot {
@@ -274,9 +287,9 @@ async function expectWaitingThenRecovered(rig: Rig, scenario: Scenario, subject:
   const [parked] = held;
   expect(parked!.lease_owner).toBeNull();
   const waiting = parked!.steps.filter((step) => step.status === 'waiting');
-  expect(waiting).toMatchObject([{ name: 'deletePolicy', attempts: 1, error: { code: 'CONFLICT' } }]);
+  expect(waiting).toMatchObject([{ name: expect.stringMatching(/^deletePolic(y|ies)$/), attempts: 1, error: { code: 'CONFLICT' } }]);
   expect(Date.parse(waiting[0]!.retryAt!)).toBeGreaterThan(Date.now());
-  const policyName = parked!.params.policyName!;
+  const policyName = scenario.waitingPolicy?.(subject, kind) ?? parked!.params.policyName!;
   const left = rig.aws.snapshot().policies.includes(policyName) ? [`orphan policy ${policyName}`] : [];
   const parkedLine = `${kind} ${parked!.subject} RUNNING`;
   expect(await consistency(rig.aws, rig.databaseUrl)).toEqual([...left, parkedLine]);
@@ -375,6 +388,8 @@ export async function failureCase(rig: Rig, scenario: Scenario, point: CallPoint
 export async function crashCase(rig: Rig, scenario: Scenario, point: CallPoint, when: 'before' | 'after' = 'before'): Promise<void> {
   const scanning = point.index <= (scenario.scanCalls ?? 0);
   const subject = await scenario.setup(rig.main, freshUsername(scenario.name.slice(0, 8).replace(/[^a-z]/g, '') || 'u'));
+  // A deletion goes forward; so does a creation stopped in its waiting step, past its point of no return.
+  const forward = scenario.onFailure === 'finish' || scenario.waitingAt?.[point.index] === scenario.kind;
   const before = await capture(rig);
   const victim = await startTestApp({ databaseUrl: rig.databaseUrl, aws: rig.aws, env: rig.env });
   let wake!: (error: Error) => void;
@@ -412,7 +427,7 @@ export async function crashCase(rig: Rig, scenario: Scenario, point: CallPoint, 
       expect(await operationsSince(rig, before)).toEqual([]);
       expect(normalized(rig.aws.snapshot())).toEqual(before.aws);
       expect(await readRows(rig.databaseUrl)).toEqual(before.rows);
-    } else if (scenario.onFailure !== 'finish') {
+    } else if (!forward) {
       await expectUndone(rig, scenario, before, point, gap?.leaves);
     } else {
       const started = await operationsSince(rig, before);
@@ -451,7 +466,7 @@ export async function crashCase(rig: Rig, scenario: Scenario, point: CallPoint, 
     await (closing ?? victim.close());
   }
 
-  if (scenario.onFailure !== 'finish' || scanning) {
+  if (!forward || scanning) {
     const again = await scenario.request(rig.main, subject);
     expect(again.status, JSON.stringify(again.body)).toBe(scenario.success);
     expect(scenario.reportedFailure?.(again)).toBeUndefined();
@@ -848,6 +863,136 @@ export const SCENARIOS: Record<string, Scenario> = {
     async done(rig, { username }) {
       expect(await userRow(rig, username)).toMatchObject({ status: 'ACTIVE' });
       expect(rig.aws.userPool.user(username)?.enabled).toBe(true);
+    },
+  },
+};
+
+// ---- sites: a user whose first policy is full, so one site more or less makes or frees a second policy ----
+
+let siteTags = 0;
+
+/** A signed-in user in every site that fills their first policy; with `joined`, also in the one that sorts first (two policies). */
+async function userInFullSites(app: TestApp, username: string, joined: boolean): Promise<Subject> {
+  const subject = await provisionedUser(app, username, { signedIn: true });
+  const { fill, first } = fillingSites(app.aws, username, `s${(siteTags++).toString(36)}`);
+  for (const site of [...fill, first]) expect((await createSite(app, site)).status).toBe(201);
+  for (const site of [...fill, ...(joined ? [first] : [])]) await member(app, site, username, 'operator');
+  return { ...subject, joinedSite: first, otherSites: fill };
+}
+
+/**
+ * The user's slot policies in AWS and on their identity are what `sites` (as operator) compile to.
+ * A policy no longer needed may be left detached while its deletion waits (the consistency check counts it).
+ */
+async function holdsSites(rig: Rig, username: string, sites: string[]): Promise<void> {
+  const identityId = (await userRow(rig, username))?.identity_id;
+  const expected = expectedSlots(
+    rig.aws,
+    'iotp',
+    username,
+    sites.map((site) => ({ site, role: 'operator' })),
+  );
+  const held = slotsInAws(rig.aws, 'iotp', username, identityId);
+  expect(Object.fromEntries(Object.keys(expected).map((name) => [name, held.documents[name]]))).toEqual(expected);
+  expect(held.attached).toEqual(Object.keys(expected).sort());
+}
+
+export const SITE_SCENARIOS: Record<string, Scenario> = {
+  join: {
+    name: 'join a site (a second policy)',
+    kind: 'change-membership',
+    onFailure: 'undo',
+    // The slot read, the new one created and attached, the first versioned (at AWS's five versions: the oldest pruned first).
+    calls: ['GetPolicy', 'CreatePolicy', 'AttachPolicy', 'ListPolicyVersions', 'DeletePolicyVersion', 'CreatePolicyVersion'],
+    undoCalls: ['GetPolicy', 'DetachPolicy', 'ListPolicyVersions', 'DeletePolicy'],
+    setup: (app, username) => userInFullSites(app, username, false),
+    request: (app, { username, joinedSite }) => setMember(app, joinedSite!, username, 'operator'),
+    success: 200,
+    done: (rig, { username, joinedSite, otherSites }) => holdsSites(rig, username, [...otherSites!, joinedSite!]),
+  },
+  leave: {
+    name: 'leave a site (a policy freed)',
+    kind: 'change-membership',
+    onFailure: 'undo',
+    // The slots read, the first versioned (its oldest version pruned), the second detached, then deleted (a step that waits when refused).
+    calls: [
+      'GetPolicy',
+      'GetPolicy',
+      'ListPolicyVersions',
+      'DeletePolicyVersion',
+      'CreatePolicyVersion',
+      'ListTargetsForPolicy',
+      'DetachPolicy',
+      'ListPolicyVersions',
+      'DeletePolicy',
+    ],
+    waitingAt: { 8: 'change-membership', 9: 'change-membership' },
+    waitingPolicy: ({ username }) => `iotp_${username}.2`,
+    setup: (app, username) => userInFullSites(app, username, true),
+    request: (app, { username, joinedSite }) => removeMember(app, joinedSite!, username),
+    success: 200,
+    done: (rig, { username, otherSites }) => holdsSites(rig, username, otherSites!),
+  },
+  deleteSite: {
+    name: 'delete a site',
+    kind: 'delete-site',
+    onFailure: 'finish',
+    calls: [
+      // its device, through a device deletion
+      'ListThingPrincipals',
+      'DetachThingPrincipal',
+      'ListTargetsForPolicy',
+      'DetachPolicy',
+      'UpdateCertificate',
+      'DeleteCertificate',
+      'DeleteThing',
+      'ListPolicyVersions',
+      'DeletePolicy',
+      // its one member's change, as when they leave
+      'GetPolicy',
+      'GetPolicy',
+      'ListPolicyVersions',
+      'DeletePolicyVersion',
+      'CreatePolicyVersion',
+      'ListTargetsForPolicy',
+      'DetachPolicy',
+      'ListPolicyVersions',
+      'DeletePolicy',
+    ],
+    waitingAt: { 8: 'delete-device', 9: 'delete-device', 17: 'change-membership', 18: 'change-membership' },
+    waitingPolicy: ({ username }, kind) => (kind === 'change-membership' ? `iotp_${username}.2` : undefined),
+    async setup(app, username) {
+      const subject = await userInFullSites(app, username, true);
+      const device = await registeredSiteDevice(app, subject.joinedSite!, 'reader');
+      return { ...subject, thingName: device.thingName };
+    },
+    request: (app, { joinedSite }) => admin(app).delete(`/v1/sites/${joinedSite}`),
+    success: 204,
+    async done(rig, { username, joinedSite, otherSites, thingName }) {
+      expect((await readRows(rig.databaseUrl)).sites.map((row) => row.name)).not.toContain(joinedSite);
+      expect(rig.aws.snapshot().things.map((thing) => thing.thingName)).not.toContain(thingName);
+      await holdsSites(rig, username, otherSites!);
+    },
+  },
+  signInWithSites: {
+    name: 'first sign-in of a member of sites',
+    kind: 'link-identity',
+    onFailure: 'keep',
+    // Every slot attached, the first and the one the sites need.
+    calls: ['AdminInitiateAuth', 'GetId', 'AttachPolicy', 'AttachPolicy', 'GetCredentialsForIdentity'],
+    lostAnswer: { GetId: { leaves: /^orphan identity /, settles: true } },
+    async setup(app, username) {
+      const subject = await provisionedUser(app, username);
+      const { fill, first } = fillingSites(app.aws, username, `s${(siteTags++).toString(36)}`);
+      for (const site of [...fill, first]) expect((await createSite(app, site)).status).toBe(201);
+      for (const site of [...fill, first]) await member(app, site, username, 'operator');
+      return { ...subject, joinedSite: first, otherSites: fill };
+    },
+    request: (app, { username }) => signIn(app, username),
+    success: 200,
+    async done(rig, { username, joinedSite, otherSites }) {
+      expect(await userRow(rig, username)).toMatchObject({ identity_id: expect.any(String), policy_attached: true });
+      await holdsSites(rig, username, [...otherSites!, joinedSite!]);
     },
   },
 };

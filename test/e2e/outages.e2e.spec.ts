@@ -160,7 +160,7 @@ describe('AWS unreachable', () => {
     const response = await createUser(app, { username: 'nobody', temporaryPassword: PASSWORD }).timeout(BOUND_MS);
     expect(response.status, JSON.stringify(response.body)).toBe(503);
     expect(response.body.code).toBe('AWS_UNAVAILABLE');
-    expect(await readRows(app.config.database.url!)).toEqual({ users: [], devices: [], certificates: [] });
+    expect(await readRows(app.config.database.url!)).toEqual({ users: [], devices: [], certificates: [], sites: [], members: [] });
     expect((await readOperations(app.config.database.url!)).map((operation) => operation.status)).toEqual(['UNDONE']);
   }
 

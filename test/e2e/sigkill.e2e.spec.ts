@@ -184,7 +184,7 @@ describe('SIGKILL of the service process mid-operation', () => {
 
     expect(await lastOperation('delete-user')).toMatchObject({ status: 'COMPLETED' });
     expect(aws.isEmpty()).toBe(true);
-    expect(await readRows(database.url)).toEqual({ users: [], devices: [], certificates: [] });
+    expect(await readRows(database.url)).toEqual({ users: [], devices: [], certificates: [], sites: [], members: [] });
     await expectClean();
   });
 });

@@ -235,6 +235,57 @@ describe('OperationRunner', () => {
     expect(store.has('u1')).toBe(false);
   });
 
+  it('takes a creation past its forwardOnly step forward: a failure there undoes nothing, recovery finishes it', async () => {
+    const past: OperationDefinition<{ who: string }, string> = {
+      kind: 'test-forward-only',
+      onFailure: 'undo',
+      steps: () => [step('f1'), { ...step('f2'), forwardOnly: true }],
+      result: () => 'done',
+    };
+    runner.register(past);
+    failAt = 'f2';
+    await expect(runner.run(past, 'thing:forward', { who: 'w' })).rejects.toMatchObject({ code: 'AWS_UNAVAILABLE' });
+    expect(await prisma.operation.findFirstOrThrow({ where: { subject: 'thing:forward' } })).toMatchObject({ status: 'FAILED', activeSubject: null });
+    expect(log).toEqual(['run f1', 'run f2']);
+    expect(store.has('f1')).toBe(true);
+
+    // Killed while the forwardOnly step ran: recovery runs it again instead of undoing the rest.
+    failAt = undefined;
+    log.length = 0;
+    await prisma.operation.create({
+      data: {
+        kind: 'test-forward-only',
+        subject: 'thing:forward-2',
+        activeSubject: 'thing:forward-2',
+        params: { who: 'w' },
+        steps: [
+          { name: 'f1', status: 'done', at: new Date().toISOString() },
+          { name: 'f2', status: 'started', at: new Date().toISOString() },
+        ],
+        leaseExpiresAt: new Date(Date.now() - 1000),
+      },
+    });
+    await t.app.get(RecoveryService).recoverAll();
+    expect(log).toEqual(['run f2']);
+    expect(await prisma.operation.findFirstOrThrow({ where: { subject: 'thing:forward-2' } })).toMatchObject({ status: 'COMPLETED' });
+
+    // Killed before it: undone as any creation.
+    log.length = 0;
+    await prisma.operation.create({
+      data: {
+        kind: 'test-forward-only',
+        subject: 'thing:forward-3',
+        activeSubject: 'thing:forward-3',
+        params: { who: 'w' },
+        steps: [{ name: 'f1', status: 'started', at: new Date().toISOString() }],
+        leaseExpiresAt: new Date(Date.now() - 1000),
+      },
+    });
+    await t.app.get(RecoveryService).recoverAll();
+    expect(log).toEqual(['undo f1']);
+    expect(await prisma.operation.findFirstOrThrow({ where: { subject: 'thing:forward-3' } })).toMatchObject({ status: 'UNDONE' });
+  });
+
   it('leaves operations alone while their lease is live (another replica is working on them)', async () => {
     await prisma.operation.create({
       data: {

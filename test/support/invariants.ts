@@ -1,3 +1,5 @@
+import type { PolicyScope } from '../../src/policy/documents.js';
+import { compileEntitlements, sameDocument, type SiteGrant } from '../../src/policy/entitlements.js';
 import { withClient } from './pg.js';
 import type { FakeAws, FakeAwsSnapshot } from '../fakes/fake-aws.js';
 
@@ -11,6 +13,8 @@ export interface BusinessRows {
   users: Array<{ id: string; username: string; policy_name: string; identity_id: string | null; status: string; policy_attached: boolean }>;
   devices: Array<{ id: string; user_id: string; thing_name: string; policy_name: string }>;
   certificates: Array<{ certificate_id: string; certificate_arn: string; device_id: string; status: string }>;
+  sites: Array<{ id: string; name: string; deleting: boolean }>;
+  members: Array<{ site: string; username: string; role: 'MEMBER' | 'OPERATOR' }>;
 }
 
 export interface OperationRow {
@@ -31,6 +35,12 @@ export function readRows(databaseUrl: string): Promise<BusinessRows> {
     ).rows,
     devices: (await client.query('SELECT id, user_id, thing_name, policy_name FROM devices ORDER BY thing_name')).rows,
     certificates: (await client.query('SELECT certificate_id, certificate_arn, device_id, status FROM certificates ORDER BY certificate_id')).rows,
+    sites: (await client.query('SELECT id, name, deletion_started_at IS NOT NULL AS deleting FROM sites ORDER BY name')).rows,
+    members: (
+      await client.query(
+        'SELECT s.name AS site, u.username, m.role FROM site_members m JOIN sites s ON s.id = m.site_id JOIN users u ON u.id = m.user_id ORDER BY s.name, u.username',
+      )
+    ).rows,
   }));
 }
 
@@ -42,8 +52,11 @@ export function readOperations(databaseUrl: string): Promise<OperationRow[]> {
   );
 }
 
+/** The fakes' default region and account: how many sites fit one document depends on the ARNs' length. */
+const DEFAULT_SCOPE: PolicyScope = { region: 'eu-west-1', accountId: '123456789012' };
+
 /** Every way the fakes and the rows disagree, as readable lines; empty when consistent. */
-export function inconsistencies(aws: FakeAwsSnapshot, rows: BusinessRows): string[] {
+export function inconsistencies(aws: FakeAwsSnapshot, rows: BusinessRows, scope: PolicyScope = DEFAULT_SCOPE): string[] {
   const problems: string[] = [];
   const deviceByThing = new Map(rows.devices.map((device) => [device.thing_name, device]));
   const userByPolicy = new Map(rows.users.map((user) => [user.policy_name, user]));
@@ -53,6 +66,10 @@ export function inconsistencies(aws: FakeAwsSnapshot, rows: BusinessRows): strin
   const awsCertificates = new Map(aws.certificates.map((certificate) => [certificate.certificateId, certificate]));
   const thingPrincipals = new Set(aws.thingPrincipals.map(({ thingName, principal }) => `${thingName} ${principal}`));
   const policyTargets = new Set(aws.policyAttachments.map(({ policyName, target }) => `${policyName} ${target}`));
+
+  // A user's further slots (`<policy>.2` ...) belong to the user as much as the first one.
+  const slotNames = expectedSlotNames(rows, scope);
+  for (const [name, user] of slotNames) userByPolicy.set(name, user);
 
   // Orphans: in AWS, accounted for by no row.
   for (const thing of aws.things) if (!deviceByThing.has(thing.thingName)) problems.push(`orphan thing ${thing.thingName}`);
@@ -91,6 +108,13 @@ export function inconsistencies(aws: FakeAwsSnapshot, rows: BusinessRows): strin
       problems.push(`ghost user ${user.username}: policy recorded as attached, but it is not`);
     }
   }
+  for (const [name, user] of slotNames) {
+    if (name === user.policy_name) continue;
+    if (!policies.has(name)) problems.push(`ghost user ${user.username}: no policy ${name}`);
+    else if (user.policy_attached && user.status === 'ACTIVE' && !policyTargets.has(`${name} ${user.identity_id}`)) {
+      problems.push(`ghost user ${user.username}: policy ${name} not attached with the others`);
+    }
+  }
   for (const device of rows.devices) {
     if (!things.has(device.thing_name)) problems.push(`ghost device ${device.thing_name}: no thing`);
     if (!policies.has(device.policy_name)) problems.push(`ghost device ${device.thing_name}: no policy`);
@@ -113,6 +137,43 @@ export function inconsistencies(aws: FakeAwsSnapshot, rows: BusinessRows): strin
   return problems.sort();
 }
 
+/**
+ * The policies each user's membership rows compile to, by name (the oracle compiles them itself with
+ * the pure compiler). Every row counts, a site's being deleted too: until the deletion reaches a
+ * member, AWS still grants it to them.
+ */
+function expectedSlots(rows: BusinessRows, scope: PolicyScope) {
+  const slots = new Map<string, { user: BusinessRows['users'][number]; text: string }>();
+  for (const user of rows.users) {
+    const prefix = user.policy_name.slice(0, -(user.username.length + 1));
+    const sites: SiteGrant[] = rows.members
+      .filter((row) => row.username === user.username)
+      .map((row) => ({ site: row.site, role: row.role === 'OPERATOR' ? 'operator' : 'member' }));
+    for (const policy of compileEntitlements({ scope, prefix, username: user.username, sites }))
+      slots.set(policy.policyName, { user, text: policy.text });
+  }
+  return slots;
+}
+
+function expectedSlotNames(rows: BusinessRows, scope: PolicyScope): Map<string, BusinessRows['users'][number]> {
+  return new Map([...expectedSlots(rows, scope)].map(([name, { user }]) => [name, user]));
+}
+
+/** Slot policies whose default document is not what the user's memberships compile to. */
+export function staleDocuments(aws: FakeAws, rows: BusinessRows): string[] {
+  const problems: string[] = [];
+  for (const [name, { user, text }] of expectedSlots(rows, { region: aws.region, accountId: aws.accountId })) {
+    const held = aws.iot.policyVersions(name).find((version) => version.isDefault);
+    if (held && !sameDocument(held.document, text))
+      problems.push(`stale policy ${name} of user ${user.username}: not what the memberships compile to`);
+  }
+  for (const policy of aws.iot.snapshot().policies) {
+    const versions = aws.iot.policyVersions(policy).length;
+    if (versions > 5) problems.push(`policy ${policy} has ${versions} versions`);
+  }
+  return problems.sort();
+}
+
 /** Operations still running or undoing, or still holding their subject: after recovery there must be none. */
 export function unfinished(operations: OperationRow[]): string[] {
   return operations
@@ -122,5 +183,10 @@ export function unfinished(operations: OperationRow[]): string[] {
 
 /** Both checks at once, for `expect(await consistency(...)).toEqual([])`. */
 export async function consistency(aws: FakeAws, databaseUrl: string): Promise<string[]> {
-  return [...inconsistencies(aws.snapshot(), await readRows(databaseUrl)), ...unfinished(await readOperations(databaseUrl))];
+  const rows = await readRows(databaseUrl);
+  return [
+    ...inconsistencies(aws.snapshot(), rows, { region: aws.region, accountId: aws.accountId }),
+    ...staleDocuments(aws, rows),
+    ...unfinished(await readOperations(databaseUrl)),
+  ];
 }

@@ -1,6 +1,7 @@
 import type { IdentityPoolPort } from '../../aws/identity-pool.port.js';
 import type { IotPort } from '../../aws/iot.port.js';
 import { isDomainError } from '../../common/errors/domain-error.js';
+import type { Entitlements } from '../../entitlements/entitlements.js';
 import type { PersistedOperation } from '../../operations/kinds.js';
 import { recorded } from '../../operations/operation.types.js';
 import type { SessionUser, UsersRepository } from '../../users/users.repository.js';
@@ -25,11 +26,13 @@ export interface LinkIdentityDeps {
   users: UsersRepository;
   identityPool: IdentityPoolPort;
   iot: IotPort;
+  entitlements: Entitlements;
 }
 
 /**
- * A user's first use: GetId (Logins → the ID token) and store the identity id, then AttachPolicy
- * and store when. Runs under the user's operation subject, so across replicas only one runs at a
+ * A user's first use: GetId (Logins → the ID token) and store the identity id, then attach every
+ * policy the user's entitlements compile to (their own, plus one per further slot their sites
+ * need) and store when; also the first use after an enable, a disable having detached them all. Runs under the user's operation subject, so across replicas only one runs at a
  * time, and reads the row inside it, so one that finds the work done does nothing.
  *
  * Nothing to undo ('keep'): a recorded identity id and an attached policy are the wanted state
@@ -59,7 +62,10 @@ export function linkIdentityOperation(
         async run({ state, ephemeral }) {
           const user = recorded(ephemeral, 'user');
           if (user.policyAttachedAt) return;
-          await attachUnlessAttached(deps.iot, user.policyName, recorded(state, 'identityId'));
+          // Read under the operation's lock, so no membership change runs meanwhile: these are the policies AWS holds.
+          for (const { policyName } of await deps.entitlements.compile(user.username)) {
+            await attachUnlessAttached(deps.iot, policyName, recorded(state, 'identityId'));
+          }
           await deps.users.markPolicyAttached(user.id);
         },
       },

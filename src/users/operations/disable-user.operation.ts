@@ -33,7 +33,9 @@ export function disableUserOperation(deps: UserOperationDeps): PersistedOperatio
         async run({ params }) {
           // Read under the operation's lock: a first sign-in that finished just before still counts.
           const user = await deps.users.getByUsername(params.username);
-          if (user.identityId) await deps.teardown.detachPolicy(user.policyName, user.identityId);
+          // Every slot the user holds: their own policy and those their sites added.
+          const policies = await deps.entitlements.compileHeld(params.username);
+          if (user.identityId) for (const { policyName } of policies) await deps.teardown.detachPolicy(policyName, user.identityId);
           await deps.users.clearPolicyAttached(user.id);
         },
       },

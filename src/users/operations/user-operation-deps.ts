@@ -5,6 +5,7 @@ import type { IotTeardown } from '../../aws/iot-teardown.js';
 import type { IotPort } from '../../aws/iot.port.js';
 import type { UserPoolPort } from '../../aws/user-pool.port.js';
 import type { UserDeviceCleanup } from '../../devices/user-device-cleanup.js';
+import type { Entitlements } from '../../entitlements/entitlements.js';
 import type { UsersRepository } from '../users.repository.js';
 
 /** What the user operations (create, disable, enable, delete) work with; UserOperations builds it. */
@@ -18,4 +19,6 @@ export interface UserOperationDeps {
   cutoff: ConnectionCutoff;
   scope: AwsScope;
   devices: UserDeviceCleanup;
+  /** The user's slot policies: their own, plus those their sites need. */
+  entitlements: Entitlements;
 }

@@ -6,6 +6,7 @@ import { IotTeardown } from '../../aws/iot-teardown.js';
 import { IotPort } from '../../aws/iot.port.js';
 import { UserPoolPort } from '../../aws/user-pool.port.js';
 import { UserDeviceCleanup } from '../../devices/user-device-cleanup.js';
+import { Entitlements } from '../../entitlements/entitlements.js';
 import { OperationRunner } from '../../operations/operation-runner.js';
 import { UsersRepository } from '../users.repository.js';
 import { createUserOperation } from './create-user.operation.js';
@@ -30,9 +31,10 @@ export class UserOperations {
     cutoff: ConnectionCutoff,
     scope: AwsScope,
     devices: UserDeviceCleanup,
+    entitlements: Entitlements,
     runner: OperationRunner,
   ) {
-    const deps = { users, userPool, identityPool, iot, teardown, cutoff, scope, devices };
+    const deps = { users, userPool, identityPool, iot, teardown, cutoff, scope, devices, entitlements };
     this.createUser = createUserOperation(deps);
     this.disableUser = disableUserOperation(deps);
     this.enableUser = enableUserOperation(deps);

@@ -25,6 +25,7 @@ import {
   ListTargetsForPolicyCommand,
   ListThingPrincipalsCommand,
   ListThingsCommand,
+  SetDefaultPolicyVersionCommand,
   ResourceAlreadyExistsException,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
@@ -93,6 +94,12 @@ describe('IotAdapter', () => {
       await adapter().deletePolicy('p1');
       expect(inputOf(DeletePolicyVersionCommand)).toEqual({ policyName: 'p1', policyVersionId: '2' });
       expect(inputOf(DeletePolicyCommand)).toEqual({ policyName: 'p1' });
+    });
+
+    it('SetDefaultPolicyVersion', async () => {
+      iotMock.on(SetDefaultPolicyVersionCommand).resolves({});
+      await adapter().setDefaultPolicyVersion('p1', '3');
+      expect(inputOf(SetDefaultPolicyVersionCommand)).toEqual({ policyName: 'p1', policyVersionId: '3' });
     });
 
     it('AttachPolicy and DetachPolicy', async () => {

@@ -130,6 +130,23 @@ describe('LocalIot', () => {
     await expect(iot.getPolicy('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('SetDefaultPolicyVersion makes an existing version the one in effect; the old default can then be deleted', async () => {
+    await iot.createPolicy('p1', DOC);
+    const wide = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}';
+    const { versionId } = await iot.createPolicyVersion('p1', wide, true);
+    await expect(iot.deletePolicyVersion('p1', versionId)).rejects.toMatchObject({
+      code: 'CONFLICT',
+      details: { awsError: 'DeleteConflictException' },
+    });
+    await iot.setDefaultPolicyVersion('p1', '1');
+    expect(await iot.getPolicyDocument('p1')).toBe(DOC);
+    await iot.deletePolicyVersion('p1', versionId);
+    expect(await iot.listPolicyVersions('p1')).toEqual([{ versionId: '1', isDefault: true }]);
+    await expect(iot.setDefaultPolicyVersion('p1', versionId)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(iot.setDefaultPolicyVersion('nope', '1')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(iot.setDefaultPolicyVersion('p1', 'v1')).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
   it('answers NOT_FOUND for unknown resources, except DeleteThing which AWS lets succeed', async () => {
     await expect(iot.getPolicyDocument('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(iot.deleteCertificate('f'.repeat(64))).rejects.toMatchObject({ code: 'NOT_FOUND' });

@@ -5,6 +5,7 @@ import { ConnectionCutoff } from '../../../../src/connection-cutoff/connection-c
 import type { PendingCutoffsRepository } from '../../../../src/connection-cutoff/pending-cutoffs.repository.js';
 import { IotTeardown } from '../../../../src/aws/iot-teardown.js';
 import type { UserDeviceCleanup } from '../../../../src/devices/user-device-cleanup.js';
+import type { Entitlements } from '../../../../src/entitlements/entitlements.js';
 import { Metrics } from '../../../../src/metrics/metrics.js';
 import type { StepContext } from '../../../../src/operations/operation.types.js';
 import { deleteUserOperation, type DeleteUserParams } from '../../../../src/users/operations/delete-user.operation.js';
@@ -50,6 +51,7 @@ function operationOver(aws: FakeAws, row: { identityId: string } | null) {
     cutoff: new ConnectionCutoff(aws.connections, {} as PendingCutoffsRepository, new Metrics(), { setContext() {} } as unknown as AppLogger),
     scope: {} as AwsScope,
     devices,
+    entitlements: { compileHeld: async () => [{ policyName: 'iotp_alice' }] } as unknown as Entitlements,
   });
   const params: DeleteUserParams = { userId: 'u1', username: 'alice', policyName: 'iotp_alice' };
   const runAll = async () => {

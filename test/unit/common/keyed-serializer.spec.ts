@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyedSerializer } from '../../../src/sessions/keyed-serializer.js';
+import { KeyedSerializer } from '../../../src/common/keyed-serializer.js';
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
