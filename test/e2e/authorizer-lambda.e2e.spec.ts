@@ -65,7 +65,7 @@ describe('authorizer Lambda handler', () => {
   });
 
   it("returns a member's site grants, as the service compiles them, and drops them once the membership is gone", async () => {
-    const rows = new SiteRows(t.app, t.config.resourcePrefix);
+    const rows = new SiteRows(t.app);
     await rows.site('dock');
     await rows.member('dock', 'mia', 'member');
     const request = authorizerRequest('mqtt-over-websocket', tokens.idToken({ sub: MIA_SUB, username: 'mia' }));

@@ -86,7 +86,7 @@ describe('POST /v1/authorizer/iot', () => {
 
     beforeAll(async () => {
       await principals.user('mia', { sub: MIA_SUB });
-      rows = new SiteRows(t.app, t.config.resourcePrefix);
+      rows = new SiteRows(t.app);
       await rows.site('dock');
       await rows.member('dock', 'mia', 'operator');
     });

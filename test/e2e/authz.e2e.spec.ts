@@ -4,6 +4,7 @@ import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app.js';
 import type { TestTokenIssuer } from '../support/token-issuer.js';
 import { credentials, idTokenOf } from '../support/http/sessions.js';
 import { readyUser } from '../support/http/users.js';
+import { registeredSiteDevice } from '../support/http/devices.js';
 import { SiteRows } from '../support/site-rows.js';
 import { compileEntitlements } from '../../src/policy/entitlements.js';
 import { IotPort } from '../../src/aws/iot.port.js';
@@ -121,10 +122,10 @@ describe('POST /v1/authz/check (dry run)', () => {
 
   describe('sites', () => {
     let rows: SiteRows;
-    let gate1: SeededDevice;
+    let gate1: { thingName: string };
 
     beforeAll(async () => {
-      rows = new SiteRows(t.app, t.config.resourcePrefix);
+      rows = new SiteRows(t.app);
       for (const name of ['mia', 'otto', 'nina', 'rex']) await principals.user(name);
       await rows.site('dock');
       await rows.site('yard');
@@ -132,8 +133,8 @@ describe('POST /v1/authz/check (dry run)', () => {
       await rows.member('dock', 'otto', 'operator');
       await rows.member('yard', 'nina', 'operator');
       await rows.member('dock', 'rex', 'member');
-      gate1 = await rows.device('dock', 'gate1');
-      await rows.device('dock', 'gate2');
+      gate1 = await registeredSiteDevice(t, 'dock', 'gate1');
+      await registeredSiteDevice(t, 'dock', 'gate2');
     });
 
     it.each([
@@ -306,7 +307,7 @@ describe('POST /v1/authz/check against what AWS holds (source aws)', () => {
   it("evaluates every policy attached to a member's identity, and sees a site grant AWS does not hold yet", async () => {
     await readyUser(t, 'jon');
     expect((await credentials(t, idTokenOf(t.aws, 'jon'))).status).toBe(200);
-    const rows = new SiteRows(t.app, t.config.resourcePrefix);
+    const rows = new SiteRows(t.app);
     await rows.site('dock');
     await rows.member('dock', 'jon', 'member');
     const question = { principal: { type: 'user', name: 'jon' }, action: 'receive', resource: '_sites/dock/gate1/x' };

@@ -11,7 +11,7 @@ describe('GET /v1/me', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    rows = new SiteRows(t.app, t.config.resourcePrefix);
+    rows = new SiteRows(t.app);
     for (const username of ['alice', 'bob', 'carol']) await insertUser(t, username);
     for (const site of ['warehouse', 'dock', 'yard']) await rows.site(site);
     await rows.member('warehouse', 'alice', 'member');

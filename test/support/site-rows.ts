@@ -1,21 +1,16 @@
 import type { INestApplication } from '@nestjs/common';
 import { PrismaService } from '../../src/persistence/prisma.service.js';
 import type { SiteRole } from '../../src/policy/entitlements.js';
-import { siteThingName } from '../../src/policy/names.js';
-import type { SeededDevice } from './principal-factory.js';
 
 /**
- * Sites, memberships and site devices written straight into the app's database through its own
- * Prisma client, named as the provisioning code names them, for tests of what reads them
- * (authorization checks, the custom authorizer, drift) without the sites routes.
+ * Sites and memberships written straight into the app's database through its own Prisma client,
+ * for tests of what reads them (authorization checks, the custom authorizer, GET /v1/me) without
+ * the sites routes.
  */
 export class SiteRows {
   private readonly prisma: PrismaService;
 
-  constructor(
-    app: INestApplication,
-    private readonly prefix = 'iotp',
-  ) {
+  constructor(app: INestApplication) {
     this.prisma = app.get(PrismaService);
   }
 
@@ -40,23 +35,6 @@ export class SiteRows {
 
   async markDeleting(site: string): Promise<void> {
     await this.prisma.site.update({ where: { name: site }, data: { deletionStartedAt: new Date() } });
-  }
-
-  async device(site: string, name: string, attributes: Record<string, string> = {}): Promise<SeededDevice> {
-    const thingName = siteThingName(this.prefix, site, name);
-    const { id: siteId } = await this.prisma.site.findUniqueOrThrow({ where: { name: site }, select: { id: true } });
-    const row = await this.prisma.device.create({
-      data: {
-        siteId,
-        name,
-        thingName,
-        thingArn: `arn:aws:iot:eu-west-1:123456789012:thing/${thingName}`,
-        policyName: thingName,
-        attributes: { site, device: name, ...attributes },
-      },
-      select: { id: true },
-    });
-    return { id: row.id, name, thingName, policyName: thingName };
   }
 
   private async ids(site: string, username: string): Promise<{ siteId: string; userId: string }> {
