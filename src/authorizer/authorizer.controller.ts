@@ -48,7 +48,10 @@ export class AuthorizerController {
   }
 
   @Get('users/:username')
-  @ApiOperation({ summary: 'Whether a user is provisioned here and active: what the deployed authorizer Lambda asks on each connect' })
+  @ApiOperation({
+    summary:
+      "Whether a user is provisioned here and active, and an active user's policy documents: what the deployed authorizer Lambda asks on each connect",
+  })
   @ApiOkResponse({ type: AuthorizerUserStatusDto })
   userStatus(@Param('username') username: string, @Query() query: AuthorizerUserStatusQueryDto): Promise<AuthorizerUserStatusDto> {
     return this.authorizer.userStatus(username, query.sub);

@@ -3,6 +3,7 @@ import { TokenVerifier } from '../auth/token-verifier.js';
 import { PrincipalsRepository } from '../authz/principals.repository.js';
 import { AppLogger } from '../common/logging/app-logger.js';
 import { Entitlements } from '../entitlements/entitlements.js';
+import type { PolicyDocument } from '../policy/documents.js';
 import { NAME_PATTERN } from '../policy/names.js';
 import { authorize, type AuthorizerDeps, type AuthorizerResponse } from './authorizer.core.js';
 import { logDecision } from './authorizer-log.js';
@@ -15,15 +16,14 @@ export class AuthorizerService {
   constructor(
     tokens: TokenVerifier,
     private readonly principals: PrincipalsRepository,
-    entitlements: Entitlements,
+    private readonly entitlements: Entitlements,
     logger: AppLogger,
   ) {
     logger.setContext(AuthorizerService.name);
     this.deps = {
       verifyToken: (token) => tokens.verifyAnyToken(token),
       isUserActive: (username, sub) => this.isUserActive(username, sub),
-      // The documents the user's identity holds, so authorizer apps and SigV4 apps get the same rights.
-      policyFor: async (username) => (await entitlements.compile(username)).map((policy) => policy.document),
+      policyFor: (username) => this.policyFor(username),
       log: (entry) => logDecision(logger, entry),
     };
   }
@@ -32,8 +32,18 @@ export class AuthorizerService {
     return authorize(request, this.deps);
   }
 
-  async userStatus(username: string, sub?: string): Promise<{ username: string; active: boolean }> {
-    return { username, active: await this.isUserActive(username, sub) };
+  /**
+   * What the deployed authorizer Lambda asks on each connect and refresh: whether the user is
+   * active and, if so, their documents. The Lambda cannot read the memberships, so it returns these.
+   */
+  async userStatus(username: string, sub?: string): Promise<{ username: string; active: boolean; policyDocuments?: PolicyDocument[] }> {
+    const active = await this.isUserActive(username, sub);
+    return active ? { username, active, policyDocuments: await this.policyFor(username) } : { username, active };
+  }
+
+  /** The documents the user's identity holds (own grant and sites), so authorizer apps and SigV4 apps get the same rights. */
+  private async policyFor(username: string): Promise<PolicyDocument[]> {
+    return (await this.entitlements.compile(username)).map((policy) => policy.document);
   }
 
   /**

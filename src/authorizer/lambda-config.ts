@@ -1,11 +1,9 @@
 import { loadConfig, type AppConfig } from '../config/app-config.js';
 import { ConfigError, type Env } from '../config/env-parsers.js';
-import type { PolicyScope } from '../policy/documents.js';
 
 /** What the authorizer Lambda needs: the service's settings it shares, and where to ask about users. */
 export interface LambdaConfig {
   app: AppConfig;
-  scope: PolicyScope;
   /** Base URL of this service, e.g. https://iot-provisioner.internal.example.com */
   serviceUrl: string;
   secret: string;
@@ -14,7 +12,7 @@ export interface LambdaConfig {
 /**
  * Reads the Lambda's environment with the service's own loadConfig.
  * Unlike the service, the Lambda cannot run without its settings, so every missing one is fatal.
- * The account id must be set: the Lambda has no user pool client to read it from.
+ * It needs no account id or resource prefix: the service answers the policy documents.
  */
 export function loadLambdaConfig(env: Env): LambdaConfig {
   const app = loadConfig(env);
@@ -25,7 +23,6 @@ export function loadLambdaConfig(env: Env): LambdaConfig {
   }
   const required: Record<string, unknown> = {
     AWS_REGION: app.aws.region,
-    AWS_ACCOUNT_ID: app.aws.accountId,
     COGNITO_CLIENT_ID: app.cognito.clientId,
     COGNITO_USER_POOL_ID: app.cognito.userPoolId ?? app.cognito.issuer,
     AUTHORIZER_SECRET: app.authorizerSecret,
@@ -35,7 +32,6 @@ export function loadLambdaConfig(env: Env): LambdaConfig {
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     app,
-    scope: { region: app.aws.region!, accountId: app.aws.accountId! },
     serviceUrl: serviceUrl!,
     secret: app.authorizerSecret!,
   };

@@ -2,15 +2,15 @@
  * The custom authorizer as an AWS Lambda function: the same core as POST /v1/authorizer/iot,
  * wired without Nest or Postgres.
  * - verifyToken: the service's TokenVerifier (aws-jwt-verify), JWKS cached across warm invocations.
- * - policyFor: userPolicyDocument, pure, from the Lambda's region and account id.
- * - isUserActive: GET <AUTHORIZER_SERVICE_URL>/v1/authorizer/users/<username>?sub=<sub> with the
- *   shared secret. The service's database is the only record of "provisioned here" and "disabled";
- *   Cognito cannot answer the first, and a disabled Cognito user's tokens stay valid until they
- *   expire. Garbage tokens are refused before this call, so unauthenticated clients never reach
- *   the service. If the service is unreachable, clients are refused (fail closed).
+ * - isUserActive and policyFor: one GET <AUTHORIZER_SERVICE_URL>/v1/authorizer/users/<username>?sub=<sub>
+ *   with the shared secret, which answers whether the user is active and, if so, their compiled
+ *   documents. The service's database is the only record of "provisioned here", "disabled" and of
+ *   site memberships; Cognito cannot answer the first, a disabled Cognito user's tokens stay valid
+ *   until they expire, and documents built here from config alone would leave out every site.
+ *   Garbage tokens are refused before this call, so unauthenticated clients never reach the
+ *   service. If the service is unreachable, or answers no documents, clients are refused (fail closed).
  * Settings come from the Lambda's environment through loadConfig: AWS_REGION (set by Lambda),
- * AWS_ACCOUNT_ID, COGNITO_USER_POOL_ID, COGNITO_CLIENT_ID, RESOURCE_PREFIX, AUTHORIZER_SECRET,
- * AUTHORIZER_SERVICE_URL.
+ * COGNITO_USER_POOL_ID, COGNITO_CLIENT_ID, AUTHORIZER_SECRET, AUTHORIZER_SERVICE_URL.
  */
 import 'reflect-metadata';
 import type { Handler, IoTCustomAuthorizerEvent } from 'aws-lambda';
@@ -18,12 +18,11 @@ import { pino, type Logger } from 'pino';
 import { TokenVerifier } from '../auth/token-verifier.js';
 import { REDACT_PATHS } from '../common/logging/redact.js';
 import type { Env } from '../config/env-parsers.js';
-import { userPolicyDocument } from '../policy/documents.js';
 import { NAME_PATTERN } from '../policy/names.js';
 import { authorize, type AuthorizerDeps, type AuthorizerResponse } from './authorizer.core.js';
 import { logDecision } from './authorizer-log.js';
 import { loadLambdaConfig } from './lambda-config.js';
-import { ServiceUserStatus } from './service-user-status.js';
+import { ServiceUserStatus, type UserStatus } from './service-user-status.js';
 
 /** The core's answer has the shape of @types/aws-lambda's IoTCustomAuthorizerResult: policy documents as objects. */
 export type IotAuthorizerHandler = Handler<IoTCustomAuthorizerEvent, AuthorizerResponse>;
@@ -39,14 +38,25 @@ export function createHandler(env: Env, options: HandlerOptions = {}): Authorize
   const logger = options.logger ?? defaultLogger(config.app.logLevel);
   const tokens = new TokenVerifier(config.app);
   const users = new ServiceUserStatus(config.serviceUrl, config.secret);
-  const deps: AuthorizerDeps = {
-    verifyToken: (token) => tokens.verifyAnyToken(token),
-    // A name outside the safe set cannot be one we provisioned: no need to ask.
-    isUserActive: async (username, sub) => NAME_PATTERN.test(username) && (await users.isActive(username, sub)),
-    policyFor: async (username) => [userPolicyDocument(config.scope, username)],
-    log: (entry) => logDecision(logger, entry),
+  return (event) => {
+    // The status answer of this invocation carries the documents, so policyFor asks nothing more.
+    let answer: { username: string; status: UserStatus } | undefined;
+    const deps: AuthorizerDeps = {
+      verifyToken: (token) => tokens.verifyAnyToken(token),
+      isUserActive: async (username, sub) => {
+        // A name outside the safe set cannot be one we provisioned: no need to ask.
+        if (!NAME_PATTERN.test(username)) return false;
+        answer = { username, status: await users.statusOf(username, sub) };
+        return answer.status.active;
+      },
+      policyFor: (username) => {
+        if (answer?.username !== username || !answer.status.active) throw new Error(`no policy documents were answered for ${username}`);
+        return Promise.resolve(answer.status.policyDocuments);
+      },
+      log: (entry) => logDecision(logger, entry),
+    };
+    return authorize(event, deps);
   };
-  return (event) => authorize(event, deps);
 }
 
 let built: AuthorizerFunction | undefined;

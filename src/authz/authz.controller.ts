@@ -14,7 +14,9 @@ export class AuthzController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Dry run: would AWS IoT allow this user or device to connect, publish, receive or subscribe?',
-    description: 'Evaluates the exact policy document the service attaches to the principal, without calling AWS.',
+    description:
+      "Evaluates the exact policy documents the service attaches to the principal (a user's own grant and their sites, or a device's), " +
+      'without calling AWS; source aws evaluates what AWS holds instead.',
   })
   @ApiOkResponse({ type: AuthzCheckResponseDto })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: unknown action or principal type, or a malformed resource ARN' })

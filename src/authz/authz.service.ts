@@ -7,6 +7,7 @@ import type { NamedPolicy } from '../policy/evaluator.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { Entitlements } from '../entitlements/entitlements.js';
 import { evaluate } from '../policy/evaluator.js';
 import { deviceSubject, evaluationRequest, userSubject, type CheckSubject } from './check-request.js';
 import type { AuthzCheckDto, AuthzCheckResponseDto, PrincipalRefDto } from './dto/authz-check.dto.js';
@@ -21,6 +22,7 @@ export class AuthzService {
     private readonly principals: PrincipalsRepository,
     private readonly awsScope: AwsScope,
     private readonly iot: IotPort,
+    private readonly entitlements: Entitlements,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -28,17 +30,20 @@ export class AuthzService {
     // Look the principal up first, so an unknown name is a 404 whatever the state of AWS settings.
     const found = await this.find(input.principal);
     const scope = await this.awsScope.policyScope();
-    const subject = found.type === 'user' ? userSubject(scope, found.user) : deviceSubject(scope, this.config.resourcePrefix, found.device);
+    const subject =
+      found.type === 'user'
+        ? userSubject(found.user, await this.entitlements.compile(found.user.username))
+        : deviceSubject(scope, this.config.resourcePrefix, found.device);
     const source = input.source ?? 'expected';
     const policies = source === 'aws' ? await this.heldByAws(found, subject) : subject.policies;
     const result = evaluate(policies, evaluationRequest(scope, subject, input));
     return {
       source,
-      ...(source === 'aws' ? { evaluatedPolicies: policies.map((policy) => policy.policyName) } : {}),
+      evaluatedPolicies: policies.map((policy) => policy.policyName),
       allowed: result.allowed,
       decision: result.decision,
       policyName: subject.policyName,
-      ...(result.statementIndex === undefined ? {} : { statementIndex: result.statementIndex }),
+      ...(result.statementIndex === undefined ? {} : { statementIndex: result.statementIndex, decidingPolicy: result.policyName! }),
       explanation: result.explanation,
     };
   }

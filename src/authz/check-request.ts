@@ -8,12 +8,12 @@ import {
   devicePolicyDocument,
   iotArn,
   siteDevicePolicyDocument,
-  userPolicyDocument,
   type IotResourceKind,
   type PolicyDocument,
   type PolicyScope,
 } from '../policy/documents.js';
 import { IOT_ARN_PATTERN } from '../policy/arn.js';
+import type { CompiledPolicy } from '../policy/entitlements.js';
 import type { EvaluationContext, EvaluationRequest, IotAction, NamedPolicy } from '../policy/evaluator.js';
 import { deviceClientId } from '../policy/names.js';
 import type { DevicePrincipal, UserPrincipal } from './principals.repository.js';
@@ -44,6 +44,7 @@ const RESOURCE_KINDS: Record<CheckAction, IotResourceKind> = {
 
 /** Whose policies to evaluate, and the connection facts AWS would know about that principal. */
 export interface CheckSubject {
+  /** The principal's own policy: slot 1 of a user's (`<prefix>_<user>`), or the device's. */
   policyName: string;
   policies: NamedPolicy[];
   /** The client id the principal normally connects with (username, or thing name). */
@@ -61,11 +62,15 @@ export interface CheckQuestion {
   clientId?: string;
 }
 
-/** Built with the same function the provisioning code attaches, so what we check is what we attach. */
-export function userSubject(scope: PolicyScope, user: UserPrincipal): CheckSubject {
+/**
+ * `compiled` is what the entitlement compiler makes of the user's own grant and sites: the same
+ * documents sessions attach to the identity and the custom authorizer returns, so what we check is
+ * what we attach. Slot 1 is always there.
+ */
+export function userSubject(user: UserPrincipal, compiled: CompiledPolicy[]): CheckSubject {
   return {
-    policyName: user.policyName,
-    policies: [{ policyName: user.policyName, document: userPolicyDocument(scope, user.username) }],
+    policyName: compiled[0]?.policyName ?? user.policyName,
+    policies: compiled.map((policy) => ({ policyName: policy.policyName, document: policy.document })),
     ownClientId: user.username,
     context: user.identityId ? { cognitoIdentityId: user.identityId } : {},
     certificate: false,

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConnectionCutoffModule } from '../connection-cutoff/connection-cutoff.module.js';
+import { EntitlementsModule } from '../entitlements/entitlements.module.js';
 import { MqttModule } from '../mqtt/mqtt.module.js';
 import { ClaimRedeemLimiter } from './claims/claim-redeem-limiter.js';
 import { DeviceClaimsController } from './claims/device-claims.controller.js';
@@ -11,6 +12,8 @@ import { DevicesController } from './devices.controller.js';
 import { DevicesRepository } from './devices.repository.js';
 import { DevicesService } from './devices.service.js';
 import { ExpiringCertificatesController } from './expiring-certificates.controller.js';
+import { MeController } from './me.controller.js';
+import { MeService } from './me.service.js';
 import { MyDeviceCertificatesController } from './my-device-certificates.controller.js';
 import { MyDevicesController } from './my-devices.controller.js';
 import { DeviceOperations } from './operations/device-operations.js';
@@ -21,10 +24,11 @@ import { SiteDevicesService } from './site-devices.service.js';
 import { UserDeviceCleanup } from './user-device-cleanup.js';
 
 @Module({
-  imports: [MqttModule, ConnectionCutoffModule],
+  imports: [MqttModule, ConnectionCutoffModule, EntitlementsModule],
   controllers: [
     DevicesController,
     DeviceCertificatesController,
+    MeController,
     MyDevicesController,
     MyDeviceCertificatesController,
     ExpiringCertificatesController,
@@ -36,6 +40,7 @@ import { UserDeviceCleanup } from './user-device-cleanup.js';
     DevicesRepository,
     DeviceOperations,
     DevicesService,
+    MeService,
     DeviceCertificatesService,
     DeviceClaimsRepository,
     ClaimRedeemLimiter,

@@ -6,6 +6,8 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHandler, handler, type AuthorizerFunction } from '../../src/authorizer/lambda.js';
 import { userPolicyDocument } from '../../src/policy/documents.js';
+import { compileEntitlements } from '../../src/policy/entitlements.js';
+import { SiteRows } from '../support/site-rows.js';
 import { LogCapture } from '../support/log-capture.js';
 import { PrincipalFactory } from '../support/principal-factory.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -15,6 +17,7 @@ import { authorizerRequest } from '../unit/authorizer/fixtures.js';
 const SECRET = 'authorizer-secret-0123456789abcdef0123';
 const ALICE_SUB = '3f1c2a7e-9b8d-4c6f-a1e2-d3c4b5a69788';
 const CAROL_SUB = 'c0c0c0c0-0000-4000-8000-000000000001';
+const MIA_SUB = 'e0e0e0e0-0000-4000-8000-000000000001';
 const DENY = { isAuthenticated: false };
 
 describe('authorizer Lambda handler', () => {
@@ -31,6 +34,7 @@ describe('authorizer Lambda handler', () => {
     const principals = new PrincipalFactory(t.config.database.url!);
     await principals.user('alice', { sub: ALICE_SUB });
     await principals.user('carol', { sub: CAROL_SUB, status: 'DISABLED' });
+    await principals.user('mia', { sub: MIA_SUB });
     await principals.close();
     // What a deployment sets on the function: the service's pool, account and prefix, the secret, the URL.
     lambdaEnv = {
@@ -58,6 +62,27 @@ describe('authorizer Lambda handler', () => {
     const { disconnectAfterInSeconds: _http, ...httpRest } = viaHttp.body as Record<string, unknown>;
     const { disconnectAfterInSeconds: _lambda, ...lambdaRest } = response as unknown as Record<string, unknown>;
     expect(lambdaRest).toEqual(httpRest);
+  });
+
+  it("returns a member's site grants, as the service compiles them, and drops them once the membership is gone", async () => {
+    const rows = new SiteRows(t.app);
+    await rows.site('dock');
+    await rows.member('dock', 'mia', 'member');
+    const request = authorizerRequest('mqtt-over-websocket', tokens.idToken({ sub: MIA_SUB, username: 'mia' }));
+    const scope = { region: t.aws.region, accountId: t.aws.accountId };
+
+    const member = await lambda(request);
+    expect(member).toMatchObject({ isAuthenticated: true });
+    const documents = (member as { policyDocuments: unknown[] }).policyDocuments;
+    expect(documents).toEqual(
+      compileEntitlements({ scope, prefix: 'iotp', username: 'mia', sites: [{ site: 'dock', role: 'member' }] }).map((p) => p.document),
+    );
+    expect(JSON.stringify(documents)).toContain('_sites/dock/');
+    const viaHttp = await t.http.post('/v1/authorizer/iot').set('x-authorizer-secret', SECRET).send(request);
+    expect(viaHttp.body.policyDocuments).toEqual(documents);
+
+    await rows.removeMember('dock', 'mia');
+    expect(await lambda(request)).toMatchObject({ isAuthenticated: true, policyDocuments: [userPolicyDocument(scope, 'mia')] });
   });
 
   it('allows an access token sent as the MQTT password', async () => {

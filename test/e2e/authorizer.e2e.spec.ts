@@ -1,6 +1,9 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { userPolicyDocument } from '../../src/policy/documents.js';
+import { userPolicyDocument, type PolicyDocument } from '../../src/policy/documents.js';
+import { compileEntitlements } from '../../src/policy/entitlements.js';
+import { evaluate, type IotAction, type NamedPolicy } from '../../src/policy/evaluator.js';
+import { SiteRows } from '../support/site-rows.js';
 import { PrincipalFactory } from '../support/principal-factory.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app.js';
 import type { TestTokenIssuer } from '../support/token-issuer.js';
@@ -71,6 +74,39 @@ describe('POST /v1/authorizer/iot', () => {
       const request = { ...authorizerRequest('mqtt-over-websocket', aliceId()), principalId: 'abc', x509CertificatePem: 'n/a' };
       const response = await authorizer(request);
       expect(response.body.isAuthenticated).toBe(true);
+    });
+  });
+
+  describe('a member of sites', () => {
+    const MIA_SUB = 'e0e0e0e0-0000-4000-8000-000000000001';
+    const miaToken = () => tokens.idToken({ sub: MIA_SUB, username: 'mia' });
+    const scope = () => ({ region: t.aws.region, accountId: t.aws.accountId });
+    const arn = (kind: 'topic' | 'topicfilter', name: string) => `arn:aws:iot:${t.aws.region}:${t.aws.accountId}:${kind}/${name}`;
+    let rows: SiteRows;
+
+    beforeAll(async () => {
+      await principals.user('mia', { sub: MIA_SUB });
+      rows = new SiteRows(t.app);
+      await rows.site('dock');
+      await rows.member('dock', 'mia', 'operator');
+    });
+
+    it('gets the site grants with its own, and loses them on the next call once the membership is gone', async () => {
+      const granted = await authorizer({ token: miaToken() });
+      expect(granted.body.isAuthenticated).toBe(true);
+      const documents = granted.body.policyDocuments as PolicyDocument[];
+      const allows = (action: IotAction, resource: string) => evaluate(named(documents), { action, resource, context: { clientId: 'mia' } }).allowed;
+      expect(documents).toEqual(
+        compileEntitlements({ scope: scope(), prefix: 'iotp', username: 'mia', sites: [{ site: 'dock', role: 'operator' }] }).map((p) => p.document),
+      );
+      expect(allows('iot:Receive', arn('topic', '_sites/dock/gate1/scan'))).toBe(true);
+      expect(allows('iot:Subscribe', arn('topicfilter', '_sites/dock/#'))).toBe(true);
+      expect(allows('iot:Publish', arn('topic', '_sites/dock/_cmd/gate1/open'))).toBe(true);
+
+      await rows.removeMember('dock', 'mia');
+      const removed = await authorizer({ token: miaToken() });
+      expect(removed.body.isAuthenticated).toBe(true);
+      expect(removed.body.policyDocuments).toEqual([userPolicyDocument(scope(), 'mia')]);
     });
   });
 
@@ -163,12 +199,20 @@ describe('POST /v1/authorizer/iot', () => {
     ])('%s → active: %s', async (username, active) => {
       const response = await t.http.get(`/v1/authorizer/users/${username}`).set('x-authorizer-secret', SECRET);
       expect(response.status).toBe(200);
-      expect(response.body).toEqual({ username, active });
+      expect(response.body).toMatchObject({ username, active });
+    });
+
+    it("answers an active user's documents, the ones POST /v1/authorizer/iot returns, and none for an inactive one", async () => {
+      const active = await t.http.get(`/v1/authorizer/users/alice?sub=${ALICE_SUB}`).set('x-authorizer-secret', SECRET);
+      const viaRoute = await authorizer({ token: aliceId() });
+      expect(active.body).toEqual({ username: 'alice', active: true, policyDocuments: viaRoute.body.policyDocuments });
+      const disabled = await t.http.get('/v1/authorizer/users/carol').set('x-authorizer-secret', SECRET);
+      expect(disabled.body).toEqual({ username: 'carol', active: false });
     });
 
     it("is inactive for a sub other than the user's", async () => {
       const own = await t.http.get(`/v1/authorizer/users/alice?sub=${ALICE_SUB}`).set('x-authorizer-secret', SECRET);
-      expect(own.body).toEqual({ username: 'alice', active: true });
+      expect(own.body).toMatchObject({ username: 'alice', active: true });
       const other = await t.http.get('/v1/authorizer/users/alice?sub=a0a0a0a0-0000-4000-8000-000000000001').set('x-authorizer-secret', SECRET);
       expect(other.body).toEqual({ username: 'alice', active: false });
     });
@@ -218,6 +262,8 @@ describe('POST /v1/authorizer/iot when a dependency fails', () => {
     expect(response.body).toEqual(DENY);
   });
 });
+
+const named = (documents: PolicyDocument[]): NamedPolicy[] => documents.map((document, index) => ({ policyName: `document-${index}`, document }));
 
 /** Runs work on the server's maintenance database, which stays reachable while ours is closed. */
 async function withServer(databaseUrl: string, work: (client: pg.Client) => Promise<void>): Promise<void> {

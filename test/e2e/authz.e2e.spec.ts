@@ -4,6 +4,11 @@ import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app.js';
 import type { TestTokenIssuer } from '../support/token-issuer.js';
 import { credentials, idTokenOf } from '../support/http/sessions.js';
 import { readyUser } from '../support/http/users.js';
+import { registeredSiteDevice } from '../support/http/devices.js';
+import { SiteRows } from '../support/site-rows.js';
+import { compileEntitlements } from '../../src/policy/entitlements.js';
+import { IotPort } from '../../src/aws/iot.port.js';
+import { PrismaService } from '../../src/persistence/prisma.service.js';
 
 describe('POST /v1/authz/check (dry run)', () => {
   let t: TestApp;
@@ -56,7 +61,9 @@ describe('POST /v1/authz/check (dry run)', () => {
         allowed: true,
         decision: 'ALLOW',
         policyName: 'iotp_alice',
+        evaluatedPolicies: ['iotp_alice'],
         statementIndex: 0,
+        decidingPolicy: 'iotp_alice',
         explanation: 'Allowed by Statement[0] of policy iotp_alice: iot:Connect on arn:aws:iot:eu-west-1:123456789012:client/alice.',
       });
     });
@@ -68,6 +75,7 @@ describe('POST /v1/authz/check (dry run)', () => {
         allowed: false,
         decision: 'IMPLICIT_DENY',
         policyName: 'iotp_alice',
+        evaluatedPolicies: ['iotp_alice'],
         explanation: expect.stringContaining('iotp_alice'),
       });
     });
@@ -109,6 +117,115 @@ describe('POST /v1/authz/check (dry run)', () => {
       const response = await check({ principal: device(), action, resource });
       expect(response.status).toBe(200);
       expect(response.body).toMatchObject({ allowed: expected, policyName: scanner.policyName });
+    });
+  });
+
+  describe('sites', () => {
+    let rows: SiteRows;
+    let gate1: { thingName: string };
+
+    beforeAll(async () => {
+      rows = new SiteRows(t.app);
+      for (const name of ['mia', 'otto', 'nina', 'rex']) await principals.user(name);
+      await rows.site('dock');
+      await rows.site('yard');
+      await rows.member('dock', 'mia', 'member');
+      await rows.member('dock', 'otto', 'operator');
+      await rows.member('yard', 'nina', 'operator');
+      await rows.member('dock', 'rex', 'member');
+      gate1 = await registeredSiteDevice(t, 'dock', 'gate1');
+      await registeredSiteDevice(t, 'dock', 'gate2');
+    });
+
+    it.each([
+      ['mia', 'receive', '_sites/dock/gate1/x', true],
+      ['mia', 'subscribe', '_sites/dock/#', true],
+      ['mia', 'subscribe', '_sites/dock/gate2/#', true],
+      ['mia', 'publish', '_sites/dock/_cmd/gate1/x', false],
+      ['mia', 'publish', '_sites/dock/gate1/x', false],
+      ['mia', 'receive', '_sites/yard/gate1/x', false],
+      ['mia', 'publish', 'mia/x', true],
+      ['otto', 'publish', '_sites/dock/_cmd/gate1/x', true],
+      ['otto', 'receive', '_sites/dock/gate1/x', true],
+      ['otto', 'publish', '_sites/dock/gate1/x', false],
+      ['otto', 'publish', '_sites/yard/_cmd/gate1/x', false],
+      ['nina', 'receive', '_sites/dock/gate1/x', false],
+      ['nina', 'subscribe', '_sites/dock/#', false],
+      ['nina', 'publish', '_sites/dock/_cmd/gate1/x', false],
+      ['alice', 'receive', '_sites/dock/gate1/x', false],
+      ['alice', 'subscribe', '_sites/#', false],
+    ])('user %s: %s %s → allowed: %s', async (name, action, resource, expected) => {
+      const response = await check({ principal: user(name), action, resource });
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ allowed: expected, decision: expected ? 'ALLOW' : 'IMPLICIT_DENY', policyName: `iotp_${name}` });
+    });
+
+    it('evaluates every document a member holds, and names the one that decided', async () => {
+      // Enough sites with long names to fill slot 1 and spill into iotp_vera.2.
+      await principals.user('vera');
+      const names = Array.from({ length: 24 }, (_, i) => `hall-${String(i).padStart(2, '0')}-${'v'.repeat(30)}`);
+      for (const name of names) {
+        await rows.site(name);
+        await rows.member(name, 'vera', 'member');
+      }
+      const scope = { region: t.aws.region, accountId: t.aws.accountId };
+      const compiled = compileEntitlements({ scope, prefix: 'iotp', username: 'vera', sites: names.map((site) => ({ site, role: 'member' })) });
+      expect(compiled.length).toBeGreaterThan(1);
+      const inSlot2 = compiled[1]!.sites[0]!;
+      const response = await check({ principal: user('vera'), action: 'receive', resource: `_sites/${inSlot2}/gate1/x` });
+      expect(response.body).toMatchObject({
+        allowed: true,
+        policyName: 'iotp_vera',
+        evaluatedPolicies: compiled.map((policy) => policy.policyName),
+        decidingPolicy: 'iotp_vera.2',
+      });
+      expect(response.body.explanation).toContain('iotp_vera.2');
+    });
+
+    it('drops the grants of a removed member and of a site being deleted', async () => {
+      const question = { principal: user('rex'), action: 'receive', resource: '_sites/dock/gate1/x' };
+      expect((await check(question)).body.allowed).toBe(true);
+      await rows.removeMember('dock', 'rex');
+      expect((await check(question)).body).toMatchObject({ allowed: false, evaluatedPolicies: ['iotp_rex'] });
+
+      await rows.site('quay');
+      await rows.member('quay', 'rex', 'operator');
+      const command = { principal: user('rex'), action: 'publish', resource: '_sites/quay/_cmd/crane/x' };
+      expect((await check(command)).body.allowed).toBe(true);
+      await rows.markDeleting('quay');
+      expect((await check(command)).body.allowed).toBe(false);
+    });
+
+    describe('site device dock/gate1', () => {
+      const device = () => ({ type: 'device', name: gate1.thingName });
+
+      it('is named as the provisioning code names it', () => {
+        expect(gate1.thingName).toBe('iotp-site_dock_gate1');
+      });
+
+      it.each([
+        ['connect', 'iotp-site_dock_gate1', true],
+        ['connect', 'iotp-site_dock_gate2', false],
+        ['publish', '_sites/dock/gate1/scan', true],
+        ['publish', '_sites/dock/gate2/scan', false],
+        ['publish', '_sites/dock/_cmd/gate2/open', false],
+        ['publish', '_sites/yard/gate1/scan', false],
+        ['receive', '_sites/dock/_cmd/gate1/open', true],
+        ['subscribe', '_sites/dock/_cmd/gate1/#', true],
+        ['receive', '_sites/dock/_cmd/gate2/open', false],
+        ['receive', '_sites/dock/gate2/scan', false],
+        ['subscribe', '_sites/dock/#', false],
+        ['publish', 'alice/x', false],
+      ])('%s %s → allowed: %s', async (action, resource, expected) => {
+        const response = await check({ principal: device(), action, resource });
+        expect(response.status).toBe(200);
+        expect(response.body).toMatchObject({ allowed: expected, policyName: 'iotp-site_dock_gate1', evaluatedPolicies: ['iotp-site_dock_gate1'] });
+      });
+
+      it('answers 404 for a site device that does not exist', async () => {
+        const response = await check({ principal: { type: 'device', name: 'iotp-site_dock_gate9' }, action: 'connect', resource: 'x' });
+        expect(response.status).toBe(404);
+      });
     });
   });
 
@@ -184,8 +301,33 @@ describe('POST /v1/authz/check against what AWS holds (source aws)', () => {
     expect(held.body).toMatchObject({ allowed: true, decision: 'ALLOW', source: 'aws', evaluatedPolicies: ['iotp_hana'] });
 
     const expected = await check(question);
-    expect(expected.body).toMatchObject({ allowed: false, decision: 'IMPLICIT_DENY', source: 'expected' });
-    expect(expected.body).not.toHaveProperty('evaluatedPolicies');
+    expect(expected.body).toMatchObject({ allowed: false, decision: 'IMPLICIT_DENY', source: 'expected', evaluatedPolicies: ['iotp_hana'] });
+  });
+
+  it("evaluates every policy attached to a member's identity, and sees a site grant AWS does not hold yet", async () => {
+    await readyUser(t, 'jon');
+    expect((await credentials(t, idTokenOf(t.aws, 'jon'))).status).toBe(200);
+    const rows = new SiteRows(t.app);
+    await rows.site('dock');
+    await rows.member('dock', 'jon', 'member');
+    const question = { principal: { type: 'user', name: 'jon' }, action: 'receive', resource: '_sites/dock/gate1/x' };
+    expect((await check(question)).body).toMatchObject({ allowed: true, source: 'expected', evaluatedPolicies: ['iotp_jon'] });
+    // The membership row alone changes nothing in AWS: until its documents are applied, the identity lacks the grant.
+    expect((await check({ ...question, source: 'aws' })).body).toMatchObject({ allowed: false, evaluatedPolicies: ['iotp_jon'] });
+
+    const identityId = (await t.app.get(PrismaService).user.findUniqueOrThrow({ where: { username: 'jon' } })).identityId!;
+    const siteOnly = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'iot:Receive', Resource: `arn:aws:iot:${t.aws.region}:${t.aws.accountId}:topic/_sites/dock/*` }],
+    });
+    const iot = t.app.get(IotPort);
+    await iot.createPolicy('iotp_jon.2', siteOnly);
+    await iot.attachPolicy('iotp_jon.2', identityId);
+    expect((await check({ ...question, source: 'aws' })).body).toMatchObject({
+      allowed: true,
+      decidingPolicy: 'iotp_jon.2',
+      evaluatedPolicies: expect.arrayContaining(['iotp_jon', 'iotp_jon.2']),
+    });
   });
 
   it('finds nothing attached in AWS for a user who never signed in: an implicit deny', async () => {

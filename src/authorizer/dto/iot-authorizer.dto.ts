@@ -135,4 +135,13 @@ export class AuthorizerUserStatusDto {
 
   @ApiProperty({ description: 'True when this service provisioned the user and has not disabled it', example: true })
   active!: boolean;
+
+  @ApiPropertyOptional({
+    description:
+      "An active user's IoT policy documents, compiled from their own grant and their sites: what POST /v1/authorizer/iot returns " +
+      'as policyDocuments (the Lambda returns them in turn). Absent when the user is not active',
+    type: 'array',
+    items: { type: 'object', additionalProperties: true },
+  })
+  policyDocuments?: PolicyDocument[];
 }

@@ -9,7 +9,7 @@ export class PrincipalRefDto {
   type!: PrincipalType;
 
   @ApiProperty({
-    description: 'The username for a user; the thing name for a device',
+    description: "The username for a user; the thing name for a device (a user's or a site's)",
     example: 'alice',
     minLength: 1,
     maxLength: 128,
@@ -59,7 +59,8 @@ export class AuthzCheckDto {
     enum: POLICY_SOURCES,
     default: 'expected',
     description:
-      'expected: the documents this service generates for the principal. aws: what AWS holds, the default version of each policy ' +
+      "expected: the documents this service generates for the principal (for a user, compiled from their own grant and their sites' memberships). " +
+      'aws: what AWS holds, the default version of each policy ' +
       "attached to the user's Cognito identity (ListAttachedPolicies, GetPolicy), or of the device's policy (GetPolicy), which may have been edited by hand",
   })
   @IsOptional()
@@ -74,11 +75,18 @@ export class AuthzCheckResponseDto {
   @ApiProperty({ enum: ['ALLOW', 'EXPLICIT_DENY', 'IMPLICIT_DENY'], example: 'ALLOW' })
   decision!: 'ALLOW' | 'EXPLICIT_DENY' | 'IMPLICIT_DENY';
 
-  @ApiProperty({ description: "The principal's policy name, for denials too", example: 'iotp_alice' })
+  @ApiProperty({
+    description:
+      "The principal's own policy, for denials too: the device's, or a user's first (<prefix>_<user>); a user in sites may hold more, see evaluatedPolicies",
+    example: 'iotp_alice',
+  })
   policyName!: string;
 
-  @ApiPropertyOptional({ description: 'The 0-based statement that decided; absent for an implicit deny', example: 1 })
+  @ApiPropertyOptional({ description: 'The 0-based statement that decided, in decidingPolicy; absent for an implicit deny', example: 1 })
   statementIndex?: number;
+
+  @ApiPropertyOptional({ description: 'The policy whose statement decided; absent for an implicit deny', example: 'iotp_alice.2' })
+  decidingPolicy?: string;
 
   @ApiProperty({
     description: 'Why, in one sentence',
@@ -89,6 +97,12 @@ export class AuthzCheckResponseDto {
   @ApiProperty({ enum: POLICY_SOURCES, description: 'Which documents were evaluated: the generated ones, or those AWS holds', example: 'expected' })
   source!: PolicySource;
 
-  @ApiPropertyOptional({ type: [String], description: 'source aws: the policies read from AWS and evaluated', example: ['iotp_alice'] })
-  evaluatedPolicies?: string[];
+  @ApiProperty({
+    type: [String],
+    description:
+      "Every policy evaluated: source expected, the user's compiled documents (<prefix>_<user>, then <prefix>_<user>.2.. for sites) or the device's; " +
+      'source aws, the policies read from AWS',
+    example: ['iotp_alice', 'iotp_alice.2'],
+  })
+  evaluatedPolicies!: string[];
 }

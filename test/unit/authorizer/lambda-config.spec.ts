@@ -22,16 +22,18 @@ function problems(env: Record<string, string | undefined>): string[] {
 }
 
 describe('loadLambdaConfig', () => {
-  it('reads the scope, the secret and the service URL', () => {
-    const config = loadLambdaConfig({ ...ENV, RESOURCE_PREFIX: 'acme' });
-    expect(config.scope).toEqual({ region: 'eu-west-1', accountId: '123456789012' });
+  it('reads the secret and the service URL', () => {
+    const config = loadLambdaConfig(ENV);
     expect(config.serviceUrl).toBe(ENV.AUTHORIZER_SERVICE_URL);
-    expect(config.app.resourcePrefix).toBe('acme');
+    expect(config.secret).toBe(ENV.AUTHORIZER_SECRET);
+  });
+
+  it('needs no account id: the service answers the policy documents', () => {
+    expect(problems({ ...ENV, AWS_ACCOUNT_ID: undefined })).toEqual([]);
   });
 
   it('names every missing setting, since the Lambda cannot work without any of them', () => {
     expect(problems({ AWS_REGION: 'eu-west-1' })).toEqual([
-      'AWS_ACCOUNT_ID must be set for the authorizer Lambda',
       'COGNITO_CLIENT_ID must be set for the authorizer Lambda',
       'COGNITO_USER_POOL_ID must be set for the authorizer Lambda',
       'AUTHORIZER_SECRET must be set for the authorizer Lambda',

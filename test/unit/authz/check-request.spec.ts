@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { deviceSubject, evaluationRequest, resourceArn, userSubject } from '../../../src/authz/check-request.js';
 import { isDomainError } from '../../../src/common/errors/domain-error.js';
+import { compileEntitlements, type SiteGrant } from '../../../src/policy/entitlements.js';
 import { evaluate } from '../../../src/policy/evaluator.js';
 
 const scope = { region: 'eu-west-1', accountId: '123456789012' };
-const alice = userSubject(scope, { username: 'alice', cognitoSub: 'sub-1', active: true, policyName: 'iotp_alice', identityId: 'eu-west-1:abc' });
+const aliceRecord = { username: 'alice', cognitoSub: 'sub-1', active: true, policyName: 'iotp_alice', identityId: 'eu-west-1:abc' };
+const compiled = (sites: SiteGrant[]) => compileEntitlements({ scope, prefix: 'iotp', username: 'alice', sites });
+const alice = userSubject(aliceRecord, compiled([]));
 const scannerRecord = {
   name: 'scanner1',
   thingName: 'iotp_alice_scanner1',
@@ -133,5 +136,24 @@ describe('evaluationRequest', () => {
   it('maps actions to their IoT names', () => {
     expect(evaluationRequest(scope, alice, { action: 'subscribe', resource: 'alice/#' }).action).toBe('iot:Subscribe');
     expect(evaluationRequest(scope, alice, { action: 'receive', resource: 'alice/x' }).action).toBe('iot:Receive');
+  });
+});
+
+describe('userSubject', () => {
+  it("evaluates every compiled slot and names slot 1 as the user's policy", () => {
+    // Enough sites with long names to spill over slot 1.
+    const sites = Array.from({ length: 24 }, (_, i) => ({
+      site: `warehouse-${String(i).padStart(2, '0')}-${'x'.repeat(30)}`,
+      role: 'member' as const,
+    }));
+    const policies = compiled(sites);
+    expect(policies.length).toBeGreaterThan(1);
+    const subject = userSubject(aliceRecord, policies);
+    expect(subject.policyName).toBe('iotp_alice');
+    expect(subject.policies.map((policy) => policy.policyName)).toEqual(policies.map((policy) => policy.policyName));
+    const last = policies.at(-1)!;
+    const topic = `_sites/${last.sites[0]}/dev1/x`;
+    const result = evaluate(subject.policies, evaluationRequest(scope, subject, { action: 'receive', resource: topic }));
+    expect(result).toMatchObject({ allowed: true, policyName: last.policyName });
   });
 });
