@@ -31,7 +31,9 @@ export function renderTable(scenarios: ScenarioResult[], targets: Target[], memo
     'p99 ms',
     'max ms',
     'cpu us/req',
+    'main us/req',
     'fakes us/req',
+    'queries/req',
     'non-2xx',
     'sock err',
     'AWS calls / request',
@@ -44,7 +46,9 @@ export function renderTable(scenarios: ScenarioResult[], targets: Target[], memo
     String(round(s.load.latencyMs.p99, 1)),
     String(round(s.load.latencyMs.max, 1)),
     String(Math.round(s.serverCpuMicrosPerRequest)),
+    s.serverMainThreadCpuMicrosPerRequest === undefined ? '-' : String(Math.round(s.serverMainThreadCpuMicrosPerRequest)),
     s.fakesCpuMicrosPerRequest === undefined ? '-' : String(Math.round(s.fakesCpuMicrosPerRequest)),
+    s.queriesPerRequest === undefined ? '-' : String(round(s.queriesPerRequest, 1)),
     String(s.load.non2xx),
     String(s.load.socketErrors),
     callsText(s.awsCallsPerRequest),
@@ -78,7 +82,11 @@ export function summarise(result: ScenarioResult): ScenarioResult {
       latencyMs: { p50: round(result.load.latencyMs.p50), p99: round(result.load.latencyMs.p99), max: round(result.load.latencyMs.max) },
     },
     serverCpuMicrosPerRequest: Math.round(result.serverCpuMicrosPerRequest),
+    ...(result.serverMainThreadCpuMicrosPerRequest === undefined
+      ? {}
+      : { serverMainThreadCpuMicrosPerRequest: Math.round(result.serverMainThreadCpuMicrosPerRequest) }),
     ...(result.fakesCpuMicrosPerRequest === undefined ? {} : { fakesCpuMicrosPerRequest: Math.round(result.fakesCpuMicrosPerRequest) }),
+    ...(result.queriesPerRequest === undefined ? {} : { queriesPerRequest: round(result.queriesPerRequest, 2) }),
     awsCallsPerRequest: Object.fromEntries(Object.entries(result.awsCallsPerRequest).map(([api, value]) => [api, round(value, 4)])),
   };
 }

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { createTestCsr } from '../test/support/csr.js';
 import { Child } from './ipc.js';
 import { mb, renderTable, summarise } from './report.js';
 import { ceilings, CONNECTIONS, scrapeCost, type BenchContext, type ScenarioResult } from './scenarios.js';
@@ -20,7 +19,6 @@ import { evaluateTargets } from './targets.js';
 
 const RETURNING_USERS = 1000;
 const STORM_USERS = 200;
-const CSRS = 64;
 const SOAK_DEFAULT_SECONDS = 600;
 /** The container's memory settings (Dockerfile: NODE_OPTIONS, MALLOC_ARENA_MAX), so the bench measures what ships. */
 const CONTAINER_NODE_OPTIONS = '--max-old-space-size=96 --max-semi-space-size=2';
@@ -86,13 +84,12 @@ try {
   const fresh = new Map<number, BenchUser[]>();
   for (const latencyMs of latencies)
     fresh.set(latencyMs, await service.call<BenchUser[]>('seedUsers', { prefix: `f${latencyMs}-`, count: STORM_USERS, signedIn: false }));
-  const csrs = Array.from({ length: CSRS }, () => createTestCsr().csrPem);
   // Seeding ran inside the service process; its garbage is not the scenarios' memory.
   await service.call('collectGarbage');
   await service.call('takeRssPeak');
   for (const latencyMs of latencies) {
     await service.call('setLatency', latencyMs);
-    const pass: PassContext = { ...context, latencyMs, adminKey, returning, csrs };
+    const pass: PassContext = { ...context, latencyMs, adminKey, returning };
     progress(`AWS latency ${latencyMs} ms: (a) bearer credential vend`);
     scenarios.push(await bearerVend(pass));
     progress(`AWS latency ${latencyMs} ms: (b) password sign-in`);

@@ -54,8 +54,15 @@ export interface ScenarioResult {
   load: LoadResult;
   /** CPU time the server process spent per response during the measured window (load-generator independent), the fakes' own work excluded. */
   serverCpuMicrosPerRequest: number;
+  /**
+   * The main thread's part of serverCpuMicrosPerRequest (the event loop's JavaScript and system
+   * calls); the rest is the other threads' (V8's garbage-collection helpers, libuv's pool). Linux only.
+   */
+  serverMainThreadCpuMicrosPerRequest?: number;
   /** CPU time the AWS fakes' own work took per response (signing tokens, issuing certificates), reported apart. */
   fakesCpuMicrosPerRequest?: number;
+  /** Statements sent to Postgres during the measured window (BEGIN and COMMIT included), per response; the service only. */
+  queriesPerRequest?: number;
   /** Calls the fakes received during the measured window, divided by the responses. */
   awsCallsPerRequest: Record<string, number>;
   extra?: Record<string, unknown>;
@@ -93,6 +100,8 @@ export async function measure(
   const fakes = server === context.service;
   const cpuBefore = await server.call<number>('cpu');
   const fakesBefore = fakes ? await server.call<number>('fakesCpu') : 0;
+  const queriesBefore = fakes ? await server.call<number>('queries') : 0;
+  const mainBefore = fakes ? await server.call<number | null>('mainCpu') : null;
   const scraper = context.scrapeMetrics && fakes ? scrapeEverySecond(context.service.url) : undefined;
   const profiling = context.profileDir !== undefined && fakes;
   if (profiling) await server.call('profileStart');
@@ -101,6 +110,8 @@ export async function measure(
   const scrapes = await scraper?.stop();
   const cpu = (await server.call<number>('cpu')) - cpuBefore;
   const fakesCpu = fakes ? (await server.call<number>('fakesCpu')) - fakesBefore : 0;
+  const queries = fakes ? (await server.call<number>('queries')) - queriesBefore : 0;
+  const mainAfter = fakes ? await server.call<number | null>('mainCpu') : null;
   await settle(scenario.awsLatencyMs);
   const { window } = await context.service.call<CallCounts>('calls');
   const requests = Math.max(1, result.requests);
@@ -108,7 +119,8 @@ export async function measure(
     ...scenario,
     load: result,
     serverCpuMicrosPerRequest: cpu / requests,
-    ...(fakes ? { fakesCpuMicrosPerRequest: fakesCpu / requests } : {}),
+    ...(fakes ? { fakesCpuMicrosPerRequest: fakesCpu / requests, queriesPerRequest: queries / requests } : {}),
+    ...(mainBefore !== null && mainAfter !== null ? { serverMainThreadCpuMicrosPerRequest: (mainAfter - mainBefore) / requests } : {}),
     awsCallsPerRequest: perRequest(window, result.sent),
     ...(scrapes ? { extra: { metricsScrapes: scrapes } } : {}),
   };

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { QuotaLimiter } from '../src/aws/quota-limiter.js';
 import { isDomainError } from '../src/common/errors/domain-error.js';
 import { loadConfig, type AppConfig } from '../src/config/app-config.js';
@@ -10,7 +11,7 @@ import { bootApp, type Replacement } from '../test/support/boot-app.js';
 import { JwksServer } from '../test/support/jwks-server.js';
 import { TestTokenIssuer } from '../test/support/token-issuer.js';
 import { createBenchDatabase } from './database.js';
-import { cpuMicros, peakRssBytes, serveCommands } from './ipc.js';
+import { cpuMicros, mainThreadCpuMicros, peakRssBytes, serveCommands } from './ipc.js';
 import { scaleCommands } from './scale/scale-seed.js';
 import { ReusedTokens, seedUsers } from './seed.js';
 
@@ -84,6 +85,20 @@ class CallCounter {
   }
 }
 
+/**
+ * Counts the statements sent to Postgres (BEGIN and COMMIT included): every query of the app,
+ * Prisma's client and raw SQL alike, goes through pg's Client.query.
+ */
+function countQueries(): { read(): number } {
+  let count = 0;
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    count++;
+    return (query as (...args: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  return { read: () => count };
+}
+
 /** The highest RSS sampled (every 250 ms: reading it costs a /proc read) since the last take: the peak of a phase, without the set-up before it. */
 class RssPeak {
   private peak = 0;
@@ -142,6 +157,7 @@ const scalePages = process.env.BENCH_IOT_PAGE_SIZE ? Number(process.env.BENCH_IO
 const aws = new FakeAws({ ...ids, tokens, limiter, pageSize: scalePages, userPageSize: scalePages === undefined ? undefined : 60 });
 const counter = new CallCounter(aws);
 const rssPeak = new RssPeak();
+const queries = countQueries();
 
 // Logs go to stdout as in production (buffered, asynchronous writes); the parent points the child's stdout at /dev/null.
 const app = await bootApp({ config, replace: [{ provide: QuotaLimiter, useValue: limiter }, ...(aws.providers() as Replacement[])] });
@@ -159,6 +175,12 @@ serveCommands(
     /** The service's CPU time: the process's, less what the fakes' own work (AWS's, not the service's) took. */
     cpu: () => cpuMicros() - aws.runtime.cpuMicros,
     fakesCpu: () => aws.runtime.cpuMicros,
+    /** The main thread's share of `cpu` (the fakes' work, which runs there, excluded); null without /proc. */
+    mainCpu: () => {
+      const main = mainThreadCpuMicros();
+      return main === undefined ? null : main - aws.runtime.cpuMicros;
+    },
+    queries: () => queries.read(),
     rssNow: () => process.memoryUsage.rss(),
     /** A CPU profile of one measured window (--profile), written where the parent says. */
     profileStart: async () => {

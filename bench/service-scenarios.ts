@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createTestCsr } from '../test/support/csr.js';
 import { burst, load } from './load.js';
 import { CONNECTIONS, measure, perRequest, type BenchContext, type ScenarioResult } from './scenarios.js';
 import type { BenchUser } from './seed.js';
@@ -9,7 +10,6 @@ export interface PassContext extends BenchContext {
   adminKey: string;
   /** Users with an identity and an attached policy, whose credentials the warm-up has cached. */
   returning: BenchUser[];
-  csrs: string[];
 }
 
 /** Concurrency of the registration scenario: enough to keep the quota busy, no more. */
@@ -26,6 +26,11 @@ const REGISTRATION_APIS = [
   'AttachPolicy',
   'AttachThingPrincipal',
 ];
+
+/** The main thread's CPU per request, where /proc tells it. */
+function mainThreadShare(before: number | null, after: number | null, requests: number): { serverMainThreadCpuMicrosPerRequest?: number } {
+  return before === null || after === null ? {} : { serverMainThreadCpuMicrosPerRequest: (after - before) / Math.max(1, requests) };
+}
 
 const hitRate = (calls: Record<string, number>) => 1 - Math.min(1, calls.GetCredentialsForIdentity ?? 0);
 
@@ -82,6 +87,8 @@ export async function firstSignInStorm(context: PassContext, fresh: BenchUser[])
   await context.service.call('takeThrottlesRetried');
   const cpuBefore = await context.service.call<number>('cpu');
   const fakesBefore = await context.service.call<number>('fakesCpu');
+  const queriesBefore = await context.service.call<number>('queries');
+  const mainBefore = await context.service.call<number | null>('mainCpu');
   if (context.profileDir) await context.service.call('profileStart');
   const load = await burst(
     context.service.url,
@@ -91,6 +98,8 @@ export async function firstSignInStorm(context: PassContext, fresh: BenchUser[])
   if (context.profileDir) await context.service.call('profileStop', `${context.profileDir}/c-first-sign-in-storm-${context.latencyMs}ms.cpuprofile`);
   const cpu = (await context.service.call<number>('cpu')) - cpuBefore;
   const fakesCpu = (await context.service.call<number>('fakesCpu')) - fakesBefore;
+  const queries = (await context.service.call<number>('queries')) - queriesBefore;
+  const mainAfter = await context.service.call<number | null>('mainCpu');
   const retried = await context.service.call<Record<string, number>>('takeThrottlesRetried');
   // The fakes log every attempt; a throttled one that was retried is not a second call by the service.
   const window = withoutRetried((await context.service.call<{ window: Record<string, number> }>('calls')).window, retried);
@@ -105,6 +114,8 @@ export async function firstSignInStorm(context: PassContext, fresh: BenchUser[])
     load,
     serverCpuMicrosPerRequest: cpu / Math.max(1, load.requests),
     fakesCpuMicrosPerRequest: fakesCpu / Math.max(1, load.requests),
+    queriesPerRequest: queries / Math.max(1, load.requests),
+    ...mainThreadShare(mainBefore, mainAfter, load.requests),
     awsCallsPerRequest: perRequest(window, load.requests),
     extra: {
       users: fresh.length,
@@ -124,7 +135,7 @@ export async function firstSignInStorm(context: PassContext, fresh: BenchUser[])
  * queued registrations to spend quota in the measured window without being counted.
  */
 export async function deviceRegistration(context: PassContext): Promise<ScenarioResult> {
-  const { returning, csrs, service } = context;
+  const { returning, service } = context;
   let registration = 0;
   let registered = 0;
   const warmupSeconds = Math.max(context.warmupSeconds, REGISTRATION_WARMUP_SECONDS);
@@ -136,7 +147,13 @@ export async function deviceRegistration(context: PassContext): Promise<Scenario
       await service.call('resetCalls');
       await service.call('takeThrottlesRetried');
       if (context.profileDir) await service.call('profileStart');
-      return { at: performance.now(), cpu: await service.call<number>('cpu'), fakesCpu: await service.call<number>('fakesCpu') };
+      return {
+        at: performance.now(),
+        cpu: await service.call<number>('cpu'),
+        fakesCpu: await service.call<number>('fakesCpu'),
+        queries: await service.call<number>('queries'),
+        main: await service.call<number | null>('mainCpu'),
+      };
     });
     const result = await load({
       url: service.url,
@@ -147,7 +164,8 @@ export async function deviceRegistration(context: PassContext): Promise<Scenario
       headers: { 'x-api-key': context.adminKey },
       vary: () => {
         const n = registration++;
-        const body = JSON.stringify({ name: `dev-${context.latencyMs}-${n}`, csr: csrs[n % csrs.length] });
+        // A key of its own per device: a public key is registered once (409 PUBLIC_KEY_IN_USE otherwise).
+        const body = JSON.stringify({ name: `dev-${context.latencyMs}-${n}`, csr: createTestCsr().csrPem });
         return { path: `/v1/users/${returning[n % returning.length]!.username}/devices`, body };
       },
       onStatus: (status) => void (status === 201 && performance.now() - started >= warmupMs && registered++),
@@ -157,6 +175,8 @@ export async function deviceRegistration(context: PassContext): Promise<Scenario
     const seconds = (performance.now() - window.at) / 1000;
     const cpu = (await service.call<number>('cpu')) - window.cpu;
     const fakesCpu = (await service.call<number>('fakesCpu')) - window.fakesCpu;
+    const queries = (await service.call<number>('queries')) - window.queries;
+    const main = await service.call<number | null>('mainCpu');
     const retried = await service.call<Record<string, number>>('takeThrottlesRetried');
     const calls = withoutRetried((await service.call<{ window: Record<string, number> }>('calls')).window, retried);
     const rates = await service.call<Record<string, number>>('quotaRates', REGISTRATION_APIS);
@@ -174,6 +194,8 @@ export async function deviceRegistration(context: PassContext): Promise<Scenario
       load: { ...result, requests: registered, seconds, rps: sustained },
       serverCpuMicrosPerRequest: cpu / Math.max(1, registered),
       fakesCpuMicrosPerRequest: fakesCpu / Math.max(1, registered),
+      queriesPerRequest: queries / Math.max(1, registered),
+      ...mainThreadShare(window.main, main, registered),
       awsCallsPerRequest: perRequest(calls, registered),
       extra: {
         registrationsPerSecond: sustained,

@@ -20,6 +20,12 @@ export function certificateKeyFingerprint(certificatePem: string): string {
   return publicKeyFingerprint(new X509Certificate(certificatePem).publicKey);
 }
 
+/** certificateNotAfter and certificateKeyFingerprint from one parse of the PEM (a registration reads both). */
+export function certificateFacts(certificatePem: string): { notAfter: Date; publicKeySha256: string } {
+  const certificate = new X509Certificate(certificatePem);
+  return { notAfter: new Date(certificate.validTo), publicKeySha256: publicKeyFingerprint(certificate.publicKey) };
+}
+
 /** Whether the certificate certifies this public key (their SubjectPublicKeyInfo are equal). */
 export function certifiesKey(certificatePem: string, key: KeyObject): boolean {
   const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
 import { siteBeingDeleted } from '../common/errors/site-being-deleted.js';
@@ -63,16 +64,50 @@ const WITH_CERTIFICATES = {
 
 type DeviceRow = Prisma.DeviceGetPayload<{ include: typeof WITH_CERTIFICATES }>;
 
+/** The column that holds a device's owner, by kind. */
+const OWNER_COLUMN = { user: 'user_id', site: 'site_id' } as const;
+
+/**
+ * DevicesRepository.create's statement for each kind of owner. $1 the owner's id, $2-$8 the device,
+ * $9-$14 its certificate; a user's also $15 and $16, the subject prefix and kind of a user deletion.
+ */
+const CREATE_DEVICE: Record<OwnerKind, string> = {
+  user: createDeviceStatement(
+    'SELECT username AS name, deletion_started_at FROM users WHERE id = $1::uuid FOR SHARE',
+    'AND NOT EXISTS (SELECT 1 FROM operations WHERE active_subject = $15 || owner.name AND kind = $16)',
+    'user_id',
+  ),
+  site: createDeviceStatement('SELECT name, deletion_started_at FROM sites WHERE id = $1::uuid FOR SHARE', '', 'site_id'),
+};
+
+function createDeviceStatement(lockOwner: string, notBeingDeleted: string, ownerColumn: string): string {
+  return `WITH owner AS (${lockOwner}),
+    allowed AS (SELECT name FROM owner WHERE deletion_started_at IS NULL ${notBeingDeleted}),
+    device AS (
+      INSERT INTO devices (id, ${ownerColumn}, name, thing_name, thing_arn, policy_name, attributes, status, created_at, updated_at)
+      SELECT $2::uuid, $1::uuid, $3, $4, $5, $6, $7::jsonb, 'ACTIVE', $8, $8 FROM allowed
+      RETURNING id
+    ),
+    certificate AS (
+      INSERT INTO certificates (id, device_id, certificate_id, certificate_arn, certificate_pem, public_key_sha256, status, not_after, created_at, updated_at)
+      SELECT $9::uuid, device.id, $10, $11, $12, $13, 'ACTIVE', $14, $8, $8 FROM device
+      RETURNING id
+    )
+    SELECT owner.name AS owner, EXISTS (SELECT 1 FROM certificate) AS inserted FROM owner`;
+}
+
 /** The only place that reads and writes devices and certificates (and reads owners, so devices need not import the users module). */
 @Injectable()
 export class DevicesRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  findOwner(username: string): Promise<DeviceOwner | null> {
-    return this.prisma.user.findUnique({
-      where: { username },
-      select: { id: true, username: true, status: true, cognitoSub: true, deletionStartedAt: true },
-    });
+  async findOwner(username: string): Promise<DeviceOwner | null> {
+    const [row] = await this.prisma.sql.rows<DeviceOwner>(
+      'devices-find-owner',
+      `SELECT id, username, status::text AS status, cognito_sub AS "cognitoSub", deletion_started_at AS "deletionStartedAt" FROM users WHERE username = $1`,
+      [username],
+    );
+    return row ?? null;
   }
 
   findSite(name: string): Promise<DeviceSite | null> {
@@ -138,6 +173,18 @@ export class DevicesRepository {
     }));
   }
 
+  /** Registration's check, in one statement: whether the owner has a device of this name (or the thing name is any device's), and how many devices it has. */
+  async nameUseOfOwner(owner: OwnerKey, name: string, thingName: string): Promise<{ taken: boolean; devices: number }> {
+    const column = OWNER_COLUMN[owner.kind];
+    const [row] = await this.prisma.sql.rows<{ taken: boolean; devices: number }>(
+      `devices-name-use-of-${owner.kind}`,
+      `SELECT EXISTS (SELECT 1 FROM devices WHERE (${column} = $1::uuid AND name = $2) OR thing_name = $3) AS taken,
+              (SELECT count(*)::int FROM devices WHERE ${column} = $1::uuid) AS devices`,
+      [owner.id, name, thingName],
+    );
+    return row!;
+  }
+
   async isTaken(owner: OwnerKey, name: string, thingName: string): Promise<boolean> {
     const row = await this.prisma.device.findFirst({ where: { OR: [{ ...ownedBy(owner), name }, { thingName }] }, select: { id: true } });
     return row !== null;
@@ -145,40 +192,69 @@ export class DevicesRepository {
 
   /**
    * The device row and its first certificate row, together or not at all, and never for an owner
-   * being deleted. The owner's row is locked FOR SHARE meanwhile: a user or site deletion marks its
-   * row (an UPDATE, which waits for this insert) before it lists the devices to delete, so either it
-   * sees this device or this insert sees the deletion, and a device cannot slip in behind it.
+   * being deleted; one statement. The owner's row is locked FOR SHARE meanwhile: a user or site
+   * deletion marks its row (an UPDATE, which waits for this insert) before it lists the devices to
+   * delete, and FOR SHARE returns the locked row in its newest version, so a mark committed after
+   * the statement began is seen too. A user deletion also holds its operation from before the mark,
+   * which the statement looks for in its snapshot. So either the deletion sees this device, or this
+   * insert sees the deletion, and a device cannot slip in behind it.
    */
   async create(input: NewDevice): Promise<DeviceRecord> {
-    const { certificate, owner, ...device } = input;
+    const { certificate, owner } = input;
+    const now = new Date();
+    const certificateRowId = randomUUID();
+    let rows: Array<{ owner: string; inserted: boolean }>;
     try {
-      const row = await this.prisma.$transaction(async (tx) => {
-        if (owner.kind === 'user') {
-          const [user] = await tx.$queryRaw<Array<{ username: string }>>`SELECT username FROM users WHERE id = ${owner.id}::uuid FOR SHARE`;
-          if (!user) throw DomainError.notFound('User', { userId: owner.id });
-          const deletion = await tx.operation.findFirst({
-            where: { activeSubject: userSubject(user.username), kind: 'delete-user' satisfies OperationKind },
-            select: { id: true },
-          });
-          if (deletion) throw DomainError.notFound('User', { username: user.username, reason: 'BEING_DELETED' });
-        } else {
-          // FOR SHARE waits for a deletion's mark and then reads the marked row, so the mark is seen here or this device there.
-          const [site] = await tx.$queryRaw<Array<{ name: string; deleting: boolean }>>`
-            SELECT name, deletion_started_at IS NOT NULL AS deleting FROM sites WHERE id = ${owner.id}::uuid FOR SHARE`;
-          if (!site) throw DomainError.notFound('Site', { siteId: owner.id });
-          if (site.deleting) throw siteBeingDeleted(site.name);
-        }
-        return tx.device.create({ data: { ...device, ...ownedBy(owner), certificates: { create: certificate } }, include: WITH_CERTIFICATES });
-      });
-      return toRecord(row);
+      rows = await this.prisma.sql.rows(`devices-create-for-${owner.kind}`, CREATE_DEVICE[owner.kind], [
+        owner.id,
+        input.id,
+        input.name,
+        input.thingName,
+        input.thingArn,
+        input.policyName,
+        JSON.stringify(input.attributes),
+        now,
+        certificateRowId,
+        certificate.certificateId,
+        certificate.certificateArn,
+        certificate.certificatePem,
+        certificate.publicKeySha256,
+        certificate.notAfter,
+        ...(owner.kind === 'user' ? [userSubject(''), 'delete-user' satisfies OperationKind] : []),
+      ]);
     } catch (error) {
-      if (error instanceof DomainError) throw error;
       if (isUniqueViolation(error, 'public_key_sha256')) throw publicKeyInUse();
       if (isUniqueViolation(error))
         throw DomainError.conflict(`Device ${input.name} already exists`, { name: input.name, thingName: input.thingName });
       if (isForeignKeyViolation(error)) throw DomainError.notFound(owner.kind === 'user' ? 'User' : 'Site', { [`${owner.kind}Id`]: owner.id });
       throw error;
     }
+    const [row] = rows;
+    if (!row) throw DomainError.notFound(owner.kind === 'user' ? 'User' : 'Site', { [`${owner.kind}Id`]: owner.id });
+    if (!row.inserted) {
+      if (owner.kind === 'site') throw siteBeingDeleted(row.owner);
+      throw DomainError.notFound('User', { username: row.owner, reason: 'BEING_DELETED' });
+    }
+    // Every column as just written (the defaults included), so nothing needs reading back.
+    return {
+      id: input.id,
+      userId: owner.kind === 'user' ? owner.id : null,
+      siteId: owner.kind === 'site' ? owner.id : null,
+      name: input.name,
+      thingName: input.thingName,
+      thingArn: input.thingArn,
+      policyName: input.policyName,
+      attributes: input.attributes,
+      status: 'ACTIVE',
+      driftDetectedAt: null,
+      createdAt: now,
+      updatedAt: now,
+      owner: row.owner,
+      ownerKind: owner.kind,
+      certificates: [
+        { id: certificateRowId, deviceId: input.id, ...certificate, status: 'ACTIVE', driftDetectedAt: null, createdAt: now, updatedAt: now },
+      ],
+    };
   }
 
   async addCertificate(deviceId: string, certificate: NewCertificate): Promise<CertificateRecord> {
@@ -193,7 +269,8 @@ export class DevicesRepository {
 
   /** Refuses a public key some certificate of the service already has (CONFLICT, reason PUBLIC_KEY_IN_USE). */
   async assertPublicKeyUnused(publicKeySha256: string): Promise<void> {
-    if (await this.prisma.certificate.findUnique({ where: { publicKeySha256 }, select: { id: true } })) throw publicKeyInUse();
+    const used = await this.prisma.sql.count('devices-public-key-used', 'SELECT 1 FROM certificates WHERE public_key_sha256 = $1', [publicKeySha256]);
+    if (used > 0) throw publicKeyInUse();
   }
 
   findCertificate(deviceId: string, certificateId: string): Promise<CertificateRecord | null> {

@@ -359,7 +359,8 @@ export class LocalUserPool extends UserPoolPort {
         this.sessions.set(session, { username, expiresAt: this.runtime.clock() + SESSION_TTL_MS });
         return { kind: 'challenge', challenge: 'NEW_PASSWORD_REQUIRED', session };
       }
-      return { kind: 'tokens', tokens: this.issue(user, true) };
+      // After the await: outside the action's synchronous part, so clocked on its own.
+      return { kind: 'tokens', tokens: this.runtime.clocked(() => this.issue(user, true)) };
     });
   }
 
@@ -377,7 +378,7 @@ export class LocalUserPool extends UserPoolPort {
       this.sessions.delete(session);
       user.passwordHash = await hashPassword(newPassword, this.passwordHashCost);
       user.status = 'CONFIRMED';
-      return { kind: 'tokens', tokens: this.issue(user, true) };
+      return { kind: 'tokens', tokens: this.runtime.clocked(() => this.issue(user, true)) };
     });
   }
 

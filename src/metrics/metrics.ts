@@ -19,6 +19,9 @@ export interface PoolStats {
   waiting: number;
 }
 
+/** How often the event-loop lag is sampled, ms. */
+const EVENT_LOOP_SAMPLE_MS = 100;
+
 /**
  * The service's Prometheus metrics, in a registry of its own (two apps in one process, as in
  * tests, never share counters). Code records through the named methods below; a feature that
@@ -139,8 +142,10 @@ export class Metrics {
   private cacheSize?: () => number;
 
   constructor() {
-    // Process metrics: CPU, resident memory, heap, event-loop lag, GC, handles.
-    collectDefaultMetrics({ register: this.registry });
+    // Process metrics: CPU, resident memory, heap, event-loop lag, GC, handles. The lag is sampled
+    // every 100 ms rather than prom-client's 10 ms: each sample wakes the event loop, and a hundred
+    // wake-ups a second cost an idle service about 5 ms of CPU per second; stalls that matter are longer.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   }
 
   /** `route` is the matched route's template (`/v1/users/:username`), or undefined when none matched. */

@@ -113,6 +113,8 @@ export class OperationRunner implements OnModuleDestroy {
           lease.owner,
         );
       } else {
+        // A running row's record may end before local steps that ran unrecorded; an undoing one was written whole as its undo began.
+        if (operation.status === 'RUNNING') records.push(...impliedLocalSteps(definition, context.params, records));
         progress = await this.undo(lease, definition, context, records);
         if (progress === 'done')
           await this.operations.finish(operation.id, 'UNDONE', { code: 'RECOVERED', message: 'The process stopped mid-way; undone' }, lease.owner);
@@ -167,12 +169,14 @@ export class OperationRunner implements OnModuleDestroy {
 
   /**
    * Runs every step not yet done, in order; steps already done (in a record being recovered) are
-   * skipped. One write per step: a step's "about to" is durable before it calls AWS, and carries
-   * the previous step's "done, with these ids" with it, so nothing runs after a step before that
-   * step's outcome is recorded. A crash between a step's AWS call and that write leaves the step
-   * "started", which recovery treats as possibly done either way. The caller writes the last "done".
-   * 'waiting' when a step threw RetryLaterError: the operation is parked (see `wait`), with the
-   * steps done before it written along.
+   * skipped. One write per step that calls AWS: its "about to" is durable before the call, and
+   * carries the outcomes of the steps before it ("done, with these ids"), so no AWS call is made
+   * before what the earlier steps did is recorded. A local step (no AWS call) writes nothing of
+   * its own: its "started" and "done" go with the next write. A crash between a step's AWS call
+   * and the next write leaves the step "started", which recovery treats as possibly done either
+   * way (and local steps with an undo after it as started too: see `impliedLocalSteps`). The
+   * caller writes the last "done" with the operation's end. 'waiting' when a step threw
+   * RetryLaterError: the operation is parked (see `wait`), with the steps done before it written along.
    */
   private async forward(lease: Lease, definition: AnyDefinition, context: StepContext<object>, records: StepRecord[]): Promise<Progress> {
     const leaseMs = this.config.operations.leaseMs;
@@ -186,7 +190,7 @@ export class OperationRunner implements OnModuleDestroy {
         ...(previous?.attempts ? { attempts: previous.attempts } : {}),
       };
       upsert(records, record);
-      await this.operations.recordSteps(lease.id, lease.owner, records, leaseMs);
+      if (!step.local) await this.operations.recordSteps(lease.id, lease.owner, records, leaseMs);
       let output: StepOutput | undefined;
       try {
         output = (await step.run(context)) ?? undefined;
@@ -305,6 +309,23 @@ function pastUndo(definition: AnyDefinition, params: object, records: StepRecord
 
 function stateOf(records: StepRecord[]): StepOutput {
   return Object.assign({}, ...records.filter((record) => record.output).map((record) => record.output));
+}
+
+/**
+ * Local steps write no record of their own (StepDefinition.local), so a process that stopped
+ * after one acted may have left a record ending at the step before it. Every local step with an
+ * undo right after the last recorded step may therefore have run: it counts as started.
+ */
+function impliedLocalSteps(definition: AnyDefinition, params: object, records: StepRecord[]): StepRecord[] {
+  const steps = definition.steps(params);
+  const recordedNames = new Set(records.map((record) => record.name));
+  const last = steps.findLastIndex((step) => recordedNames.has(step.name));
+  const implied: StepRecord[] = [];
+  for (const step of steps.slice(last + 1)) {
+    if (!step.local) break;
+    if (step.undo) implied.push({ name: step.name, status: 'started', at: new Date().toISOString() });
+  }
+  return implied;
 }
 
 function upsert(records: StepRecord[], record: StepRecord): void {

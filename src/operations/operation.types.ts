@@ -19,6 +19,14 @@ export interface StepContext<P, S extends StepOutput = StepOutput, E extends obj
 
 export interface StepDefinition<P, S extends StepOutput = StepOutput, E extends object = Record<string, unknown>> {
   name: string;
+  /**
+   * The step calls no AWS API (a check, a note of the time, the database rows): its "started" is
+   * not written on its own but travels with the next write (the next step's "started", or the
+   * operation's end). A crash before that write leaves no record of it; recovery then counts a
+   * local step with an undo that follows the last recorded step as started and undoes it, so
+   * its undo must treat "never happened" as done.
+   */
+  local?: boolean;
   /** Returns what AWS returned that later steps or an undo need (ids, ARNs). */
   run(context: StepContext<P, S, E>): Promise<Partial<S> | void>;
   /**

@@ -22,22 +22,20 @@ export class OperationsRepository {
 
   /**
    * The unique active_subject decides which of several concurrent operations on a subject runs.
-   * `owner` names the run holding the lease; later writes by that run pass it back.
+   * `owner` names the run holding the lease; later writes by that run pass it back. The writes of
+   * a run (start, steps, end) are hand-written: every operation makes several, each on its request's path.
    */
   async start(kind: string, subject: string, params: object, leaseMs: number, owner: string = randomUUID()): Promise<string> {
+    const id = randomUUID();
+    const now = new Date();
     try {
-      const operation = await this.prisma.operation.create({
-        data: {
-          kind,
-          subject,
-          activeSubject: subject,
-          params: params as Prisma.InputJsonValue,
-          leaseExpiresAt: new Date(Date.now() + leaseMs),
-          leaseOwner: owner,
-        },
-        select: { id: true },
-      });
-      return operation.id;
+      await this.prisma.sql.count(
+        'operations-start',
+        `INSERT INTO operations (id, kind, subject, active_subject, status, params, steps, lease_expires_at, lease_owner, created_at, updated_at)
+         VALUES ($1::uuid, $2, $3, $3, 'RUNNING', $4::jsonb, '[]', $5, $6::uuid, $7, $7)`,
+        [id, kind, subject, JSON.stringify(params), new Date(now.getTime() + leaseMs), owner, now],
+      );
+      return id;
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw new DomainError('OPERATION_IN_PROGRESS', `Another operation on ${subject} is in progress; retry shortly`, { subject }, 1);
@@ -46,12 +44,15 @@ export class OperationsRepository {
     }
   }
 
-  /** Records the steps and extends the lease, only while `owner` holds it (LeaseLostError otherwise). */
+  /** Records the steps and extends the lease, only while `owner` holds it (LeaseLostError otherwise); `status` when it changes. */
   async recordSteps(id: string, owner: string, steps: StepRecord[], leaseMs: number, status?: OperationStatus): Promise<void> {
-    const { count } = await this.prisma.operation.updateMany({
-      where: { id, leaseOwner: owner },
-      data: { steps: steps as unknown as Prisma.InputJsonValue, leaseExpiresAt: new Date(Date.now() + leaseMs), status },
-    });
+    const now = new Date();
+    const count = await this.prisma.sql.count(
+      'operations-record-steps',
+      `UPDATE operations SET steps = $3::jsonb, lease_expires_at = $4, status = COALESCE($5::"OperationStatus", status), updated_at = $6
+       WHERE id = $1::uuid AND lease_owner = $2::uuid`,
+      [id, owner, JSON.stringify(steps), new Date(now.getTime() + leaseMs), status ?? null, now],
+    );
     if (count === 0) throw new LeaseLostError(id);
   }
 
@@ -83,10 +84,12 @@ export class OperationsRepository {
    * `steps`, when given, are recorded in the same write.
    */
   async finish(id: string, status: OperationStatus, error?: { code: string; message: string }, owner?: string, steps?: StepRecord[]): Promise<void> {
-    const { count } = await this.prisma.operation.updateMany({
-      where: { id, ...(owner === undefined ? {} : { leaseOwner: owner }) },
-      data: { status, activeSubject: null, error: error ?? Prisma.DbNull, ...(steps ? { steps: steps as unknown as Prisma.InputJsonValue } : {}) },
-    });
+    const count = await this.prisma.sql.count(
+      'operations-finish',
+      `UPDATE operations SET status = $3::"OperationStatus", active_subject = NULL, error = $4::jsonb, steps = COALESCE($5::jsonb, steps), updated_at = $6
+       WHERE id = $1::uuid AND ($2::uuid IS NULL OR lease_owner = $2::uuid)`,
+      [id, owner ?? null, status, error ? JSON.stringify(error) : null, steps ? JSON.stringify(steps) : null, new Date()],
+    );
     if (count === 0 && owner !== undefined) throw new LeaseLostError(id);
   }
 

@@ -5,10 +5,15 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { Metrics } from '../metrics/metrics.js';
+import { Sql } from './sql.js';
 
-/** The one Prisma client of the process; only repositories use it. */
+const POOL_SIZE = 10;
+
+/** The one Prisma client of the process, and `sql` for hand-written statements on its pool; only repositories use them. */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
+  readonly sql: Sql;
+
   constructor(@Inject(APP_CONFIG) config: AppConfig, @Optional() metrics?: Metrics) {
     if (!config.database.url) throw new Error('database.url must be resolved before the app starts');
     // The pool is built here rather than by the adapter so its use can be read for metrics.
@@ -19,10 +24,11 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
       // (a network partition that drops packets). No query of this service comes near the bound.
       connectionTimeoutMillis: 2000,
       query_timeout: 5000,
-      max: 10,
+      max: POOL_SIZE,
     });
     super({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
-    metrics?.observePool(() => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }));
+    const sql = (this.sql = new Sql(pool, POOL_SIZE));
+    metrics?.observePool(() => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount + sql.waiting }));
   }
 
   async onModuleDestroy(): Promise<void> {

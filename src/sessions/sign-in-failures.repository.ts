@@ -17,18 +17,18 @@ export interface SubjectLimits {
   pair: number;
 }
 
-/** Reserved failure rows; they count as failures until a success or a non-answer releases them. */
-export type Reservation = bigint[];
+/** Reserved failure rows (their bigint ids, as text); they count as failures until a success or a non-answer releases them. */
+export type Reservation = string[];
 
-/** Waiting for the locks is part of the answer under a burst; a few seconds is plenty for a few statements each. */
-const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 10_000 };
-
-interface CountRow {
+/** One subject's counts as `sign_in_reserve` returns them; `known` and `reserved` are the same on every row. */
+interface ReserveRow {
   subject: string;
   failures: number;
   newestAt: number | null;
   oldestAt: number | null;
   now: number;
+  known: boolean;
+  reserved: string[];
 }
 
 /**
@@ -40,14 +40,17 @@ export class SignInFailuresRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /**
-   * Decides and records an attempt atomically per username, before Cognito is asked: under a
-   * transaction-scoped advisory lock on the username, reads the counts, asks `decide`, and when it
-   * allows the attempt inserts its failure rows at once. Concurrent attempts for one username
-   * therefore queue here and each sees every attempt before it: a burst cannot overshoot the
-   * username's or the pair's limits. The address is not locked, so that sign-ins of many users
-   * behind one address do not queue behind each other: concurrent attempts for different usernames
-   * may pass the per-address ceiling by their number, once, and the address counts an attempt
-   * only once Cognito has refused it.
+   * Decides and records an attempt atomically per username, before Cognito is asked, in one
+   * statement (the `sign_in_reserve` function): under a transaction-scoped advisory lock on the
+   * username it inserts the attempt's failure rows and reads the counts as they were before them;
+   * `decide` then looks at the counts, and a refused attempt's rows are deleted again. Concurrent
+   * attempts for one username therefore queue on the lock and each sees every attempt before it:
+   * a burst cannot overshoot the username's or the pair's limits. (A refused attempt's rows live
+   * until that delete, a round trip; an attempt on another replica meanwhile counts them, which can
+   * only make it stricter. In this process the limiter runs the delete before the next attempt.)
+   * The address is not locked, so that sign-ins of many users behind one address do not queue
+   * behind each other: concurrent attempts for different usernames may pass the per-address
+   * ceiling by their number, once, and the address counts an attempt only once Cognito has refused it.
    */
   async reserve(
     subjects: AttemptSubjects,
@@ -55,43 +58,36 @@ export class SignInFailuresRepository {
     windowSeconds: number,
     decide: (state: SignInState) => number | undefined,
   ): Promise<{ reservation: Reservation } | { waitSeconds: number }> {
-    return this.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`sign-in ${subjects.user}`}, 0))`;
-      const names = [subjects.user, subjects.address, subjects.pair];
-      const rows = await tx.$queryRaw<CountRow[]>`
-        SELECT s.subject,
-               count(f.occurred_at)::int AS failures,
-               (extract(epoch FROM max(f.occurred_at)) * 1000)::float8 AS "newestAt",
-               (extract(epoch FROM min(f.occurred_at)) * 1000)::float8 AS "oldestAt",
-               (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now
-        FROM unnest(${names}::text[], ${[limits.user, limits.address, limits.pair]}::int[]) AS s(subject, lim)
-        LEFT JOIN LATERAL (
-          SELECT occurred_at FROM sign_in_failures
-          WHERE subject = s.subject AND occurred_at > clock_timestamp() - make_interval(secs => ${windowSeconds})
-          ORDER BY occurred_at DESC
-          LIMIT s.lim
-        ) f ON true
-        GROUP BY s.subject`;
-      const [known] = await tx.$queryRaw<Array<{ known: boolean }>>`
-        SELECT EXISTS (SELECT 1 FROM sign_in_known_pairs WHERE pair_hash = ${subjects.pairHash} AND expires_at > clock_timestamp()) AS known`;
-      const of = (subject: string): SubjectFailures => {
-        const row = rows.find((candidate) => candidate.subject === subject);
-        return { failures: row?.failures ?? 0, newestAt: row?.newestAt ?? undefined, oldestAt: row?.oldestAt ?? undefined };
-      };
-      const waitSeconds = decide({
-        now: rows[0]?.now ?? Date.now(),
-        pair: of(subjects.pair),
-        user: of(subjects.user),
-        address: of(subjects.address),
-        knownPair: known?.known ?? false,
-      });
-      if (waitSeconds !== undefined) return { waitSeconds };
-      // The address's row waits for Cognito's answer: attempts in flight count for the username and
-      // the pair, not for the address, so many users signing in at once behind one address are not refused.
-      const inserted = await tx.$queryRaw<Array<{ id: bigint }>>`
-        INSERT INTO sign_in_failures (subject, occurred_at) SELECT unnest(${[subjects.user, subjects.pair]}::text[]), clock_timestamp() RETURNING id`;
-      return { reservation: inserted.map((row) => row.id) };
-    }, TRANSACTION_OPTIONS);
+    const names = [subjects.user, subjects.address, subjects.pair];
+    // The address's row waits for Cognito's answer: attempts in flight count for the username and
+    // the pair, not for the address, so many users signing in at once behind one address are not refused.
+    const rows = await this.prisma.sql.rows<ReserveRow>(
+      'sign-in-reserve',
+      'SELECT * FROM sign_in_reserve($1, $2::text[], $3::int[], $4::int, $5, $6::text[])',
+      [
+        `sign-in ${subjects.user}`,
+        names,
+        [limits.user, limits.address, limits.pair],
+        windowSeconds,
+        subjects.pairHash,
+        [subjects.user, subjects.pair],
+      ],
+    );
+    const of = (subject: string): SubjectFailures => {
+      const row = rows.find((candidate) => candidate.subject === subject);
+      return { failures: row?.failures ?? 0, newestAt: row?.newestAt ?? undefined, oldestAt: row?.oldestAt ?? undefined };
+    };
+    const reservation = rows[0]?.reserved ?? [];
+    const waitSeconds = decide({
+      now: rows[0]?.now ?? Date.now(),
+      pair: of(subjects.pair),
+      user: of(subjects.user),
+      address: of(subjects.address),
+      knownPair: rows[0]?.known ?? false,
+    });
+    if (waitSeconds === undefined) return { reservation };
+    await this.release(reservation);
+    return { waitSeconds };
   }
 
   /** A wrong password (or unknown user): the reservation stays as the username's and the pair's failure, and the address gets its own. */
@@ -101,7 +97,7 @@ export class SignInFailuresRepository {
 
   /** The attempt was not a failure after all (Cognito did not answer, or the user is disabled). */
   async release(reservation: Reservation): Promise<void> {
-    await this.prisma.$executeRaw`DELETE FROM sign_in_failures WHERE id = ANY(${reservation}::bigint[])`;
+    await this.prisma.sql.count('sign-in-release', 'DELETE FROM sign_in_failures WHERE id = ANY($1::bigint[])', [reservation]);
   }
 
   /**
@@ -109,12 +105,14 @@ export class SignInFailuresRepository {
    * remembered until `days` from now. The username's and the address's other failures stay.
    */
   async recordSuccess(reservation: Reservation, subjects: AttemptSubjects, days: number): Promise<void> {
-    await this.prisma.$transaction([
-      this.prisma.$executeRaw`DELETE FROM sign_in_failures WHERE id = ANY(${reservation}::bigint[]) OR subject = ${subjects.pair}`,
-      this.prisma.$executeRaw`
-        INSERT INTO sign_in_known_pairs (pair_hash, expires_at) VALUES (${subjects.pairHash}, now() + make_interval(days => ${days}))
-        ON CONFLICT (pair_hash) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
-    ]);
+    // One statement, so one atomic write: the delete runs as a data-modifying CTE beside the upsert.
+    await this.prisma.sql.count(
+      'sign-in-success',
+      `WITH released AS (DELETE FROM sign_in_failures WHERE id = ANY($1::bigint[]) OR subject = $2)
+       INSERT INTO sign_in_known_pairs (pair_hash, expires_at) VALUES ($3, now() + make_interval(days => $4::int))
+       ON CONFLICT (pair_hash) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
+      [reservation, subjects.pair, subjects.pairHash, days],
+    );
   }
 
   /** Removes failures that no window counts any more, and pairs past their expiry. */

@@ -156,6 +156,65 @@ describe('OperationRunner', () => {
     expect(operation).toMatchObject({ status: 'COMPLETED', activeSubject: null });
   });
 
+  it('writes nothing of its own for a local step: its record goes with the next step\'s "started"', async () => {
+    const seen: Record<string, unknown> = {};
+    const stepsNow = async () => (await prisma.operation.findFirstOrThrow({ where: { subject: 'thing:local' } })).steps;
+    const withLocal: OperationDefinition<{ who: string }, void> = {
+      kind: 'test-local',
+      onFailure: 'undo',
+      steps: () => [
+        { name: 'note', local: true, run: async () => ((seen.note = await stepsNow()), { notedAt: 'now' }) },
+        { ...step('call'), run: async () => void (seen.call = await stepsNow()) },
+      ],
+      result: () => undefined,
+    };
+    runner.register(withLocal);
+    await runner.run(withLocal, 'thing:local', { who: 'w' });
+    expect(seen.note).toEqual([]);
+    expect(seen.call).toMatchObject([
+      { name: 'note', status: 'done', output: { notedAt: 'now' } },
+      { name: 'call', status: 'started' },
+    ]);
+    expect(await stepsNow()).toMatchObject([
+      { name: 'note', status: 'done' },
+      { name: 'call', status: 'done' },
+    ]);
+  });
+
+  it('recovers a creation that stopped after a local step acted unrecorded: undoes it with the steps before it', async () => {
+    const creation: OperationDefinition<{ who: string }, void> = {
+      kind: 'test-local-undo',
+      onFailure: 'undo',
+      steps: () => [step('la'), step('lb'), { ...step('lc'), local: true }, { name: 'ld', local: true, run: async () => undefined }],
+      result: () => undefined,
+    };
+    runner.register(creation);
+    await prisma.operation.create({
+      data: {
+        kind: 'test-local-undo',
+        subject: 'thing:local-undo',
+        activeSubject: 'thing:local-undo',
+        params: { who: 'w' },
+        steps: [
+          { name: 'la', status: 'done', at: new Date().toISOString() },
+          { name: 'lb', status: 'started', at: new Date().toISOString() },
+        ],
+        leaseExpiresAt: new Date(Date.now() - 1000),
+      },
+    });
+    store.add('la').add('lb').add('lc');
+    await t.app.get(RecoveryService).recoverAll();
+    expect(log).toEqual(['undo lc', 'undo lb', 'undo la']);
+    expect(store.size).toBe(0);
+    const operation = await prisma.operation.findFirstOrThrow({ where: { subject: 'thing:local-undo' } });
+    expect(operation).toMatchObject({ status: 'UNDONE', activeSubject: null });
+    expect((operation.steps as Array<{ name: string; status: string }>).map((record) => `${record.name} ${record.status}`)).toEqual([
+      'la undone',
+      'lb undone',
+      'lc undone',
+    ]);
+  });
+
   it('parks an operation on a step AWS refuses for now, answers the caller, and lets recovery finish it when due', async () => {
     let refusals = 2;
     const waiting: OperationDefinition<{ who: string }, string> = {

@@ -115,6 +115,10 @@ describe('query plans at fleet size', () => {
     ['GET /v1/me/devices, the owner', () => devices.findOwner('u010000')],
     ['GET /v1/devices/{thingName}', () => devices.findByThingName('iotp_u010000_d2')],
     ['device registration: is the name taken', () => devices.isTaken({ kind: 'user', id: owner.id }, 'd9', 'iotp_u010000_d9')],
+    [
+      'device registration: is the name taken, and the devices of the owner',
+      () => devices.nameUseOfOwner({ kind: 'user', id: owner.id }, 'd9', 'iotp_u010000_d9'),
+    ],
     ['device registration and rotation: is the public key in use', () => devices.assertPublicKeyUnused('0'.repeat(64))],
     [
       'GET /v1/admin/certificates?expiringWithinDays, every certificate matching',

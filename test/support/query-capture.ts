@@ -1,6 +1,8 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from '../../src/generated/prisma/client.js';
 import type { PrismaService } from '../../src/persistence/prisma.service.js';
+import { Sql } from '../../src/persistence/sql.js';
 
 export interface CapturedQuery {
   sql: string;
@@ -9,20 +11,24 @@ export interface CapturedQuery {
 
 /**
  * A Prisma client over `url` that records every SQL statement it sends, with its parameters,
- * through Prisma's own query event: what a repository built on it issues, exactly as Postgres sees it.
+ * through Prisma's own query event, and the hand-written ones of its `sql` as they are sent:
+ * what a repository built on it issues, exactly as Postgres sees it.
  */
 export class QueryCapture {
   readonly prisma: PrismaClient<'query'>;
+  private readonly sql: Sql;
   private captured: CapturedQuery[] = [];
 
   constructor(url: string) {
-    this.prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max: 2 }), log: [{ emit: 'event', level: 'query' }] });
+    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    this.prisma = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }), log: [{ emit: 'event', level: 'query' }] });
     this.prisma.$on('query', (event) => void this.captured.push({ sql: event.query, params: JSON.parse(event.params) as unknown[] }));
+    this.sql = new Sql(pool, 2, (sql, params) => void this.captured.push({ sql, params }));
   }
 
-  /** For a repository's constructor: the client is a PrismaService in all but Nest's lifecycle hook. */
+  /** For a repository's constructor: the client and its `sql` are a PrismaService in all but Nest's lifecycle hook. */
   get service(): PrismaService {
-    return this.prisma as unknown as PrismaService;
+    return Object.assign(this.prisma, { sql: this.sql }) as unknown as PrismaService;
   }
 
   /** Runs `work` and returns the statements it issued. */

@@ -1,6 +1,6 @@
 import type { IssuedCertificate } from '../../aws/iot.port.js';
 import { isDomainError } from '../../common/errors/domain-error.js';
-import { certificateKeyFingerprint, certificateNotAfter } from '../../certificates/pem.js';
+import { certificateFacts } from '../../certificates/pem.js';
 import { recorded, type StepDefinition } from '../../operations/operation.types.js';
 import type { NewCertificate } from '../devices.repository.js';
 import { findCertificateForCsr } from './certificate-search.js';
@@ -31,8 +31,7 @@ export function newCertificateRow(issued: IssuedCertificate): NewCertificate {
     certificateId,
     certificateArn,
     certificatePem,
-    notAfter: certificateNotAfter(certificatePem),
-    publicKeySha256: certificateKeyFingerprint(certificatePem),
+    ...certificateFacts(certificatePem),
   };
 }
 
@@ -53,6 +52,7 @@ export function certificateSteps<P extends CertificateTarget>(
     {
       // Recorded before the call, so a run that never hears back (or its recovery) knows where to look.
       name: 'noteCertificateRequest',
+      local: true,
       run: async () => ({ certificateRequestedAt: new Date().toISOString() }),
     },
     {

@@ -58,15 +58,17 @@ export function registerDeviceOperation(
       {
         // Inside the operation, so the subject lock makes the check and the final insert one decision.
         name: 'checkName',
+        local: true,
         async run({ params }) {
           const { owner, name } = params;
-          if (await deps.devices.isTaken(owner, name, params.thingName)) {
+          const { taken, devices } = await deps.devices.nameUseOfOwner(owner, name, params.thingName);
+          if (taken) {
             throw DomainError.conflict(`${ownerLabel(owner)} already has a device named ${name}`, { ...ownerDetails(owner), name });
           }
           // The same limit for an admin's registration and a claim's; read under the device's lock, so two
           // registrations of different names at the same moment may overshoot it by one each.
           const limit = owner.kind === 'user' ? deps.maxDevicesPerUser : deps.maxDevicesPerSite;
-          if ((await deps.devices.countOfOwner(owner)) >= limit) {
+          if (devices >= limit) {
             throw DomainError.conflict(`${ownerLabel(owner)} already has ${limit} devices, the most one ${owner.kind} may have`, {
               ...ownerDetails(owner),
               reason: 'DEVICE_LIMIT',
@@ -106,6 +108,7 @@ export function registerDeviceOperation(
       ...certificateSteps<RegistrationParams>(deps),
       {
         name: 'insertRows',
+        local: true,
         async run({ params, state, ephemeral }) {
           ephemeral.device = await deps.devices.create({
             id: params.deviceId,

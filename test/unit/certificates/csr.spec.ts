@@ -1,7 +1,7 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { validateCsr } from '../../../src/certificates/csr.js';
-import { certificateKeyFingerprint, certificateNotAfter } from '../../../src/certificates/pem.js';
+import { certificateFacts, certificateKeyFingerprint, certificateNotAfter } from '../../../src/certificates/pem.js';
 import { isDomainError } from '../../../src/common/errors/domain-error.js';
 import { AWS_CERT_NOT_AFTER, CertificateAuthority, parseCsr } from '../../../src/local/x509.js';
 import { createTestCsr } from '../../support/csr.js';
@@ -104,5 +104,10 @@ describe('validateCsr', () => {
 describe('certificateNotAfter', () => {
   it('reads the expiry from the PEM', () => {
     expect(certificateNotAfter(CertificateAuthority.create().issueKeysAndCertificate(new Date()).certificatePem)).toEqual(AWS_CERT_NOT_AFTER);
+  });
+
+  it('is what certificateFacts reads, with the key fingerprint, from one parse', () => {
+    const { certificatePem } = CertificateAuthority.create().issueKeysAndCertificate(new Date());
+    expect(certificateFacts(certificatePem)).toEqual({ notAfter: AWS_CERT_NOT_AFTER, publicKeySha256: certificateKeyFingerprint(certificatePem) });
   });
 });
