@@ -16,6 +16,8 @@ export interface MqttBlock {
   region: string;
   clientId: string;
   topicPrefix: string;
+  /** A site's device only: where it hears its commands. */
+  commandsPrefix?: string;
 }
 
 export interface DataPlaneTarget {
@@ -55,6 +57,7 @@ export interface RegisteredDevice {
 
 export class ServiceClient {
   private readonly users = new Set<string>();
+  private readonly sites = new Set<string>();
   private caPem?: string;
 
   constructor(readonly target: DataPlaneTarget) {}
@@ -139,6 +142,42 @@ export class ServiceClient {
     };
   }
 
+  /** Creates a site named `<runId>-<name>`; it is deleted (with its devices) before the users at cleanup. */
+  async createSite(name: string): Promise<string> {
+    const site = this.name(name);
+    const created = await this.admin('POST', '/v1/sites', { name: site });
+    if (created.status !== 201) throw new Error(`POST /v1/sites answered ${created.status} ${JSON.stringify(created.body)}`);
+    this.sites.add(site);
+    return site;
+  }
+
+  /** Adds the user to the site, or changes their role; answers once their policies in AWS say so. */
+  async setMember(site: string, username: string, role: 'member' | 'operator'): Promise<void> {
+    const answer = await this.admin('PUT', `/v1/sites/${site}/members/${username}`, { role });
+    if (answer.status !== 200) throw new Error(`adding ${username} to ${site} answered ${answer.status} ${JSON.stringify(answer.body)}`);
+  }
+
+  async removeMember(site: string, username: string): Promise<void> {
+    const answer = await this.admin('DELETE', `/v1/sites/${site}/members/${username}`);
+    if (answer.status !== 200) throw new Error(`removing ${username} from ${site} answered ${answer.status} ${JSON.stringify(answer.body)}`);
+  }
+
+  /** Registers a site's device from a CSR; the key stays here, as on a device. */
+  async registerSiteDevice(site: string, name: string): Promise<RegisteredDevice> {
+    const csr = createTestCsr({ commonName: name });
+    const answer = await this.admin('POST', `/v1/sites/${site}/devices`, { name, csr: csr.csrPem });
+    if (answer.status !== 201) throw new Error(`site device registration answered ${answer.status} ${JSON.stringify(answer.body)}`);
+    return {
+      owner: site,
+      name,
+      thingName: answer.body.thingName,
+      certificateId: answer.body.certificate.certificateId,
+      certificatePem: answer.body.certificate.certificatePem,
+      keyPem: csr.privateKeyPem,
+      mqtt: answer.body.mqtt,
+    };
+  }
+
   /** MQTT over WebSocket, the URL presigned as the AWS IoT Device SDK presigns it (re-signed on every attempt). */
   async openUser(user: Pick<SignedInUser, 'credentials' | 'mqtt'>, clientId = user.mqtt.clientId): Promise<MqttClient> {
     const url = new URL(user.mqtt.websocketUrl);
@@ -160,9 +199,17 @@ export class ServiceClient {
     });
   }
 
-  /** Deletes every user this client created (their devices go with them); errors are collected, not thrown early. */
+  /**
+   * Deletes every site this client created (their devices go with them, and their grants leave the
+   * members' policies), then every user (with their devices); errors are collected, not thrown early.
+   */
   async cleanup(): Promise<string[]> {
     const failures: string[] = [];
+    for (const site of this.sites) {
+      const answer = await this.admin('DELETE', `/v1/sites/${site}`).catch((error: unknown) => ({ status: 0, body: String(error) }));
+      if (answer.status === 204 || answer.status === 404) this.sites.delete(site);
+      else failures.push(`site ${site}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    }
     for (const username of this.users) {
       const answer = await this.admin('DELETE', `/v1/users/${username}`).catch((error: unknown) => ({ status: 0, body: String(error) }));
       if (answer.status === 204 || answer.status === 404) this.users.delete(username);
