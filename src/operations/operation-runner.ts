@@ -190,7 +190,8 @@ export class OperationRunner implements OnModuleDestroy {
         ...(previous?.attempts ? { attempts: previous.attempts } : {}),
       };
       upsert(records, record);
-      if (!step.local) await this.operations.recordSteps(lease.id, lease.owner, records, leaseMs);
+      // A forwardOnly step's "started" decides between finishing and undoing: written even when local.
+      if (!step.local || step.forwardOnly) await this.operations.recordSteps(lease.id, lease.owner, records, leaseMs);
       let output: StepOutput | undefined;
       try {
         output = (await step.run(context)) ?? undefined;

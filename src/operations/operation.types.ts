@@ -24,7 +24,8 @@ export interface StepDefinition<P, S extends StepOutput = StepOutput, E extends 
    * not written on its own but travels with the next write (the next step's "started", or the
    * operation's end). A crash before that write leaves no record of it; recovery then counts a
    * local step with an undo that follows the last recorded step as started and undoes it, so
-   * its undo must treat "never happened" as done.
+   * its undo must treat "never happened" as done. A step that is also forwardOnly writes its
+   * "started" all the same: that record is what tells recovery to finish rather than undo.
    */
   local?: boolean;
   /** Returns what AWS returned that later steps or an undo need (ids, ARNs). */

@@ -181,6 +181,26 @@ describe('OperationRunner', () => {
     ]);
   });
 
+  it('writes the "started" of a local step that is its operation\'s point of no return', async () => {
+    let seen: unknown;
+    const pointOfNoReturn: OperationDefinition<{ who: string }, void> = {
+      kind: 'test-local-forward-only',
+      onFailure: 'undo',
+      steps: () => [
+        {
+          name: 'commit',
+          local: true,
+          forwardOnly: true,
+          run: async () => void (seen = (await prisma.operation.findFirstOrThrow({ where: { subject: 'thing:local-forward-only' } })).steps),
+        },
+      ],
+      result: () => undefined,
+    };
+    runner.register(pointOfNoReturn);
+    await runner.run(pointOfNoReturn, 'thing:local-forward-only', { who: 'w' });
+    expect(seen).toMatchObject([{ name: 'commit', status: 'started' }]);
+  });
+
   it('recovers a creation that stopped after a local step acted unrecorded: undoes it with the steps before it', async () => {
     const creation: OperationDefinition<{ who: string }, void> = {
       kind: 'test-local-undo',
