@@ -133,13 +133,11 @@ export function judgedThingOwner(prefix: string, name: string): JudgedOwner | un
 }
 
 /**
- * The owner of a policy drift compares: a user's first slot, a user device's, or a site device's.
- * A user's further slots (`<prefix>_<user>.<n>`) are not in the rows this scan reads (they follow
- * from the user's site memberships), so they are left out rather than reported as orphans.
+ * The owner of a policy drift compares: a user's (their first, `<prefix>_<user>`, or a further one,
+ * `<prefix>_<user>.<n>`, which follows from their site memberships), a user device's, or a site device's.
  */
 export function judgedPolicyOwner(prefix: string, name: string): JudgedOwner | undefined {
   const parsed = parsePolicyName(prefix, name);
   if (parsed?.kind === 'site-device') return { owner: parsed.site, ownerKind: 'site' };
-  if (parsed?.kind === 'device' || (parsed?.kind === 'user' && parsed.slot === 1)) return { owner: parsed.username, ownerKind: 'user' };
-  return undefined;
+  return parsed && { owner: parsed.username, ownerKind: 'user' };
 }

@@ -2,12 +2,19 @@ import { isDeepStrictEqual } from 'node:util';
 import { certificateIdOf } from '../aws/iot-teardown.js';
 import type { CertificateStatus } from '../aws/iot.port.js';
 import { USER_ID_ATTRIBUTE } from '../aws/user-pool.port.js';
-import { DomainError } from '../common/errors/domain-error.js';
-import { devicePolicyDocument, renderPolicy, siteDevicePolicyDocument, userPolicyDocument, type PolicyScope } from '../policy/documents.js';
-import { compileEntitlements } from '../policy/entitlements.js';
+import { devicePolicyDocument, renderPolicy, siteDevicePolicyDocument, type PolicyScope } from '../policy/documents.js';
 import { userSubject } from '../operations/subjects.js';
 import { DriftFindings } from './drift-findings.js';
-import { subjectsOf, unclaimedPolicyTarget, unclaimedThingPrincipal, type CertificateClaim, type PolicyClaim } from './drift-rules.js';
+import {
+  expectedPolicies,
+  policySlot,
+  subjectsOf,
+  unclaimedPolicyTarget,
+  unclaimedThingPrincipal,
+  type CertificateClaim,
+  type ExpectedPolicy,
+  type PolicyClaim,
+} from './drift-rules.js';
 import type {
   AwsCertificate,
   AwsInventory,
@@ -74,6 +81,10 @@ export function detectDrift(input: DetectionInput): DriftScan {
 export class DriftRules {
   private readonly devicesByThing: Map<string, DeviceRow>;
   private readonly policyClaims = new Map<string, PolicyClaim>();
+  /** Each user row's policies as their memberships compile (by row id); undefined: not known, so only slot 1 is judged, by name. */
+  private readonly expected = new Map<string, ExpectedPolicy[] | undefined>();
+  /** Users whose further policies are not known here: none of theirs is an orphan. */
+  private readonly slotsUnknown = new Set<string>();
   private readonly certificateRows: Map<string, CertificateRow>;
   private readonly certificateClaims: Map<string, CertificateClaim>;
 
@@ -84,7 +95,13 @@ export class DriftRules {
   ) {
     const { users, devices, certificates } = input.db;
     this.devicesByThing = new Map(devices.map((device) => [device.thingName, device]));
-    for (const user of users) this.policyClaims.set(user.policyName, { kind: 'user', identityId: user.identityId, status: user.status });
+    for (const user of users) {
+      const policies = this.compile(user);
+      this.expected.set(user.id, policies);
+      if (!policies) this.slotsUnknown.add(user.username);
+      const claim = { kind: 'user' as const, identityId: user.identityId, status: user.status };
+      for (const { policyName } of policies ?? [{ policyName: user.policyName }]) this.policyClaims.set(policyName, claim);
+    }
     for (const device of devices) this.policyClaims.set(device.policyName, { kind: 'device', thingName: device.thingName });
     this.certificateRows = new Map(certificates.map((row) => [row.certificateId, row]));
     this.certificateClaims = input.db.certificateClaims ?? new Map();
@@ -174,7 +191,12 @@ export class DriftRules {
         continue;
       }
       if (this.policyClaims.has(policyName) || this.busy(policyName)) continue;
-      this.findings.orphan({ kind: 'policy', name: policyName, reason: 'No user or device record has this policy name', action: 'delete' });
+      const slot = policySlot(this.input.prefix, policyName);
+      if (slot && this.slotsUnknown.has(slot.username)) continue;
+      const reason = slot
+        ? `No user record needs this policy: user ${slot.username} is not in sites that need a policy slot ${slot.slot}`
+        : 'No user or device record has this policy name';
+      this.findings.orphan({ kind: 'policy', name: policyName, reason, action: 'delete' });
     }
   }
 
@@ -265,6 +287,7 @@ export class DriftRules {
 
   private userGhosts(user: UserRow): void {
     if (!this.judged(user) || this.busy(user.policyName)) return;
+    for (const policy of this.expected.get(user.id)?.slice(1) ?? []) this.slotGhosts(user, policy);
     const record = { table: 'user' as const, id: user.id, markedAt: user.driftDetectedAt };
     const targets = this.input.aws.policies.get(user.policyName);
     if (!targets) {
@@ -291,6 +314,34 @@ export class DriftRules {
   }
 
   /**
+   * A further policy the user's sites need: AWS must have it (a membership change creates it), and,
+   * once the user's record says their policies are attached, hold it on their identity too.
+   */
+  private slotGhosts(user: UserRow, policy: ExpectedPolicy): void {
+    const targets = this.input.aws.policies.get(policy.policyName);
+    if (!targets) {
+      this.findings.ghost({
+        kind: 'policy',
+        name: policy.policyName,
+        owner: user.username,
+        reason: `The user's sites need this policy (slot ${policy.slot}); AWS does not have it`,
+        action: 'recreate',
+        subject: userSubject(user.username),
+      });
+    } else if (user.status === 'ACTIVE' && user.policyAttached && user.identityId && !targets.has(user.identityId)) {
+      this.findings.ghost({
+        kind: 'policy-attachment',
+        name: policy.policyName,
+        target: user.identityId,
+        owner: user.username,
+        record: { table: 'user', id: user.id, markedAt: user.driftDetectedAt },
+        reason: "The user record says the user's policies are attached to its identity; AWS has not attached this one",
+        action: 'reset',
+      });
+    }
+  }
+
+  /**
    * Each claimed policy's default version against the document this service would write, as
    * parsed JSON (AWS may reformat whitespace; key order does not matter). A version set as default
    * by hand, `iot:*` on `*` say, grants what the service never meant to.
@@ -303,15 +354,17 @@ export class DriftRules {
       owner: Pick<Finding, 'owner' | 'site'>;
       device?: string;
       row: { createdAt: Date };
-      /** Undefined: nothing to compare it with. */
-      document: () => string | undefined;
+      document: () => string;
     }> = [
-      ...this.input.db.users.map((user) => ({
-        policyName: user.policyName,
-        owner: { owner: user.username },
-        row: user,
-        document: () => userPolicyText(scope, prefix, user),
-      })),
+      // Every policy of the user as their memberships compile, slot 1 included (their own grant, plus the sites packed into it).
+      ...this.input.db.users.flatMap((user) =>
+        (this.expected.get(user.id) ?? []).map((policy) => ({
+          policyName: policy.policyName,
+          owner: { owner: user.username },
+          row: user,
+          document: () => policy.text,
+        })),
+      ),
       ...this.input.db.devices.map((device) => ({
         policyName: device.policyName,
         owner: ownerFields(device),
@@ -329,7 +382,7 @@ export class DriftRules {
       const held = aws.documents.get(policyName);
       if (!held || !this.judged(row) || this.busy(policyName)) continue;
       const wanted = document();
-      if (wanted === undefined || sameDocument(held.document, wanted)) continue;
+      if (sameDocument(held.document, wanted)) continue;
       this.findings.changedPolicy({
         kind: 'policy-document',
         name: policyName,
@@ -386,6 +439,15 @@ export class DriftRules {
     }
   }
 
+  /** The user's policies, once the scope is known (it is part of every document, and so of how many slots the sites take). */
+  private compile(user: UserRow): ExpectedPolicy[] | undefined {
+    const { scope, prefix } = this.input;
+    const grants = user.sites ?? [];
+    if (scope) return expectedPolicies(scope, prefix, user.username, grants);
+    // Without the scope only a user in no site is known: their one policy (its document is not compared without the scope either).
+    return grants.length === 0 ? [{ slot: 1, policyName: user.policyName, text: '' }] : undefined;
+  }
+
   /** True, and remembered for the report, when an operation on the name's device or owner is running. */
   private busy(name: string): boolean {
     const busy = subjectsOf(this.input.prefix, name).some((subject) => this.input.db.busySubjects.has(subject));
@@ -405,21 +467,6 @@ export class DriftRules {
   private claimOf(principal: string): CertificateClaim | undefined {
     const id = certificateIdOf(principal);
     return id === undefined ? undefined : (this.certificateRows.get(id) ?? this.certificateClaims.get(id));
-  }
-}
-
-/**
- * The document of a user's first policy: their own grant, plus the sites the entitlement compiler
- * packs into it (further slots are not compared yet). Memberships that no longer fit (the sites
- * feature refuses them, so only a hand-edited table has them) have no expected document.
- */
-function userPolicyText(scope: PolicyScope, prefix: string, user: UserRow): string | undefined {
-  if (!user.sites?.length) return renderPolicy(userPolicyDocument(scope, user.username));
-  try {
-    return compileEntitlements({ scope, prefix, username: user.username, sites: user.sites }).find((policy) => policy.slot === 1)?.text;
-  } catch (error) {
-    if (error instanceof DomainError && error.code === 'CONFLICT') return undefined;
-    throw error;
   }
 }
 

@@ -49,6 +49,14 @@ export class DriftRepairs {
     }
   }
 
+  /** Creates again a further policy a user's sites need, and attaches it to their identity when their record says it should be. */
+  recreatePolicy(finding: Finding): Promise<RepairOutcome> {
+    return this.runner.run(this.operations.recreatePolicy, finding.subject ?? userSubject(finding.owner!), {
+      username: finding.owner!,
+      policyName: finding.name,
+    });
+  }
+
   /** Deactivates and deletes one certificate attached to nothing of ours; restores it when AWS refuses the delete. */
   removeUnattached(finding: Finding): Promise<RepairOutcome> {
     return this.runner.run(this.operations.unattached, finding.subject ?? certificateSubject(finding.name), {

@@ -1,4 +1,7 @@
 import { certificateIdOf } from '../aws/iot-teardown.js';
+import { isDomainError } from '../common/errors/domain-error.js';
+import type { PolicyScope } from '../policy/documents.js';
+import { compileEntitlements, type SiteGrant } from '../policy/entitlements.js';
 import { deviceSubject, siteSubject, userSubject } from '../operations/subjects.js';
 import { parsePolicyName } from '../policy/names.js';
 
@@ -65,4 +68,33 @@ export function ownerOf(prefix: string, name: string): { owner?: string; site?: 
   if (parsed.kind === 'user') return { owner: parsed.username };
   if (parsed.kind === 'site-device') return { owner: parsed.site, site: parsed.site, device: parsed.device };
   return { owner: parsed.username, device: parsed.device };
+}
+
+/** One of the policies a user should hold: slot 1 is the user's own (`<prefix>_<user>`), 2.. the further ones their sites need. */
+export interface ExpectedPolicy {
+  slot: number;
+  policyName: string;
+  /** The document as the service writes it. */
+  text: string;
+}
+
+/**
+ * What the user's sites compile to: the policies AWS should hold for them, as the membership
+ * changes apply them (the sites as DriftRepository reads them: a site being deleted is leaving).
+ * Undefined when the memberships no longer fit (never, unless they were written by hand): the
+ * user's further policies are then not judged.
+ */
+export function expectedPolicies(scope: PolicyScope, prefix: string, username: string, sites: SiteGrant[]): ExpectedPolicy[] | undefined {
+  try {
+    return compileEntitlements({ scope, prefix, username, sites }).map(({ slot, policyName, text }) => ({ slot, policyName, text }));
+  } catch (error) {
+    if (isDomainError(error, 'CONFLICT')) return undefined;
+    throw error;
+  }
+}
+
+/** The user and slot of one of our further user policies (`<prefix>_<user>.<n>`, n ≥ 2), or undefined. */
+export function policySlot(prefix: string, name: string): { username: string; slot: number } | undefined {
+  const parsed = parsePolicyName(prefix, name);
+  return parsed?.kind === 'user' && parsed.slot > 1 ? { username: parsed.username, slot: parsed.slot } : undefined;
 }

@@ -8,9 +8,10 @@ import type { PolicyScope } from '../policy/documents.js';
 import { AwsInventoryReader, judgedPolicyOwner, judgedThingOwner, type JudgedOwner } from './aws-inventory.js';
 import { DriftFindings } from './drift-findings.js';
 import { DriftRules, type CertificateAttachments, type SliceOptions } from './drift-detector.js';
-import { subjectsOf, type CertificateClaim } from './drift-rules.js';
+import { expectedPolicies, subjectsOf, type CertificateClaim } from './drift-rules.js';
 import { DriftRepository, type RowWindow } from './drift.repository.js';
-import type { AwsCertificate, AwsInventory, DatabaseRecords, DeviceRow, DriftFilter, DriftScan, ScanCounts } from './drift.types.js';
+import type { AwsCertificate, AwsInventory, DatabaseRecords, DeviceRow, DriftFilter, DriftScan, ScanCounts, UserRow } from './drift.types.js';
+import { PolicyClaims } from './policy-claims.js';
 
 /** A progress line every this many AWS list pages and row batches. */
 export const PROGRESS_EVERY = 100;
@@ -39,6 +40,7 @@ export class DriftScanner {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly inventory: AwsInventoryReader,
     private readonly records: DriftRepository,
+    private readonly claims: PolicyClaims,
     private readonly awsScope: AwsScope,
     private readonly logger: AppLogger,
   ) {
@@ -49,7 +51,7 @@ export class DriftScanner {
     const scanStartedAt = await this.records.now();
     const scope = await this.awsScope.policyScope();
     const settings = { prefix: this.config.resourcePrefix, batch: this.config.drift.scanBatch, filter, scanStartedAt, scope };
-    return new ScanRun(this.inventory, this.records, this.logger, settings).run();
+    return new ScanRun(this.inventory, this.records, this.claims, this.logger, settings).run();
   }
 }
 
@@ -81,6 +83,7 @@ class ScanRun {
   constructor(
     private readonly inventory: AwsInventoryReader,
     private readonly records: DriftRepository,
+    private readonly claims: PolicyClaims,
     private readonly logger: AppLogger,
     private readonly settings: RunSettings,
   ) {
@@ -130,7 +133,8 @@ class ScanRun {
       if (names.length > 0) {
         const pendingDeletions = await this.records.pendingPolicyDeletions();
         const busySubjects = await this.records.busySubjects();
-        const claimed = await this.records.claimedPolicies(names);
+        const [rows, slots] = await Promise.all([this.records.claimedPolicies(names), this.claims.claimedSlots(names)]);
+        const claimed = new Set([...rows, ...slots]);
         // Pending ones go in whatever claims them: the rules list them as pending and judge them no further.
         const pending = names.filter((name) => pendingDeletions.has(name));
         const unclaimed = names.filter((name) => !claimed.has(name) && !pendingDeletions.has(name));
@@ -153,12 +157,12 @@ class ScanRun {
       const upTo = page.at(-1)!.username;
       const batch = page.filter((row) => this.covers(row.username));
       if (batch.length > 0) {
-        const names = batch.map((row) => row.policyName);
+        const names = batch.flatMap((row) => this.policyNamesOf(row));
         const [targets, documents] = await Promise.all([this.inventory.targets(names), this.inventory.documents(names)]);
         const busySubjects = await this.records.busySubjects();
-        // Read again after AWS: a user deleted meanwhile is neither a ghost nor the claim of its policy.
+        // Read again after AWS: a user deleted meanwhile is neither a ghost nor the claim of its policies.
         const users = (await this.records.users({ after, upTo }, user)).filter((row) => this.covers(row.username));
-        const claimedNow = new Set(users.map((row) => row.policyName));
+        const claimedNow = new Set(users.flatMap((row) => this.policyNamesOf(row)));
         this.counts.users += users.length;
         const policies = only(targets, claimedNow);
         this.judge({ policies, documents: only(documents, claimedNow) }, { busySubjects, users, certificateClaims: await this.claimsOf([policies]) });
@@ -295,6 +299,12 @@ class ScanRun {
       this.findings,
       options,
     );
+  }
+
+  /** The user's policies as their memberships compile (just the first when they cannot be compiled: see expectedPolicies). */
+  private policyNamesOf(row: UserRow): string[] {
+    const { scope, prefix } = this.settings;
+    return expectedPolicies(scope, prefix, row.username, row.sites ?? [])?.map((policy) => policy.policyName) ?? [row.policyName];
   }
 
   private covers(username: string): boolean {

@@ -7,11 +7,12 @@ import { DriftRepository } from './drift.repository.js';
 import { DriftScanner } from './drift-scanner.js';
 import { DriftService } from './drift.service.js';
 import { DriftOperations } from './operations/drift-operations.js';
+import { PolicyClaims } from './policy-claims.js';
 
 /** GET /v1/admin/drift and POST /v1/admin/drift/repair. Repairs remove through IotTeardown (src/aws), as device deletion does. */
 @Module({
   imports: [CredentialCacheModule],
   controllers: [DriftController],
-  providers: [DriftRepository, AwsInventoryReader, DriftScanner, DriftOperations, DriftRepairs, DriftService],
+  providers: [DriftRepository, PolicyClaims, AwsInventoryReader, DriftScanner, DriftOperations, DriftRepairs, DriftService],
 })
 export class DriftModule {}

@@ -1,11 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { deviceSubject } from '../operations/subjects.js';
 import { PrismaService } from '../persistence/prisma.service.js';
+import type { SiteGrant } from '../policy/entitlements.js';
 import type { CertificateClaim, PolicyClaim } from './drift-rules.js';
 import type { CertificateRow, DeviceRow, RecordRef, RecordTable, UserRow } from './drift.types.js';
 
 /** Ids per statement when marking rows: far below Postgres's 65,535 parameters, whatever the number of ghosts. */
 const MARK_BATCH = 1000;
+
+/** A user as judging their further policies needs them. */
+export interface GrantedUser {
+  username: string;
+  identityId: string | null;
+  status: 'ACTIVE' | 'DISABLED';
+  policyAttached: boolean;
+  sites: SiteGrant[];
+}
 
 /** A keyset window: rows after `after` (exclusive), up to `upTo` (inclusive) or `limit` rows. */
 export interface RowWindow {
@@ -49,18 +59,13 @@ export class DriftRepository {
         policyAttachedAt: true,
         driftDetectedAt: true,
         createdAt: true,
-        // As Entitlements reads them: a site being deleted is leaving its members' documents.
-        siteMemberships: {
-          where: { site: { deletionStartedAt: null } },
-          select: { role: true, site: { select: { name: true } } },
-          orderBy: { site: { name: 'asc' } },
-        },
+        siteMemberships: MEMBERSHIPS,
       },
     });
     return rows.map(({ policyAttachedAt, siteMemberships, ...row }) => ({
       ...row,
       policyAttached: policyAttachedAt !== null,
-      sites: siteMemberships.map(({ role, site }) => ({ site: site.name, role: role === 'OPERATOR' ? ('operator' as const) : ('member' as const) })),
+      sites: sitesOf(siteMemberships),
     }));
   }
 
@@ -209,6 +214,25 @@ export class DriftRepository {
     await this.prisma.user.updateMany({ where: { policyName, identityId }, data: { policyAttachedAt: null } });
   }
 
+  /** A user's policies are not all on their identity: the next sign-in attaches every one again. */
+  async forgetUserAttachments(username: string, identityId: string): Promise<void> {
+    await this.prisma.user.updateMany({ where: { username, identityId }, data: { policyAttachedAt: null } });
+  }
+
+  /** Users by name with their memberships, for judging who needs a further policy. */
+  async usersWithGrants(usernames: string[]): Promise<GrantedUser[]> {
+    if (usernames.length === 0) return [];
+    const rows = await this.prisma.user.findMany({
+      where: { username: { in: usernames } },
+      select: { username: true, identityId: true, status: true, policyAttachedAt: true, siteMemberships: MEMBERSHIPS },
+    });
+    return rows.map(({ siteMemberships, policyAttachedAt, ...row }) => ({
+      ...row,
+      policyAttached: policyAttachedAt !== null,
+      sites: sitesOf(siteMemberships),
+    }));
+  }
+
   /** Marks ghosts; a row keeps the time it was first found. */
   async mark(refs: RecordRef[], at: Date): Promise<void> {
     for (const [table, ids] of byTable(refs)) {
@@ -228,6 +252,17 @@ export class DriftRepository {
       else await this.prisma.certificate.updateMany(args);
     }
   }
+}
+
+/** As Entitlements reads them: in site order, a site being deleted left out (it is leaving its members' documents). */
+const MEMBERSHIPS = {
+  where: { site: { deletionStartedAt: null } },
+  select: { role: true, site: { select: { name: true } } },
+  orderBy: { site: { name: 'asc' as const } },
+};
+
+function sitesOf(rows: Array<{ role: 'MEMBER' | 'OPERATOR'; site: { name: string } }>): SiteGrant[] {
+  return rows.map((row) => ({ site: row.site.name, role: row.role === 'OPERATOR' ? 'operator' : 'member' }));
 }
 
 /** A device row has exactly one owner (a check constraint): its user, or its site. */

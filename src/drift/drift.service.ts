@@ -50,6 +50,7 @@ export class DriftService {
       orphans.push(item);
     }
     const ghosts = await this.markGhosts(scan);
+    for (const finding of scan.ghosts.filter(isRecreated)) ghosts.push(await attempt(finding, () => this.repairs.recreatePolicy(finding)));
     const unmarked = await this.unmarkStale(scan);
     const unattachedCertificates: RepairItemDto[] = [];
     for (const finding of scan.unattachedCertificates) {
@@ -94,26 +95,35 @@ export class DriftService {
     }
   }
 
-  /** Ghost rows get drift_detected_at (kept from the first time); a ghost attachment also loses its claim. */
+  /**
+   * Ghost rows get drift_detected_at (kept from the first time); a ghost attachment also loses its
+   * claim. A further policy a user's sites need is created again instead (see repair), not marked.
+   */
   private async markGhosts(scan: DriftScan): Promise<RepairItemDto[]> {
+    const marked = scan.ghosts.filter((ghost) => !isRecreated(ghost));
     try {
-      for (const ghost of scan.ghosts) {
+      for (const ghost of marked) {
         if (ghost.action !== 'reset') continue;
-        await this.records.forgetPolicyAttachment(ghost.name, ghost.target!);
+        // Every policy of the user is attached again by the next sign-in, whichever of them AWS lost.
+        await this.records.forgetUserAttachments(ghost.owner!, ghost.target!);
         // Sign-ins link (and attach) only when vending misses this process's cache. Other replicas
         // vend anew, and so attach, once their cached credentials near expiry (within the hour).
         this.credentialCache.forget(ghost.owner!);
       }
       await this.records.mark(
-        scan.ghosts.flatMap((ghost) => ghost.record ?? []),
+        marked.flatMap((ghost) => ghost.record ?? []),
         scan.scannedAt,
       );
     } catch (error) {
       const { code, message } = toDomainError(error);
-      return scan.ghosts.map((ghost) => ({ ...DriftFindingDto.from(ghost), result: 'failed', error: { code, message } }));
+      return marked.map((ghost) => ({ ...DriftFindingDto.from(ghost), result: 'failed', error: { code, message } }));
     }
-    return scan.ghosts.map((ghost) => ({ ...DriftFindingDto.from(ghost), markedAt: ghost.record?.markedAt ?? scan.scannedAt, result: 'done' }));
+    return marked.map((ghost) => ({ ...DriftFindingDto.from(ghost), markedAt: ghost.record?.markedAt ?? scan.scannedAt, result: 'done' }));
   }
+}
+
+function isRecreated(finding: Finding): boolean {
+  return finding.action === 'recreate';
 }
 
 /** A user policy on a Cognito identity: the attachment a sign-in makes. */

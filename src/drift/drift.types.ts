@@ -110,8 +110,10 @@ export type FindingKind = 'thing' | 'certificate' | 'policy' | 'policy-attachmen
  * mark: a ghost; the row gets drift_detected_at. reset: a ghost attachment; the row is marked and
  * its attachment record cleared so the next sign-in attaches again. review: never automatic.
  * restore: a policy whose default version differs from the document this service generates.
+ * recreate: a further policy a user's sites need that AWS lacks; repair creates it (and attaches it
+ * to the identity, once the user has signed in).
  */
-export type FindingAction = 'delete' | 'detach' | 'mark' | 'reset' | 'review' | 'restore';
+export type FindingAction = 'delete' | 'detach' | 'mark' | 'reset' | 'review' | 'restore' | 'recreate';
 
 export type RecordTable = 'user' | 'device' | 'certificate';
 

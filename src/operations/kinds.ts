@@ -23,6 +23,7 @@ export const OPERATION_KINDS = [
   'drift-detach',
   'drift-delete-unattached-certificate',
   'drift-delete-cognito-user',
+  'drift-recreate-policy',
 ] as const;
 
 export type OperationKind = (typeof OPERATION_KINDS)[number];

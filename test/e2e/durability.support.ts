@@ -97,6 +97,11 @@ export interface Scenario {
   lostAnswer?: Record<string, { leaves: RegExp; settles: boolean }>;
   /** APIs whose lost answer the operation recognises (it finds what the call made): the request succeeds. */
   lostAnswerRecognised?: string[];
+  /**
+   * Calls (by index) that read something AWS does not have, which AWS answers NotFound: "acted, the
+   * answer lost" leaves nothing to act on, so the caller sees that NotFound, as when nothing fails.
+   */
+  answersNotFound?: number[];
   /** Creations: the AWS calls of the undo that follows a failure of the last call, in order. */
   undoCalls?: string[];
   /**
@@ -343,7 +348,7 @@ export async function failureCase(rig: Rig, scenario: Scenario, point: CallPoint
     await cleanUp(rig, subject);
     return;
   }
-  if (lost && scenario.lostAnswerRecognised?.includes(point.api)) {
+  if (lost && (scenario.lostAnswerRecognised?.includes(point.api) || scenario.answersNotFound?.includes(point.index))) {
     expect(response.status, JSON.stringify(response.body)).toBe(scenario.success);
     await scenario.done(rig, subject);
     expect(await consistency(rig.aws, rig.databaseUrl)).toEqual([]);
@@ -994,6 +999,54 @@ export const SITE_SCENARIOS: Record<string, Scenario> = {
       expect(await userRow(rig, username)).toMatchObject({ identity_id: expect.any(String), policy_attached: true });
       await holdsSites(rig, username, [...otherSites!, joinedSite!]);
     },
+  },
+};
+
+/** A signed-in member of enough sites for two policies whose second one was deleted by hand (detached, then deleted). */
+async function memberWithoutSecondPolicy(app: TestApp, username: string): Promise<Subject> {
+  const subject = await userInFullSites(app, username, true);
+  const policyName = `iotp_${username}.2`;
+  for (const { target } of app.aws.iot.snapshot().policyAttachments.filter((link) => link.policyName === policyName)) {
+    await app.aws.iot.detachPolicy(policyName, target);
+  }
+  for (const version of app.aws.iot.policyVersions(policyName).filter((candidate) => !candidate.isDefault)) {
+    await app.aws.iot.deletePolicyVersion(policyName, version.versionId);
+  }
+  await app.aws.iot.deletePolicy(policyName);
+  return subject;
+}
+
+SITE_SCENARIOS.driftRecreatePolicy = {
+  name: "drift repair: a member's second policy AWS lost",
+  kind: 'drift-recreate-policy',
+  onFailure: 'finish',
+  calls: [
+    // The scan of the one user: the lists, each slot's targets and document (the second answers NotFound), the pool user.
+    'ListThings',
+    'ListPolicies',
+    'ListTargetsForPolicy',
+    'ListTargetsForPolicy',
+    'GetPolicy',
+    'GetPolicy',
+    'ListPolicyVersions',
+    'AdminGetUser',
+    // The repair: its check, the policy made again and attached to the identity.
+    'GetPolicy',
+    'CreatePolicy',
+    'AttachPolicy',
+  ],
+  scanCalls: 8,
+  // The second policy's targets and document, and the repair's check: the policy is missing.
+  answersNotFound: [4, 6, 9],
+  setup: (app, username) => memberWithoutSecondPolicy(app, username),
+  request: (app, { username }) => admin(app).post(`/v1/admin/drift/repair?dryRun=false&user=${username}`),
+  success: 200,
+  reportedFailure: (response) =>
+    response.status === 200 ? (response.body.ghosts as Array<{ error?: { code: string } }>).find((item) => item.error)?.error?.code : undefined,
+  async done(rig, { username, joinedSite, otherSites }) {
+    // Recreated and attached; or, when a repeated repair found it made but not attached, the record reset: the next sign-in attaches every one.
+    if (!(await userRow(rig, username))?.policy_attached) expect((await signIn(rig.main, username)).status).toBe(200);
+    await holdsSites(rig, username, [...otherSites!, joinedSite!]);
   },
 };
 

@@ -6,7 +6,7 @@ import { NAME_PATTERN, NAME_RULE } from '../../policy/names.js';
 import type { DriftScan, Finding } from '../drift.types.js';
 
 const KINDS = ['thing', 'certificate', 'policy', 'policy-attachment', 'thing-principal', 'policy-document', 'pool-user'] as const;
-const ACTIONS = ['delete', 'detach', 'mark', 'reset', 'review', 'restore'] as const;
+const ACTIONS = ['delete', 'detach', 'mark', 'reset', 'review', 'restore', 'recreate'] as const;
 const RESULTS = ['planned', 'done', 'skipped', 'failed', 'not-requested'] as const;
 const CERTIFICATE_STATUSES = ['ACTIVE', 'INACTIVE', 'REVOKED', 'PENDING_TRANSFER', 'REGISTER_INACTIVE', 'PENDING_ACTIVATION'] as const;
 const EXAMPLE_CERTIFICATE_ID = '4f1c0e6a2b9d8c7e5f3a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e';
@@ -17,9 +17,10 @@ const ACTION_DESCRIPTION = [
   "`delete`: an orphan, removed in AWS's order (detach principals and policies; certificate INACTIVE, then deleted; policy versions, then the policy; the thing; a pool user: AdminDeleteUser).",
   '`detach`: an attachment no record accounts for.',
   '`mark`: a ghost; its row gets `driftDetectedAt`.',
-  '`reset`: the user row says its policy is attached to its identity and AWS disagrees; the row is marked and the claim cleared, so the next sign-in attaches the policy again.',
+  '`reset`: the user row says its policies are attached to its identity and AWS disagrees (for one of them); the row is marked and the claim cleared, so the next sign-in attaches them all again.',
   '`review`: a certificate attached to none of ours and in no record; removed only with `includeUnattachedCertificates=true`.',
   '`restore`: a policy whose default version differs from the generated document; reported for review (repair does not yet rewrite it).',
+  "`recreate`: a further policy a user's sites need (`<prefix>_<user>.<n>`) that AWS lacks; created again with the compiled document, and attached to the user's identity when the row says their policies are.",
 ].join(' ');
 
 const ORPHAN_EXAMPLES = [

@@ -6,12 +6,12 @@ export interface PolicyParams {
   policyName: string;
 }
 
-export function deleteOrphanPolicy({ teardown, records }: RepairDeps): PersistedOperation<PolicyParams, RepairOutcome, RepairState> {
+export function deleteOrphanPolicy({ teardown, claims }: RepairDeps): PersistedOperation<PolicyParams, RepairOutcome, RepairState> {
   return {
     kind: 'drift-delete-policy',
     onFailure: 'finish',
     steps: () => [
-      confirm(async ({ policyName }) => ((await records.policyClaim(policyName)) ? 'A user or device record now has this policy' : undefined)),
+      confirm(async ({ policyName }) => ((await claims.of(policyName)) ? 'A user or device record now has this policy' : undefined)),
       whileConfirmed({
         name: 'detachTargets',
         run: ({ params }) => teardown.detachPolicyFromAll(params.policyName),

@@ -10,7 +10,7 @@ export interface AttachmentParams {
   target: string;
 }
 
-export function detachOrphanAttachment({ teardown, records }: RepairDeps): PersistedOperation<AttachmentParams, RepairOutcome, RepairState> {
+export function detachOrphanAttachment({ teardown, records, claims }: RepairDeps): PersistedOperation<AttachmentParams, RepairOutcome, RepairState> {
   const claimOf = async (principal: string) => {
     const certificateId = certificateIdOf(principal);
     return certificateId === undefined ? undefined : records.certificateClaim(certificateId);
@@ -23,7 +23,7 @@ export function detachOrphanAttachment({ teardown, records }: RepairDeps): Persi
         const accounted = 'The records now account for this attachment';
         if (on === 'thing') return unclaimedThingPrincipal(name, target, await claimOf(target)) ? undefined : accounted;
         // A policy no record claims any more is an orphan as a whole; detaching is part of removing it.
-        const policy = await records.policyClaim(name);
+        const policy = await claims.of(name);
         return !policy || unclaimedPolicyTarget(policy, name, target, await claimOf(target)) ? undefined : accounted;
       }),
       whileConfirmed({

@@ -20,7 +20,7 @@ export function confirm<P>(check: (params: P) => Promise<string | undefined>): S
 }
 
 /** A step that does nothing once the first step found the finding gone. */
-export function whileConfirmed<P>(step: StepDefinition<P, RepairState>): StepDefinition<P, RepairState> {
+export function whileConfirmed<P, S extends RepairState = RepairState>(step: StepDefinition<P, S>): StepDefinition<P, S> {
   return { ...step, run: async (context) => (context.state.confirmed === true ? step.run(context) : undefined) };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { detectDrift } from '../../../src/drift/drift-detector.js';
 import type { AwsInventory, CertificateRow, DatabaseRecords, DeviceRow, UserRow } from '../../../src/drift/drift.types.js';
+import { compileEntitlements } from '../../../src/policy/entitlements.js';
 
 const BEFORE = new Date('2026-12-01T09:00:00Z');
 const SCAN = new Date('2026-12-01T10:00:00Z');
@@ -307,5 +308,86 @@ describe('detectDrift', () => {
       { table: 'user', id: 'u-bob' },
       { table: 'certificate', id: 'c-1' },
     ]);
+  });
+
+  describe("a site member's further policies", () => {
+    const scope = { region: 'eu-west-1', accountId: '123456789012' };
+    /** Enough sites with long names that alice's policies spill over into a second slot. */
+    const sites = Array.from({ length: 12 }, (_, i) => ({ site: `hall-${String(i).padStart(2, '0')}-${'x'.repeat(30)}`, role: 'member' as const }));
+    const compiled = () => compileEntitlements({ scope, prefix: 'iotp', username: 'alice', sites });
+
+    /** The world, alice in those sites, and AWS holding exactly what they compile to, on her identity. */
+    function member() {
+      const w = world();
+      w.db.users[0]!.sites = sites;
+      w.aws.documents = new Map();
+      for (const policy of compiled()) {
+        w.aws.policies.set(policy.policyName, new Set([IDENTITY]));
+        w.aws.documents.set(policy.policyName, { document: policy.text, defaultVersionId: '1', otherVersionIds: [] });
+      }
+      return w;
+    }
+    const detectWithScope = (w: ReturnType<typeof world>) => detectDrift({ prefix: 'iotp', aws: w.aws, db: w.db, scanStartedAt: SCAN, scope });
+
+    it('finds nothing when AWS holds every policy the memberships compile to, each on the identity', () => {
+      expect(compiled().map((policy) => policy.policyName)).toEqual(['iotp_alice', 'iotp_alice.2']);
+      expect(detectWithScope(member())).toMatchObject({ orphans: [], ghosts: [], changedPolicies: [], inProgress: [] });
+    });
+
+    it('reports a further policy AWS lacks, for repair to create again under the user lock', () => {
+      const w = member();
+      w.aws.policies.delete('iotp_alice.2');
+      w.aws.documents!.delete('iotp_alice.2');
+      expect(detectWithScope(w).ghosts).toEqual([
+        expect.objectContaining({ kind: 'policy', name: 'iotp_alice.2', owner: 'alice', action: 'recreate', subject: 'user:alice' }),
+      ]);
+    });
+
+    it('resets the record when a further policy is off the identity the record says holds them all', () => {
+      const w = member();
+      w.aws.policies.set('iotp_alice.2', new Set());
+      expect(summary(detectWithScope(w).ghosts)).toEqual([`policy-attachment iotp_alice.2 ${IDENTITY} reset`]);
+    });
+
+    it('reports a further policy no membership needs (more slots than the sites take, or no such user) as an orphan', () => {
+      const w = member();
+      w.aws.policies.set('iotp_alice.3', new Set([IDENTITY]));
+      w.aws.policies.set('iotp_zoe.2', new Set());
+      const { orphans } = detectWithScope(w);
+      expect(summary(orphans)).toEqual(['policy iotp_alice.3 delete', 'policy iotp_zoe.2 delete']);
+      expect(orphans[0]).toMatchObject({ owner: 'alice', subject: 'user:alice', reason: expect.stringContaining('slot 3') });
+    });
+
+    it('compares every slot with its compiled document, and detaches a further policy from an identity not the user', () => {
+      const w = member();
+      const wide = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] });
+      w.aws.documents!.set('iotp_alice.2', { document: wide, defaultVersionId: '2', otherVersionIds: ['1'] });
+      w.aws.policies.get('iotp_alice.2')!.add(OTHER_IDENTITY);
+      const scan = detectWithScope(w);
+      expect(scan.changedPolicies).toEqual([
+        expect.objectContaining({ name: 'iotp_alice.2', owner: 'alice', action: 'restore', expectedDocument: compiled()[1]!.text }),
+      ]);
+      expect(summary(scan.orphans)).toEqual([`policy-attachment iotp_alice.2 ${OTHER_IDENTITY} detach`]);
+    });
+
+    it("detaches a disabled member's further policies from the identity, as the first", () => {
+      const w = member();
+      w.db.users[0]!.status = 'DISABLED';
+      w.db.users[0]!.policyAttached = false;
+      expect(summary(detectWithScope(w).orphans)).toEqual([
+        `policy-attachment iotp_alice ${IDENTITY} detach`,
+        `policy-attachment iotp_alice.2 ${IDENTITY} detach`,
+      ]);
+    });
+
+    it('leaves them alone while a change of the user runs', () => {
+      const w = member();
+      w.aws.policies.delete('iotp_alice.2');
+      w.aws.policies.set('iotp_alice.3', new Set());
+      w.db.busySubjects.add('user:alice');
+      const scan = detectWithScope(w);
+      expect([...scan.orphans, ...scan.ghosts]).toEqual([]);
+      expect(scan.inProgress).toEqual(expect.arrayContaining(['iotp_alice', 'iotp_alice.3']));
+    });
   });
 });

@@ -6,6 +6,7 @@ import { DriftRepairs } from '../../../src/drift/drift-repairs.js';
 import type { DriftRepository } from '../../../src/drift/drift.repository.js';
 import type { Finding } from '../../../src/drift/drift.types.js';
 import { DriftOperations } from '../../../src/drift/operations/drift-operations.js';
+import type { PolicyClaims } from '../../../src/drift/policy-claims.js';
 import type { OperationRunner } from '../../../src/operations/operation-runner.js';
 import type { OperationDefinition, StepContext } from '../../../src/operations/operation.types.js';
 import { FakeAws } from '../../fakes/fake-aws.js';
@@ -41,7 +42,9 @@ function records(
 }
 
 function repairsOver(aws: FakeAws, repository: DriftRepository) {
-  return new DriftRepairs(new DriftOperations(aws.iot, aws.userPool, new IotTeardown(aws.iot), repository, inline), inline);
+  // No further user policies here: a policy's claim is its row's.
+  const claims = { of: (name: string) => repository.policyClaim(name) } as unknown as PolicyClaims;
+  return new DriftRepairs(new DriftOperations(aws.iot, aws.userPool, new IotTeardown(aws.iot), repository, claims, inline), inline);
 }
 
 const mutations = (aws: FakeAws) => aws.calls.map((call) => call.api).filter((api) => !api.startsWith('List'));
