@@ -51,7 +51,13 @@ export class Child {
 
   static start(script: URL, env: Record<string, string> = {}, execArgv: string[] = []): Promise<Child> {
     // The child's stdout is dropped (the parent's stdout carries only the JSON result); stderr shows crashes.
-    const child = fork(script, [], { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    // Messages are structured clones, so Dates (an AWS answer's) arrive as Dates.
+    const child = fork(script, [], {
+      env: { ...process.env, ...env },
+      execArgv,
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      serialization: 'advanced',
+    });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => fail(new Error(`${script.pathname} did not start within ${BOOT_TIMEOUT_MS} ms`)), BOOT_TIMEOUT_MS);
       const fail = (error: Error) => {
@@ -79,7 +85,13 @@ export class Child {
         resolve: (value) => (clearTimeout(timer), resolve(value as T)),
         reject: (error) => (clearTimeout(timer), reject(error)),
       });
-      this.process.send({ id, command, args } satisfies CommandMessage);
+      // With a callback, a closed channel (the child gone at shutdown) rejects this call instead of crashing the process.
+      this.process.send({ id, command, args } satisfies CommandMessage, (error) => {
+        if (!error) return;
+        this.pending.delete(id);
+        clearTimeout(timer);
+        reject(error);
+      });
     });
   }
 

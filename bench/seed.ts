@@ -3,9 +3,8 @@ import { AwsScope } from '../src/aws/aws-scope.service.js';
 import { renderPolicy, userPolicyDocument } from '../src/policy/documents.js';
 import { userPolicyName } from '../src/policy/names.js';
 import { UsersRepository } from '../src/users/users.repository.js';
-import type { FakeAws } from '../test/fakes/fake-aws.js';
-import type { TokenClaims, TokenIssuer } from '../src/local/local-user-pool.js';
-import type { TestTokenIssuer } from '../test/support/token-issuer.js';
+import type { SeededPoolUser } from './aws-fakes.js';
+import type { RemoteAws } from './remote-aws.js';
 
 export interface BenchUser {
   username: string;
@@ -15,39 +14,7 @@ export interface BenchUser {
 }
 
 const PASSWORD = 'Bench-Passw0rd!';
-const CONCURRENCY = 16;
-
-/**
- * Signs each user's tokens once and hands out the same ones afterwards. The fake user pool signs
- * two RS256 JWTs per sign-in in the service's own process; Cognito does that work on its side, so
- * the bench must not bill it to the service. Tokens live an hour, longer than any run.
- */
-export class ReusedTokens implements TokenIssuer {
-  private readonly ids = new Map<string, string>();
-  private readonly accesses = new Map<string, string>();
-
-  constructor(readonly issuer: TestTokenIssuer) {}
-
-  idToken(claims: TokenClaims): string {
-    return remember(this.ids, claims.sub, () => this.issuer.idToken(claims));
-  }
-
-  accessToken(claims: TokenClaims): string {
-    return remember(this.accesses, claims.sub, () => this.issuer.accessToken(claims));
-  }
-
-  /** Signs both of a user's tokens during set-up, so no scenario pays for it; returns the ID token. */
-  mint(claims: TokenClaims): string {
-    this.accessToken(claims);
-    return this.idToken(claims);
-  }
-}
-
-function remember(map: Map<string, string>, key: string, make: () => string): string {
-  let value = map.get(key);
-  if (value === undefined) map.set(key, (value = make()));
-  return value;
-}
+const CHUNK = 200;
 
 const usernames = (prefix: string, count: number) => Array.from({ length: count }, (_, index) => `${prefix}${String(index).padStart(5, '0')}`);
 
@@ -60,37 +27,31 @@ const usernames = (prefix: string, count: number) => Array.from({ length: count 
  */
 export async function seedUsers(
   app: NestFastifyApplication,
-  aws: FakeAws,
-  tokens: ReusedTokens,
+  aws: RemoteAws,
   resourcePrefix: string,
   options: { prefix: string; count: number; signedIn: boolean },
 ): Promise<BenchUser[]> {
   const users = app.get(UsersRepository);
   const scope = await app.get(AwsScope).policyScope();
-  return inBatches(usernames(options.prefix, options.count), async (username) => {
-    const poolUser = aws.userPool.seedUser({ username, password: PASSWORD });
-    const policyName = userPolicyName(resourcePrefix, username);
-    await aws.iot.createPolicy(policyName, renderPolicy(userPolicyDocument(scope, username)));
-    const row = await users.create({ username, cognitoSub: poolUser.sub, policyName });
-    const idToken = tokens.mint({ sub: poolUser.sub, username });
-    if (options.signedIn) {
-      const identityId = await users.recordIdentity(row.id, await aws.identityPool.getIdentityId(idToken));
-      await aws.iot.attachPolicy(policyName, identityId);
-      await users.markPolicyAttached(row.id);
-    }
-    return { username, password: PASSWORD, idToken };
-  });
-}
-
-async function inBatches<T, R>(items: T[], work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  return results;
+  const all = usernames(options.prefix, options.count);
+  const seeded: BenchUser[] = new Array(all.length);
+  for (let from = 0; from < all.length; from += CHUNK) {
+    const chunk = all.slice(from, from + CHUNK).map((username) => ({
+      username,
+      policyName: userPolicyName(resourcePrefix, username),
+      document: renderPolicy(userPolicyDocument(scope, username)),
+    }));
+    const pool = await aws.fakes.call<SeededPoolUser[]>('seedPoolUsers', { users: chunk, password: PASSWORD, signedIn: options.signedIn });
+    await Promise.all(
+      pool.map(async ({ username, sub, idToken, identityId }, index) => {
+        const row = await users.create({ username, cognitoSub: sub, policyName: chunk[index]!.policyName });
+        if (identityId !== undefined) {
+          await users.recordIdentity(row.id, identityId);
+          await users.markPolicyAttached(row.id);
+        }
+        seeded[from + index] = { username, password: PASSWORD, idToken };
+      }),
+    );
+  }
+  return seeded;
 }

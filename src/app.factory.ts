@@ -9,6 +9,7 @@ import { warnOfUntrustedProxy } from './common/http/proxy-warning.js';
 import { setupSwagger } from './common/http/swagger.js';
 import { LogRoot } from './common/logging/log-root.js';
 import { NestLogger } from './common/logging/nest-logger.js';
+import { useRequestContext } from './common/logging/request-context.js';
 import { useRequestLogging } from './common/logging/request-logging.js';
 import type { AppConfig } from './config/app-config.js';
 import { useHttpMetrics } from './metrics/http-metrics.js';
@@ -64,6 +65,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     },
   });
   const fastify = app.getHttpAdapter().getInstance();
+  useRequestContext(fastify, config.aws.operationTimeoutMs);
   useRequestLogging(fastify, app.get(LogRoot));
   useHttpMetrics(fastify, app.get(Metrics));
   fastify.addHook('onRequest', (request, reply, done) => {

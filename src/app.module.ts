@@ -1,10 +1,9 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import type { DestinationStream } from 'pino';
 import { AuthModule } from './auth/auth.module.js';
 import { AuthorizerModule } from './authorizer/authorizer.module.js';
 import { AuthzModule } from './authz/authz.module.js';
-import { AwsDeadlineInterceptor } from './aws/aws-deadline.js';
 import { AwsModule } from './aws/aws.module.js';
 import { ErrorFilter } from './common/errors/error.filter.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
@@ -62,7 +61,6 @@ export class AppModule {
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
-        { provide: APP_INTERCEPTOR, useClass: AwsDeadlineInterceptor },
       ],
     };
   }

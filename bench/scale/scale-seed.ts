@@ -1,20 +1,20 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
 import { AwsScope } from '../../src/aws/aws-scope.service.js';
 import { devicePolicyDocument, renderPolicy, userPolicyDocument, type PolicyScope } from '../../src/policy/documents.js';
 import { devicePolicyName, thingName, userPolicyName } from '../../src/policy/names.js';
 import { deviceSubject, userSubject } from '../../src/operations/subjects.js';
-import type { FakeAws } from '../../test/fakes/fake-aws.js';
-import type { IotState } from '../../src/local/iot-state.js';
 import { AWS_CERT_NOT_AFTER, CertificateAuthority } from '../../src/local/x509.js';
+import type { FleetDevice, FleetUser } from '../aws-fakes.js';
 import type { Handlers } from '../ipc.js';
-import type { ReusedTokens, BenchUser } from '../seed.js';
+import type { RemoteAws } from '../remote-aws.js';
+import type { BenchUser } from '../seed.js';
 
 /**
  * The service side of the scale run: loads users, devices, certificates, policies and finished
  * operations straight into Postgres (multi-row INSERTs over unnest, a few statements per chunk)
- * and into the AWS fakes' state (their maps, not their API), as a fleet that was provisioned
+ * and into the AWS fakes' state (their maps, not their API, in their own process), as a fleet that was provisioned
  * through the service would leave them.
  */
 
@@ -27,8 +27,7 @@ export const scaleDeviceName = (index: number) => `d${index + 1}`;
 
 export interface ScaleSeedContext {
   app: NestFastifyApplication;
-  aws: FakeAws;
-  tokens: ReusedTokens;
+  aws: RemoteAws;
   resourcePrefix: string;
   databaseUrl: string;
 }
@@ -46,15 +45,8 @@ interface OperationTemplate {
   steps: unknown;
 }
 
-/** The fakes' state behind their API, for bulk loading. */
-interface FakeInternals {
-  iot: { state: IotState };
-  identityPool: { idBySub: Map<string, string>; subById: Map<string, string> };
-}
-
 export function scaleCommands(context: ScaleSeedContext): Handlers {
   const pool = new pg.Pool({ connectionString: context.databaseUrl, max: 2 });
-  const fakes = context.aws as unknown as FakeInternals;
   let templates: OperationTemplate[] = [];
   let scope: PolicyScope | undefined;
   // One real certificate's PEM stands for all of them: the rows and the fakes hold the same bytes a fleet's would.
@@ -72,9 +64,28 @@ export function scaleCommands(context: ScaleSeedContext): Handlers {
 
     /** Users [from, to), each signed in once, with DEVICES_PER_USER devices and one certificate each. */
     scaleSeed: async ({ from, to }: { from: number; to: number }) => {
-      scope ??= await context.app.get(AwsScope).policyScope();
+      const policyScope = (scope ??= await context.app.get(AwsScope).policyScope());
       const prefix = context.resourcePrefix;
-      const state = fakes.iot.state;
+      const fleet: FleetUser[] = [];
+      for (let index = from; index < to; index++) {
+        const username = scaleUsername(index);
+        fleet.push({
+          username,
+          policy: { name: userPolicyName(prefix, username), document: renderPolicy(userPolicyDocument(policyScope, username)) },
+          devices: Array.from({ length: DEVICES_PER_USER }, (_, d) => ({
+            thingName: thingName(prefix, username, scaleDeviceName(d)),
+            policy: {
+              name: devicePolicyName(prefix, username, scaleDeviceName(d)),
+              document: renderPolicy(devicePolicyDocument(policyScope, prefix, username, scaleDeviceName(d))),
+            },
+          })),
+        });
+      }
+      const made = await context.aws.fakes.call<Array<{ sub: string; identityId: string; devices: FleetDevice[] }>>('seedFleet', {
+        users: fleet,
+        password: SCALE_PASSWORD,
+        certificatePem: pem,
+      });
       const users = { id: [] as string[], username: [] as string[], sub: [] as string[], policy: [] as string[], identity: [] as string[] };
       const devices = {
         id: [] as string[],
@@ -85,45 +96,28 @@ export function scaleCommands(context: ScaleSeedContext): Handlers {
         policy: [] as string[],
       };
       const certificates = { id: [] as string[], deviceId: [] as string[], certificateId: [] as string[], arn: [] as string[] };
-      for (let index = from; index < to; index++) {
-        const username = scaleUsername(index);
+      fleet.forEach((user, u) => {
         const userId = randomUUID();
-        const { sub } = context.aws.userPool.seedUser({ username, password: SCALE_PASSWORD });
-        const identityId = `${scope.region}:${randomUUID()}`;
-        fakes.identityPool.idBySub.set(sub, identityId);
-        fakes.identityPool.subById.set(identityId, sub);
-        const policyName = userPolicyName(prefix, username);
-        addPolicy(state, policyName, renderPolicy(userPolicyDocument(scope, username)), identityId);
         users.id.push(userId);
-        users.username.push(username);
-        users.sub.push(sub);
-        users.policy.push(policyName);
-        users.identity.push(identityId);
-
-        for (let d = 0; d < DEVICES_PER_USER; d++) {
-          const name = scaleDeviceName(d);
-          const thing = thingName(prefix, username, name);
-          const thingArn = state.arn('thing', thing);
-          const certificateId = createHash('sha256').update(`${thing}#1`).digest('hex');
-          const certificateArn = state.arn('cert', certificateId);
-          const devicePolicy = devicePolicyName(prefix, username, name);
-          state.things.set(thing, { thingName: thing, thingArn, attributes: {} });
-          state.certificates.set(certificateId, { certificateId, certificateArn, certificatePem: pem, status: 'ACTIVE', createdAt: Date.now() });
-          state.thingPrincipals.set(thing, new Set([certificateArn]));
-          addPolicy(state, devicePolicy, renderPolicy(devicePolicyDocument(scope, prefix, username, name)), certificateArn);
+        users.username.push(user.username);
+        users.sub.push(made[u]!.sub);
+        users.policy.push(user.policy.name);
+        users.identity.push(made[u]!.identityId);
+        user.devices.forEach((device, d) => {
+          const { thingArn, certificateId, certificateArn } = made[u]!.devices[d]!;
           const deviceId = randomUUID();
           devices.id.push(deviceId);
           devices.userId.push(userId);
-          devices.name.push(name);
-          devices.thing.push(thing);
+          devices.name.push(scaleDeviceName(d));
+          devices.thing.push(device.thingName);
           devices.arn.push(thingArn);
-          devices.policy.push(devicePolicy);
+          devices.policy.push(device.policy.name);
           certificates.id.push(randomUUID());
           certificates.deviceId.push(deviceId);
           certificates.certificateId.push(certificateId);
           certificates.arn.push(certificateArn);
-        }
-      }
+        });
+      });
       await pool.query(
         `INSERT INTO users (id, username, cognito_sub, policy_name, identity_id, policy_attached_at, created_at, updated_at)
          SELECT id, username, sub, policy, identity, now(), now(), now() FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(id, username, sub, policy, identity)`,
@@ -157,11 +151,10 @@ export function scaleCommands(context: ScaleSeedContext): Handlers {
     scaleAnalyze: async () => void (await pool.query('VACUUM ANALYZE'), await pool.query('CHECKPOINT')),
 
     /** Signs the ID tokens of these seeded users, so no scenario pays for signing. */
-    scaleSessions: (usernames: string[]): BenchUser[] =>
-      usernames.map((username) => {
-        const { sub } = context.aws.userPool.user(username)!;
-        return { username, password: SCALE_PASSWORD, idToken: context.tokens.mint({ sub, username }) };
-      }),
+    scaleSessions: async (usernames: string[]): Promise<BenchUser[]> => {
+      const idTokens = await context.aws.fakes.call<string[]>('idTokens', usernames);
+      return usernames.map((username, index) => ({ username, password: SCALE_PASSWORD, idToken: idTokens[index]! }));
+    },
 
     /** Row count and total size (heap, indexes, TOAST) of each table. */
     scaleTableSizes: async (): Promise<Record<string, TableSize>> => {
@@ -189,14 +182,4 @@ export function scaleCommands(context: ScaleSeedContext): Handlers {
 
     scaleClose: () => pool.end(),
   };
-}
-
-function addPolicy(state: IotState, policyName: string, document: string, target: string): void {
-  state.policies.set(policyName, {
-    policyName,
-    policyArn: state.arn('policy', policyName),
-    versions: [{ versionId: '1', document, isDefault: true }],
-    nextVersionId: 2,
-  });
-  state.policyTargets.set(policyName, new Set([target]));
 }

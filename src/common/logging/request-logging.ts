@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { LogRoot } from './log-root.js';
-import { requestContext } from './request-context.js';
 
 /**
  * One line per request from Fastify's own hooks: no Nest middleware layer and no per-request
@@ -9,7 +8,6 @@ import { requestContext } from './request-context.js';
  */
 export function useRequestLogging(fastify: FastifyInstance, root: LogRoot): void {
   const logger = root.logger;
-  fastify.addHook('preHandler', (request, _reply, done) => requestContext.run(request.id, done));
   fastify.addHook('onResponse', (request, reply, done) => {
     const statusCode = reply.statusCode;
     const level = statusCode >= 500 ? 'error' : 'info';
