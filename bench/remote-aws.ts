@@ -18,6 +18,9 @@ export interface PortCall {
 export type PortReply =
   { result: unknown; error?: undefined } | { error: { code: ErrorCode; message: string; details?: ErrorDetails; retryAfterSeconds?: number } };
 
+/** The fakes' heap limit: the scale run's fleet of 300,000 devices fits with room to spare. */
+const FAKES_HEAP_LIMIT_MB = 6144;
+
 export type PortName = 'iot' | 'connections' | 'userPool' | 'identityPool';
 
 /**
@@ -32,7 +35,8 @@ export class RemoteAws {
   ) {}
 
   static async start(env: Record<string, string>): Promise<RemoteAws> {
-    const fakes = await Child.start(new URL('./aws-fakes.js', import.meta.url), env);
+    // Flags of their own, not the service's (a fork inherits them): a whole fleet's state outgrows V8's default heap limit.
+    const fakes = await Child.start(new URL('./aws-fakes.js', import.meta.url), env, [`--max-old-space-size=${FAKES_HEAP_LIMIT_MB}`]);
     return new RemoteAws(fakes, await fakes.call<Record<PortName, string[]>>('portMethods'));
   }
 

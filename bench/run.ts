@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { CONTAINER_ENV, CONTAINER_NODE_OPTIONS } from './container.js';
 import { Child } from './ipc.js';
 import { mb, renderTable, summarise } from './report.js';
 import { ceilings, CONNECTIONS, scrapeCost, type BenchContext, type ScenarioResult } from './scenarios.js';
@@ -20,9 +21,6 @@ import { evaluateTargets } from './targets.js';
 const RETURNING_USERS = 1000;
 const STORM_USERS = 200;
 const SOAK_DEFAULT_SECONDS = 600;
-/** The container's memory settings (Dockerfile: NODE_OPTIONS, MALLOC_ARENA_MAX), so the bench measures what ships. */
-const CONTAINER_NODE_OPTIONS = '--max-old-space-size=96 --max-semi-space-size=2';
-const CONTAINER_ENV = { MALLOC_ARENA_MAX: '2' };
 
 // `--soak` alone means the default duration; parseArgs wants a value for a string option.
 const argv = process.argv.slice(2).map((arg) => (arg === '--soak' ? `--soak=${SOAK_DEFAULT_SECONDS}` : arg));

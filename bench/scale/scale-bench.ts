@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { createTestCsr } from '../../test/support/csr.js';
+import { CONTAINER_ENV, CONTAINER_NODE_OPTIONS } from '../container.js';
 import { Child } from '../ipc.js';
 import { mb } from '../report.js';
 import type { ScenarioResult } from '../scenarios.js';
@@ -38,8 +39,6 @@ const SAMPLE = 500;
 const GROWTH_OPERATIONS = 300;
 /** Rounds of every scenario on both sizes; the cheaper of each scenario's runs is reported. */
 const ROUNDS = 2;
-/** The whole fleet's fakes and a drift report over them outgrow V8's default heap limit on some hosts. */
-const HEAP_LIMIT_MB = 6144;
 /** bench/database.ts's embedded server, started here so that both services share it. */
 const EMBEDDED_DIR = '.data/bench-postgres';
 
@@ -82,8 +81,9 @@ export async function runScaleBench(argv: string[]): Promise<number> {
     for (const label of ['small', 'large'] as const) {
       const service = await Child.start(
         new URL('../server.js', import.meta.url),
-        { BENCH_ADMIN_KEY: adminKey, BENCH_IOT_PAGE_SIZE: '250', DATABASE_URL: serverUrl },
-        ['--expose-gc', `--max-old-space-size=${HEAP_LIMIT_MB}`],
+        { BENCH_ADMIN_KEY: adminKey, BENCH_IOT_PAGE_SIZE: '250', DATABASE_URL: serverUrl, ...CONTAINER_ENV },
+        // The service runs as it ships; the whole fleet's state is the fakes', in their own process.
+        ['--expose-gc', ...CONTAINER_NODE_OPTIONS.split(' ')],
       );
       services.push(service);
       const context: ScaleContext = {
