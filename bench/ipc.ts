@@ -57,6 +57,8 @@ export class Child {
       execArgv,
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       serialization: 'advanced',
+      // run.ts's --node: the servers under test on another Node binary (the container's), the load generator on this one.
+      execPath: process.env.BENCH_NODE ?? process.execPath,
     });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => fail(new Error(`${script.pathname} did not start within ${BOOT_TIMEOUT_MS} ms`)), BOOT_TIMEOUT_MS);

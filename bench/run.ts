@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,7 +13,7 @@ import { bearerVend, deviceRegistration, firstSignInStorm, passwordSignIn, type 
 import { evaluateTargets } from './targets.js';
 
 /**
- * npm run bench [-- --quick] [-- --latency=20] [-- --profile] [-- --soak[=seconds]] [-- --node-options="--max-old-space-size=128"]
+ * npm run bench [-- --quick] [-- --latency=20] [-- --profile] [-- --soak[=seconds]] [-- --node-options="--max-old-space-size=128"] [-- --node=<path>]
  * npm run bench -- --scale[=0.1]: fleet-sized scenarios, see bench/scale/scale-bench.ts
  * The service and a plain Fastify server run in child processes; this process only generates load.
  * Prints one JSON document to stdout (also written to bench-results/latest.json) and a table to stderr.
@@ -39,8 +40,10 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     'node-options': { type: 'string', default: CONTAINER_NODE_OPTIONS },
     soak: { type: 'string' },
+    node: { type: 'string' },
   },
 });
+if (values.node !== undefined) process.env.BENCH_NODE = values.node;
 const soakSeconds = values.soak === undefined ? undefined : Number(values.soak);
 if (soakSeconds !== undefined && (!Number.isInteger(soakSeconds) || soakSeconds < 30)) throw new Error('--soak takes whole seconds, at least 30');
 const quick = values.quick;
@@ -125,7 +128,8 @@ const document = {
     memoryGB: Math.round(os.totalmem() / 2 ** 30),
     loadAverageAtStart: loadAtStart,
     loadAverageAtEnd: os.loadavg().map((load) => Math.round(load * 100) / 100),
-    node: process.version,
+    // The servers' Node, which --node may set apart from this process's.
+    node: values.node === undefined ? process.version : execFileSync(values.node, ['--version'], { encoding: 'utf8' }).trim(),
     platform: `${process.platform}-${process.arch}`,
   },
   options: {
