@@ -10,7 +10,7 @@ import { FakeAws } from '../test/fakes/fake-aws.js';
 import { JwksServer } from '../test/support/jwks-server.js';
 import { TestTokenIssuer } from '../test/support/token-issuer.js';
 import { cpuMicros, peakRssBytes, serveCommands } from './ipc.js';
-import type { PortCall, PortReply } from './remote-aws.js';
+import type { FleetDevice, FleetUser, PortCall, PortReply, SeededPoolUser } from './remote-aws.js';
 
 /**
  * AWS, for the bench: the stateful fakes of src/local in a process of their own, a child of the
@@ -86,8 +86,9 @@ class CallCounter {
 }
 
 /**
- * Signs each user's tokens once and hands out the same ones afterwards: the bench's clients reuse
- * them, and a sign-in's tokens then cost the fake pool a map lookup. Tokens live an hour, longer than any run.
+ * Signs each user's tokens once and hands out the same ones afterwards, so the fakes' process, which
+ * shares the machine's cores with the service, does not sign two RS256 JWTs per sign-in while a
+ * scenario is measured. Tokens live an hour, longer than any run.
  */
 class ReusedTokens implements TokenIssuer {
   private readonly ids = new Map<string, string>();
@@ -114,27 +115,6 @@ function remember(map: Map<string, string>, key: string, make: () => string): st
   let value = map.get(key);
   if (value === undefined) map.set(key, (value = make()));
   return value;
-}
-
-/** A user as seeded: the pool user's sub, its ID token, and its identity when it signed in once. */
-export interface SeededPoolUser {
-  username: string;
-  sub: string;
-  idToken: string;
-  identityId?: string;
-}
-
-/** One user of a bulk fleet load: its policy, and its devices' things, certificates and policies. */
-export interface FleetUser {
-  username: string;
-  policy: { name: string; document: string };
-  devices: Array<{ thingName: string; policy: { name: string; document: string } }>;
-}
-
-export interface FleetDevice {
-  thingArn: string;
-  certificateId: string;
-  certificateArn: string;
 }
 
 /** The fakes' state behind their API, for bulk loading. */

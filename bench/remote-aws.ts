@@ -18,6 +18,27 @@ export interface PortCall {
 export type PortReply =
   { result: unknown; error?: undefined } | { error: { code: ErrorCode; message: string; details?: ErrorDetails; retryAfterSeconds?: number } };
 
+/** A user as seeded: the pool user's sub, its ID token, and its identity when it signed in once. */
+export interface SeededPoolUser {
+  username: string;
+  sub: string;
+  idToken: string;
+  identityId?: string;
+}
+
+/** One user of a bulk fleet load: its policy, and its devices' things, certificates and policies. */
+export interface FleetUser {
+  username: string;
+  policy: { name: string; document: string };
+  devices: Array<{ thingName: string; policy: { name: string; document: string } }>;
+}
+
+export interface FleetDevice {
+  thingArn: string;
+  certificateId: string;
+  certificateArn: string;
+}
+
 /** The fakes' heap limit: the scale run's fleet of 300,000 devices fits with room to spare. */
 const FAKES_HEAP_LIMIT_MB = 6144;
 

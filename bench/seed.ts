@@ -3,8 +3,7 @@ import { AwsScope } from '../src/aws/aws-scope.service.js';
 import { renderPolicy, userPolicyDocument } from '../src/policy/documents.js';
 import { userPolicyName } from '../src/policy/names.js';
 import { UsersRepository } from '../src/users/users.repository.js';
-import type { SeededPoolUser } from './aws-fakes.js';
-import type { RemoteAws } from './remote-aws.js';
+import type { RemoteAws, SeededPoolUser } from './remote-aws.js';
 
 export interface BenchUser {
   username: string;

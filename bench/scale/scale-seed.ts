@@ -6,9 +6,8 @@ import { devicePolicyDocument, renderPolicy, userPolicyDocument, type PolicyScop
 import { devicePolicyName, thingName, userPolicyName } from '../../src/policy/names.js';
 import { deviceSubject, userSubject } from '../../src/operations/subjects.js';
 import { AWS_CERT_NOT_AFTER, CertificateAuthority } from '../../src/local/x509.js';
-import type { FleetDevice, FleetUser } from '../aws-fakes.js';
 import type { Handlers } from '../ipc.js';
-import type { RemoteAws } from '../remote-aws.js';
+import type { FleetDevice, FleetUser, RemoteAws } from '../remote-aws.js';
 import type { BenchUser } from '../seed.js';
 
 /**
