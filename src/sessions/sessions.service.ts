@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { UserPoolPort, type AuthOutcome, type CognitoTokens } from '../aws/user-pool.port.js';
 import type { VerifiedUser } from '../auth/token-verifier.js';
 import { DomainError, isDomainError } from '../common/errors/domain-error.js';
-import { UsersRepository } from '../users/users.repository.js';
+import { UsersRepository, type SessionUser } from '../users/users.repository.js';
 import { CredentialCache, refuseTokenIssuedBefore, type CredentialOwner, type VendedCredentials } from '../credential-cache/credential-cache.js';
 import { CredentialVendor } from './credential-vendor.js';
 import type { ChallengeAnswerDto, RefreshDto, SignInDto } from './dto/sign-in.dto.js';
@@ -26,15 +26,15 @@ export class SessionsService {
   ) {}
 
   async signIn(dto: SignInDto, address: string): Promise<SessionDto | NewPasswordChallengeDto> {
-    let outcome: AuthOutcome;
+    let signedIn: { outcome: AuthOutcome; user?: SessionUser | null };
     try {
-      outcome = await this.limiter.guard(dto.username, address, () => this.userPool.signIn(dto.username, dto.password));
+      signedIn = await this.limiter.guard(dto.username, address, () => this.userPool.signIn(dto.username, dto.password), usernameOfTokens);
     } catch (error) {
       // One answer, without AWS's details, whether the user is unknown or the password wrong.
       if (isDomainError(error, 'INVALID_CREDENTIALS')) throw new DomainError('INVALID_CREDENTIALS', 'Incorrect username or password');
       throw error;
     }
-    return this.complete(outcome);
+    return this.complete(signedIn.outcome, signedIn.user);
   }
 
   async answerChallenge(dto: ChallengeAnswerDto): Promise<SessionDto | NewPasswordChallengeDto> {
@@ -56,15 +56,16 @@ export class SessionsService {
     return { identityId, credentials: withRefreshAfter(credentials), mqtt };
   }
 
-  private async complete(outcome: AuthOutcome): Promise<SessionDto | NewPasswordChallengeDto> {
+  /** `row`: the user's session row when the sign-in's success statement read it already. */
+  private async complete(outcome: AuthOutcome, row?: SessionUser | null): Promise<SessionDto | NewPasswordChallengeDto> {
     if (outcome.kind === 'challenge') return { challenge: outcome.challenge, session: outcome.session };
-    return this.session(outcome.tokens);
+    return this.session(outcome.tokens, row);
   }
 
-  private async session(tokens: CognitoTokens): Promise<SessionDto> {
+  private async session(tokens: CognitoTokens, row?: SessionUser | null): Promise<SessionDto> {
     const { username, sub } = identityOfIssuedToken(tokens.idToken);
     // A sign-in reads the row whether or not credentials are cached, and uses them only for the identity the row names.
-    const user = usableUser(await this.users.findForSession(username), sub);
+    const user = usableUser(row === undefined ? await this.users.findForSession(username) : row, sub);
     const owner = { username, sub, identityId: user.identityId && user.policyAttachedAt ? user.identityId : null };
     const [{ identityId, credentials }, mqtt] = await Promise.all([this.vendCached(owner, tokens.idToken), this.mqtt.forUser(username)]);
     return { tokens, identityId, credentials: withRefreshAfter(credentials), mqtt };
@@ -81,5 +82,18 @@ export class SessionsService {
       refuseTokenIssuedBefore(user.tokensValidAfter, owner.issuedAt);
       return { ...(await this.vendor.vend(user, idToken)), tokensValidAfter: user.tokensValidAfter };
     });
+  }
+}
+
+/**
+ * Whose session row a password sign-in reads next: the user its ID token names (a challenge has
+ * none yet). A token without one reads nothing here: the session refuses it, as for a refresh.
+ */
+function usernameOfTokens(outcome: AuthOutcome): string | undefined {
+  if (outcome.kind !== 'tokens') return undefined;
+  try {
+    return identityOfIssuedToken(outcome.tokens.idToken).username;
+  } catch {
+    return undefined;
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../persistence/prisma.service.js';
+import { SESSION_USER_COLUMNS, type SessionUser } from '../users/users.repository.js';
 import type { SignInState, SubjectFailures } from './sign-in-policy.js';
 
 /** The rows one attempt is counted under: its username, its address and the pair of both. */
@@ -19,6 +20,14 @@ export interface SubjectLimits {
 
 /** Reserved failure rows (their bigint ids, as text); they count as failures until a success or a non-answer releases them. */
 export type Reservation = string[];
+
+/**
+ * A success's writes, as data-modifying CTEs: they run in full whatever the main query reads, so a
+ * success is one atomic statement, and the main query can read what the sign-in needs next.
+ */
+const successWrite = `WITH released AS (DELETE FROM sign_in_failures WHERE id = ANY($1::bigint[]) OR subject = $2),
+  remembered AS (INSERT INTO sign_in_known_pairs (pair_hash, expires_at) VALUES ($3, now() + make_interval(days => $4::int))
+    ON CONFLICT (pair_hash) DO UPDATE SET expires_at = EXCLUDED.expires_at)`;
 
 /** One subject's counts as `sign_in_reserve` returns them; `known` and `reserved` are the same on every row. */
 interface ReserveRow {
@@ -105,14 +114,20 @@ export class SignInFailuresRepository {
    * remembered until `days` from now. The username's and the address's other failures stay.
    */
   async recordSuccess(reservation: Reservation, subjects: AttemptSubjects, days: number): Promise<void> {
-    // One statement, so one atomic write: the delete runs as a data-modifying CTE beside the upsert.
-    await this.prisma.sql.count(
-      'sign-in-success',
-      `WITH released AS (DELETE FROM sign_in_failures WHERE id = ANY($1::bigint[]) OR subject = $2)
-       INSERT INTO sign_in_known_pairs (pair_hash, expires_at) VALUES ($3, now() + make_interval(days => $4::int))
-       ON CONFLICT (pair_hash) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
-      [reservation, subjects.pair, subjects.pairHash, days],
+    await this.prisma.sql.count('sign-in-success', `${successWrite} SELECT 1`, [reservation, subjects.pair, subjects.pairHash, days]);
+  }
+
+  /**
+   * recordSuccess, and in the same statement the session row of `username`, which a sign-in
+   * reads next: one round trip instead of two. Null when there is no such user.
+   */
+  async recordSuccessAndReadUser(reservation: Reservation, subjects: AttemptSubjects, days: number, username: string): Promise<SessionUser | null> {
+    const [row] = await this.prisma.sql.rows<SessionUser>(
+      'sign-in-success-and-user',
+      `${successWrite} SELECT ${SESSION_USER_COLUMNS} FROM users WHERE username = $5`,
+      [reservation, subjects.pair, subjects.pairHash, days, username],
     );
+    return row ?? null;
   }
 
   /** Removes failures that no window counts any more, and pairs past their expiry. */

@@ -5,6 +5,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { Metrics } from '../metrics/metrics.js';
 import { KeyedSerializer } from '../common/keyed-serializer.js';
+import type { SessionUser } from '../users/users.repository.js';
 import { SignInFailuresRepository, type AttemptSubjects, type Reservation } from './sign-in-failures.repository.js';
 import { pairCountLimit, signInWait, signInWaits, type SignInLimitScope } from './sign-in-policy.js';
 
@@ -36,8 +37,16 @@ export class SignInLimiter {
    * Retry-After), asks Cognito, then records what Cognito said. Attempts of one (username, address)
    * pair run one after another in this process, so an app signing in on several connections at
    * once waits behind its own first attempt instead of being counted as a burst of failures.
+   *
+   * `userOf` names, from a successful outcome, the user whose session row the caller needs next:
+   * the success's statement reads it too (`user` is then that row, or null without one).
    */
-  async guard<T>(username: string, address: string, check: () => Promise<T>): Promise<T> {
+  async guard<T>(
+    username: string,
+    address: string,
+    check: () => Promise<T>,
+    userOf: (outcome: T) => string | undefined = () => undefined,
+  ): Promise<{ outcome: T; user?: SessionUser | null }> {
     const subjects = subjectsOf(username, address);
     return this.pairs.run([subjects.pair], async () => {
       const reservation = await this.reserve(subjects);
@@ -49,8 +58,13 @@ export class SignInLimiter {
         else await this.failures.release(reservation).catch(() => undefined);
         throw error;
       }
-      await this.failures.recordSuccess(reservation, subjects, this.config.signIn.knownPairDays);
-      return outcome;
+      const days = this.config.signIn.knownPairDays;
+      const whose = userOf(outcome);
+      if (whose === undefined) {
+        await this.failures.recordSuccess(reservation, subjects, days);
+        return { outcome };
+      }
+      return { outcome, user: await this.failures.recordSuccessAndReadUser(reservation, subjects, days, whose) };
     });
   }
 

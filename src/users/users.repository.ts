@@ -12,7 +12,12 @@ export type SessionUser = Pick<
   'id' | 'username' | 'cognitoSub' | 'status' | 'policyName' | 'identityId' | 'policyAttachedAt' | 'tokensValidAfter' | 'deletionStartedAt'
 >;
 
-/** The only place that reads and writes the users table. */
+/** A SessionUser's columns, as `findForSession` and a sign-in's success statement select them. */
+export const SESSION_USER_COLUMNS = `id, username, cognito_sub AS "cognitoSub", status::text AS status, policy_name AS "policyName",
+  identity_id AS "identityId", policy_attached_at AS "policyAttachedAt", tokens_valid_after AS "tokensValidAfter",
+  deletion_started_at AS "deletionStartedAt"`;
+
+/** The only place that writes the users table. */
 @Injectable()
 export class UsersRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -33,13 +38,9 @@ export class UsersRepository {
 
   /** The one query on the credential hot path (and a sign-in's): hand-written, as Prisma's client would cost more than the query. */
   async findForSession(username: string): Promise<SessionUser | null> {
-    const [row] = await this.prisma.sql.rows<SessionUser>(
-      'users-find-for-session',
-      `SELECT id, username, cognito_sub AS "cognitoSub", status::text AS status, policy_name AS "policyName", identity_id AS "identityId",
-              policy_attached_at AS "policyAttachedAt", tokens_valid_after AS "tokensValidAfter", deletion_started_at AS "deletionStartedAt"
-       FROM users WHERE username = $1`,
-      [username],
-    );
+    const [row] = await this.prisma.sql.rows<SessionUser>('users-find-for-session', `SELECT ${SESSION_USER_COLUMNS} FROM users WHERE username = $1`, [
+      username,
+    ]);
     return row ?? null;
   }
 

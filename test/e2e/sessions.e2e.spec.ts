@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/common/errors/domain-error.js';
-import { dumpDatabase } from '../support/factories.js';
+import { dumpDatabase, query } from '../support/factories.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { apis } from '../support/aws-calls.js';
 import { admin } from '../support/http/admin.js';
@@ -99,6 +99,17 @@ describe('sessions over HTTP', () => {
     expect((await credentials(t, idTokenOf(t.aws, 'frank'))).status).toBe(403);
     expect(t.aws.countCalls('GetId')).toBe(0);
     expect(t.aws.countCalls('GetCredentialsForIdentity')).toBe(0);
+  });
+
+  it('refuses a right password when the row says disabled, and counts no failure for it', async () => {
+    await readyUser(t, 'hana');
+    expect((await signIn(t, 'hana')).status).toBe(200);
+    // A disable that stopped after its first step: the row says disabled, Cognito does not yet.
+    await query(t, `UPDATE users SET status = 'DISABLED' WHERE username = 'hana'`);
+    const refused = await signIn(t, 'hana');
+    expect(refused.status).toBe(403);
+    expect(refused.body.details).toEqual({ reason: 'USER_DISABLED' });
+    expect(await query(t, `SELECT subject FROM sign_in_failures WHERE subject = 'user:hana'`)).toEqual([]);
   });
 
   it('refreshes tokens and credentials', async () => {

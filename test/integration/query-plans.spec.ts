@@ -3,6 +3,8 @@ import { PrincipalsRepository } from '../../src/authz/principals.repository.js';
 import { DevicesRepository } from '../../src/devices/devices.repository.js';
 import { DriftRepository } from '../../src/drift/drift.repository.js';
 import { OperationsRepository } from '../../src/operations/operations.repository.js';
+import { SignInFailuresRepository } from '../../src/sessions/sign-in-failures.repository.js';
+import { subjectsOf } from '../../src/sessions/sign-in-limiter.js';
 import { UsersRepository } from '../../src/users/users.repository.js';
 import { createTestDatabase } from '../support/database.js';
 import { withClient } from '../support/pg.js';
@@ -82,6 +84,7 @@ describe('query plans at fleet size', () => {
   let operations: OperationsRepository;
   let principals: PrincipalsRepository;
   let drift: DriftRepository;
+  let signIns: SignInFailuresRepository;
   let owner: { id: string };
   let site: { id: string };
   let middle: { createdAt: Date; id: string };
@@ -95,6 +98,7 @@ describe('query plans at fleet size', () => {
     operations = new OperationsRepository(capture.service);
     principals = new PrincipalsRepository(capture.service);
     drift = new DriftRepository(capture.service);
+    signIns = new SignInFailuresRepository(capture.service);
     owner = (await devices.findOwner('u010000'))!;
     site = (await devices.findSite('s01000'))!;
     const all = await capture.prisma.operation.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], skip: OPERATIONS / 2, take: 1 });
@@ -143,6 +147,7 @@ describe('query plans at fleet size', () => {
     ['GET /v1/operations?status=UNDONE, deep page', () => operations.list('UNDONE', 100, middle)],
     ['GET /v1/operations/{id}', () => operations.findById(middle.id)],
     ['sign-in and vend: the session user', () => users.findForSession('u010000')],
+    ['sign-in: the success, with the session user', () => signIns.recordSuccessAndReadUser(['1'], subjectsOf('u010000', '192.0.2.1'), 30, 'u010000')],
     ['authorizer and authz: principals', async () => (await principals.findUser('u010000'), principals.findDevice('iotp_u010000_d1'))],
     ['recovery: a stale operation', () => operations.claimStale(60_000, '00000000-0000-4000-8000-000000000001')],
     ['retention: one batch of finished operations', () => operations.deleteFinishedBefore('COMPLETED', new Date(Date.now() - 3_600_000), 500)],
