@@ -45,7 +45,7 @@ export class SignInLimiter {
     username: string,
     address: string,
     check: () => Promise<T>,
-    userOf: (outcome: T) => string | undefined = () => undefined,
+    userOf: (outcome: T) => string | undefined,
   ): Promise<{ outcome: T; user?: SessionUser | null }> {
     const subjects = subjectsOf(username, address);
     return this.pairs.run([subjects.pair], async () => {
